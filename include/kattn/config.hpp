@@ -1,0 +1,63 @@
+// Layer configs: the JSON objects of Keras's get_config() / from_config(), with the Keras keys.
+#pragma once
+
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "kattn/error.hpp"
+
+namespace kattn {
+
+using Config = nlohmann::json;
+
+// Reads a config object key by key and refuses keys that nobody read (Keras raises on unknown
+// constructor arguments). Each getter checks the JSON type and names the key in its error.
+class ConfigReader {
+ public:
+  // `source` names the class being configured, for error messages.
+  ConfigReader(const Config& config, ErrorSource source);
+
+  bool has(std::string_view key) const;
+
+  // The value at `key` as a JSON value, or `fallback` when the key is absent.
+  const Config& get(std::string_view key, const Config& fallback);
+  bool get_bool(std::string_view key, bool fallback);
+  double get_number(std::string_view key, double fallback);
+  // Integers: a JSON integer, or a float with no fractional part (Python configs hold both).
+  int64_t get_int(std::string_view key, int64_t fallback);
+  std::string get_string(std::string_view key, std::string_view fallback);
+
+  // Throws ValueError naming every key that was never read.
+  void check_all_read() const;
+
+  ErrorSource source() const { return source_; }
+  [[noreturn]] void fail(std::string_view key, std::string_view expected) const;
+
+ private:
+  const Config& config_;
+  ErrorSource source_;
+  std::set<std::string, std::less<>> read_;
+};
+
+// The base-layer arguments every Keras layer config carries.
+struct LayerArgs {
+  std::string name;
+  bool trainable = true;
+};
+
+// Reads `name`, `trainable` and `dtype` (only the float32 policy is supported: any other dtype
+// raises NotSupportedError naming it). `default_name` is used when `name` is absent.
+LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name);
+
+// The base-layer part of get_config(): name, trainable and the float32 DTypePolicy.
+Config layer_args_config(const LayerArgs& args);
+
+// Keras's default layer name for a class: snake_case of the class name ("MultiHeadAttention"
+// -> "multi_head_attention").
+std::string to_snake_case(std::string_view class_name);
+
+}  // namespace kattn

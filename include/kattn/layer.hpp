@@ -1,0 +1,81 @@
+// The base of every kattn layer, shaped like keras.layers.Layer: the constructor validates,
+// build() creates named weights, call() computes (const, safe from many threads at once),
+// get_config() round-trips through the layer's from_config().
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/error.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+// One weight of a layer. `name` is relative to the layer ("scale", "query/kernel"); its Keras
+// variable path is "<layer name>/<name>".
+struct Variable {
+  std::string name;
+  Tensor value;
+  bool trainable = true;
+};
+
+class Layer {
+ public:
+  // `class_name` is the Keras class_name as serialized in config.json.
+  Layer(std::string class_name, LayerArgs args);
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+  Layer(Layer&&) = default;
+  Layer& operator=(Layer&&) = default;
+
+  const std::string& class_name() const { return class_name_; }
+  const std::string& name() const { return args_.name; }
+  bool trainable() const { return args_.trainable; }
+  bool built() const { return built_->load(std::memory_order_acquire); }
+
+  // Keras's get_config(): the base keys (name, trainable, dtype) plus the layer's own.
+  virtual Config get_config() const;
+
+  // The weights in Keras's order (the order of `layer.weights` and `set_weights`).
+  const std::vector<Variable>& weights() const { return weights_; }
+  // The Keras variable path of a weight: "<layer name>/<weight name>".
+  std::string weight_path(const Variable& variable) const;
+
+  // A weight by name ("scale", "query/kernel") or by Keras path ("luong/scale").
+  const Tensor& weight(std::string_view name) const;
+  // Replaces a weight's value with a copy of `value`; the shape must match the weight's.
+  void set_weight(std::string_view name, const Tensor& value);
+
+  // All weights, in order, as in Keras's get_weights() / set_weights().
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& values);
+
+ protected:
+  ErrorSource error_source() const { return {class_name_, args_.name}; }
+  const LayerArgs& layer_args() const { return args_; }
+
+  // Creates a weight holding `initial` (Keras's add_weight); call it from build().
+  void add_weight(std::string name, Tensor initial, bool trainable = true);
+
+  // Runs `build` once, under a lock, unless the layer is built already: Keras builds a layer on
+  // its first call. After it returns the weights are complete and read without locking.
+  void build_once(const std::function<void()>& build) const;
+
+ private:
+  Variable& find_weight(std::string_view name);
+
+  std::string class_name_;
+  LayerArgs args_;
+  std::vector<Variable> weights_;
+  std::unique_ptr<std::atomic<bool>> built_ = std::make_unique<std::atomic<bool>>(false);
+  std::unique_ptr<std::mutex> build_mutex_ = std::make_unique<std::mutex>();
+};
+
+}  // namespace kattn

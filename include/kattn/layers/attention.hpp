@@ -1,0 +1,117 @@
+// keras.layers.Attention (Luong-style dot-product attention, or "concat" tanh scoring) and
+// keras.layers.AdditiveAttention (Bahdanau-style), exact to Keras 3.16.
+//
+//   query (B, ..., Tq, D), value (B, ..., Tv, Dv), key (B, ..., Tv, D) (value when absent)
+//   scores (B, ..., Tq, Tv):
+//     Attention "dot":     scale * query . key^T              (scale only with use_scale)
+//     Attention "concat":  concat_score_weight * sum_d tanh(scale * (q_d + k_d))
+//     AdditiveAttention:   sum_d scale_d * tanh(q_d + k_d)     (scale only with use_scale)
+//   masked scores get `score - 1e9` in float32 (value_mask, causal j <= i), softmax over Tv,
+//   dropout on the distribution in training mode, output = probs @ value, then rows where
+//   query_mask is false are zeroed (their returned scores are not).
+// Leading axes before (Tq, D) all act as batch axes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/layers/attention_output.hpp"
+#include "kattn/random.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+// Call arguments of Attention and AdditiveAttention (Keras's `mask=[query_mask, value_mask]`,
+// `use_causal_mask`, `return_attention_scores`, `training`).
+struct DenseAttentionCallArgs {
+  std::optional<Mask> query_mask;  // (B, ..., Tq): false rows of the output are zeroed
+  std::optional<Mask> value_mask;  // (B, ..., Tv): false keys are not attended
+  bool use_causal_mask = false;    // key j is attended from query i only when j <= i
+  bool return_attention_scores = false;
+  bool training = false;  // dropout on the attention distribution only when true
+};
+
+// The part Attention and AdditiveAttention share (Keras's AdditiveAttention subclasses
+// Attention): masks, softmax, dropout, the output product, call validation.
+class DenseAttention : public Layer {
+ public:
+  // `inputs` is [query, value] or [query, value, key]: anything else raises ValueError.
+  AttentionOutput call(const std::vector<Tensor>& inputs,
+                       const DenseAttentionCallArgs& args = {}) const;
+  AttentionOutput call(const Tensor& query, const Tensor& value,
+                       const DenseAttentionCallArgs& args = {}) const;
+  AttentionOutput call(const Tensor& query, const Tensor& value, const Tensor& key,
+                       const DenseAttentionCallArgs& args = {}) const;
+
+  // Creates the weights for inputs of these shapes (done by the first call when not done).
+  // `input_shapes` is [query, value] or [query, value, key].
+  void build(const std::vector<Shape>& input_shapes);
+
+  // Keras's compute_output_shape: the query shape with the value's last dimension.
+  Shape compute_output_shape(const std::vector<Shape>& input_shapes) const;
+
+  double dropout() const { return dropout_; }
+  std::optional<int64_t> seed() const { return seed_generator_.seed(); }
+  bool use_scale() const { return use_scale_; }
+
+  Config get_config() const override;
+
+ protected:
+  DenseAttention(std::string class_name, LayerArgs args, bool use_scale, double dropout,
+                 std::optional<int64_t> seed);
+  // Creates this layer's weights for the validated input shapes.
+  virtual void create_weights(const std::vector<Shape>& input_shapes) = 0;
+
+ private:
+  bool use_scale_;
+  double dropout_;
+  SeedGenerator seed_generator_;
+};
+
+class Attention : public DenseAttention {
+ public:
+  struct Args {
+    bool use_scale = false;
+    std::string score_mode = "dot";  // "dot" or "concat"
+    double dropout = 0.0;            // in [0, 1)
+    std::optional<int64_t> seed;
+    std::string name = "attention";
+    bool trainable = true;
+  };
+
+  explicit Attention(Args args = {});
+  // Keras's from_config: the keys of get_config(); unknown keys raise ValueError.
+  static std::unique_ptr<Attention> from_config(const Config& config);
+
+  const std::string& score_mode() const { return score_mode_; }
+  Config get_config() const override;
+
+ protected:
+  void create_weights(const std::vector<Shape>& input_shapes) override;
+
+ private:
+  std::string score_mode_;
+};
+
+class AdditiveAttention : public DenseAttention {
+ public:
+  struct Args {
+    bool use_scale = true;
+    double dropout = 0.0;  // in [0, 1)
+    std::optional<int64_t> seed;
+    std::string name = "additive_attention";
+    bool trainable = true;
+  };
+
+  explicit AdditiveAttention(Args args = {});
+  static std::unique_ptr<AdditiveAttention> from_config(const Config& config);
+
+ protected:
+  void create_weights(const std::vector<Shape>& input_shapes) override;
+};
+
+}  // namespace kattn

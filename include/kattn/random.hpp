@@ -1,0 +1,40 @@
+// Seeded randomness for dropout: counter-based, so a result depends on the seed, the call and
+// the element's index only, never on the thread count or the order of the work.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+namespace kattn {
+
+// Keras's SeedGenerator: each call of a layer in training mode draws a fresh key from it.
+// Safe to use from several threads at once.
+class SeedGenerator {
+ public:
+  // `seed` null draws a seed from std::random_device, as Keras does for seed=None.
+  explicit SeedGenerator(std::optional<int64_t> seed = std::nullopt);
+
+  // The seed given at construction (null when none was given).
+  std::optional<int64_t> seed() const { return seed_; }
+
+  // A new key for one call: the same sequence of keys for the same seed.
+  uint64_t next_key() const;
+
+ private:
+  std::optional<int64_t> seed_;
+  uint64_t state_;
+  std::unique_ptr<std::atomic<uint64_t>> counter_;
+};
+
+// A uniform number in [0, 1) for element `index` under `key`.
+double uniform(uint64_t key, uint64_t index);
+
+// Keras's dropout rule for one element: kept when uniform(key, index) < 1 - rate; kept elements
+// are scaled by 1 / (1 - rate).
+inline bool dropout_keeps(uint64_t key, uint64_t index, double rate) {
+  return uniform(key, index) < 1.0 - rate;
+}
+
+}  // namespace kattn

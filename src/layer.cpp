@@ -1,0 +1,79 @@
+#include "kattn/layer.hpp"
+
+#include <algorithm>
+
+namespace kattn {
+
+Layer::Layer(std::string class_name, LayerArgs args)
+    : class_name_(std::move(class_name)), args_(std::move(args)) {}
+
+Config Layer::get_config() const { return layer_args_config(args_); }
+
+std::string Layer::weight_path(const Variable& variable) const {
+  return args_.name + "/" + variable.name;
+}
+
+Variable& Layer::find_weight(std::string_view name) {
+  for (Variable& variable : weights_) {
+    if (variable.name == name || weight_path(variable) == name) return variable;
+  }
+  std::string known;
+  for (const Variable& variable : weights_) {
+    known += (known.empty() ? "" : ", ") + variable.name;
+  }
+  throw_value_error(error_source(), "no weight of that name",
+                    known.empty() ? std::string("no weights: the layer has none") +
+                                        (built() ? "" : " until it is built")
+                                  : "one of: " + known,
+                    "name=" + std::string(name));
+}
+
+const Tensor& Layer::weight(std::string_view name) const {
+  return const_cast<Layer*>(this)->find_weight(name).value;
+}
+
+void Layer::set_weight(std::string_view name, const Tensor& value) {
+  Variable& variable = find_weight(name);
+  if (value.shape() != variable.value.shape()) {
+    throw_value_error(error_source(), "wrong shape for weight `" + variable.name + "`",
+                      "shape " + shape_to_string(variable.value.shape()),
+                      "shape=" + shape_to_string(value.shape()));
+  }
+  variable.value = value.clone();
+}
+
+std::vector<Tensor> Layer::get_weights() const {
+  std::vector<Tensor> values;
+  for (const Variable& variable : weights_) values.push_back(variable.value);
+  return values;
+}
+
+void Layer::set_weights(const std::vector<Tensor>& values) {
+  if (values.size() != weights_.size()) {
+    throw_value_error(error_source(), "wrong number of weights",
+                      std::to_string(weights_.size()) + " weights",
+                      std::to_string(values.size()) + " weights");
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].shape() != weights_[i].value.shape()) {
+      throw_value_error(error_source(), "wrong shape for weight `" + weights_[i].name + "`",
+                        "shape " + shape_to_string(weights_[i].value.shape()),
+                        "shape=" + shape_to_string(values[i].shape()));
+    }
+  }
+  for (size_t i = 0; i < values.size(); ++i) weights_[i].value = values[i].clone();
+}
+
+void Layer::add_weight(std::string name, Tensor initial, bool trainable) {
+  weights_.push_back(Variable{std::move(name), std::move(initial), trainable});
+}
+
+void Layer::build_once(const std::function<void()>& build) const {
+  if (built()) return;
+  const std::lock_guard<std::mutex> lock(*build_mutex_);
+  if (built()) return;
+  build();
+  built_->store(true, std::memory_order_release);
+}
+
+}  // namespace kattn

@@ -1,0 +1,38 @@
+#include "kattn/random.hpp"
+
+#include <random>
+
+namespace kattn {
+
+namespace {
+
+// SplitMix64 finaliser: a bijective mix with good avalanche, enough for dropout masks.
+uint64_t mix(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+SeedGenerator::SeedGenerator(std::optional<int64_t> seed)
+    : seed_(seed), counter_(std::make_unique<std::atomic<uint64_t>>(0)) {
+  if (seed) {
+    state_ = mix(static_cast<uint64_t>(*seed));
+  } else {
+    std::random_device device;
+    state_ = mix((static_cast<uint64_t>(device()) << 32) ^ device());
+  }
+}
+
+uint64_t SeedGenerator::next_key() const {
+  return mix(state_ ^ mix(counter_->fetch_add(1, std::memory_order_relaxed)));
+}
+
+double uniform(uint64_t key, uint64_t index) {
+  // 53 random bits -> [0, 1).
+  return static_cast<double>(mix(key ^ mix(index)) >> 11) * 0x1.0p-53;
+}
+
+}  // namespace kattn
