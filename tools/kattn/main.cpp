@@ -1,1 +1,43 @@
-int main() { return 0; }
+// kattn: inspect, run, check and benchmark Keras attention layers from the command line.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "command_line.hpp"
+#include "kattn/error.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: kattn <verb> [arguments]
+
+verbs:
+  verify PATH...   run Keras golden cases and compare with what Keras computed
+  demo             a worked example of Attention, AdditiveAttention and concat scoring
+
+'kattn <verb> --help' describes a verb.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    (args.empty() ? std::cerr : std::cout) << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string verb = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (verb == "verify") return kattn::cli::run_verify(rest);
+    if (verb == "demo") return kattn::cli::run_demo(rest);
+    std::cerr << "kattn: unknown verb '" << verb << "'\n\n" << kUsage;
+    return 2;
+  } catch (const kattn::cli::UsageError& e) {
+    std::cerr << "kattn " << verb << ": " << e.what() << "\n(see 'kattn " << verb
+              << " --help')\n";
+    return 2;
+  } catch (const kattn::Error& e) {
+    std::cerr << "kattn " << verb << ": " << e.what() << "\n";
+    return 2;
+  }
+}

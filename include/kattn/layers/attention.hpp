@@ -83,7 +83,8 @@ class Attention : public DenseAttention {
     bool trainable = true;
   };
 
-  explicit Attention(Args args = {});
+  Attention() : Attention(Args{}) {}
+  explicit Attention(Args args);
   // Keras's from_config: the keys of get_config(); unknown keys raise ValueError.
   static std::unique_ptr<Attention> from_config(const Config& config);
 
@@ -107,7 +108,8 @@ class AdditiveAttention : public DenseAttention {
     bool trainable = true;
   };
 
-  explicit AdditiveAttention(Args args = {});
+  AdditiveAttention() : AdditiveAttention(Args{}) {}
+  explicit AdditiveAttention(Args args);
   static std::unique_ptr<AdditiveAttention> from_config(const Config& config);
 
  protected:

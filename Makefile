@@ -1,0 +1,45 @@
+# The ways into kattn. Every target first installs the Debian packages it needs when they are
+# missing (as root; otherwise it prints the apt-get line and stops).
+#
+#   make          configure and build everything into build/ (kattn at build/bin/kattn)
+#   make test     build and run the whole suite, then again under ASan + UBSan
+#   make demo     build and run `kattn demo`
+
+BUILD_DIR ?= build
+SANITIZE_DIR ?= build-sanitize
+# Warnings are errors in CI.
+WERROR ?= $(if $(CI),ON,OFF)
+JOBS ?= $(shell nproc)
+PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
+            libgtest-dev libgmock-dev libbenchmark-dev
+
+CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
+
+.PHONY: all deps build test test-release test-sanitize demo clean
+
+all: build
+
+deps:
+	@scripts/ensure-packages $(PACKAGES)
+
+build: deps
+	$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: test-release test-sanitize
+
+test-release: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	$(CONFIGURE) -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DKATTN_SANITIZE=address,undefined
+	cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)
+
+demo: build
+	$(BUILD_DIR)/bin/kattn demo
+
+clean:
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

@@ -1,0 +1,144 @@
+#include "kattn/golden_case.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "golden/loaded_case.hpp"
+#include "kattn/error.hpp"
+#include "kattn/io/npy.hpp"
+
+namespace kattn {
+
+namespace {
+
+using Runner = std::function<AttentionOutput(const golden::LoadedCase&)>;
+
+// Python layer class (case.json `layer_class`) -> how its case is called.
+const std::map<std::string, Runner>& runners() {
+  static const std::map<std::string, Runner> table = {
+      {"Attention", golden::run_dense_attention_case},
+      {"AdditiveAttention", golden::run_dense_attention_case},
+  };
+  return table;
+}
+
+Shape unravel(int64_t flat, const Shape& shape) {
+  Shape index(shape.size());
+  for (size_t axis = shape.size(); axis-- > 0;) {
+    index[axis] = shape[axis] == 0 ? 0 : flat % shape[axis];
+    flat = shape[axis] == 0 ? 0 : flat / shape[axis];
+  }
+  return index;
+}
+
+Tolerance case_tolerance(const Config& manifest) {
+  Tolerance tolerance;
+  const Config& t = manifest.value("tolerance", Config::object());
+  tolerance.atol = t.value("atol", tolerance.atol);
+  tolerance.rtol = t.value("rtol", tolerance.rtol);
+  return tolerance;
+}
+
+}  // namespace
+
+ArrayComparison compare_arrays(std::string name, const Tensor& actual, const Tensor& expected,
+                               Tolerance tolerance) {
+  ArrayComparison comparison;
+  comparison.name = std::move(name);
+  if (actual.shape() != expected.shape()) {
+    comparison.problem = "shape " + shape_to_string(actual.shape()) + ", expected " +
+                         shape_to_string(expected.shape());
+    return comparison;
+  }
+  const std::vector<float> a = actual.to_vector();
+  const std::vector<float> e = expected.to_vector();
+  bool within = true;
+  bool has_nan = false;
+  int64_t worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double expected_value = static_cast<double>(e[i]);
+    const double error = std::fabs(static_cast<double>(a[i]) - expected_value);
+    if (std::isnan(error)) {
+      if (!has_nan) worst = static_cast<int64_t>(i);
+      has_nan = true;
+      within = false;
+      continue;
+    }
+    if (error > tolerance.atol + tolerance.rtol * std::fabs(expected_value)) within = false;
+    if (!has_nan && error > comparison.max_abs_error) {
+      comparison.max_abs_error = error;
+      worst = static_cast<int64_t>(i);
+    }
+  }
+  if (has_nan) comparison.problem = "NaN";
+  comparison.worst_index = unravel(worst, expected.shape());
+  comparison.passed = within;
+  return comparison;
+}
+
+bool is_golden_case(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(dir / "case.json", ec);
+}
+
+std::vector<std::filesystem::path> find_golden_cases(const std::filesystem::path& path) {
+  if (is_golden_case(path)) return {path};
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    throw FileError("'" + path.string() + "' is neither a case directory (with case.json) " +
+                    "nor a directory of cases");
+  }
+  std::vector<std::filesystem::path> cases;
+  for (const auto& entry : std::filesystem::directory_iterator(path)) {
+    if (entry.is_directory() && is_golden_case(entry.path())) cases.push_back(entry.path());
+  }
+  if (cases.empty()) {
+    throw FileError("'" + path.string() + "' contains no case directories (with case.json)");
+  }
+  std::sort(cases.begin(), cases.end());
+  return cases;
+}
+
+std::vector<std::string> golden_case_layer_classes() {
+  std::vector<std::string> classes;
+  for (const auto& [layer_class, runner] : runners()) classes.push_back(layer_class);
+  return classes;
+}
+
+GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
+  GoldenCaseResult result;
+  result.name = dir.filename().string();
+  try {
+    const golden::LoadedCase loaded = golden::load_case(dir);
+    result.layer_class = loaded.manifest.value("layer_class", "");
+    const auto runner = runners().find(result.layer_class);
+    if (runner == runners().end()) {
+      result.status = CaseStatus::kSkipped;
+      result.message = "layer class " + result.layer_class + " is not supported";
+      return result;
+    }
+    const AttentionOutput actual = runner->second(loaded);
+    const Tolerance tolerance = case_tolerance(loaded.manifest);
+    result.comparisons.push_back(
+        compare_arrays("output", actual.output, read_npy_tensor(dir / "output.npy"), tolerance));
+    if (loaded.return_attention_scores) {
+      if (!actual.attention_scores) {
+        throw Error("the layer returned no attention scores although they were requested");
+      }
+      result.comparisons.push_back(compare_arrays("attention_scores", *actual.attention_scores,
+                                                  read_npy_tensor(dir / "attention_scores.npy"),
+                                                  tolerance));
+    }
+    const bool all_passed = std::all_of(result.comparisons.begin(), result.comparisons.end(),
+                                        [](const ArrayComparison& c) { return c.passed; });
+    result.status = all_passed ? CaseStatus::kPassed : CaseStatus::kFailed;
+  } catch (const std::exception& e) {
+    result.status = CaseStatus::kFailed;
+    result.message = e.what();
+  }
+  return result;
+}
+
+}  // namespace kattn

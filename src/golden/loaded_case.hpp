@@ -1,0 +1,44 @@
+// A golden case read into memory: its manifest, input tensors, masks and call arguments.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/layers/attention_output.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn::golden {
+
+struct LoadedCase {
+  std::filesystem::path dir;
+  Config manifest;   // case.json
+  Config config;     // layer.json: the layer's get_config()
+  std::vector<std::string> input_names;  // layer_call.inputs order: query, value[, key]
+  std::map<std::string, Tensor> inputs;  // by name
+  std::map<std::string, Mask> masks;     // by name: query_mask, value_mask, ...
+  bool use_causal_mask = false;
+  bool return_attention_scores = false;
+  bool training = false;
+
+  // The input tensors in call order.
+  std::vector<Tensor> ordered_inputs() const;
+  // The input's shape, for build().
+  std::vector<Shape> input_shapes() const;
+  // The mask of that name, if the case has it.
+  std::optional<Mask> mask(const std::string& name) const;
+};
+
+// Reads case.json, layer.json, the inputs and the masks; FileError on anything malformed.
+LoadedCase load_case(const std::filesystem::path& dir);
+
+// Sets every weight listed in case.json `weights` from its .npy file, by Keras path.
+void load_case_weights(Layer& layer, const LoadedCase& loaded);
+
+// Builds the layer the case describes, calls it, returns what it computed.
+AttentionOutput run_dense_attention_case(const LoadedCase& loaded);
+
+}  // namespace kattn::golden

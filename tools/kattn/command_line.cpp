@@ -1,0 +1,39 @@
+#include "command_line.hpp"
+
+namespace kattn::cli {
+
+Arguments::Arguments(const std::vector<std::string>& args,
+                     const std::set<std::string>& valued_options,
+                     const std::set<std::string>& flags) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      positionals_.push_back(arg);
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    if (arg == "--help" || flags.count(arg) != 0) {
+      flags_.insert(arg);
+    } else if (valued_options.count(name) != 0) {
+      if (equals != std::string::npos) {
+        values_.emplace(name, arg.substr(equals + 1));
+      } else if (i + 1 < args.size()) {
+        values_.emplace(name, args[++i]);
+      } else {
+        throw UsageError("option " + name + " needs a value");
+      }
+    } else {
+      throw UsageError("unknown option " + arg);
+    }
+  }
+}
+
+std::vector<std::string> Arguments::values(const std::string& name) const {
+  std::vector<std::string> found;
+  const auto [begin, end] = values_.equal_range(name);
+  for (auto it = begin; it != end; ++it) found.push_back(it->second);
+  return found;
+}
+
+}  // namespace kattn::cli

@@ -1,0 +1,41 @@
+// The kattn command's verbs and a small argument reader shared by them.
+#pragma once
+
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kattn::cli {
+
+// A mistake in the command line: printed with the verb's usage, exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Splits a verb's arguments into positionals, valued options (--name VALUE or --name=VALUE) and
+// flags (--name); refuses options the verb does not know.
+class Arguments {
+ public:
+  Arguments(const std::vector<std::string>& args, const std::set<std::string>& valued_options,
+            const std::set<std::string>& flags);
+
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  bool flag(const std::string& name) const { return flags_.count(name) != 0; }
+  // Every value given for a valued option, in order (options may repeat).
+  std::vector<std::string> values(const std::string& name) const;
+  bool wants_help() const { return flag("--help"); }
+
+ private:
+  std::vector<std::string> positionals_;
+  std::set<std::string> flags_;
+  std::multimap<std::string, std::string> values_;
+};
+
+// Each verb: its arguments after the verb name; returns the exit status.
+int run_verify(const std::vector<std::string>& args);
+int run_demo(const std::vector<std::string>& args);
+
+}  // namespace kattn::cli

@@ -1,0 +1,82 @@
+// kattn verify: runs golden cases and reports how far kattn is from what Keras computed.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "command_line.hpp"
+#include "kattn/golden_case.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn::cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: kattn verify [--verbose] PATH...
+
+Each PATH is a case directory in the Keras golden format (case.json, layer.json, weights/,
+inputs and the outputs Keras produced), or a directory whose subdirectories are cases.
+For each case the layer is built from layer.json, its weights are loaded from weights/, the
+call described in case.json is made, and output.npy (and attention_scores.npy when present)
+are compared elementwise with the case's tolerance: |actual - expected| <= atol + rtol*|expected|.
+
+A line is printed for every failing case, with its largest error; the last line reads
+'N passed, M failed, K skipped' (skipped: layer classes kattn does not support yet).
+Exit status: 0 when nothing failed, 1 when a case failed, 2 for bad arguments or paths.
+
+  --verbose   also print a line for every passing and skipped case
+)";
+
+std::string describe_failure(const GoldenCaseResult& result) {
+  std::ostringstream line;
+  line << "FAIL " << result.name << " (" << result.layer_class << ")";
+  if (!result.message.empty()) line << ": " << result.message;
+  for (const ArrayComparison& c : result.comparisons) {
+    if (c.passed) continue;
+    line << ": " << c.name;
+    if (!c.problem.empty()) line << " " << c.problem;
+    char error[32];
+    std::snprintf(error, sizeof error, "%.3g", c.max_abs_error);
+    line << " largest error " << error << " at " << shape_to_string(c.worst_index);
+  }
+  return line.str();
+}
+
+}  // namespace
+
+int run_verify(const std::vector<std::string>& args) {
+  const Arguments arguments(args, {}, {"--verbose"});
+  if (arguments.wants_help()) {
+    std::cout << kHelp;
+    return 0;
+  }
+  if (arguments.positionals().empty()) throw UsageError("expected at least one PATH");
+
+  std::vector<std::filesystem::path> cases;
+  for (const std::string& path : arguments.positionals()) {
+    for (auto& found : find_golden_cases(path)) cases.push_back(std::move(found));
+  }
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& dir : cases) {
+    const GoldenCaseResult result = run_golden_case(dir);
+    switch (result.status) {
+      case CaseStatus::kPassed:
+        ++passed;
+        if (arguments.flag("--verbose")) std::cout << "ok   " << result.name << "\n";
+        break;
+      case CaseStatus::kSkipped:
+        ++skipped;
+        if (arguments.flag("--verbose")) {
+          std::cout << "skip " << result.name << ": " << result.message << "\n";
+        }
+        break;
+      case CaseStatus::kFailed:
+        ++failed;
+        std::cout << describe_failure(result) << "\n";
+        break;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace kattn::cli
