@@ -84,7 +84,7 @@ class Attention : public DenseAttention {
     bool use_scale = false;
     std::string score_mode = "dot";  // "dot" or "concat"
     double dropout = 0.0;            // in [0, 1)
-    std::optional<int64_t> seed;
+    std::optional<int64_t> seed = std::nullopt;
     std::string name = "attention";
     bool trainable = true;
   };
@@ -112,7 +112,7 @@ class AdditiveAttention : public DenseAttention {
   struct Args {
     bool use_scale = true;
     double dropout = 0.0;  // in [0, 1)
-    std::optional<int64_t> seed;
+    std::optional<int64_t> seed = std::nullopt;
     std::string name = "additive_attention";
     bool trainable = true;
   };
