@@ -43,28 +43,27 @@ void check_dense_attention_shapes(ErrorSource source, const std::vector<Shape>& 
   const Shape batch = leading_axes(query);
   for (size_t n = 1; n < shapes.size(); ++n) {
     if (leading_axes(shapes[n]) != batch) {
-      throw_value_error(source,
-                        std::string("the batch (leading) dimensions of query and ") + names[n] +
-                            " must be equal",
-                        std::string(names[n]) + ".shape[:-2] == " + shape_to_string(batch) +
-                            " (query.shape[:-2])",
-                        shape_arg(names[n], shapes[n]));
+      throw_value_error(
+          source,
+          std::string("the batch (leading) dimensions of query and ") + names[n] + " must be equal",
+          std::string(names[n]) + ".shape[:-2] == " + shape_to_string(batch) +
+              " (query.shape[:-2])",
+          shape_arg(names[n], shapes[n]));
     }
   }
   if (key.back() != query.back()) {
-    throw_value_error(source,
-                      "the feature dimensions of query and " +
-                          (has_key ? key_name : key_name + " (used as key)") +
-                          " must be equal",
-                      key_name + ".shape[-1] == " + std::to_string(query.back()) +
-                          " (query.shape[-1])",
-                      shape_arg(key_name, key));
+    throw_value_error(
+        source,
+        "the feature dimensions of query and " +
+            (has_key ? key_name : key_name + " (used as key)") + " must be equal",
+        key_name + ".shape[-1] == " + std::to_string(query.back()) + " (query.shape[-1])",
+        shape_arg(key_name, key));
   }
   if (has_key && key[key.size() - 2] != value[value.size() - 2]) {
-    throw_value_error(source, "the lengths of value and key must be equal",
-                      "key.shape[-2] == " + std::to_string(value[value.size() - 2]) +
-                          " (value.shape[-2])",
-                      shape_arg("key", key));
+    throw_value_error(
+        source, "the lengths of value and key must be equal",
+        "key.shape[-2] == " + std::to_string(value[value.size() - 2]) + " (value.shape[-2])",
+        shape_arg("key", key));
   }
 }
 

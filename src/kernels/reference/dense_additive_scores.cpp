@@ -32,7 +32,7 @@ void additive_scores(const Dims& dims, const T* query, const T* key, const T* sc
 
 template void additive_scores<float>(const Dims&, const float*, const float*, const float*,
                                      float*) noexcept;
-template void additive_scores<double>(const Dims&, const double*, const double*,
-                                      const double*, double*) noexcept;
+template void additive_scores<double>(const Dims&, const double*, const double*, const double*,
+                                      double*) noexcept;
 
 }  // namespace kattn::kernels::reference::dense

@@ -26,8 +26,7 @@ struct Dims {
 // Attention(score_mode="dot"): scores = query . key^T, then times *scale when scale is not null.
 // scale: () or null.
 template <typename T>
-void dot_scores(const Dims& dims, const T* query, const T* key, const T* scale,
-                T* scores) noexcept;
+void dot_scores(const Dims& dims, const T* query, const T* key, const T* scale, T* scores) noexcept;
 
 // Attention(score_mode="concat"):
 //   scores = concat_score_weight * sum_d tanh(scale * (q_d + k_d))   (no scale when null).
