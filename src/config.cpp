@@ -23,26 +23,26 @@ void ConfigReader::fail(std::string_view key, std::string_view expected) const {
                                  expected, std::string(key) + "=" + value));
 }
 
-const Config& ConfigReader::get(std::string_view key, const Config& fallback) {
+Config ConfigReader::get(std::string_view key, const Config& fallback) {
   read_.emplace(key);
   const auto it = config_.find(key);
   return it == config_.end() ? fallback : *it;
 }
 
 bool ConfigReader::get_bool(std::string_view key, bool fallback) {
-  const Config& value = get(key, fallback);
+  const Config value = get(key, fallback);
   if (!value.is_boolean()) fail(key, "a boolean");
   return value.get<bool>();
 }
 
 double ConfigReader::get_number(std::string_view key, double fallback) {
-  const Config& value = get(key, fallback);
+  const Config value = get(key, fallback);
   if (!value.is_number()) fail(key, "a number");
   return value.get<double>();
 }
 
 int64_t ConfigReader::get_int(std::string_view key, int64_t fallback) {
-  const Config& value = get(key, fallback);
+  const Config value = get(key, fallback);
   if (value.is_number_integer()) return value.get<int64_t>();
   if (value.is_number_float()) {
     const double number = value.get<double>();
@@ -54,7 +54,7 @@ int64_t ConfigReader::get_int(std::string_view key, int64_t fallback) {
 }
 
 std::string ConfigReader::get_string(std::string_view key, std::string_view fallback) {
-  const Config& value = get(key, std::string(fallback));
+  const Config value = get(key, std::string(fallback));
   if (!value.is_string()) fail(key, "a string");
   return value.get<std::string>();
 }
@@ -93,7 +93,7 @@ LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name) {
   LayerArgs args;
   args.name = reader.get_string("name", default_name);
   args.trainable = reader.get_bool("trainable", true);
-  const Config& dtype = reader.get("dtype", "float32");
+  const Config dtype = reader.get("dtype", "float32");
   if (!dtype.is_null()) {
     const std::string policy = dtype_policy_name(dtype);
     if (policy != "float32") {

@@ -61,7 +61,7 @@ Initializer Initializer::from_config(const Config& config) {
   const Config& inner = config.contains("config") ? config["config"] : empty;
   ConfigReader reader(inner, ErrorSource{class_name, ""});
   if (class_name == "GlorotUniform") {
-    const Config& seed = reader.get("seed", nullptr);
+    const Config seed = reader.get("seed", nullptr);
     for (const char* axes : {"input_axes", "output_axes"}) {
       if (!reader.get(axes, nullptr).is_null()) {
         throw NotSupportedError(error_message({class_name, ""}, "unsupported argument",

@@ -23,8 +23,9 @@ class ConfigReader {
 
   bool has(std::string_view key) const;
 
-  // The value at `key` as a JSON value, or `fallback` when the key is absent.
-  const Config& get(std::string_view key, const Config& fallback);
+  // The value at `key` as a JSON value, or `fallback` when the key is absent. Returned by value:
+  // a fallback is often a temporary (get("seed", nullptr)) that a reference would outlive.
+  Config get(std::string_view key, const Config& fallback);
   bool get_bool(std::string_view key, bool fallback);
   double get_number(std::string_view key, double fallback);
   // Integers: a JSON integer, or a float with no fractional part (Python configs hold both).

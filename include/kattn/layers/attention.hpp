@@ -65,6 +65,12 @@ class DenseAttention : public Layer {
                  std::optional<int64_t> seed);
   // Creates this layer's weights for the validated input shapes.
   virtual void create_weights(const std::vector<Shape>& input_shapes) = 0;
+  // Checks that inputs of these (validated) shapes fit the weights the layer was built with;
+  // runs before any arithmetic of a call.
+  virtual void check_built_shapes(const std::vector<Shape>& input_shapes) const;
+  // Keras's _calculate_scores: scores (B, ..., Tq, Tv) of a contiguous query (B, ..., Tq, D)
+  // against a contiguous key (B, ..., Tv, D), written into the contiguous `scores`.
+  virtual void calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const = 0;
 
  private:
   bool use_scale_;
@@ -78,12 +84,14 @@ class Attention : public DenseAttention {
     bool use_scale = false;
     std::string score_mode = "dot";  // "dot" or "concat"
     double dropout = 0.0;            // in [0, 1)
-    std::optional<int64_t> seed;
+    std::optional<int64_t> seed = std::nullopt;
     std::string name = "attention";
     bool trainable = true;
   };
 
-  Attention() : Attention(Args{}) {}
+  // (Two constructors rather than `Args args = {}`: a nested struct's default member
+  // initialisers cannot serve as a default argument inside the enclosing class.)
+  Attention();
   explicit Attention(Args args);
   // Keras's from_config: the keys of get_config(); unknown keys raise ValueError.
   static std::unique_ptr<Attention> from_config(const Config& config);
@@ -93,6 +101,7 @@ class Attention : public DenseAttention {
 
  protected:
   void create_weights(const std::vector<Shape>& input_shapes) override;
+  void calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const override;
 
  private:
   std::string score_mode_;
@@ -103,17 +112,19 @@ class AdditiveAttention : public DenseAttention {
   struct Args {
     bool use_scale = true;
     double dropout = 0.0;  // in [0, 1)
-    std::optional<int64_t> seed;
+    std::optional<int64_t> seed = std::nullopt;
     std::string name = "additive_attention";
     bool trainable = true;
   };
 
-  AdditiveAttention() : AdditiveAttention(Args{}) {}
+  AdditiveAttention();
   explicit AdditiveAttention(Args args);
   static std::unique_ptr<AdditiveAttention> from_config(const Config& config);
 
  protected:
   void create_weights(const std::vector<Shape>& input_shapes) override;
+  void check_built_shapes(const std::vector<Shape>& input_shapes) const override;
+  void calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const override;
 };
 
 }  // namespace kattn

@@ -1,0 +1,81 @@
+// The specification kernels of keras.layers.Attention and keras.layers.AdditiveAttention: plain
+// loops over contiguous row-major arrays, in the element type T (float, or double for the
+// double-precision check of the float results).
+//
+//   query  (B, Tq, D)      key   (B, Tv, D)      value (B, Tv, Dv)
+//   scores (B, Tq, Tv)     output (B, Tq, Dv)
+//   query_mask (B, Tq)     value_mask (B, Tv)    (true = keep)
+//
+// B is the product of every axis before (T, dim): Keras treats all leading axes as batch axes.
+// Kernels allocate nothing, throw nothing and trust their caller (the layer validates).
+#pragma once
+
+#include <cstdint>
+
+namespace kattn::kernels::reference::dense {
+
+// Sizes of one call, leading axes flattened into `batch`.
+struct Dims {
+  int64_t batch = 0;      // B
+  int64_t tq = 0;         // Tq: query length
+  int64_t tv = 0;         // Tv: value (and key) length
+  int64_t dim = 0;        // D: query and key features
+  int64_t value_dim = 0;  // Dv: value features
+};
+
+// Attention(score_mode="dot"): scores = query . key^T, then times *scale when scale is not null.
+// scale: () or null.
+template <typename T>
+void dot_scores(const Dims& dims, const T* query, const T* key, const T* scale, T* scores) noexcept;
+
+// Attention(score_mode="concat"):
+//   scores = concat_score_weight * sum_d tanh(scale * (q_d + k_d))   (no scale when null).
+// scale: () or null; concat_score_weight: ().
+template <typename T>
+void concat_scores(const Dims& dims, const T* query, const T* key, const T* scale,
+                   const T* concat_score_weight, T* scores) noexcept;
+
+// AdditiveAttention: scores = sum_d scale_d * tanh(q_d + k_d)   (scale_d = 1 when null).
+// scale: (D,) or null.
+template <typename T>
+void additive_scores(const Dims& dims, const T* query, const T* key, const T* scale,
+                     T* scores) noexcept;
+
+// Keras's masking of the scores: key j is masked for query i when value_mask[b, j] is false
+// or (use_causal_mask and j > i); a masked score becomes float32(score) - 1e9 in float32.
+// value_mask: (B, Tv) or null. scores: (B, Tq, Tv), in place.
+template <typename T>
+void mask_scores(const Dims& dims, const bool* value_mask, bool use_causal_mask,
+                 T* scores) noexcept;
+
+// exp(x - max) / sum over each row of `length` elements, in place, as numpy computes it.
+// x: (rows, length).
+template <typename T>
+void softmax_rows(int64_t rows, int64_t length, T* x) noexcept;
+
+// Dropout on `count` probabilities: element n is kept when dropout_keeps(key, n, rate) and
+// then divided by 1 - rate, else set to 0. probs: (count,), in place.
+template <typename T>
+void dropout(int64_t count, uint64_t key, double rate, T* probs) noexcept;
+
+// output = probs @ value, then rows whose query_mask is false multiplied by 0.
+// probs: (B, Tq, Tv); value: (B, Tv, Dv); query_mask: (B, Tq) or null; output: (B, Tq, Dv).
+template <typename T>
+void weighted_values(const Dims& dims, const T* probs, const T* value, const bool* query_mask,
+                     T* output) noexcept;
+
+// What Attention does once the scores exist: mask, softmax, dropout (when dropout_rate > 0),
+// probs @ value, query mask. `scores` holds the raw scores on entry and the attention
+// distribution (after dropout) on return.
+struct ApplyScoresArgs {
+  const bool* query_mask = nullptr;  // (B, Tq) or null
+  const bool* value_mask = nullptr;  // (B, Tv) or null
+  bool use_causal_mask = false;
+  double dropout_rate = 0.0;  // 0 for inference calls
+  uint64_t dropout_key = 0;
+};
+template <typename T>
+void apply_scores(const Dims& dims, const ApplyScoresArgs& args, const T* value, T* scores,
+                  T* output) noexcept;
+
+}  // namespace kattn::kernels::reference::dense

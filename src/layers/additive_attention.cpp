@@ -1,0 +1,60 @@
+// keras.layers.AdditiveAttention: Bahdanau scoring over DenseAttention.
+#include <utility>
+
+#include "kattn/initializers.hpp"
+#include "kattn/layers/attention.hpp"
+#include "kernels/reference/dense_attention.hpp"
+#include "layers/dense_attention_config.hpp"
+#include "layers/dense_attention_dims.hpp"
+
+namespace kattn {
+
+namespace dense = kernels::reference::dense;
+
+AdditiveAttention::AdditiveAttention() : AdditiveAttention(Args{}) {}
+
+AdditiveAttention::AdditiveAttention(Args args)
+    : DenseAttention("AdditiveAttention", LayerArgs{std::move(args.name), args.trainable},
+                     args.use_scale, args.dropout, args.seed) {}
+
+std::unique_ptr<AdditiveAttention> AdditiveAttention::from_config(const Config& config) {
+  const std::string name = detail::config_layer_name(config);
+  ConfigReader reader(config, {"AdditiveAttention", name});
+  // AdditiveAttention.get_config drops Attention's score_mode, so it is not a key here.
+  const detail::DenseAttentionConfig common =
+      detail::read_dense_attention_config(reader, "additive_attention", true);
+  reader.check_all_read();
+  Args args;
+  args.use_scale = common.use_scale;
+  args.dropout = common.dropout;
+  args.seed = common.seed;
+  args.name = common.layer.name;
+  args.trainable = common.layer.trainable;
+  return std::make_unique<AdditiveAttention>(std::move(args));
+}
+
+void AdditiveAttention::create_weights(const std::vector<Shape>& input_shapes) {
+  // AdditiveAttention.build: `scale` of shape (query dim,), glorot_uniform.
+  if (use_scale()) add_weight("scale", Initializer::glorot_uniform()({input_shapes[0].back()}));
+}
+
+void AdditiveAttention::check_built_shapes(const std::vector<Shape>& input_shapes) const {
+  if (!use_scale()) return;
+  const int64_t dim = weight("scale").dim(0);
+  if (input_shapes[0].back() != dim) {
+    throw_value_error(error_source(),
+                      "the feature dimension of query differs from the one the layer was built "
+                      "for",
+                      "query.shape[-1] == " + std::to_string(dim) + " (the length of `scale`)",
+                      "query.shape=" + shape_to_string(input_shapes[0]));
+  }
+}
+
+void AdditiveAttention::calculate_scores(const Tensor& query, const Tensor& key,
+                                         Tensor& scores) const {
+  const dense::Dims dims = detail::dense_attention_dims(query.shape(), key.shape(), key.shape());
+  const float* scale = use_scale() ? weight("scale").data() : nullptr;
+  dense::additive_scores<float>(dims, query.data(), key.data(), scale, scores.data());
+}
+
+}  // namespace kattn

@@ -1,0 +1,56 @@
+// Small helpers shared by the Attention / AdditiveAttention tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kattn/error.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn::testing {
+
+// Runs `body`, which must throw exactly `Expected` with exactly `message`.
+template <typename Expected = ValueError>
+void expect_error(const std::function<void()>& body, const std::string& message) {
+  try {
+    body();
+    ADD_FAILURE() << "no exception; expected: " << message;
+  } catch (const Expected& e) {
+    EXPECT_EQ(std::string(e.what()), message);
+  }
+}
+
+// Uniform values in [-1, 1), reproducible from `seed`.
+inline Tensor random_tensor(const Shape& shape, uint32_t seed, float amplitude = 1.0f) {
+  std::mt19937 engine(seed);
+  std::uniform_real_distribution<float> uniform(-amplitude, amplitude);
+  Tensor t(shape);
+  float* data = t.data();
+  for (int64_t n = 0; n < t.size(); ++n) data[n] = uniform(engine);
+  return t;
+}
+
+// Booleans true with probability `p_true`, reproducible from `seed`.
+inline Mask random_mask(const Shape& shape, uint32_t seed, double p_true = 0.7) {
+  std::mt19937 engine(seed);
+  std::bernoulli_distribution bernoulli(p_true);
+  Mask m(shape);
+  bool* data = m.data();
+  for (int64_t n = 0; n < m.size(); ++n) data[n] = bernoulli(engine);
+  return m;
+}
+
+inline void expect_near_all(const Tensor& actual, const std::vector<float>& expected, double atol) {
+  const std::vector<float> values = actual.to_vector();
+  ASSERT_EQ(values.size(), expected.size());
+  for (size_t n = 0; n < values.size(); ++n) {
+    EXPECT_NEAR(values[n], expected[n], atol) << "at flat index " << n;
+  }
+}
+
+}  // namespace kattn::testing
