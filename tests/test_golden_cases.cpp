@@ -34,7 +34,7 @@ TEST_P(GoldenCase, MatchesKeras) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Keras316, GoldenCase, ::testing::ValuesIn(case_names()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_param) { return test_param.param; });
 
 TEST(GoldenCaseRunner, ComparisonReportsTheWorstElement) {
   const Tensor expected({2, 2}, {1, 2, 3, 4});
