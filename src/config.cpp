@@ -2,7 +2,6 @@
 
 #include <cctype>
 #include <cmath>
-#include <regex>
 
 namespace kattn {
 
@@ -116,12 +115,26 @@ Config layer_args_config(const LayerArgs& args) {
 }
 
 std::string to_snake_case(std::string_view class_name) {
-  // keras.src.utils.naming.to_snake_case, regex for regex.
-  std::string name = std::regex_replace(std::string(class_name), std::regex("\\W+"), "");
-  name = std::regex_replace(name, std::regex("(.)([A-Z][a-z]+)"), "$1_$2");
-  name = std::regex_replace(name, std::regex("([a-z])([A-Z])"), "$1_$2");
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+  // keras.src.utils.naming.to_snake_case: drop non-word characters, then
+  // re.sub("(.)([A-Z][a-z]+)", r"\1_\2") and re.sub("([a-z])([A-Z])", r"\1_\2"). Together the two
+  // put an underscore before every capital (not the first character) that is followed or
+  // preceded by a lowercase letter.
+  const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  const auto is_lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  std::string name;
+  for (char c : class_name) {
+    if (is_word(c)) name += c;
+  }
+  std::string snake;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool upper = c >= 'A' && c <= 'Z';
+    if (upper && i > 0 && (is_lower(name[i - 1]) || (i + 1 < name.size() && is_lower(name[i + 1])))) {
+      snake += '_';
+    }
+    snake += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return snake;
 }
 
 }  // namespace kattn

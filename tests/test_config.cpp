@@ -18,6 +18,9 @@ TEST(Config, SnakeCaseFollowsKeras) {
   EXPECT_EQ(to_snake_case("GlobalAveragePooling1D"), "global_average_pooling1d");
   EXPECT_EQ(to_snake_case("InputLayer"), "input_layer");
   EXPECT_EQ(to_snake_case("EinsumDense"), "einsum_dense");
+  EXPECT_EQ(to_snake_case("LSTM"), "lstm");
+  EXPECT_EQ(to_snake_case("HTTPServer"), "http_server");
+  EXPECT_EQ(to_snake_case("My_Layer"), "my__layer");
 }
 
 TEST(Config, UnknownKeysAreRefusedByName) {
