@@ -10,19 +10,11 @@ namespace kattn {
 
 namespace {
 
+using detail::check_value_key;
+using detail::keras_shape;
 using detail::python_float;
 
 size_t u(int64_t i) { return static_cast<size_t>(i); }
-
-// A build or input shape as Keras prints it: -1 (unknown) is None.
-std::string keras_shape(const Shape& shape) {
-  std::string text = "(";
-  for (size_t axis = 0; axis < shape.size(); ++axis) {
-    if (axis > 0) text += ", ";
-    text += shape[axis] < 0 ? "None" : std::to_string(shape[axis]);
-  }
-  return text + (shape.size() == 1 ? ",)" : ")");
-}
 
 std::string axes_string(const std::vector<int64_t>& axes) {
   std::string text = "(";
@@ -30,34 +22,6 @@ std::string axes_string(const std::vector<int64_t>& axes) {
     text += (i > 0 ? ", " : "") + std::to_string(axes[i]);
   }
   return text + (axes.size() == 1 ? ",)" : ")");
-}
-
-// Dimensions known on both sides (not -1) must be equal.
-bool same_known(const Shape& a, const Shape& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t axis = 0; axis < a.size(); ++axis) {
-    if (a[axis] >= 0 && b[axis] >= 0 && a[axis] != b[axis]) return false;
-  }
-  return true;
-}
-
-Shape middle(const Shape& shape) {  // shape[1:-1]
-  return shape.size() < 2 ? Shape{} : Shape(shape.begin() + 1, shape.end() - 1);
-}
-
-// Keras's check in build and compute_output_shape.
-void check_value_key(ErrorSource source, const Shape& value_shape, const Shape& key_shape,
-                     bool with_batch) {
-  const bool ok = with_batch ? same_known(Shape(value_shape.begin(), value_shape.end() - 1),
-                                          Shape(key_shape.begin(), key_shape.end() - 1))
-                             : same_known(middle(value_shape), middle(key_shape));
-  if (!ok) {
-    throw_value_error(source,
-                      "All dimensions of `value` and `key`, except the last one, must be equal",
-                      "value and key shapes that differ only in their last axis",
-                      "value_shape=" + keras_shape(value_shape) +
-                          " and key_shape=" + keras_shape(key_shape));
-  }
 }
 
 std::vector<int64_t> read_axes(ConfigReader& reader) {

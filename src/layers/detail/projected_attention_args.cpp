@@ -100,6 +100,43 @@ Config read_keras_object(ConfigReader& reader, std::string_view key) {
   return value;
 }
 
+std::string keras_shape(const Shape& shape) {
+  std::string text = "(";
+  for (size_t axis = 0; axis < shape.size(); ++axis) {
+    if (axis > 0) text += ", ";
+    text += shape[axis] < 0 ? "None" : std::to_string(shape[axis]);
+  }
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+namespace {
+
+// Dimensions known on both sides (not -1) must be equal.
+bool same_known(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t axis = 0; axis < a.size(); ++axis) {
+    if (a[axis] >= 0 && b[axis] >= 0 && a[axis] != b[axis]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void check_value_key(ErrorSource source, const Shape& value_shape, const Shape& key_shape,
+                     bool with_batch) {
+  const auto begin = with_batch ? 0 : 1;
+  const auto rest = [&](const Shape& s) {  // s[begin:-1]
+    return s.size() < 2 ? Shape{} : Shape(s.begin() + begin, s.end() - 1);
+  };
+  if (!same_known(rest(value_shape), rest(key_shape))) {
+    throw_value_error(source,
+                      "All dimensions of `value` and `key`, except the last one, must be equal",
+                      "value and key shapes that differ only in their last axis",
+                      "value_shape=" + keras_shape(value_shape) +
+                          " and key_shape=" + keras_shape(key_shape));
+  }
+}
+
 Config optional_to_json(const std::optional<int64_t>& value) {
   return value ? Config(*value) : Config(nullptr);
 }

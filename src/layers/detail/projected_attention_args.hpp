@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kattn/config.hpp"
 #include "kattn/error.hpp"
@@ -38,6 +39,13 @@ std::optional<int64_t> read_optional_int(ConfigReader& reader, std::string_view 
 std::optional<bool> read_optional_bool(ConfigReader& reader, std::string_view key);
 // A regularizer or constraint config kept verbatim: null, a name, or a serialized object.
 Config read_keras_object(ConfigReader& reader, std::string_view key);
+
+// A shape as Keras prints it: "(None, 5, 6)", with -1 (unknown) as None; "(3,)".
+std::string keras_shape(const Shape& shape);
+// Keras's check in build, compute_output_shape and call: value and key agree on every axis but
+// the last (axis 0 too when `with_batch`; unknown -1 dimensions match anything).
+void check_value_key(ErrorSource source, const Shape& value_shape, const Shape& key_shape,
+                     bool with_batch);
 
 Config optional_to_json(const std::optional<int64_t>& value);
 Config shape_to_json(const Shape& shape);
