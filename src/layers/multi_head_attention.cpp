@@ -137,6 +137,7 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
                                        const Shape& key_shape) {
   const ErrorSource source = error_source();
   const int64_t rank = static_cast<int64_t>(query_shape.size());
+  check_value_key(source, value_shape, key_shape, /*with_batch=*/false);  // Keras checks first
   if (rank < 3 || value_shape.size() != query_shape.size() ||
       key_shape.size() != query_shape.size()) {
     throw_value_error(source, "`query`, `value` and `key` must have one rank, 3 or more",
@@ -145,7 +146,6 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
                           ", value_shape=" + keras_shape(value_shape) +
                           ", key_shape=" + keras_shape(key_shape));
   }
-  check_value_key(source, value_shape, key_shape, /*with_batch=*/false);
   for (const Shape* shape : {&query_shape, &value_shape, &key_shape}) {
     if (shape->back() <= 0) {
       throw_value_error(source, "the last dimension of the inputs must be known and positive",
