@@ -60,8 +60,7 @@ template <typename A, typename E>
   if (ok) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << "max abs difference " << worst << " at flat index " << worst_at << ": actual "
-         << static_cast<double>(a[worst_at]) << ", expected "
-         << static_cast<double>(e[worst_at]);
+         << static_cast<double>(a[worst_at]) << ", expected " << static_cast<double>(e[worst_at]);
 }
 
 // The message of the ValueError `statement` throws, or a note that it threw none.

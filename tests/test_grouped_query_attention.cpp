@@ -77,13 +77,15 @@ TEST(GroupedQueryAttention, EqualsMultiHeadAttentionWithRepeatedKeyValueHeads) {
     for (int64_t d = 0; d < (kernel ? D : 1); ++d)
       for (int64_t n = 0; n < N; ++n)
         for (int64_t h = 0; h < H; ++h) {
-          if (kernel) out(d, n, h) = kv(d, n / (N / K), h);
-          else out(n, h) = kv(n / (N / K), h);
+          if (kernel)
+            out(d, n, h) = kv(d, n / (N / K), h);
+          else
+            out(n, h) = kv(n / (N / K), h);
         }
     return out;
   };
-  for (const char* name : {"query/kernel", "query/bias", "attention_output/kernel",
-                           "attention_output/bias"}) {
+  for (const char* name :
+       {"query/kernel", "query/bias", "attention_output/kernel", "attention_output/bias"}) {
     mha.set_weight(name, gqa->weight(name));
   }
   mha.set_weight("key/kernel", repeat(gqa->weight("key/kernel"), true));
@@ -113,13 +115,14 @@ TEST(GroupedQueryAttention, CausalEqualsExplicitMaskAlsoWithAnExtraMask) {
   Mask merged = lower_triangle(2, 5);
   merged(0, 2, 3) = merged(1, 2, 3) = false;
   for (const bool scores : {false, true}) {
-    const auto causal = layer->call(x, x, {.use_causal_mask = true,
-                                           .return_attention_scores = scores});
+    const auto causal =
+        layer->call(x, x, {.use_causal_mask = true, .return_attention_scores = scores});
     const auto explicit_mask = layer->call(
         x, x, {.attention_mask = lower_triangle(1, 5), .return_attention_scores = scores});
     EXPECT_TRUE(all_close(causal.output, explicit_mask.output, 1e-6, 0));
     const auto both = layer->call(
-        x, x, {.attention_mask = extra, .use_causal_mask = true, .return_attention_scores = scores});
+        x, x,
+        {.attention_mask = extra, .use_causal_mask = true, .return_attention_scores = scores});
     const auto conjunction =
         layer->call(x, x, {.attention_mask = merged, .return_attention_scores = scores});
     EXPECT_TRUE(all_close(both.output, conjunction.output, 1e-6, 0));
@@ -147,8 +150,9 @@ TEST(GroupedQueryAttention, QueryMaskIsHonoured) {
                                {1, 3, 4}, {1, 3, 4});
   const Tensor query = random_normal({1, 3, 4}, 6);
   const Tensor value = random_normal({1, 3, 4}, 7);
-  const auto out = layer->call(query, value, {.query_mask = Mask({1, 3}, {true, false, true}),
-                                              .return_attention_scores = true});
+  const auto out = layer->call(
+      query, value,
+      {.query_mask = Mask({1, 3}, {true, false, true}), .return_attention_scores = true});
   const Tensor& bias = layer->weight("attention_output/bias");
   for (int64_t d = 0; d < 4; ++d) EXPECT_EQ(out.output(0, 1, d), bias(d));
   for (int64_t j = 0; j < 3; ++j) EXPECT_EQ((*out.attention_scores)(0, 1, 1, j), 0.0f);
@@ -161,8 +165,10 @@ TEST(GroupedQueryAttention, SlidingWindowLeavesExactZerosOutsideTheBand) {
   const auto out = layer.call(x, x, {.use_causal_mask = true, .return_attention_scores = true});
   for (int64_t i = 0; i < 6; ++i) {
     for (int64_t j = 0; j < 6; ++j) {
-      if (j <= i && i - j < 3) EXPECT_GT((*out.attention_scores)(0, 0, i, j), 0.0f);
-      else EXPECT_EQ((*out.attention_scores)(0, 0, i, j), 0.0f);
+      if (j <= i && i - j < 3)
+        EXPECT_GT((*out.attention_scores)(0, 0, i, j), 0.0f);
+      else
+        EXPECT_EQ((*out.attention_scores)(0, 0, i, j), 0.0f);
     }
   }
 }
@@ -174,13 +180,20 @@ TEST(GroupedQueryAttention, ShapesAndWeightCounts) {
   };
   std::vector<Case> cases;
   cases.push_back({{.head_dim = 2, .num_query_heads = 2, .num_key_value_heads = 2}, 8});
-  cases.push_back({{.head_dim = 2, .num_query_heads = 2, .num_key_value_heads = 2,
-                    .dropout = 0.5, .use_bias = false},
+  cases.push_back({{.head_dim = 2,
+                    .num_query_heads = 2,
+                    .num_key_value_heads = 2,
+                    .dropout = 0.5,
+                    .use_bias = false},
                    4});
   cases.push_back(
       {{.head_dim = 2, .num_query_heads = 2, .num_key_value_heads = 2, .use_gate = true}, 10});
-  cases.push_back({{.head_dim = 2, .num_query_heads = 2, .num_key_value_heads = 2,
-                    .dropout = 0.5, .use_bias = false, .use_gate = true},
+  cases.push_back({{.head_dim = 2,
+                    .num_query_heads = 2,
+                    .num_key_value_heads = 2,
+                    .dropout = 0.5,
+                    .use_bias = false,
+                    .use_gate = true},
                    5});
   const Tensor query = random_normal({2, 8, 16}, 9);
   const Tensor value = random_normal({2, 4, 16}, 10);
@@ -218,15 +231,21 @@ TEST(GroupedQueryAttention, ComputeOutputShapeMatchesTheCall) {
 }
 
 TEST(GroupedQueryAttention, ConfigRoundTripsWithKerasKeys) {
-  GroupedQueryAttention layer({.head_dim = 4, .num_query_heads = 4, .num_key_value_heads = 2,
-                               .dropout = 0.1, .use_gate = true, .sliding_window = 5,
-                               .kernel_constraint = "non_neg", .seed = 1337, .name = "gqa"});
+  GroupedQueryAttention layer({.head_dim = 4,
+                               .num_query_heads = 4,
+                               .num_key_value_heads = 2,
+                               .dropout = 0.1,
+                               .use_gate = true,
+                               .sliding_window = 5,
+                               .kernel_constraint = "non_neg",
+                               .seed = 1337,
+                               .name = "gqa"});
   const Config config = layer.get_config();
-  for (const char* key : {"name", "trainable", "dtype", "head_dim", "num_query_heads",
-                          "num_key_value_heads", "use_bias", "use_gate", "sliding_window",
-                          "dropout", "kernel_initializer", "bias_initializer",
-                          "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                          "kernel_constraint", "bias_constraint", "seed"}) {
+  for (const char* key :
+       {"name", "trainable", "dtype", "head_dim", "num_query_heads", "num_key_value_heads",
+        "use_bias", "use_gate", "sliding_window", "dropout", "kernel_initializer",
+        "bias_initializer", "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+        "kernel_constraint", "bias_constraint", "seed"}) {
     EXPECT_TRUE(config.contains(key)) << key;
   }
   EXPECT_EQ(config.size(), 18u);
@@ -238,8 +257,8 @@ TEST(GroupedQueryAttention, ConfigRoundTripsWithKerasKeys) {
   Config with_flash = config;
   with_flash["dropout"] = 0.0;
   with_flash["flash_attention"] = false;  // accepted, not serialised
-  EXPECT_FALSE(GroupedQueryAttention::from_config(with_flash)->get_config().contains(
-      "flash_attention"));
+  EXPECT_FALSE(
+      GroupedQueryAttention::from_config(with_flash)->get_config().contains("flash_attention"));
 }
 
 TEST(GroupedQueryAttention, CallIsSafeFromSeveralThreads) {
@@ -248,7 +267,9 @@ TEST(GroupedQueryAttention, CallIsSafeFromSeveralThreads) {
   const ProjectedAttentionCallArgs args{.query_mask = random_mask({3, 6}, 15),
                                         .use_causal_mask = true};
   const GroupedQueryAttention::Args layer_args{
-      .head_dim = 3, .num_query_heads = 6, .num_key_value_heads = 2,
+      .head_dim = 3,
+      .num_query_heads = 6,
+      .num_key_value_heads = 2,
       .kernel_initializer = Initializer::glorot_uniform(5)};
   const AttentionOutput reference = GroupedQueryAttention(layer_args).call(query, value, args);
   const GroupedQueryAttention shared(layer_args);
@@ -267,40 +288,43 @@ TEST(GroupedQueryAttention, CallIsSafeFromSeveralThreads) {
 
 TEST(GroupedQueryAttention, RejectsInvalidConstructorArguments) {
   EXPECT_EQ(value_error_message([] {
-              GroupedQueryAttention({.head_dim = 0, .num_query_heads = 4,
-                                     .num_key_value_heads = 2, .name = "gqa"});
+              GroupedQueryAttention(
+                  {.head_dim = 0, .num_query_heads = 4, .num_key_value_heads = 2, .name = "gqa"});
             }),
             "GroupQueryAttention 'gqa': Invalid value for argument `head_dim`. Expected a "
             "positive integer. Received: head_dim=0.");
   EXPECT_EQ(value_error_message([] {
-              GroupedQueryAttention({.head_dim = 2, .num_query_heads = -1,
-                                     .num_key_value_heads = 2, .name = "gqa"});
+              GroupedQueryAttention(
+                  {.head_dim = 2, .num_query_heads = -1, .num_key_value_heads = 2, .name = "gqa"});
             }),
             "GroupQueryAttention 'gqa': Invalid value for argument `num_query_heads`. Expected "
             "a positive integer. Received: num_query_heads=-1.");
   EXPECT_EQ(value_error_message([] {
-              GroupedQueryAttention({.head_dim = 2, .num_query_heads = 4,
-                                     .num_key_value_heads = 0, .name = "gqa"});
+              GroupedQueryAttention(
+                  {.head_dim = 2, .num_query_heads = 4, .num_key_value_heads = 0, .name = "gqa"});
             }),
             "GroupQueryAttention 'gqa': Invalid value for argument `num_key_value_heads`. "
             "Expected a positive integer. Received: num_key_value_heads=0.");
   EXPECT_EQ(value_error_message([] {
-              GroupedQueryAttention({.head_dim = 2, .num_query_heads = 6,
-                                     .num_key_value_heads = 4, .name = "gqa"});
+              GroupedQueryAttention(
+                  {.head_dim = 2, .num_query_heads = 6, .num_key_value_heads = 4, .name = "gqa"});
             }),
             "GroupQueryAttention 'gqa': `num_query_heads` must be divisible by "
             "`num_key_value_heads`. Expected num_query_heads % num_key_value_heads == 0. "
             "Received: num_query_heads=6, num_key_value_heads=4.");
   EXPECT_EQ(value_error_message([] {
-              GroupedQueryAttention({.head_dim = 2, .num_query_heads = 4,
-                                     .num_key_value_heads = 2, .sliding_window = 0,
+              GroupedQueryAttention({.head_dim = 2,
+                                     .num_query_heads = 4,
+                                     .num_key_value_heads = 2,
+                                     .sliding_window = 0,
                                      .name = "gqa"});
             }),
             "GroupQueryAttention 'gqa': Invalid value for argument `sliding_window`. Expected "
             "a positive integer or None. Received: sliding_window=0.");
-  Config config = GroupedQueryAttention({.head_dim = 2, .num_query_heads = 4,
-                                         .num_key_value_heads = 2, .name = "gqa"})
-                      .get_config();
+  Config config =
+      GroupedQueryAttention(
+          {.head_dim = 2, .num_query_heads = 4, .num_key_value_heads = 2, .name = "gqa"})
+          .get_config();
   config["head_dim"] = 2.5;
   EXPECT_EQ(value_error_message([&] { (void)GroupedQueryAttention::from_config(config); }),
             "GroupQueryAttention 'gqa': Invalid value for argument `head_dim`. Expected a "
@@ -310,7 +334,9 @@ TEST(GroupedQueryAttention, RejectsInvalidConstructorArguments) {
 TEST(GroupedQueryAttention, RejectsMismatchedShapes) {
   GroupedQueryAttention layer(
       {.head_dim = 2, .num_query_heads = 4, .num_key_value_heads = 4, .name = "gqa"});
-  EXPECT_EQ(value_error_message([&] { (void)layer.compute_output_shape({2, 4, 8}, {2, 2, 7}); }),
+  EXPECT_EQ(value_error_message([&] {
+              (void)layer.compute_output_shape({2, 4, 8}, {2, 2, 7});
+            }),
             "GroupQueryAttention 'gqa': The last dimension of `query_shape` and `value_shape` "
             "must be equal, but are 8, 7. Expected query and value with one feature dimension. "
             "Received: query_shape=(2, 4, 8), value_shape=(2, 2, 7).");

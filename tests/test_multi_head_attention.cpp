@@ -89,10 +89,10 @@ TEST(MultiHeadAttention, CausalEqualsExplicitLowerTriangularMask) {
   const auto layer = built_mha({.num_heads = 2, .key_dim = 4}, {2, 5, 8}, {2, 5, 8});
   const Tensor x = random_normal({2, 5, 8}, 1);
   for (const bool scores : {false, true}) {
-    const auto causal = layer->call(x, x, {.use_causal_mask = true,
-                                           .return_attention_scores = scores});
-    const auto explicit_mask = layer->call(x, x, {.attention_mask = tile(tril(5, 5), {1}),
-                                                  .return_attention_scores = scores});
+    const auto causal =
+        layer->call(x, x, {.use_causal_mask = true, .return_attention_scores = scores});
+    const auto explicit_mask = layer->call(
+        x, x, {.attention_mask = tile(tril(5, 5), {1}), .return_attention_scores = scores});
     EXPECT_TRUE(all_close(causal.output, explicit_mask.output, 1e-6, 0));
   }
 }
@@ -108,7 +108,8 @@ TEST(MultiHeadAttention, CausalWithExtraMaskEqualsTheirConjunction) {
       for (int64_t j = 0; j < 5; ++j) merged(b, i, j) = extra(b, i, j) && j <= i;
   for (const bool scores : {false, true}) {
     const auto both = layer->call(
-        x, x, {.attention_mask = extra, .use_causal_mask = true, .return_attention_scores = scores});
+        x, x,
+        {.attention_mask = extra, .use_causal_mask = true, .return_attention_scores = scores});
     const auto explicit_mask =
         layer->call(x, x, {.attention_mask = merged, .return_attention_scores = scores});
     EXPECT_TRUE(all_close(both.output, explicit_mask.output, 1e-6, 0));
@@ -152,8 +153,8 @@ TEST(MultiHeadAttention, AttentionMaskEncodingsAgree) {
     const auto a = layer->call(x, x, {.attention_mask = ts, .return_attention_scores = scores});
     const auto b =
         layer->call(x, x, {.attention_mask = tile(ts, {2}), .return_attention_scores = scores});
-    const auto c = layer->call(x, x, {.attention_mask = tile(ts, {2, 2}),
-                                      .return_attention_scores = scores});
+    const auto c =
+        layer->call(x, x, {.attention_mask = tile(ts, {2, 2}), .return_attention_scores = scores});
     EXPECT_TRUE(all_close(a.output, b.output, 0, 0));
     EXPECT_TRUE(all_close(a.output, c.output, 0, 0));
   }
@@ -174,9 +175,11 @@ TEST(MultiHeadAttention, QueryAndValueMasksEqualExplicitAttentionMask) {
         for (int64_t i = 0; i < 5; ++i)
           for (int64_t j = 0; j < 3; ++j)
             mask(b, i, j) = query_mask(b, i) && value_mask(b, j) && (!causal || j <= i);
-      const auto by_masks =
-          layer->call(query, value, {.query_mask = query_mask, .value_mask = value_mask,
-                                     .use_causal_mask = causal, .return_attention_scores = scores});
+      const auto by_masks = layer->call(query, value,
+                                        {.query_mask = query_mask,
+                                         .value_mask = value_mask,
+                                         .use_causal_mask = causal,
+                                         .return_attention_scores = scores});
       const auto by_attention_mask =
           layer->call(query, value, {.attention_mask = mask, .return_attention_scores = scores});
       EXPECT_TRUE(all_close(by_masks.output, by_attention_mask.output, 0, 0));
@@ -204,13 +207,14 @@ TEST(MultiHeadAttention, SlidingWindowLeavesExactZerosOutsideTheBand) {
   const Tensor x = random_normal({1, 6, 8}, 10);
   for (const bool causal : {true, false}) {
     MultiHeadAttention layer({.num_heads = 2, .key_dim = 4, .sliding_window = 3});
-    const auto out =
-        layer.call(x, x, {.use_causal_mask = causal, .return_attention_scores = true});
+    const auto out = layer.call(x, x, {.use_causal_mask = causal, .return_attention_scores = true});
     for (int64_t i = 0; i < 6; ++i) {
       for (int64_t j = 0; j < 6; ++j) {
         const bool in_band = causal ? (j <= i && i - j < 3) : std::abs(i - j) < 3;
-        if (in_band) EXPECT_GT((*out.attention_scores)(0, 0, i, j), 0.0f);
-        else EXPECT_EQ((*out.attention_scores)(0, 0, i, j), 0.0f);
+        if (in_band)
+          EXPECT_GT((*out.attention_scores)(0, 0, i, j), 0.0f);
+        else
+          EXPECT_EQ((*out.attention_scores)(0, 0, i, j), 0.0f);
       }
     }
   }
@@ -219,12 +223,12 @@ TEST(MultiHeadAttention, SlidingWindowLeavesExactZerosOutsideTheBand) {
 TEST(MultiHeadAttention, NegativeAttentionAxesEqualPositive) {
   const Tensor x = random_normal({2, 3, 8, 4}, 11);
   for (const bool gate : {false, true}) {
-    const auto pos = built_mha({.num_heads = 2, .key_dim = 4, .attention_axes = {{2}},
-                                .use_gate = gate},
-                               x.shape(), x.shape());
-    const auto neg = built_mha({.num_heads = 2, .key_dim = 4, .attention_axes = {{-2}},
-                                .use_gate = gate},
-                               x.shape(), x.shape());
+    const auto pos =
+        built_mha({.num_heads = 2, .key_dim = 4, .attention_axes = {{2}}, .use_gate = gate},
+                  x.shape(), x.shape());
+    const auto neg =
+        built_mha({.num_heads = 2, .key_dim = 4, .attention_axes = {{-2}}, .use_gate = gate},
+                  x.shape(), x.shape());
     EXPECT_EQ(neg->get_config()["attention_axes"], Config::array({2}));
     const auto a = pos->call(x, x, {.return_attention_scores = true});
     const auto b = neg->call(x, x, {.return_attention_scores = true});
@@ -243,12 +247,15 @@ TEST(MultiHeadAttention, ShapesAndWeightCounts) {
   const Tensor value = random_normal({2, 4, 16}, 13);
   std::vector<Case> cases;
   cases.push_back({{.num_heads = 2, .key_dim = 2}, 8});
-  cases.push_back({{.num_heads = 2, .key_dim = 2, .value_dim = 4, .dropout = 0.5,
-                    .use_bias = false},
-                   4});
+  cases.push_back(
+      {{.num_heads = 2, .key_dim = 2, .value_dim = 4, .dropout = 0.5, .use_bias = false}, 4});
   cases.push_back({{.num_heads = 2, .key_dim = 2, .use_gate = true}, 10});
-  cases.push_back({{.num_heads = 2, .key_dim = 2, .value_dim = 4, .dropout = 0.5,
-                    .use_bias = false, .use_gate = true},
+  cases.push_back({{.num_heads = 2,
+                    .key_dim = 2,
+                    .value_dim = 4,
+                    .dropout = 0.5,
+                    .use_bias = false,
+                    .use_gate = true},
                    5});
   for (Case& c : cases) {
     MultiHeadAttention layer(std::move(c.args));
@@ -320,15 +327,22 @@ TEST(MultiHeadAttention, OutputShapeIntAndTuple) {
 }
 
 TEST(MultiHeadAttention, ConfigRoundTripsWithKerasKeys) {
-  MultiHeadAttention layer({.num_heads = 3, .key_dim = 4, .value_dim = 5, .dropout = 0.25,
-                            .output_shape = Shape{2, 3}, .attention_axes = {{-2}},
+  MultiHeadAttention layer({.num_heads = 3,
+                            .key_dim = 4,
+                            .value_dim = 5,
+                            .dropout = 0.25,
+                            .output_shape = Shape{2, 3},
+                            .attention_axes = {{-2}},
                             .flash_attention = false,
                             .kernel_regularizer = {{"module", "keras.regularizers"},
                                                    {"class_name", "L2"},
                                                    {"config", {{"l2", 0.01}}},
                                                    {"registered_name", nullptr}},
-                            .bias_constraint = "non_neg", .use_gate = true,
-                            .sliding_window = 4, .seed = 1337, .name = "mha"});
+                            .bias_constraint = "non_neg",
+                            .use_gate = true,
+                            .sliding_window = 4,
+                            .seed = 1337,
+                            .name = "mha"});
   Config config = layer.get_config();
   EXPECT_FALSE(config.contains("flash_attention"));
   EXPECT_EQ(config["attention_axes"], Config::array({-2}));  // as given until built
@@ -365,8 +379,8 @@ TEST(MultiHeadAttention, SublayersGetDistinctInitialKernels) {
 }
 
 TEST(MultiHeadAttention, DropoutActsOnlyInTraining) {
-  const auto layer = built_mha({.num_heads = 2, .key_dim = 4, .dropout = 0.5, .seed = 3},
-                               {2, 5, 8}, {2, 6, 8});
+  const auto layer =
+      built_mha({.num_heads = 2, .key_dim = 4, .dropout = 0.5, .seed = 3}, {2, 5, 8}, {2, 6, 8});
   const Tensor query = random_normal({2, 5, 8}, 17);
   const Tensor value = random_normal({2, 6, 8}, 18);
   const auto inference = layer->call(query, value, {.return_attention_scores = true});
@@ -379,8 +393,8 @@ TEST(MultiHeadAttention, DropoutActsOnlyInTraining) {
   const auto no_dropout = built_mha({.num_heads = 2, .key_dim = 4}, {2, 5, 8}, {2, 6, 8});
   EXPECT_TRUE(all_close(inference.output, no_dropout->call(query, value).output, 1e-6, 0));
   // The same seed gives the same sequence of dropout masks.
-  const auto twin = built_mha({.num_heads = 2, .key_dim = 4, .dropout = 0.5, .seed = 3},
-                              {2, 5, 8}, {2, 6, 8});
+  const auto twin =
+      built_mha({.num_heads = 2, .key_dim = 4, .dropout = 0.5, .seed = 3}, {2, 5, 8}, {2, 6, 8});
   const auto first = twin->call(query, value, {.training = true});
   EXPECT_TRUE(all_close(first.output, training.output, 0, 0));
 }
@@ -440,8 +454,8 @@ TEST(MultiHeadAttention, RejectsInvalidConstructorArguments) {
             "MultiHeadAttention 'mha': Invalid `output_shape`. Expected an int or a tuple of "
             "positive ints (the output's trailing dimensions). Received: output_shape=8.0.");
   EXPECT_EQ(value_error_message([] {
-              MultiHeadAttention({.num_heads = 2, .key_dim = 4, .output_shape = Shape{8, 0},
-                                  .name = "mha"});
+              MultiHeadAttention(
+                  {.num_heads = 2, .key_dim = 4, .output_shape = Shape{8, 0}, .name = "mha"});
             }),
             "MultiHeadAttention 'mha': Invalid `output_shape`. Expected an int or a tuple of "
             "positive ints (the output's trailing dimensions). Received: output_shape=(8, 0).");
@@ -459,13 +473,14 @@ TEST(MultiHeadAttention, RejectsInvalidConstructorArguments) {
             }),
             "MultiHeadAttention 'mha': Invalid value for argument `dropout`. Expected a float "
             "value between 0 and 1 (1 excluded). Received: dropout=1.0.");
-  EXPECT_EQ(value_error_message([] {
-              MultiHeadAttention({.num_heads = 2, .key_dim = 2, .dropout = 0.1,
-                                  .flash_attention = true, .name = "mha"});
-            }),
-            "MultiHeadAttention 'mha': Dropout is not supported when flash attention is "
-            "enabled. Please set dropout to 0.0 to use flash attention. Expected dropout=0.0 "
-            "with flash_attention=True. Received: dropout=0.1.");
+  EXPECT_EQ(
+      value_error_message([] {
+        MultiHeadAttention(
+            {.num_heads = 2, .key_dim = 2, .dropout = 0.1, .flash_attention = true, .name = "mha"});
+      }),
+      "MultiHeadAttention 'mha': Dropout is not supported when flash attention is "
+      "enabled. Please set dropout to 0.0 to use flash attention. Expected dropout=0.0 "
+      "with flash_attention=True. Received: dropout=0.1.");
 }
 
 TEST(MultiHeadAttention, RejectsReturnedScoresWithFlashAttention) {
@@ -481,16 +496,21 @@ TEST(MultiHeadAttention, RejectsReturnedScoresWithFlashAttention) {
 
 TEST(MultiHeadAttention, RejectsAttentionAxesOutOfRange) {
   for (const int64_t axis : {0, 2, -1, -3}) {
-    MultiHeadAttention layer({.num_heads = 2, .key_dim = 2, .attention_axes = {{axis}},
-                              .name = "mha"});
-    EXPECT_EQ(value_error_message([&] { layer.build({2, 4, 8}, {2, 4, 8}); }),
+    MultiHeadAttention layer(
+        {.num_heads = 2, .key_dim = 2, .attention_axes = {{axis}}, .name = "mha"});
+    EXPECT_EQ(value_error_message([&] {
+                layer.build({2, 4, 8}, {2, 4, 8});
+              }),
               "MultiHeadAttention 'mha': `attention_axes` out of range. Expected axes in [1, 1] "
               "or [-2, -2] for inputs of rank 3 (not the batch or the feature axis). Received: "
-              "attention_axes=(" + std::to_string(axis) + ",).");
+              "attention_axes=(" +
+                  std::to_string(axis) + ",).");
   }
-  MultiHeadAttention twice({.num_heads = 2, .key_dim = 2, .attention_axes = {{1, -3}},
-                            .name = "mha"});
-  EXPECT_EQ(value_error_message([&] { twice.build({2, 4, 5, 8}, {2, 4, 5, 8}); }),
+  MultiHeadAttention twice(
+      {.num_heads = 2, .key_dim = 2, .attention_axes = {{1, -3}}, .name = "mha"});
+  EXPECT_EQ(value_error_message([&] {
+              twice.build({2, 4, 5, 8}, {2, 4, 5, 8});
+            }),
             "MultiHeadAttention 'mha': `attention_axes` names an axis twice. Expected distinct "
             "axes. Received: attention_axes=(1, -3).");
 }
@@ -506,10 +526,11 @@ TEST(MultiHeadAttention, RejectsValueAndKeyThatDifferBeforeTheLastAxis) {
     const std::string expected =
         "MultiHeadAttention 'mha': All dimensions of `value` and `key`, except the last one, "
         "must be equal. Expected value and key shapes that differ only in their last axis. "
-        "Received: value_shape=" + shape_to_string(c.value) + " and key_shape=" +
-        shape_to_string(c.key) + ".";
-    EXPECT_EQ(value_error_message([&] { (void)layer.compute_output_shape(c.query, c.value, c.key); }),
-              expected);
+        "Received: value_shape=" +
+        shape_to_string(c.value) + " and key_shape=" + shape_to_string(c.key) + ".";
+    EXPECT_EQ(
+        value_error_message([&] { (void)layer.compute_output_shape(c.query, c.value, c.key); }),
+        expected);
     EXPECT_EQ(value_error_message([&] {
                 (void)layer.call(Tensor::full(c.query, 1), Tensor::full(c.value, 1),
                                  {.key = Tensor::full(c.key, 1)});
@@ -536,19 +557,17 @@ TEST(MultiHeadAttention, RejectsMasksOfTheWrongShape) {
             }),
             "MultiHeadAttention 'mha': `value_mask` does not match `value`. Expected a mask of "
             "shape (2, 5) (value.shape[:-1]). Received: value_mask.shape=(2, 4).");
-  EXPECT_EQ(value_error_message([&] {
-              (void)layer->call(query, value, {.key_mask = Mask({5})});
-            }),
+  EXPECT_EQ(value_error_message([&] { (void)layer->call(query, value, {.key_mask = Mask({5})}); }),
             "MultiHeadAttention 'mha': `key_mask` does not match `key`. Expected a mask of "
             "shape (2, 5) (key.shape[:-1]). Received: key_mask.shape=(5,).");
-  for (const Shape& bad : {Shape{2, 5, 4}, Shape{3, 4, 5}, Shape{5}, Shape{2, 3, 4, 5},
-                           Shape{1, 2, 2, 4, 5}}) {
-    EXPECT_EQ(value_error_message([&] {
-                (void)layer->call(query, value, {.attention_mask = Mask(bad)});
-              }),
+  for (const Shape& bad :
+       {Shape{2, 5, 4}, Shape{3, 4, 5}, Shape{5}, Shape{2, 3, 4, 5}, Shape{1, 2, 2, 4, 5}}) {
+    EXPECT_EQ(value_error_message(
+                  [&] { (void)layer->call(query, value, {.attention_mask = Mask(bad)}); }),
               "MultiHeadAttention 'mha': `attention_mask` does not broadcast to the attention "
               "scores. Expected a mask broadcastable to (2, 4, 5) or, per head, to (2, 2, 4, 5). "
-              "Received: attention_mask.shape=" + shape_to_string(bad) + ".");
+              "Received: attention_mask.shape=" +
+                  shape_to_string(bad) + ".");
   }
   // Broadcastable masks are accepted, as Keras broadcasts them.
   for (const Shape& ok : {Shape{4, 5}, Shape{1, 4, 5}, Shape{2, 1, 5}, Shape{1, 2, 4, 5}}) {
@@ -558,7 +577,8 @@ TEST(MultiHeadAttention, RejectsMasksOfTheWrongShape) {
 }
 
 TEST(MultiHeadAttention, RejectsInputsThatDoNotMatchTheBuiltShapes) {
-  const auto layer = built_mha({.num_heads = 2, .key_dim = 2, .name = "mha"}, {-1, 4, 8}, {-1, 5, 6});
+  const auto layer =
+      built_mha({.num_heads = 2, .key_dim = 2, .name = "mha"}, {-1, 4, 8}, {-1, 5, 6});
   EXPECT_EQ(value_error_message([&] {
               (void)layer->call(random_normal({2, 4, 7}, 27), random_normal({2, 5, 6}, 28));
             }),
@@ -572,8 +592,7 @@ TEST(MultiHeadAttention, RejectsInputsThatDoNotMatchTheBuiltShapes) {
             "on every axis outside attention_axes=(1,) but the last. Expected equal lengths on "
             "axis 0. Received: query_shape=(2, 4, 8), value_shape=(3, 5, 6).");
   // Other lengths are free: the weights fix only the last dimensions.
-  EXPECT_EQ(layer->call(random_normal({1, 9, 8}, 29), random_normal({1, 2, 6}, 30))
-                .output.shape(),
+  EXPECT_EQ(layer->call(random_normal({1, 9, 8}, 29), random_normal({1, 2, 6}, 30)).output.shape(),
             (Shape{1, 9, 8}));
 }
 

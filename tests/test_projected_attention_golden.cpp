@@ -120,7 +120,8 @@ INSTANTIATE_TEST_SUITE_P(
         // Grouped heads 8/2, all masks, per-head masks, causal sliding window, causal Tq > Tv.
         "gqa_q8kv2_hd3_scores1", "gqa_qvkamask_scores0", "gqa_amask_perhead_scores1",
         "gqa_slidingwindow_causal_scores0", "gqa_tq_gt_tv_causal", "gqa_fullmask_scores0",
-        "gqa_fullmask_dropout_inference", "gqa_gate_scores1", "gqa_nobias_key_scores0", "gqa_causal_qmask_scores1"),
+        "gqa_fullmask_dropout_inference", "gqa_gate_scores1", "gqa_nobias_key_scores0",
+        "gqa_causal_qmask_scores1"),
     [](const ::testing::TestParamInfo<const char*>& param_info) {
       return std::string(param_info.param);
     });

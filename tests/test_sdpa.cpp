@@ -33,12 +33,11 @@ TEST(Sdpa, FloatAgreesWithDouble) {
   const Tensor q = random_normal({2, 5, 4, 3}, 1);
   const Tensor k = random_normal({2, 6, 2, 3}, 2);
   const Tensor v = random_normal({2, 6, 2, 7}, 3);
-  SdpaOptions options{.scale = 1.0 / std::sqrt(3.0),
-                      .mask = random_mask({2, 1, 5, 6}, 4),
-                      .return_scores = true};
+  SdpaOptions options{
+      .scale = 1.0 / std::sqrt(3.0), .mask = random_mask({2, 1, 5, 6}, 4), .return_scores = true};
   const auto f32 = scaled_dot_product_attention(q, k, v, options);
-  const auto f64 = scaled_dot_product_attention(q.cast<double>(), k.cast<double>(),
-                                                v.cast<double>(), options);
+  const auto f64 =
+      scaled_dot_product_attention(q.cast<double>(), k.cast<double>(), v.cast<double>(), options);
   EXPECT_EQ(f32.output.shape(), (Shape{2, 5, 4, 7}));
   EXPECT_EQ(f32.scores->shape(), (Shape{2, 4, 5, 6}));
   EXPECT_TRUE(all_close(f32.output, f64.output, 1e-6, 1e-6));
@@ -67,8 +66,8 @@ TEST(Sdpa, FullyMaskedRowIsUniformOnTheDotProductPath) {
   for (int64_t j = 0; j < 3; ++j) mask(0, 0, 1, j) = false;  // query row 1 sees nothing
   mask(0, 0, 0, 2) = false;
   const auto result = scaled_dot_product_attention(
-      q, k, v, {.mask = mask, .fully_masked_rows = FullyMaskedRows::kUniform,
-                .return_scores = true});
+      q, k, v,
+      {.mask = mask, .fully_masked_rows = FullyMaskedRows::kUniform, .return_scores = true});
   for (int64_t h = 0; h < 2; ++h) {
     const float mean = (v(0, 0, 0, h) + v(0, 1, 0, h) + v(0, 2, 0, h)) / 3.0f;
     EXPECT_NEAR(result.output(0, 1, 0, h), mean, 1e-6);
@@ -85,8 +84,7 @@ TEST(Sdpa, FullyMaskedRowIsZeroOnTheSoftmaxLayerPath) {
   mask.fill(true);
   for (int64_t j = 0; j < 3; ++j) mask(0, 0, 1, j) = false;
   const auto result = scaled_dot_product_attention(
-      q, k, v, {.mask = mask, .fully_masked_rows = FullyMaskedRows::kZero,
-                .return_scores = true});
+      q, k, v, {.mask = mask, .fully_masked_rows = FullyMaskedRows::kZero, .return_scores = true});
   for (int64_t h = 0; h < 2; ++h) EXPECT_EQ(result.output(0, 1, 0, h), 0.0f);
   for (int64_t j = 0; j < 3; ++j) EXPECT_EQ((*result.scores)(0, 0, 1, j), 0.0f);
   // The unmasked row is the same on both paths.
@@ -107,10 +105,11 @@ TEST(Sdpa, CausalAndSlidingWindowEqualExplicitMasks) {
         }
       }
       for (const auto rows : {FullyMaskedRows::kUniform, FullyMaskedRows::kZero}) {
-        const auto by_flag = scaled_dot_product_attention(
-            q, k, v,
-            {.is_causal = causal, .sliding_window = window, .fully_masked_rows = rows,
-             .return_scores = true});
+        const auto by_flag = scaled_dot_product_attention(q, k, v,
+                                                          {.is_causal = causal,
+                                                           .sliding_window = window,
+                                                           .fully_masked_rows = rows,
+                                                           .return_scores = true});
         const auto by_mask = scaled_dot_product_attention(
             q, k, v, {.mask = mask, .fully_masked_rows = rows, .return_scores = true});
         EXPECT_TRUE(all_close(by_flag.output, by_mask.output, 0.0, 0.0));
@@ -125,12 +124,14 @@ TEST(Sdpa, CausalIsTopLeftAlignedWhenQueryIsLonger) {
   const Tensor k = random_normal({1, 3, 1, 2}, 15);
   const Tensor v = random_normal({1, 3, 1, 2}, 16);
   const auto result = scaled_dot_product_attention(
-      q, k, v, {.is_causal = true, .fully_masked_rows = FullyMaskedRows::kZero,
-                .return_scores = true});
+      q, k, v,
+      {.is_causal = true, .fully_masked_rows = FullyMaskedRows::kZero, .return_scores = true});
   for (int64_t i = 0; i < 5; ++i) {
     for (int64_t j = 0; j < 3; ++j) {
-      if (j > i) EXPECT_EQ((*result.scores)(0, 0, i, j), 0.0f);
-      else EXPECT_GT((*result.scores)(0, 0, i, j), 0.0f);
+      if (j > i)
+        EXPECT_EQ((*result.scores)(0, 0, i, j), 0.0f);
+      else
+        EXPECT_GT((*result.scores)(0, 0, i, j), 0.0f);
     }
   }
 }
@@ -140,8 +141,8 @@ TEST(Sdpa, DropoutKeepsByCounterAndRescales) {
   const Tensor k = random_normal({2, 5, 2, 4}, 18);
   const Tensor v = random_normal({2, 5, 2, 3}, 19);
   const double rate = 0.4;
-  const SdpaOptions base{.scale = 0.5, .fully_masked_rows = FullyMaskedRows::kZero,
-                         .return_scores = true};
+  const SdpaOptions base{
+      .scale = 0.5, .fully_masked_rows = FullyMaskedRows::kZero, .return_scores = true};
   SdpaOptions dropped = base;
   dropped.dropout_rate = rate;
   dropped.dropout_key = 1234;
@@ -167,8 +168,8 @@ TEST(Sdpa, DropoutKeepsByCounterAndRescales) {
   EXPECT_TRUE(all_close(noisy.output, expected, 1e-5, 1e-5));
   EXPECT_FALSE(all_close(noisy.output, clean.output, 1e-3, 0.0));
   // Same key, same result.
-  EXPECT_TRUE(all_close(scaled_dot_product_attention(q, k, v, dropped).output, noisy.output,
-                        0.0, 0.0));
+  EXPECT_TRUE(
+      all_close(scaled_dot_product_attention(q, k, v, dropped).output, noisy.output, 0.0, 0.0));
 }
 
 TEST(Sdpa, StridedViewsGiveTheSameResult) {

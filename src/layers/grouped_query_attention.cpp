@@ -49,10 +49,10 @@ GroupedQueryAttention::GroupedQueryAttention(Args args)
 }
 
 std::unique_ptr<GroupedQueryAttention> GroupedQueryAttention::from_config(const Config& config) {
-  const std::string layer_name = config.is_object() && config.contains("name") &&
-                                         config["name"].is_string()
-                                     ? config["name"].get<std::string>()
-                                     : std::string();
+  const std::string layer_name =
+      config.is_object() && config.contains("name") && config["name"].is_string()
+          ? config["name"].get<std::string>()
+          : std::string();
   ConfigReader reader(config, {"GroupQueryAttention", layer_name});
   Args args;
   const LayerArgs base = read_layer_args(reader, "grouped_query_attention");
@@ -83,28 +83,26 @@ void GroupedQueryAttention::check_shapes(const Shape& query_shape, const Shape& 
                                          const Shape& key_shape) const {
   const ErrorSource source = error_source();
   if (query_shape.size() != 3 || value_shape.size() != 3 || key_shape.size() != 3) {
-    throw_value_error(source, "`query`, `value` and `key` must have rank 3",
-                      "shapes (batch, length, features)",
-                      "query_shape=" + keras_shape(query_shape) +
-                          ", value_shape=" + keras_shape(value_shape) +
-                          ", key_shape=" + keras_shape(key_shape));
+    throw_value_error(
+        source, "`query`, `value` and `key` must have rank 3", "shapes (batch, length, features)",
+        "query_shape=" + keras_shape(query_shape) + ", value_shape=" + keras_shape(value_shape) +
+            ", key_shape=" + keras_shape(key_shape));
   }
   // Keras's compute_output_shape.
   if (query_shape[2] != value_shape[2]) {
-    throw_value_error(source,
-                      "The last dimension of `query_shape` and `value_shape` must be equal, but "
-                      "are " + std::to_string(query_shape[2]) + ", " +
-                          std::to_string(value_shape[2]),
-                      "query and value with one feature dimension",
-                      "query_shape=" + keras_shape(query_shape) +
-                          ", value_shape=" + keras_shape(value_shape));
+    throw_value_error(
+        source,
+        "The last dimension of `query_shape` and `value_shape` must be equal, but "
+        "are " +
+            std::to_string(query_shape[2]) + ", " + std::to_string(value_shape[2]),
+        "query and value with one feature dimension",
+        "query_shape=" + keras_shape(query_shape) + ", value_shape=" + keras_shape(value_shape));
   }
   detail::check_value_key(source, value_shape, key_shape, /*with_batch=*/true);
   if (query_shape[0] >= 0 && value_shape[0] >= 0 && query_shape[0] != value_shape[0]) {
-    throw_value_error(source, "`query` and `value` must have the same batch size",
-                      "equal lengths on axis 0",
-                      "query_shape=" + keras_shape(query_shape) +
-                          ", value_shape=" + keras_shape(value_shape));
+    throw_value_error(
+        source, "`query` and `value` must have the same batch size", "equal lengths on axis 0",
+        "query_shape=" + keras_shape(query_shape) + ", value_shape=" + keras_shape(value_shape));
   }
   for (const Shape* shape : {&query_shape, &key_shape}) {
     if (shape->back() <= 0) {
@@ -125,8 +123,8 @@ void GroupedQueryAttention::build_weights(const Shape& query_shape, const Shape&
   check_shapes(query_shape, value_shape, key_shape);
   const int64_t N = num_query_heads_, K = num_key_value_heads_, H = head_dim_;
   const int64_t D = query_shape.back();
-  const auto add = [&](const char* name, const Shape& shape, bool kernel, int& slot) {
-    slot = static_cast<int>(weights().size());
+  const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
+    slot = static_cast<int64_t>(weights().size());
     add_weight(name, kernel ? kernel_initializer_(shape) : bias_initializer_(shape));
   };
   add("query/kernel", {D, N, H}, true, index_.query_kernel);
@@ -147,7 +145,7 @@ void GroupedQueryAttention::build_weights(const Shape& query_shape, const Shape&
   built_key_dim_ = key_shape.back();
 }
 
-const Tensor* GroupedQueryAttention::weight_or_null(int index) const {
+const Tensor* GroupedQueryAttention::weight_or_null(int64_t index) const {
   return index < 0 ? nullptr : &weights()[u(index)].value;
 }
 
@@ -163,14 +161,12 @@ AttentionOutput GroupedQueryAttention::call(const Tensor& query, const Tensor& v
   });
   if (query.dim(-1) != built_query_dim_ || value.dim(-1) != built_value_dim_ ||
       key.dim(-1) != built_key_dim_) {
-    throw_value_error(error_source(),
-                      "input shapes do not match the shapes the layer was built for",
-                      "last dimensions query " + std::to_string(built_query_dim_) + ", value " +
-                          std::to_string(built_value_dim_) + ", key " +
-                          std::to_string(built_key_dim_),
-                      "query_shape=" + keras_shape(query.shape()) +
-                          ", value_shape=" + keras_shape(value.shape()) +
-                          ", key_shape=" + keras_shape(key.shape()));
+    throw_value_error(
+        error_source(), "input shapes do not match the shapes the layer was built for",
+        "last dimensions query " + std::to_string(built_query_dim_) + ", value " +
+            std::to_string(built_value_dim_) + ", key " + std::to_string(built_key_dim_),
+        "query_shape=" + keras_shape(query.shape()) + ", value_shape=" +
+            keras_shape(value.shape()) + ", key_shape=" + keras_shape(key.shape()));
   }
 
   detail::ProjectedAttentionSettings settings;

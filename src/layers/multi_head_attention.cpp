@@ -66,8 +66,8 @@ MultiHeadAttention::MultiHeadAttention(Args args)
   if (args.value_dim) detail::check_positive_argument(source, "value_dim", *args.value_dim);
   detail::check_dropout(source, dropout_);
   if (output_shape_ &&
-      (output_shape_->empty() ||
-       std::any_of(output_shape_->begin(), output_shape_->end(), [](int64_t d) { return d <= 0; }))) {
+      (output_shape_->empty() || std::any_of(output_shape_->begin(), output_shape_->end(),
+                                             [](int64_t d) { return d <= 0; }))) {
     throw_value_error(source, "Invalid `output_shape`",
                       "an int or a tuple of positive ints (the output's trailing dimensions)",
                       "output_shape=" + keras_shape(*output_shape_));
@@ -77,10 +77,10 @@ MultiHeadAttention::MultiHeadAttention(Args args)
 }
 
 std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config& config) {
-  const std::string layer_name = config.is_object() && config.contains("name") &&
-                                         config["name"].is_string()
-                                     ? config["name"].get<std::string>()
-                                     : std::string();
+  const std::string layer_name =
+      config.is_object() && config.contains("name") && config["name"].is_string()
+          ? config["name"].get<std::string>()
+          : std::string();
   ConfigReader reader(config, {"MultiHeadAttention", layer_name});
   Args args;
   const LayerArgs base = read_layer_args(reader, "multi_head_attention");
@@ -104,11 +104,11 @@ std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config
     }
     args.output_shape = shape;
   } else if (!output_shape.is_null()) {
-    throw_value_error(reader.source(), "Invalid `output_shape`",
-                      "an int or a tuple of positive ints (the output's trailing dimensions)",
-                      "output_shape=" + (output_shape.is_number()
-                                             ? python_float(output_shape.get<double>())
-                                             : output_shape.dump()));
+    throw_value_error(
+        reader.source(), "Invalid `output_shape`",
+        "an int or a tuple of positive ints (the output's trailing dimensions)",
+        "output_shape=" + (output_shape.is_number() ? python_float(output_shape.get<double>())
+                                                    : output_shape.dump()));
   }
   if (!reader.get("attention_axes", nullptr).is_null()) args.attention_axes = read_axes(reader);
   args.flash_attention = detail::read_optional_bool(reader, "flash_attention");
@@ -142,9 +142,8 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
       key_shape.size() != query_shape.size()) {
     throw_value_error(source, "`query`, `value` and `key` must have one rank, 3 or more",
                       "shapes (batch, ..., features) of equal rank",
-                      "query_shape=" + keras_shape(query_shape) +
-                          ", value_shape=" + keras_shape(value_shape) +
-                          ", key_shape=" + keras_shape(key_shape));
+                      "query_shape=" + keras_shape(query_shape) + ", value_shape=" +
+                          keras_shape(value_shape) + ", key_shape=" + keras_shape(key_shape));
   }
   for (const Shape* shape : {&query_shape, &value_shape, &key_shape}) {
     if (shape->back() <= 0) {
@@ -182,8 +181,8 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
 
   const int64_t N = num_heads_;
   const Shape output_dims = output_shape_.value_or(Shape{query_shape.back()});
-  const auto add = [&](const char* name, const Shape& shape, bool kernel, int& slot) {
-    slot = static_cast<int>(weights().size());
+  const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
+    slot = static_cast<int64_t>(weights().size());
     add_weight(name, kernel ? kernel_initializer_(shape) : bias_initializer_(shape));
   };
   add("query/kernel", {query_shape.back(), N, key_dim_}, true, index_.query_kernel);
@@ -214,13 +213,13 @@ void MultiHeadAttention::check_call_shapes(const Tensor& query, const Tensor& va
   if (query.rank() != built_rank_ || value.rank() != built_rank_ || key.rank() != built_rank_ ||
       query.dim(-1) != built_query_dim_ || value.dim(-1) != built_value_dim_ ||
       key.dim(-1) != built_key_dim_) {
-    throw_value_error(
-        source, "input shapes do not match the shapes the layer was built for",
-        "rank-" + std::to_string(built_rank_) + " inputs with last dimensions query " +
-            std::to_string(built_query_dim_) + ", value " + std::to_string(built_value_dim_) +
-            ", key " + std::to_string(built_key_dim_),
-        "query_shape=" + keras_shape(query.shape()) + ", value_shape=" +
-            keras_shape(value.shape()) + ", key_shape=" + keras_shape(key.shape()));
+    throw_value_error(source, "input shapes do not match the shapes the layer was built for",
+                      "rank-" + std::to_string(built_rank_) +
+                          " inputs with last dimensions query " + std::to_string(built_query_dim_) +
+                          ", value " + std::to_string(built_value_dim_) + ", key " +
+                          std::to_string(built_key_dim_),
+                      "query_shape=" + keras_shape(query.shape()) + ", value_shape=" +
+                          keras_shape(value.shape()) + ", key_shape=" + keras_shape(key.shape()));
   }
   check_value_key(source, value.shape(), key.shape(), /*with_batch=*/true);
   // The batch axis and the axes outside attention_axes pair query rows with value rows.
@@ -230,7 +229,8 @@ void MultiHeadAttention::check_call_shapes(const Tensor& query, const Tensor& va
     if (query.dim(axis) != value.dim(axis)) {
       throw_value_error(source,
                         "`query` and `value` must be equal on the batch axis and on every axis "
-                        "outside attention_axes=" + axes_string(axes) + " but the last",
+                        "outside attention_axes=" +
+                            axes_string(axes) + " but the last",
                         "equal lengths on axis " + std::to_string(axis),
                         "query_shape=" + keras_shape(query.shape()) +
                             ", value_shape=" + keras_shape(value.shape()));
@@ -238,7 +238,7 @@ void MultiHeadAttention::check_call_shapes(const Tensor& query, const Tensor& va
   }
 }
 
-const Tensor* MultiHeadAttention::weight_or_null(int index) const {
+const Tensor* MultiHeadAttention::weight_or_null(int64_t index) const {
   return index < 0 ? nullptr : &weights()[u(index)].value;
 }
 
@@ -248,8 +248,7 @@ AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& valu
   detail::check_flash_attention_scores(error_source(), flash_attention_,
                                        args.return_attention_scores);
   build_once([&] {
-    const_cast<MultiHeadAttention*>(this)->build_weights(query.shape(), value.shape(),
-                                                         key.shape());
+    const_cast<MultiHeadAttention*>(this)->build_weights(query.shape(), value.shape(), key.shape());
   });
   check_call_shapes(query, value, key);
 
@@ -275,8 +274,7 @@ AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& valu
                                           seed_generator_);
 }
 
-Shape MultiHeadAttention::compute_output_shape(const Shape& query_shape,
-                                               const Shape& value_shape,
+Shape MultiHeadAttention::compute_output_shape(const Shape& query_shape, const Shape& value_shape,
                                                std::optional<Shape> key_shape) const {
   check_value_key(error_source(), value_shape, key_shape.value_or(value_shape),
                   /*with_batch=*/false);
@@ -295,8 +293,7 @@ Config MultiHeadAttention::get_config() const {
   config["use_bias"] = use_bias_;
   config["use_gate"] = use_gate_;
   config["output_shape"] = output_shape_ ? detail::shape_to_json(*output_shape_) : Config();
-  config["attention_axes"] =
-      attention_axes_ ? detail::shape_to_json(*attention_axes_) : Config();
+  config["attention_axes"] = attention_axes_ ? detail::shape_to_json(*attention_axes_) : Config();
   config["sliding_window"] = detail::optional_to_json(sliding_window_);
   config["kernel_initializer"] = kernel_initializer_.get_config();
   config["bias_initializer"] = bias_initializer_.get_config();

@@ -81,10 +81,10 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
       ok = mask_shape[axis] == 1 || mask_shape[axis] == full[axis];
     }
     if (!ok) {
-      throw_value_error(kOp, "`mask` does not broadcast to the attention probabilities",
-                        "a rank-4 mask whose axes are 1 or " + shape_to_string(full) +
-                            " (B, N, T, S)",
-                        "mask.shape=" + shape_to_string(mask_shape));
+      throw_value_error(
+          kOp, "`mask` does not broadcast to the attention probabilities",
+          "a rank-4 mask whose axes are 1 or " + shape_to_string(full) + " (B, N, T, S)",
+          "mask.shape=" + shape_to_string(mask_shape));
     }
   }
 
@@ -121,17 +121,15 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   copy_strides(result.output, params.output_strides);
   params.scores = result.scores ? result.scores->data() : nullptr;
 
-  std::vector<Real> workspace(
-      static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) + 1);
+  std::vector<Real> workspace(static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) +
+                              1);
   kernels::sdpa_forward_reference(params, workspace.data());
   return result;
 }
 
 template SdpaResult<float> scaled_dot_product_attention<float>(const Tensor&, const Tensor&,
-                                                               const Tensor&,
-                                                               const SdpaOptions&);
-template SdpaResult<double> scaled_dot_product_attention<double>(const TensorF64&,
-                                                                 const TensorF64&,
+                                                               const Tensor&, const SdpaOptions&);
+template SdpaResult<double> scaled_dot_product_attention<double>(const TensorF64&, const TensorF64&,
                                                                  const TensorF64&,
                                                                  const SdpaOptions&);
 

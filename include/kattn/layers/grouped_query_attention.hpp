@@ -47,7 +47,7 @@ class GroupedQueryAttention : public Layer {
     int64_t num_key_value_heads = 0;  // K > 0, N % K == 0
     double dropout = 0.0;             // on the attention probabilities, in [0, 1)
     bool use_bias = true;
-    bool use_gate = false;            // sigmoid gate on the heads
+    bool use_gate = false;                                 // sigmoid gate on the heads
     std::optional<int64_t> sliding_window = std::nullopt;  // > 0: attend only |i - j| < w
     // Accepted as in Keras; true refuses dropout > 0 and returned scores with Keras's errors.
     // Not serialised, as in Keras.
@@ -83,8 +83,7 @@ class GroupedQueryAttention : public Layer {
 
   // Returns the output (B, T, D) and, when asked, the attention scores (B, N, T, S). Const and
   // safe to call from several threads at once (the first call builds under a lock).
-  AttentionOutput call(const Tensor& query, const Tensor& value,
-                       const CallArgs& args = {}) const;
+  AttentionOutput call(const Tensor& query, const Tensor& value, const CallArgs& args = {}) const;
 
   // Keras's compute_output_shape: the query shape (after Keras's checks).
   Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,
@@ -105,7 +104,7 @@ class GroupedQueryAttention : public Layer {
   void check_shapes(const Shape& query_shape, const Shape& value_shape,
                     const Shape& key_shape) const;
   void build_weights(const Shape& query_shape, const Shape& value_shape, const Shape& key_shape);
-  const Tensor* weight_or_null(int index) const;
+  const Tensor* weight_or_null(int64_t index) const;
 
   int64_t head_dim_;
   int64_t num_query_heads_;
@@ -129,9 +128,9 @@ class GroupedQueryAttention : public Layer {
   int64_t built_value_dim_ = 0;
   int64_t built_key_dim_ = 0;
   struct WeightIndex {
-    int query_kernel = -1, query_bias = -1, key_kernel = -1, key_bias = -1, gate_kernel = -1,
-        gate_bias = -1, value_kernel = -1, value_bias = -1, output_kernel = -1,
-        output_bias = -1;
+    int64_t query_kernel = -1, query_bias = -1, key_kernel = -1, key_bias = -1;
+    int64_t gate_kernel = -1, gate_bias = -1, value_kernel = -1, value_bias = -1;
+    int64_t output_kernel = -1, output_bias = -1;
   } index_;
 };
 

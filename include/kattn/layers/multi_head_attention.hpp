@@ -45,10 +45,10 @@ class MultiHeadAttention : public Layer {
   // Keras's constructor arguments, with Keras's defaults. num_heads and key_dim are required:
   // their 0 defaults are refused with Keras's message.
   struct Args {
-    int64_t num_heads = 0;                      // N > 0
-    int64_t key_dim = 0;                        // query and key head size > 0
+    int64_t num_heads = 0;                            // N > 0
+    int64_t key_dim = 0;                              // query and key head size > 0
     std::optional<int64_t> value_dim = std::nullopt;  // value head size; null: key_dim
-    double dropout = 0.0;                       // on the attention probabilities, in [0, 1)
+    double dropout = 0.0;                             // on the attention probabilities, in [0, 1)
     bool use_bias = true;
     // Trailing output dims; null: the query's last dimension. An int n is {n}.
     std::optional<Shape> output_shape = std::nullopt;
@@ -67,7 +67,7 @@ class MultiHeadAttention : public Layer {
     Config activity_regularizer = nullptr;
     Config kernel_constraint = nullptr;
     Config bias_constraint = nullptr;
-    bool use_gate = false;                      // sigmoid gate on the heads
+    bool use_gate = false;                                 // sigmoid gate on the heads
     std::optional<int64_t> sliding_window = std::nullopt;  // > 0: attend only |i - j| < w
     std::optional<int64_t> seed = std::nullopt;            // dropout seed
     std::string name = "multi_head_attention";
@@ -91,8 +91,7 @@ class MultiHeadAttention : public Layer {
 
   // Returns the output (B, ..., *output_shape) and, when asked, the attention scores. Const and
   // safe to call from several threads at once (the first call builds under a lock).
-  AttentionOutput call(const Tensor& query, const Tensor& value,
-                       const CallArgs& args = {}) const;
+  AttentionOutput call(const Tensor& query, const Tensor& value, const CallArgs& args = {}) const;
 
   // Keras's compute_output_shape: the query shape with its last axis replaced by output_shape.
   Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,
@@ -115,7 +114,7 @@ class MultiHeadAttention : public Layer {
  private:
   void build_weights(const Shape& query_shape, const Shape& value_shape, const Shape& key_shape);
   void check_call_shapes(const Tensor& query, const Tensor& value, const Tensor& key) const;
-  const Tensor* weight_or_null(int index) const;
+  const Tensor* weight_or_null(int64_t index) const;
 
   int64_t num_heads_;
   int64_t key_dim_;
@@ -142,9 +141,9 @@ class MultiHeadAttention : public Layer {
   int64_t built_value_dim_ = 0;
   int64_t built_key_dim_ = 0;
   struct WeightIndex {
-    int query_kernel = -1, query_bias = -1, key_kernel = -1, key_bias = -1, gate_kernel = -1,
-        gate_bias = -1, value_kernel = -1, value_bias = -1, output_kernel = -1,
-        output_bias = -1;
+    int64_t query_kernel = -1, query_bias = -1, key_kernel = -1, key_bias = -1;
+    int64_t gate_kernel = -1, gate_bias = -1, value_kernel = -1, value_bias = -1;
+    int64_t output_kernel = -1, output_bias = -1;
   } index_;
 };
 

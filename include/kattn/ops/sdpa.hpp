@@ -58,8 +58,8 @@ struct SdpaOptions {
 
 template <typename Real>
 struct SdpaResult {
-  BasicTensor<Real> output;                       // (B, T, N, Hv)
-  std::optional<BasicTensor<Real>> scores;        // (B, N, T, S), only when asked for
+  BasicTensor<Real> output;                 // (B, T, N, Hv)
+  std::optional<BasicTensor<Real>> scores;  // (B, N, T, S), only when asked for
 };
 
 // Validates every shape and option (ValueError naming the argument) before any arithmetic.
@@ -69,9 +69,12 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
                                               const BasicTensor<Real>& value,
                                               const SdpaOptions& options = {});
 
-extern template SdpaResult<float> scaled_dot_product_attention<float>(
-    const Tensor&, const Tensor&, const Tensor&, const SdpaOptions&);
-extern template SdpaResult<double> scaled_dot_product_attention<double>(
-    const TensorF64&, const TensorF64&, const TensorF64&, const SdpaOptions&);
+extern template SdpaResult<float> scaled_dot_product_attention<float>(const Tensor&, const Tensor&,
+                                                                      const Tensor&,
+                                                                      const SdpaOptions&);
+extern template SdpaResult<double> scaled_dot_product_attention<double>(const TensorF64&,
+                                                                        const TensorF64&,
+                                                                        const TensorF64&,
+                                                                        const SdpaOptions&);
 
 }  // namespace kattn::ops

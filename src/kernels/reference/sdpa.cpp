@@ -23,9 +23,8 @@ constexpr Real kSoftmaxMaskAdder = static_cast<Real>(-1e9);
 // Whether key j may be attended from query i of head n in batch b.
 template <typename Real>
 bool allowed(const SdpaParams<Real>& p, int64_t b, int64_t n, int64_t i, int64_t j) {
-  if (p.mask != nullptr &&
-      !p.mask[b * p.mask_strides[0] + n * p.mask_strides[1] + i * p.mask_strides[2] +
-              j * p.mask_strides[3]]) {
+  if (p.mask != nullptr && !p.mask[b * p.mask_strides[0] + n * p.mask_strides[1] +
+                                   i * p.mask_strides[2] + j * p.mask_strides[3]]) {
     return false;
   }
   if (p.is_causal && j > i) return false;

@@ -55,7 +55,6 @@ template <typename Real>
 void sdpa_forward_reference(const SdpaParams<Real>& params, Real* workspace) noexcept;
 
 extern template void sdpa_forward_reference<float>(const SdpaParams<float>&, float*) noexcept;
-extern template void sdpa_forward_reference<double>(const SdpaParams<double>&,
-                                                    double*) noexcept;
+extern template void sdpa_forward_reference<double>(const SdpaParams<double>&, double*) noexcept;
 
 }  // namespace kattn::kernels

@@ -111,10 +111,10 @@ AttentionOutput projected_attention_call(ErrorSource source,
   options.return_scores = args.return_attention_scores;
 
   // (batch, T, N, H), (batch, S, K, H), (batch, S, K, Hv) -> (batch, T, N, Hv), (batch, N, T, S)
-  const ops::SdpaResult<float> attended = ops::scaled_dot_product_attention(
-      to_frame(q, axes, layout.batch, layout.query_len),
-      to_frame(k, axes, layout.batch, layout.key_len),
-      to_frame(v, axes, layout.batch, layout.key_len), options);
+  const ops::SdpaResult<float> attended =
+      ops::scaled_dot_product_attention(to_frame(q, axes, layout.batch, layout.query_len),
+                                        to_frame(k, axes, layout.batch, layout.key_len),
+                                        to_frame(v, axes, layout.batch, layout.key_len), options);
 
   // heads (B, ..., N, Hv)
   Shape heads_shape = q.shape();

@@ -45,8 +45,7 @@ void check_flash_attention(ErrorSource source, std::optional<bool> flash_attenti
     throw_value_error(source,
                       "Dropout is not supported when flash attention is enabled. Please set "
                       "dropout to 0.0 to use flash attention",
-                      "dropout=0.0 with flash_attention=True",
-                      "dropout=" + python_float(dropout));
+                      "dropout=0.0 with flash_attention=True", "dropout=" + python_float(dropout));
   }
 }
 
@@ -129,11 +128,10 @@ void check_value_key(ErrorSource source, const Shape& value_shape, const Shape& 
     return s.size() < 2 ? Shape{} : Shape(s.begin() + begin, s.end() - 1);
   };
   if (!same_known(rest(value_shape), rest(key_shape))) {
-    throw_value_error(source,
-                      "All dimensions of `value` and `key`, except the last one, must be equal",
-                      "value and key shapes that differ only in their last axis",
-                      "value_shape=" + keras_shape(value_shape) +
-                          " and key_shape=" + keras_shape(key_shape));
+    throw_value_error(
+        source, "All dimensions of `value` and `key`, except the last one, must be equal",
+        "value and key shapes that differ only in their last axis",
+        "value_shape=" + keras_shape(value_shape) + " and key_shape=" + keras_shape(key_shape));
   }
 }
 

@@ -25,8 +25,7 @@ void check_dropout(ErrorSource source, double dropout);
 // sliding_window null or > 0.
 void check_sliding_window(ErrorSource source, std::optional<int64_t> sliding_window);
 // Keras refuses dropout with flash attention in the constructor.
-void check_flash_attention(ErrorSource source, std::optional<bool> flash_attention,
-                           double dropout);
+void check_flash_attention(ErrorSource source, std::optional<bool> flash_attention, double dropout);
 // Keras refuses returned scores with flash attention in the call.
 void check_flash_attention_scores(ErrorSource source, bool flash_attention,
                                   bool return_attention_scores);

@@ -107,10 +107,10 @@ std::optional<Mask> combine_attention_masks(ErrorSource source, const ScoresLayo
     if (mask == nullptr) return;
     const Shape expected = without_last(input_shape);
     if (mask->shape() != expected) {
-      throw_value_error(source, std::string("`") + name + "` does not match `" + input + "`",
-                        "a mask of shape " + shape_to_string(expected) + " (" + input +
-                            ".shape[:-1])",
-                        std::string(name) + ".shape=" + shape_to_string(mask->shape()));
+      throw_value_error(
+          source, std::string("`") + name + "` does not match `" + input + "`",
+          "a mask of shape " + shape_to_string(expected) + " (" + input + ".shape[:-1])",
+          std::string(name) + ".shape=" + shape_to_string(mask->shape()));
     }
     // query mask -> (..., T, 1); value and key masks -> (..., 1, S)
     Shape shape = mask->shape();
