@@ -1,0 +1,150 @@
+// keras.layers.MultiHeadAttention, exact to Keras 3.16.
+//
+//   query (B, T, Dq), value (B, S, Dv), key (B, S, Dk) (value when absent)
+//   q = query @ query/kernel + query/bias                  (B, T, N, key_dim)
+//   k = key @ key/kernel + key/bias                        (B, S, N, key_dim)
+//   v = value @ value/kernel + value/bias                  (B, S, N, value_dim)
+//   probs = softmax over S of (q . k) / sqrt(key_dim), masked   (B, N, T, S)
+//   heads = probs @ v                                      (B, T, N, value_dim)
+//   heads *= sigmoid(query @ gate/kernel + gate/bias)      (only with use_gate)
+//   output = heads @ attention_output/kernel + bias        (B, T, *output_shape)
+//
+// Inputs of rank > 3 (B, ..., D) attend over `attention_axes` (by default every axis but the
+// batch and feature axes; several axes are normalised jointly); the other axes act as batch
+// axes and the scores are (B, <other axes>, N, <query attention axes>, <key attention axes>).
+//
+// Masks (see projected_attention_call_args.hpp) are ANDed with the causal band and the
+// sliding-window band |i - j| < sliding_window. What a query row with no allowed key gives
+// depends on Keras's code path, and kattn picks the path by Keras's rule:
+//   - dropout == 0, return_attention_scores false and rank-3 inputs: Keras's
+//     ops.dot_product_attention path; the row is the uniform average of the projected values.
+//   - otherwise (dropout > 0 even at inference, scores asked for, or rank > 3): Keras's einsum
+//     + Softmax path; the row's probabilities are 0, its context is 0 and its output is the
+//     output bias.
+// Dropout acts on the probabilities only when training is true; the returned scores are the
+// probabilities before dropout.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/initializers.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/layers/attention_output.hpp"
+#include "kattn/layers/projected_attention_call_args.hpp"
+#include "kattn/random.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class MultiHeadAttention : public Layer {
+ public:
+  // Keras's constructor arguments, with Keras's defaults. num_heads and key_dim are required:
+  // their 0 defaults are refused with Keras's message.
+  struct Args {
+    int64_t num_heads = 0;                            // N > 0
+    int64_t key_dim = 0;                              // query and key head size > 0
+    std::optional<int64_t> value_dim = std::nullopt;  // value head size; null: key_dim
+    double dropout = 0.0;                             // on the attention probabilities, in [0, 1)
+    bool use_bias = true;
+    // Trailing output dims; null: the query's last dimension. An int n is {n}.
+    std::optional<Shape> output_shape = std::nullopt;
+    // Input axes to attend over (negative counts from the end of the input's axes); null: all
+    // axes but batch and features. An int a is {a}.
+    std::optional<std::vector<int64_t>> attention_axes = std::nullopt;
+    // Accepted as in Keras (it selects a backend kernel there); true refuses dropout > 0 and
+    // returned scores with Keras's errors. Not serialised, as in Keras.
+    std::optional<bool> flash_attention = std::nullopt;
+    Initializer kernel_initializer = Initializer::glorot_uniform();
+    Initializer bias_initializer = Initializer::zeros();
+    // Keras configs (null, a name or a serialized object), kept and serialised verbatim; they
+    // are not applied by the forward pass.
+    Config kernel_regularizer = nullptr;
+    Config bias_regularizer = nullptr;
+    Config activity_regularizer = nullptr;
+    Config kernel_constraint = nullptr;
+    Config bias_constraint = nullptr;
+    bool use_gate = false;                                 // sigmoid gate on the heads
+    std::optional<int64_t> sliding_window = std::nullopt;  // > 0: attend only |i - j| < w
+    std::optional<int64_t> seed = std::nullopt;            // dropout seed
+    std::string name = "multi_head_attention";
+    bool trainable = true;
+  };
+  using CallArgs = ProjectedAttentionCallArgs;
+
+  // Validates the arguments (ValueError with Keras's wording).
+  explicit MultiHeadAttention(Args args);
+  // Keras's from_config: the keys of get_config() (plus `flash_attention`); unknown keys raise
+  // ValueError.
+  static std::unique_ptr<MultiHeadAttention> from_config(const Config& config);
+
+  // Creates the weights for inputs of these shapes, in Keras's order: query/kernel, query/bias,
+  // key/kernel, key/bias, [gate/kernel, gate/bias], value/kernel, value/bias,
+  // attention_output/kernel, attention_output/bias (no biases without use_bias). Only the
+  // ranks and last dimensions matter; other dimensions may be -1 (Keras's None). Normalises
+  // attention_axes. Done by the first call when not done; a no-op once built.
+  void build(const Shape& query_shape, const Shape& value_shape,
+             std::optional<Shape> key_shape = std::nullopt);
+
+  // Returns the output (B, ..., *output_shape) and, when asked, the attention scores. Const and
+  // safe to call from several threads at once (the first call builds under a lock).
+  AttentionOutput call(const Tensor& query, const Tensor& value, const CallArgs& args = {}) const;
+
+  // Keras's compute_output_shape: the query shape with its last axis replaced by output_shape.
+  Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,
+                             std::optional<Shape> key_shape = std::nullopt) const;
+
+  int64_t num_heads() const { return num_heads_; }
+  int64_t key_dim() const { return key_dim_; }
+  int64_t value_dim() const { return value_dim_; }
+  double dropout() const { return dropout_; }
+  bool use_bias() const { return use_bias_; }
+  bool use_gate() const { return use_gate_; }
+  const std::optional<Shape>& output_shape() const { return output_shape_; }
+  // As given before build (null for the default), normalised after.
+  const std::optional<std::vector<int64_t>>& attention_axes() const { return attention_axes_; }
+  std::optional<int64_t> sliding_window() const { return sliding_window_; }
+  std::optional<int64_t> seed() const { return seed_generator_.seed(); }
+
+  Config get_config() const override;
+
+ private:
+  void build_weights(const Shape& query_shape, const Shape& value_shape, const Shape& key_shape);
+  void check_call_shapes(const Tensor& query, const Tensor& value, const Tensor& key) const;
+  const Tensor* weight_or_null(int64_t index) const;
+
+  int64_t num_heads_;
+  int64_t key_dim_;
+  int64_t value_dim_;
+  double dropout_;
+  bool use_bias_;
+  std::optional<Shape> output_shape_;
+  std::optional<std::vector<int64_t>> attention_axes_;
+  bool flash_attention_;
+  Initializer kernel_initializer_;
+  Initializer bias_initializer_;
+  Config kernel_regularizer_;
+  Config bias_regularizer_;
+  Config activity_regularizer_;
+  Config kernel_constraint_;
+  Config bias_constraint_;
+  bool use_gate_;
+  std::optional<int64_t> sliding_window_;
+  SeedGenerator seed_generator_;
+
+  // Fixed by build: input ranks and last dimensions, and where each weight sits in weights().
+  int64_t built_rank_ = 0;
+  int64_t built_query_dim_ = 0;
+  int64_t built_value_dim_ = 0;
+  int64_t built_key_dim_ = 0;
+  struct WeightIndex {
+    int64_t query_kernel = -1, query_bias = -1, key_kernel = -1, key_bias = -1;
+    int64_t gate_kernel = -1, gate_bias = -1, value_kernel = -1, value_bias = -1;
+    int64_t output_kernel = -1, output_bias = -1;
+  } index_;
+};
+
+}  // namespace kattn

@@ -1,0 +1,80 @@
+// Scaled dot-product attention with no weights: the op MultiHeadAttention and
+// GroupedQueryAttention run between their projections, callable directly by users who bring
+// their own projections.
+//
+//   query (B, T, N, H), key (B, S, K, H), value (B, S, K, Hv), with N a multiple of K
+//   query head n reads key/value head n / (N / K) (grouped-query attention; K == N is plain
+//   multi-head attention, K == 1 multi-query attention)
+//
+//   logits[b, n, i, j] = scale * sum_h query[b, i, n, h] * key[b, j, n / (N / K), h]
+//   allowed[b, n, i, j] = mask[b, n, i, j]                      (broadcast, when given)
+//                         and (j <= i)                          (when is_causal)
+//                         and (|i - j| < sliding_window)        (when sliding_window > 0)
+//   probs[b, n, i, :]   = softmax over j of the logits, masked as `fully_masked_rows` says
+//   output[b, i, n, :]  = sum_j dropout(probs[b, n, i, j]) * value[b, j, n / (N / K), :]
+//
+// Returns output (B, T, N, Hv) and, when asked, the probabilities (B, N, T, S) before dropout
+// (what Keras returns as attention scores). Inputs may be strided views; outputs are contiguous.
+// Templated on float (what the layers use) and double (a higher-precision reference).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "kattn/tensor.hpp"
+
+namespace kattn::ops {
+
+// What a row whose positions are all masked evaluates to. Keras's attention layers have two
+// code paths that differ exactly there; both are kept.
+enum class FullyMaskedRows {
+  // keras.ops.dot_product_attention: masked logits are replaced by -0.7 * 3.38953e38 before
+  // the softmax, so a fully masked row is the uniform average of all values.
+  kUniform,
+  // The einsum + keras.layers.Softmax path: masked logits get -1e9 added, and the probabilities
+  // of masked positions are set to 0 after the softmax, so a fully masked row's probabilities
+  // and its context vector are zero.
+  kZero,
+};
+
+struct SdpaOptions {
+  // Multiplies the query-key dot products; Keras uses 1 / sqrt(head dim).
+  double scale = 1.0;
+  // Rank 4, (B, N, T, S) with any axis of length 1 broadcast; true = may be attended.
+  std::optional<Mask> mask = std::nullopt;
+  // Key j is attended from query i only when j <= i (top-left aligned, also when T != S).
+  bool is_causal = false;
+  // When > 0, key j is attended from query i only when |i - j| < sliding_window.
+  int64_t sliding_window = 0;
+  FullyMaskedRows fully_masked_rows = FullyMaskedRows::kUniform;
+  // Dropout on the probabilities, applied when > 0: element (b, n, i, j) is kept when
+  // dropout_keeps(dropout_key, ((b * N + n) * T + i) * S + j, dropout_rate) and kept values are
+  // scaled by 1 / (1 - dropout_rate). Callers pass 0 at inference.
+  double dropout_rate = 0.0;
+  uint64_t dropout_key = 0;
+  // Also return the probabilities (B, N, T, S), before dropout.
+  bool return_scores = false;
+};
+
+template <typename Real>
+struct SdpaResult {
+  BasicTensor<Real> output;                 // (B, T, N, Hv)
+  std::optional<BasicTensor<Real>> scores;  // (B, N, T, S), only when asked for
+};
+
+// Validates every shape and option (ValueError naming the argument) before any arithmetic.
+template <typename Real>
+SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
+                                              const BasicTensor<Real>& key,
+                                              const BasicTensor<Real>& value,
+                                              const SdpaOptions& options = {});
+
+extern template SdpaResult<float> scaled_dot_product_attention<float>(const Tensor&, const Tensor&,
+                                                                      const Tensor&,
+                                                                      const SdpaOptions&);
+extern template SdpaResult<double> scaled_dot_product_attention<double>(const TensorF64&,
+                                                                        const TensorF64&,
+                                                                        const TensorF64&,
+                                                                        const SdpaOptions&);
+
+}  // namespace kattn::ops

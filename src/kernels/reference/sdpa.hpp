@@ -1,0 +1,60 @@
+// The reference scaled dot-product attention kernel: plain loops, one query row at a time,
+// materialising each row of logits. It is the specification the fast kernels are checked
+// against, so it favours being obviously right over being fast.
+#pragma once
+
+#include <cstdint>
+
+#include "kattn/ops/sdpa.hpp"
+
+namespace kattn::kernels {
+
+// Pointers and element strides of one attention problem; sizes use the shape letters of
+// kattn/ops/sdpa.hpp. Built and validated by ops::scaled_dot_product_attention.
+template <typename Real>
+struct SdpaParams {
+  int64_t batch = 0;         // B
+  int64_t query_len = 0;     // T
+  int64_t key_len = 0;       // S
+  int64_t num_heads = 0;     // N (query heads)
+  int64_t num_kv_heads = 0;  // K (key/value heads), N % K == 0
+  int64_t head_dim = 0;      // H (query and key)
+  int64_t value_dim = 0;     // Hv
+
+  const Real* query = nullptr;  // (B, T, N, H)
+  int64_t query_strides[4] = {};
+  const Real* key = nullptr;  // (B, S, K, H)
+  int64_t key_strides[4] = {};
+  const Real* value = nullptr;  // (B, S, K, Hv)
+  int64_t value_strides[4] = {};
+  // (B, N, T, S), stride 0 on broadcast axes; null when there is no mask.
+  const bool* mask = nullptr;
+  int64_t mask_strides[4] = {};
+
+  Real scale = 1;
+  bool is_causal = false;
+  int64_t sliding_window = 0;  // 0: none
+  ops::FullyMaskedRows fully_masked_rows = ops::FullyMaskedRows::kUniform;
+  double dropout_rate = 0.0;  // 0: no dropout
+  uint64_t dropout_key = 0;
+
+  Real* output = nullptr;  // (B, T, N, Hv)
+  int64_t output_strides[4] = {};
+  Real* scores = nullptr;  // (B, N, T, S) contiguous, or null
+};
+
+// Elements of work buffer sdpa_forward_reference needs: one row of logits.
+template <typename Real>
+int64_t sdpa_reference_workspace_size(const SdpaParams<Real>& params) {
+  return params.key_len;
+}
+
+// Writes params.output (and params.scores when not null). `workspace` holds
+// sdpa_reference_workspace_size(params) elements. Allocates nothing, throws nothing.
+template <typename Real>
+void sdpa_forward_reference(const SdpaParams<Real>& params, Real* workspace) noexcept;
+
+extern template void sdpa_forward_reference<float>(const SdpaParams<float>&, float*) noexcept;
+extern template void sdpa_forward_reference<double>(const SdpaParams<double>&, double*) noexcept;
+
+}  // namespace kattn::kernels

@@ -1,0 +1,52 @@
+#include "layers/detail/einsum_dense.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace kattn::detail {
+
+Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
+                    const Tensor* bias) {
+  const Shape& x_shape = x.shape();
+  const int64_t lead_rank = x.rank() - contracted_axes;
+  Shape out_shape(x_shape.begin(), x_shape.begin() + lead_rank);
+  int64_t inner = 1;  // c1 * ... * ck
+  for (int64_t axis = lead_rank; axis < x.rank(); ++axis)
+    inner *= x_shape[static_cast<size_t>(axis)];
+  int64_t outer = 1;  // o1 * ... * om
+  for (int64_t axis = contracted_axes; axis < kernel.rank(); ++axis) {
+    out_shape.push_back(kernel.dim(axis));
+    outer *= kernel.dim(axis);
+  }
+  const int64_t rows = inner == 0 ? 0 : x.size() / inner;
+
+  Tensor out(out_shape);
+  const Tensor a = x.contiguous();       // (rows, inner)
+  const Tensor w = kernel.contiguous();  // (inner, outer)
+  // OpenBLAS takes 32-bit sizes: the rows go in chunks that fit. The kernel's two sides are
+  // assumed to fit (a side of 2^31 would be a kernel of at least 8 GiB).
+  constexpr int64_t kMaxRows = std::numeric_limits<blasint>::max();
+  for (int64_t first = 0; outer > 0 && inner > 0 && first < rows; first += kMaxRows) {
+    const int64_t count = std::min(kMaxRows, rows - first);
+    // out (count, outer) = a (count, inner) @ w (inner, outer)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<blasint>(count),
+                static_cast<blasint>(outer), static_cast<blasint>(inner), 1.0f,
+                a.data() + first * inner, static_cast<blasint>(inner), w.data(),
+                static_cast<blasint>(outer), 0.0f, out.data() + first * outer,
+                static_cast<blasint>(outer));
+  }
+  if (bias != nullptr) {
+    // Added after the product, as EinsumDense adds its bias to the einsum's result.
+    const Tensor b = bias->contiguous();  // (outer,)
+    float* o = out.data();
+    const float* bv = b.data();
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < outer; ++c) o[r * outer + c] += bv[c];
+    }
+  }
+  return out;
+}
+
+}  // namespace kattn::detail

@@ -1,0 +1,52 @@
+// Argument checks and config reading shared by MultiHeadAttention and GroupedQueryAttention:
+// the constructor arguments both have (dropout, initializers, regularizers, constraints,
+// sliding_window, seed) and the wording of their errors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/error.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn::detail {
+
+// A number as Python's repr writes it: 1.5, 8.0, 0.25, 1e-07.
+std::string python_float(double value);
+
+// "Invalid value for argument `<name>`" unless value > 0.
+void check_positive_argument(ErrorSource source, std::string_view name, int64_t value);
+// dropout in [0, 1).
+void check_dropout(ErrorSource source, double dropout);
+// sliding_window null or > 0.
+void check_sliding_window(ErrorSource source, std::optional<int64_t> sliding_window);
+// Keras refuses dropout with flash attention in the constructor.
+void check_flash_attention(ErrorSource source, std::optional<bool> flash_attention, double dropout);
+// Keras refuses returned scores with flash attention in the call.
+void check_flash_attention_scores(ErrorSource source, bool flash_attention,
+                                  bool return_attention_scores);
+
+// A positive integer config entry; non-integers and values <= 0 get the constructor's message.
+int64_t read_positive_int(ConfigReader& reader, std::string_view key);
+// null or an integer.
+std::optional<int64_t> read_optional_int(ConfigReader& reader, std::string_view key);
+// null or a boolean.
+std::optional<bool> read_optional_bool(ConfigReader& reader, std::string_view key);
+// A regularizer or constraint config kept verbatim: null, a name, or a serialized object.
+Config read_keras_object(ConfigReader& reader, std::string_view key);
+
+// A shape as Keras prints it: "(None, 5, 6)", with -1 (unknown) as None; "(3,)".
+std::string keras_shape(const Shape& shape);
+// Keras's check in build, compute_output_shape and call: value and key agree on every axis but
+// the last (axis 0 too when `with_batch`; unknown -1 dimensions match anything).
+void check_value_key(ErrorSource source, const Shape& value_shape, const Shape& key_shape,
+                     bool with_batch);
+
+Config optional_to_json(const std::optional<int64_t>& value);
+Config shape_to_json(const Shape& shape);
+
+}  // namespace kattn::detail

@@ -1,0 +1,221 @@
+#include "kattn/layers/grouped_query_attention.hpp"
+
+#include <cmath>
+
+#include "layers/detail/projected_attention.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+namespace {
+
+using detail::keras_shape;
+
+size_t u(int64_t i) { return static_cast<size_t>(i); }
+
+}  // namespace
+
+GroupedQueryAttention::GroupedQueryAttention(Args args)
+    : Layer("GroupQueryAttention", LayerArgs{std::move(args.name), args.trainable}),
+      head_dim_(args.head_dim),
+      num_query_heads_(args.num_query_heads),
+      num_key_value_heads_(args.num_key_value_heads),
+      dropout_(args.dropout),
+      use_bias_(args.use_bias),
+      use_gate_(args.use_gate),
+      sliding_window_(args.sliding_window),
+      flash_attention_(args.flash_attention.value_or(false)),
+      kernel_initializer_(std::move(args.kernel_initializer)),
+      bias_initializer_(std::move(args.bias_initializer)),
+      kernel_regularizer_(std::move(args.kernel_regularizer)),
+      bias_regularizer_(std::move(args.bias_regularizer)),
+      activity_regularizer_(std::move(args.activity_regularizer)),
+      kernel_constraint_(std::move(args.kernel_constraint)),
+      bias_constraint_(std::move(args.bias_constraint)),
+      seed_generator_(args.seed) {
+  const ErrorSource source = error_source();
+  detail::check_positive_argument(source, "head_dim", head_dim_);
+  detail::check_positive_argument(source, "num_query_heads", num_query_heads_);
+  detail::check_positive_argument(source, "num_key_value_heads", num_key_value_heads_);
+  if (num_query_heads_ % num_key_value_heads_ != 0) {
+    throw_value_error(source, "`num_query_heads` must be divisible by `num_key_value_heads`",
+                      "num_query_heads % num_key_value_heads == 0",
+                      "num_query_heads=" + std::to_string(num_query_heads_) +
+                          ", num_key_value_heads=" + std::to_string(num_key_value_heads_));
+  }
+  detail::check_dropout(source, dropout_);
+  detail::check_sliding_window(source, sliding_window_);
+  detail::check_flash_attention(source, args.flash_attention, dropout_);
+}
+
+std::unique_ptr<GroupedQueryAttention> GroupedQueryAttention::from_config(const Config& config) {
+  const std::string layer_name =
+      config.is_object() && config.contains("name") && config["name"].is_string()
+          ? config["name"].get<std::string>()
+          : std::string();
+  ConfigReader reader(config, {"GroupQueryAttention", layer_name});
+  Args args;
+  const LayerArgs base = read_layer_args(reader, "grouped_query_attention");
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.head_dim = detail::read_positive_int(reader, "head_dim");
+  args.num_query_heads = detail::read_positive_int(reader, "num_query_heads");
+  args.num_key_value_heads = detail::read_positive_int(reader, "num_key_value_heads");
+  args.dropout = reader.get_number("dropout", 0.0);
+  args.use_bias = reader.get_bool("use_bias", true);
+  args.use_gate = reader.get_bool("use_gate", false);
+  args.sliding_window = detail::read_optional_int(reader, "sliding_window");
+  args.flash_attention = detail::read_optional_bool(reader, "flash_attention");
+  args.kernel_initializer =
+      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
+  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
+  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
+  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
+  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
+  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
+  args.seed = detail::read_optional_int(reader, "seed");
+  reader.check_all_read();
+  return std::make_unique<GroupedQueryAttention>(std::move(args));
+}
+
+void GroupedQueryAttention::check_shapes(const Shape& query_shape, const Shape& value_shape,
+                                         const Shape& key_shape) const {
+  const ErrorSource source = error_source();
+  if (query_shape.size() != 3 || value_shape.size() != 3 || key_shape.size() != 3) {
+    throw_value_error(
+        source, "`query`, `value` and `key` must have rank 3", "shapes (batch, length, features)",
+        "query_shape=" + keras_shape(query_shape) + ", value_shape=" + keras_shape(value_shape) +
+            ", key_shape=" + keras_shape(key_shape));
+  }
+  // Keras's compute_output_shape.
+  if (query_shape[2] != value_shape[2]) {
+    throw_value_error(
+        source,
+        "The last dimension of `query_shape` and `value_shape` must be equal, but "
+        "are " +
+            std::to_string(query_shape[2]) + ", " + std::to_string(value_shape[2]),
+        "query and value with one feature dimension",
+        "query_shape=" + keras_shape(query_shape) + ", value_shape=" + keras_shape(value_shape));
+  }
+  detail::check_value_key(source, value_shape, key_shape, /*with_batch=*/true);
+  if (query_shape[0] >= 0 && value_shape[0] >= 0 && query_shape[0] != value_shape[0]) {
+    throw_value_error(
+        source, "`query` and `value` must have the same batch size", "equal lengths on axis 0",
+        "query_shape=" + keras_shape(query_shape) + ", value_shape=" + keras_shape(value_shape));
+  }
+  for (const Shape* shape : {&query_shape, &key_shape}) {
+    if (shape->back() <= 0) {
+      throw_value_error(source, "the last dimension of the inputs must be known and positive",
+                        "a feature dimension > 0", "shape=" + keras_shape(*shape));
+    }
+  }
+}
+
+void GroupedQueryAttention::build(const Shape& query_shape, const Shape& value_shape,
+                                  std::optional<Shape> key_shape) {
+  const Shape key = key_shape.value_or(value_shape);
+  build_once([&] { build_weights(query_shape, value_shape, key); });
+}
+
+void GroupedQueryAttention::build_weights(const Shape& query_shape, const Shape& value_shape,
+                                          const Shape& key_shape) {
+  check_shapes(query_shape, value_shape, key_shape);
+  const int64_t N = num_query_heads_, K = num_key_value_heads_, H = head_dim_;
+  const int64_t D = query_shape.back();
+  const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
+    slot = static_cast<int64_t>(weights().size());
+    add_weight(name, kernel ? kernel_initializer_(shape) : bias_initializer_(shape));
+  };
+  add("query/kernel", {D, N, H}, true, index_.query_kernel);
+  if (use_bias_) add("query/bias", {N, H}, false, index_.query_bias);
+  add("key/kernel", {key_shape.back(), K, H}, true, index_.key_kernel);
+  if (use_bias_) add("key/bias", {K, H}, false, index_.key_bias);
+  if (use_gate_) {
+    add("gate/kernel", {D, N, H}, true, index_.gate_kernel);
+    if (use_bias_) add("gate/bias", {N, H}, false, index_.gate_bias);
+  }
+  add("value/kernel", {value_shape.back(), K, H}, true, index_.value_kernel);
+  if (use_bias_) add("value/bias", {K, H}, false, index_.value_bias);
+  add("attention_output/kernel", {N, H, D}, true, index_.output_kernel);
+  if (use_bias_) add("attention_output/bias", {D}, false, index_.output_bias);
+
+  built_query_dim_ = D;
+  built_value_dim_ = value_shape.back();
+  built_key_dim_ = key_shape.back();
+}
+
+const Tensor* GroupedQueryAttention::weight_or_null(int64_t index) const {
+  return index < 0 ? nullptr : &weights()[u(index)].value;
+}
+
+AttentionOutput GroupedQueryAttention::call(const Tensor& query, const Tensor& value,
+                                            const CallArgs& args) const {
+  const Tensor& key = args.key ? *args.key : value;
+  detail::check_flash_attention_scores(error_source(), flash_attention_,
+                                       args.return_attention_scores);
+  check_shapes(query.shape(), value.shape(), key.shape());
+  build_once([&] {
+    const_cast<GroupedQueryAttention*>(this)->build_weights(query.shape(), value.shape(),
+                                                            key.shape());
+  });
+  if (query.dim(-1) != built_query_dim_ || value.dim(-1) != built_value_dim_ ||
+      key.dim(-1) != built_key_dim_) {
+    throw_value_error(
+        error_source(), "input shapes do not match the shapes the layer was built for",
+        "last dimensions query " + std::to_string(built_query_dim_) + ", value " +
+            std::to_string(built_value_dim_) + ", key " + std::to_string(built_key_dim_),
+        "query_shape=" + keras_shape(query.shape()) + ", value_shape=" +
+            keras_shape(value.shape()) + ", key_shape=" + keras_shape(key.shape()));
+  }
+
+  detail::ProjectedAttentionSettings settings;
+  settings.num_heads = num_query_heads_;
+  settings.num_kv_heads = num_key_value_heads_;
+  settings.scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
+  settings.dropout = dropout_;
+  settings.sliding_window = sliding_window_.value_or(0);
+  settings.attention_axes = {1};
+  detail::ProjectedAttentionWeights w;
+  w.query_kernel = weight_or_null(index_.query_kernel);
+  w.query_bias = weight_or_null(index_.query_bias);
+  w.key_kernel = weight_or_null(index_.key_kernel);
+  w.key_bias = weight_or_null(index_.key_bias);
+  w.gate_kernel = weight_or_null(index_.gate_kernel);
+  w.gate_bias = weight_or_null(index_.gate_bias);
+  w.value_kernel = weight_or_null(index_.value_kernel);
+  w.value_bias = weight_or_null(index_.value_bias);
+  w.output_kernel = weight_or_null(index_.output_kernel);
+  w.output_bias = weight_or_null(index_.output_bias);
+  return detail::projected_attention_call(error_source(), settings, w, query, value, key, args,
+                                          seed_generator_);
+}
+
+Shape GroupedQueryAttention::compute_output_shape(const Shape& query_shape,
+                                                  const Shape& value_shape,
+                                                  std::optional<Shape> key_shape) const {
+  check_shapes(query_shape, value_shape, key_shape.value_or(value_shape));
+  return query_shape;
+}
+
+Config GroupedQueryAttention::get_config() const {
+  Config config = Layer::get_config();
+  config["head_dim"] = head_dim_;
+  config["num_query_heads"] = num_query_heads_;
+  config["num_key_value_heads"] = num_key_value_heads_;
+  config["use_bias"] = use_bias_;
+  config["use_gate"] = use_gate_;
+  config["sliding_window"] = detail::optional_to_json(sliding_window_);
+  config["dropout"] = dropout_;
+  config["kernel_initializer"] = kernel_initializer_.get_config();
+  config["bias_initializer"] = bias_initializer_.get_config();
+  config["kernel_regularizer"] = kernel_regularizer_;
+  config["bias_regularizer"] = bias_regularizer_;
+  config["activity_regularizer"] = activity_regularizer_;
+  config["kernel_constraint"] = kernel_constraint_;
+  config["bias_constraint"] = bias_constraint_;
+  config["seed"] = detail::optional_to_json(seed_generator_.seed());
+  return config;
+}
+
+}  // namespace kattn

@@ -1,0 +1,309 @@
+#include "kattn/layers/multi_head_attention.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "layers/detail/projected_attention.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+namespace {
+
+using detail::check_value_key;
+using detail::keras_shape;
+using detail::python_float;
+
+size_t u(int64_t i) { return static_cast<size_t>(i); }
+
+std::string axes_string(const std::vector<int64_t>& axes) {
+  std::string text = "(";
+  for (size_t i = 0; i < axes.size(); ++i) {
+    text += (i > 0 ? ", " : "") + std::to_string(axes[i]);
+  }
+  return text + (axes.size() == 1 ? ",)" : ")");
+}
+
+std::vector<int64_t> read_axes(ConfigReader& reader) {
+  const Config& value = reader.get("attention_axes", nullptr);
+  if (value.is_number_integer()) return {value.get<int64_t>()};
+  if (value.is_array()) {
+    std::vector<int64_t> axes;
+    for (const Config& axis : value) {
+      if (!axis.is_number_integer()) reader.fail("attention_axes", "an int, list, or tuple");
+      axes.push_back(axis.get<int64_t>());
+    }
+    return axes;
+  }
+  reader.fail("attention_axes", "an int, list, or tuple of ints, or None");
+}
+
+}  // namespace
+
+MultiHeadAttention::MultiHeadAttention(Args args)
+    : Layer("MultiHeadAttention", LayerArgs{std::move(args.name), args.trainable}),
+      num_heads_(args.num_heads),
+      key_dim_(args.key_dim),
+      value_dim_(args.value_dim.value_or(args.key_dim)),
+      dropout_(args.dropout),
+      use_bias_(args.use_bias),
+      output_shape_(std::move(args.output_shape)),
+      attention_axes_(std::move(args.attention_axes)),
+      flash_attention_(args.flash_attention.value_or(false)),
+      kernel_initializer_(std::move(args.kernel_initializer)),
+      bias_initializer_(std::move(args.bias_initializer)),
+      kernel_regularizer_(std::move(args.kernel_regularizer)),
+      bias_regularizer_(std::move(args.bias_regularizer)),
+      activity_regularizer_(std::move(args.activity_regularizer)),
+      kernel_constraint_(std::move(args.kernel_constraint)),
+      bias_constraint_(std::move(args.bias_constraint)),
+      use_gate_(args.use_gate),
+      sliding_window_(args.sliding_window),
+      seed_generator_(args.seed) {
+  const ErrorSource source = error_source();
+  detail::check_positive_argument(source, "num_heads", num_heads_);
+  detail::check_positive_argument(source, "key_dim", key_dim_);
+  if (args.value_dim) detail::check_positive_argument(source, "value_dim", *args.value_dim);
+  detail::check_dropout(source, dropout_);
+  if (output_shape_ &&
+      (output_shape_->empty() || std::any_of(output_shape_->begin(), output_shape_->end(),
+                                             [](int64_t d) { return d <= 0; }))) {
+    throw_value_error(source, "Invalid `output_shape`",
+                      "an int or a tuple of positive ints (the output's trailing dimensions)",
+                      "output_shape=" + keras_shape(*output_shape_));
+  }
+  detail::check_sliding_window(source, sliding_window_);
+  detail::check_flash_attention(source, args.flash_attention, dropout_);
+}
+
+std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config& config) {
+  const std::string layer_name =
+      config.is_object() && config.contains("name") && config["name"].is_string()
+          ? config["name"].get<std::string>()
+          : std::string();
+  ConfigReader reader(config, {"MultiHeadAttention", layer_name});
+  Args args;
+  const LayerArgs base = read_layer_args(reader, "multi_head_attention");
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.num_heads = detail::read_positive_int(reader, "num_heads");
+  args.key_dim = detail::read_positive_int(reader, "key_dim");
+  if (!reader.get("value_dim", nullptr).is_null()) {
+    args.value_dim = detail::read_positive_int(reader, "value_dim");
+  }
+  args.dropout = reader.get_number("dropout", 0.0);
+  args.use_bias = reader.get_bool("use_bias", true);
+  const Config& output_shape = reader.get("output_shape", nullptr);
+  if (output_shape.is_number_integer()) {
+    args.output_shape = Shape{output_shape.get<int64_t>()};
+  } else if (output_shape.is_array()) {
+    Shape shape;
+    for (const Config& dim : output_shape) {
+      if (!dim.is_number_integer()) reader.fail("output_shape", "an int, list, or tuple of ints");
+      shape.push_back(dim.get<int64_t>());
+    }
+    args.output_shape = shape;
+  } else if (!output_shape.is_null()) {
+    throw_value_error(
+        reader.source(), "Invalid `output_shape`",
+        "an int or a tuple of positive ints (the output's trailing dimensions)",
+        "output_shape=" + (output_shape.is_number() ? python_float(output_shape.get<double>())
+                                                    : output_shape.dump()));
+  }
+  if (!reader.get("attention_axes", nullptr).is_null()) args.attention_axes = read_axes(reader);
+  args.flash_attention = detail::read_optional_bool(reader, "flash_attention");
+  args.kernel_initializer =
+      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
+  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
+  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
+  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
+  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
+  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
+  args.use_gate = reader.get_bool("use_gate", false);
+  args.sliding_window = detail::read_optional_int(reader, "sliding_window");
+  args.seed = detail::read_optional_int(reader, "seed");
+  reader.check_all_read();
+  return std::make_unique<MultiHeadAttention>(std::move(args));
+}
+
+void MultiHeadAttention::build(const Shape& query_shape, const Shape& value_shape,
+                               std::optional<Shape> key_shape) {
+  const Shape key = key_shape.value_or(value_shape);
+  build_once([&] { build_weights(query_shape, value_shape, key); });
+}
+
+void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& value_shape,
+                                       const Shape& key_shape) {
+  const ErrorSource source = error_source();
+  const int64_t rank = static_cast<int64_t>(query_shape.size());
+  check_value_key(source, value_shape, key_shape, /*with_batch=*/false);  // Keras checks first
+  if (rank < 3 || value_shape.size() != query_shape.size() ||
+      key_shape.size() != query_shape.size()) {
+    throw_value_error(source, "`query`, `value` and `key` must have one rank, 3 or more",
+                      "shapes (batch, ..., features) of equal rank",
+                      "query_shape=" + keras_shape(query_shape) + ", value_shape=" +
+                          keras_shape(value_shape) + ", key_shape=" + keras_shape(key_shape));
+  }
+  for (const Shape* shape : {&query_shape, &value_shape, &key_shape}) {
+    if (shape->back() <= 0) {
+      throw_value_error(source, "the last dimension of the inputs must be known and positive",
+                        "a feature dimension > 0", "shape=" + keras_shape(*shape));
+    }
+  }
+
+  // Keras's _build_attention: the default is every axis but batch and features; negative axes
+  // count from the end of the input's axes.
+  std::vector<int64_t> axes;
+  if (!attention_axes_) {
+    for (int64_t axis = 1; axis < rank - 1; ++axis) axes.push_back(axis);
+  } else {
+    for (const int64_t axis : *attention_axes_) {
+      const int64_t normalised = axis < 0 ? axis + rank : axis;
+      if (normalised < 1 || normalised > rank - 2) {
+        throw_value_error(source, "`attention_axes` out of range",
+                          "axes in [1, " + std::to_string(rank - 2) + "] or [" +
+                              std::to_string(1 - rank) + ", -2] for inputs of rank " +
+                              std::to_string(rank) + " (not the batch or the feature axis)",
+                          "attention_axes=" + axes_string(*attention_axes_));
+      }
+      if (std::find(axes.begin(), axes.end(), normalised) != axes.end()) {
+        throw_value_error(source, "`attention_axes` names an axis twice", "distinct axes",
+                          "attention_axes=" + axes_string(*attention_axes_));
+      }
+      axes.push_back(normalised);
+    }
+    if (axes.empty()) {
+      throw_value_error(source, "`attention_axes` is empty", "at least one axis",
+                        "attention_axes=()");
+    }
+  }
+
+  const int64_t N = num_heads_;
+  const Shape output_dims = output_shape_.value_or(Shape{query_shape.back()});
+  const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
+    slot = static_cast<int64_t>(weights().size());
+    add_weight(name, kernel ? kernel_initializer_(shape) : bias_initializer_(shape));
+  };
+  add("query/kernel", {query_shape.back(), N, key_dim_}, true, index_.query_kernel);
+  if (use_bias_) add("query/bias", {N, key_dim_}, false, index_.query_bias);
+  add("key/kernel", {key_shape.back(), N, key_dim_}, true, index_.key_kernel);
+  if (use_bias_) add("key/bias", {N, key_dim_}, false, index_.key_bias);
+  if (use_gate_) {
+    add("gate/kernel", {query_shape.back(), N, value_dim_}, true, index_.gate_kernel);
+    if (use_bias_) add("gate/bias", {N, value_dim_}, false, index_.gate_bias);
+  }
+  add("value/kernel", {value_shape.back(), N, value_dim_}, true, index_.value_kernel);
+  if (use_bias_) add("value/bias", {N, value_dim_}, false, index_.value_bias);
+  Shape output_kernel{N, value_dim_};
+  output_kernel.insert(output_kernel.end(), output_dims.begin(), output_dims.end());
+  add("attention_output/kernel", output_kernel, true, index_.output_kernel);
+  if (use_bias_) add("attention_output/bias", output_dims, false, index_.output_bias);
+
+  built_rank_ = rank;
+  built_query_dim_ = query_shape.back();
+  built_value_dim_ = value_shape.back();
+  built_key_dim_ = key_shape.back();
+  attention_axes_ = axes;
+}
+
+void MultiHeadAttention::check_call_shapes(const Tensor& query, const Tensor& value,
+                                           const Tensor& key) const {
+  const ErrorSource source = error_source();
+  if (query.rank() != built_rank_ || value.rank() != built_rank_ || key.rank() != built_rank_ ||
+      query.dim(-1) != built_query_dim_ || value.dim(-1) != built_value_dim_ ||
+      key.dim(-1) != built_key_dim_) {
+    throw_value_error(source, "input shapes do not match the shapes the layer was built for",
+                      "rank-" + std::to_string(built_rank_) +
+                          " inputs with last dimensions query " + std::to_string(built_query_dim_) +
+                          ", value " + std::to_string(built_value_dim_) + ", key " +
+                          std::to_string(built_key_dim_),
+                      "query_shape=" + keras_shape(query.shape()) + ", value_shape=" +
+                          keras_shape(value.shape()) + ", key_shape=" + keras_shape(key.shape()));
+  }
+  check_value_key(source, value.shape(), key.shape(), /*with_batch=*/true);
+  // The batch axis and the axes outside attention_axes pair query rows with value rows.
+  for (int64_t axis = 0; axis < built_rank_ - 1; ++axis) {
+    const auto& axes = *attention_axes_;
+    if (std::find(axes.begin(), axes.end(), axis) != axes.end()) continue;
+    if (query.dim(axis) != value.dim(axis)) {
+      throw_value_error(source,
+                        "`query` and `value` must be equal on the batch axis and on every axis "
+                        "outside attention_axes=" +
+                            axes_string(axes) + " but the last",
+                        "equal lengths on axis " + std::to_string(axis),
+                        "query_shape=" + keras_shape(query.shape()) +
+                            ", value_shape=" + keras_shape(value.shape()));
+    }
+  }
+}
+
+const Tensor* MultiHeadAttention::weight_or_null(int64_t index) const {
+  return index < 0 ? nullptr : &weights()[u(index)].value;
+}
+
+AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& value,
+                                         const CallArgs& args) const {
+  const Tensor& key = args.key ? *args.key : value;
+  detail::check_flash_attention_scores(error_source(), flash_attention_,
+                                       args.return_attention_scores);
+  build_once([&] {
+    const_cast<MultiHeadAttention*>(this)->build_weights(query.shape(), value.shape(), key.shape());
+  });
+  check_call_shapes(query, value, key);
+
+  detail::ProjectedAttentionSettings settings;
+  settings.num_heads = num_heads_;
+  settings.num_kv_heads = num_heads_;
+  settings.scale = 1.0 / std::sqrt(static_cast<double>(key_dim_));
+  settings.dropout = dropout_;
+  settings.sliding_window = sliding_window_.value_or(0);
+  settings.attention_axes = *attention_axes_;
+  detail::ProjectedAttentionWeights w;
+  w.query_kernel = weight_or_null(index_.query_kernel);
+  w.query_bias = weight_or_null(index_.query_bias);
+  w.key_kernel = weight_or_null(index_.key_kernel);
+  w.key_bias = weight_or_null(index_.key_bias);
+  w.gate_kernel = weight_or_null(index_.gate_kernel);
+  w.gate_bias = weight_or_null(index_.gate_bias);
+  w.value_kernel = weight_or_null(index_.value_kernel);
+  w.value_bias = weight_or_null(index_.value_bias);
+  w.output_kernel = weight_or_null(index_.output_kernel);
+  w.output_bias = weight_or_null(index_.output_bias);
+  return detail::projected_attention_call(error_source(), settings, w, query, value, key, args,
+                                          seed_generator_);
+}
+
+Shape MultiHeadAttention::compute_output_shape(const Shape& query_shape, const Shape& value_shape,
+                                               std::optional<Shape> key_shape) const {
+  check_value_key(error_source(), value_shape, key_shape.value_or(value_shape),
+                  /*with_batch=*/false);
+  if (!output_shape_) return query_shape;
+  Shape shape(query_shape.begin(), query_shape.end() - 1);
+  shape.insert(shape.end(), output_shape_->begin(), output_shape_->end());
+  return shape;
+}
+
+Config MultiHeadAttention::get_config() const {
+  Config config = Layer::get_config();
+  config["num_heads"] = num_heads_;
+  config["key_dim"] = key_dim_;
+  config["value_dim"] = value_dim_;
+  config["dropout"] = dropout_;
+  config["use_bias"] = use_bias_;
+  config["use_gate"] = use_gate_;
+  config["output_shape"] = output_shape_ ? detail::shape_to_json(*output_shape_) : Config();
+  config["attention_axes"] = attention_axes_ ? detail::shape_to_json(*attention_axes_) : Config();
+  config["sliding_window"] = detail::optional_to_json(sliding_window_);
+  config["kernel_initializer"] = kernel_initializer_.get_config();
+  config["bias_initializer"] = bias_initializer_.get_config();
+  config["kernel_regularizer"] = kernel_regularizer_;
+  config["bias_regularizer"] = bias_regularizer_;
+  config["activity_regularizer"] = activity_regularizer_;
+  config["kernel_constraint"] = kernel_constraint_;
+  config["bias_constraint"] = bias_constraint_;
+  config["seed"] = detail::optional_to_json(seed_generator_.seed());
+  return config;
+}
+
+}  // namespace kattn

@@ -1,0 +1,136 @@
+// Validates the attention problem, lays out the kernel parameters and runs the kernel. No
+// arithmetic here.
+#include "kattn/ops/sdpa.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kattn/error.hpp"
+#include "kernels/reference/sdpa.hpp"
+
+namespace kattn::ops {
+
+namespace {
+
+constexpr ErrorSource kOp{"scaled_dot_product_attention", ""};
+
+template <typename Real>
+void check_rank4(const BasicTensor<Real>& tensor, const char* name, const char* layout) {
+  if (tensor.rank() != 4) {
+    throw_value_error(kOp, std::string("`") + name + "` must have rank 4",
+                      std::string("a tensor of shape ") + layout,
+                      std::string(name) + ".shape=" + shape_to_string(tensor.shape()));
+  }
+}
+
+template <typename Real>
+void copy_strides(const BasicTensor<Real>& tensor, int64_t (&strides)[4]) {
+  for (int64_t axis = 0; axis < 4; ++axis) strides[axis] = tensor.stride(axis);
+}
+
+std::string shapes(const Shape& a, const char* a_name, const Shape& b, const char* b_name) {
+  return std::string(a_name) + ".shape=" + shape_to_string(a) + ", " + b_name +
+         ".shape=" + shape_to_string(b);
+}
+
+}  // namespace
+
+template <typename Real>
+SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
+                                              const BasicTensor<Real>& key,
+                                              const BasicTensor<Real>& value,
+                                              const SdpaOptions& options) {
+  check_rank4(query, "query", "(B, T, N, H)");
+  check_rank4(key, "key", "(B, S, K, H)");
+  check_rank4(value, "value", "(B, S, K, Hv)");
+  const int64_t B = query.dim(0), T = query.dim(1), N = query.dim(2), H = query.dim(3);
+  const int64_t S = key.dim(1), K = key.dim(2), Hv = value.dim(3);
+  if (key.dim(0) != B || key.dim(3) != H) {
+    throw_value_error(kOp, "`query` and `key` must agree on the batch and head dimensions",
+                      "query (B, T, N, H) and key (B, S, K, H)",
+                      shapes(query.shape(), "query", key.shape(), "key"));
+  }
+  if (value.dim(0) != B || value.dim(1) != S || value.dim(2) != K) {
+    throw_value_error(kOp, "`key` and `value` must agree on every axis but the last",
+                      "key (B, S, K, H) and value (B, S, K, Hv)",
+                      shapes(key.shape(), "key", value.shape(), "value"));
+  }
+  if (K <= 0 || N % K != 0) {
+    throw_value_error(kOp, "the query heads must be a multiple of the key/value heads",
+                      "N % K == 0 with K > 0",
+                      "N=" + std::to_string(N) + ", K=" + std::to_string(K));
+  }
+  if (!std::isfinite(options.scale)) {
+    throw_value_error(kOp, "invalid `scale`", "a finite number",
+                      "scale=" + std::to_string(options.scale));
+  }
+  if (!(options.dropout_rate >= 0.0 && options.dropout_rate < 1.0)) {
+    throw_value_error(kOp, "invalid `dropout_rate`", "a number in [0, 1)",
+                      "dropout_rate=" + std::to_string(options.dropout_rate));
+  }
+  if (options.sliding_window < 0) {
+    throw_value_error(kOp, "invalid `sliding_window`", "0 (none) or a positive integer",
+                      "sliding_window=" + std::to_string(options.sliding_window));
+  }
+  const Shape full{B, N, T, S};
+  if (options.mask) {
+    const Shape& mask_shape = options.mask->shape();
+    bool ok = mask_shape.size() == 4;
+    for (size_t axis = 0; ok && axis < 4; ++axis) {
+      ok = mask_shape[axis] == 1 || mask_shape[axis] == full[axis];
+    }
+    if (!ok) {
+      throw_value_error(
+          kOp, "`mask` does not broadcast to the attention probabilities",
+          "a rank-4 mask whose axes are 1 or " + shape_to_string(full) + " (B, N, T, S)",
+          "mask.shape=" + shape_to_string(mask_shape));
+    }
+  }
+
+  SdpaResult<Real> result{BasicTensor<Real>(Shape{B, T, N, Hv}), std::nullopt};
+  if (options.return_scores) result.scores = BasicTensor<Real>(full);
+
+  kernels::SdpaParams<Real> params;
+  params.batch = B;
+  params.query_len = T;
+  params.key_len = S;
+  params.num_heads = N;
+  params.num_kv_heads = K;
+  params.head_dim = H;
+  params.value_dim = Hv;
+  params.query = query.data();
+  copy_strides(query, params.query_strides);
+  params.key = key.data();
+  copy_strides(key, params.key_strides);
+  params.value = value.data();
+  copy_strides(value, params.value_strides);
+  if (options.mask) {
+    params.mask = options.mask->data();
+    for (int64_t axis = 0; axis < 4; ++axis) {
+      params.mask_strides[axis] = options.mask->dim(axis) == 1 ? 0 : options.mask->stride(axis);
+    }
+  }
+  params.scale = static_cast<Real>(options.scale);
+  params.is_causal = options.is_causal;
+  params.sliding_window = options.sliding_window;
+  params.fully_masked_rows = options.fully_masked_rows;
+  params.dropout_rate = options.dropout_rate;
+  params.dropout_key = options.dropout_key;
+  params.output = result.output.data();
+  copy_strides(result.output, params.output_strides);
+  params.scores = result.scores ? result.scores->data() : nullptr;
+
+  std::vector<Real> workspace(static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) +
+                              1);
+  kernels::sdpa_forward_reference(params, workspace.data());
+  return result;
+}
+
+template SdpaResult<float> scaled_dot_product_attention<float>(const Tensor&, const Tensor&,
+                                                               const Tensor&, const SdpaOptions&);
+template SdpaResult<double> scaled_dot_product_attention<double>(const TensorF64&, const TensorF64&,
+                                                                 const TensorF64&,
+                                                                 const SdpaOptions&);
+
+}  // namespace kattn::ops
