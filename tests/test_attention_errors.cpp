@@ -28,22 +28,22 @@ TEST(AttentionErrors, InvalidScoreMode) {
 
 TEST(AttentionErrors, DropoutOutsideUnitInterval) {
   expect_error([] { Attention({.dropout = 1.0}); },
-               "Attention 'attention': Invalid value for argument dropout. Expected a float in "
+               "Attention 'attention': Invalid value for argument `dropout`. Expected a float in "
                "[0, 1). Received: dropout=1.0.");
   expect_error([] { Attention({.dropout = -0.1}); },
-               "Attention 'attention': Invalid value for argument dropout. Expected a float in "
+               "Attention 'attention': Invalid value for argument `dropout`. Expected a float in "
                "[0, 1). Received: dropout=-0.1.");
   expect_error([] { Attention({.dropout = std::numeric_limits<double>::quiet_NaN()}); },
-               "Attention 'attention': Invalid value for argument dropout. Expected a float in "
+               "Attention 'attention': Invalid value for argument `dropout`. Expected a float in "
                "[0, 1). Received: dropout=nan.");
   expect_error([] { AdditiveAttention({.dropout = 2.5e-5 + 1.0}); },
-               "AdditiveAttention 'additive_attention': Invalid value for argument dropout. "
+               "AdditiveAttention 'additive_attention': Invalid value for argument `dropout`. "
                "Expected a float in [0, 1). Received: dropout=1.000025.");
   expect_error(
       [] {
         (void)AdditiveAttention::from_config({{"dropout", 100000.0}});
       },
-      "AdditiveAttention 'additive_attention': Invalid value for argument dropout. "
+      "AdditiveAttention 'additive_attention': Invalid value for argument `dropout`. "
       "Expected a float in [0, 1). Received: dropout=100000.0.");
   EXPECT_NO_THROW(Attention({.dropout = 0.0}));
   EXPECT_NO_THROW(Attention({.dropout = 0.999}));

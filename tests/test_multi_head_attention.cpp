@@ -472,7 +472,7 @@ TEST(MultiHeadAttention, RejectsInvalidConstructorArguments) {
               MultiHeadAttention({.num_heads = 2, .key_dim = 4, .dropout = 1.0, .name = "mha"});
             }),
             "MultiHeadAttention 'mha': Invalid value for argument `dropout`. Expected a float "
-            "value between 0 and 1 (1 excluded). Received: dropout=1.0.");
+            "in [0, 1). Received: dropout=1.0.");
   EXPECT_EQ(
       value_error_message([] {
         MultiHeadAttention(

@@ -20,6 +20,8 @@ const std::map<std::string, Runner>& runners() {
   static const std::map<std::string, Runner> table = {
       {"Attention", golden::run_dense_attention_case},
       {"AdditiveAttention", golden::run_dense_attention_case},
+      {"MultiHeadAttention", golden::run_projected_attention_case},
+      {"GroupedQueryAttention", golden::run_projected_attention_case},
   };
   return table;
 }

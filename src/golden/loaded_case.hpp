@@ -40,5 +40,6 @@ void load_case_weights(Layer& layer, const LoadedCase& loaded);
 
 // Builds the layer the case describes, calls it, returns what it computed.
 AttentionOutput run_dense_attention_case(const LoadedCase& loaded);
+AttentionOutput run_projected_attention_case(const LoadedCase& loaded);
 
 }  // namespace kattn::golden

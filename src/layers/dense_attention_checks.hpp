@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kattn/error.hpp"
+#include "layers/detail/argument_checks.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn::detail {
@@ -25,10 +26,5 @@ void check_dense_attention_masks(ErrorSource source, const Shape& query, const S
                                  const std::optional<Mask>& query_mask,
                                  const std::optional<Mask>& value_mask);
 
-// `dropout` must lie in [0, 1).
-void check_dropout_rate(ErrorSource source, double dropout);
-
-// A number as Python's repr() writes a float: "0.5", "1.0", "1e-07", "inf", "nan".
-std::string python_float(double value);
 
 }  // namespace kattn::detail

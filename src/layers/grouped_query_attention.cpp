@@ -43,7 +43,7 @@ GroupedQueryAttention::GroupedQueryAttention(Args args)
                       "num_query_heads=" + std::to_string(num_query_heads_) +
                           ", num_key_value_heads=" + std::to_string(num_key_value_heads_));
   }
-  detail::check_dropout(source, dropout_);
+  detail::check_dropout_rate(source, dropout_);
   detail::check_sliding_window(source, sliding_window_);
   detail::check_flash_attention(source, args.flash_attention, dropout_);
 }

@@ -64,7 +64,7 @@ MultiHeadAttention::MultiHeadAttention(Args args)
   detail::check_positive_argument(source, "num_heads", num_heads_);
   detail::check_positive_argument(source, "key_dim", key_dim_);
   if (args.value_dim) detail::check_positive_argument(source, "value_dim", *args.value_dim);
-  detail::check_dropout(source, dropout_);
+  detail::check_dropout_rate(source, dropout_);
   if (output_shape_ &&
       (output_shape_->empty() || std::any_of(output_shape_->begin(), output_shape_->end(),
                                              [](int64_t d) { return d <= 0; }))) {

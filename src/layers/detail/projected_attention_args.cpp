@@ -6,18 +6,6 @@
 
 namespace kattn::detail {
 
-std::string python_float(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buffer[32];
-  for (int precision = 1; precision <= 17; ++precision) {  // the shortest text that round-trips
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  std::string text = buffer;
-  if (text.find_first_of(".e") == std::string::npos) text += ".0";
-  return text;
-}
 
 void check_positive_argument(ErrorSource source, std::string_view name, int64_t value) {
   if (value > 0) return;
@@ -25,12 +13,6 @@ void check_positive_argument(ErrorSource source, std::string_view name, int64_t 
                     "a positive integer", std::string(name) + "=" + std::to_string(value));
 }
 
-void check_dropout(ErrorSource source, double dropout) {
-  if (dropout >= 0.0 && dropout < 1.0) return;
-  throw_value_error(source, "Invalid value for argument `dropout`",
-                    "a float value between 0 and 1 (1 excluded)",
-                    "dropout=" + python_float(dropout));
-}
 
 void check_sliding_window(ErrorSource source, std::optional<int64_t> sliding_window) {
   if (!sliding_window || *sliding_window > 0) return;

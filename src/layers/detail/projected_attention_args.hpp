@@ -11,17 +11,13 @@
 
 #include "kattn/config.hpp"
 #include "kattn/error.hpp"
+#include "layers/detail/argument_checks.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn::detail {
 
-// A number as Python's repr writes it: 1.5, 8.0, 0.25, 1e-07.
-std::string python_float(double value);
-
 // "Invalid value for argument `<name>`" unless value > 0.
 void check_positive_argument(ErrorSource source, std::string_view name, int64_t value);
-// dropout in [0, 1).
-void check_dropout(ErrorSource source, double dropout);
 // sliding_window null or > 0.
 void check_sliding_window(ErrorSource source, std::optional<int64_t> sliding_window);
 // Keras refuses dropout with flash attention in the constructor.
