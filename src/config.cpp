@@ -88,6 +88,14 @@ std::string dtype_policy_name(const Config& dtype) {
 
 }  // namespace
 
+std::string config_layer_name(const Config& config) {
+  if (config.is_object()) {
+    const auto it = config.find("name");
+    if (it != config.end() && it->is_string()) return it->get<std::string>();
+  }
+  return "";
+}
+
 LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name) {
   LayerArgs args;
   args.name = reader.get_string("name", default_name);

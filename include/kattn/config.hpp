@@ -44,6 +44,10 @@ class ConfigReader {
   std::set<std::string, std::less<>> read_;
 };
 
+// The `name` entry of a layer config, or "" when it has none (for error messages raised while
+// the config is read).
+std::string config_layer_name(const Config& config);
+
 // The base-layer arguments every Keras layer config carries.
 struct LayerArgs {
   std::string name;

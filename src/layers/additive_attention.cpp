@@ -18,7 +18,7 @@ AdditiveAttention::AdditiveAttention(Args args)
                      args.use_scale, args.dropout, args.seed) {}
 
 std::unique_ptr<AdditiveAttention> AdditiveAttention::from_config(const Config& config) {
-  const std::string name = detail::config_layer_name(config);
+  const std::string name = config_layer_name(config);
   ConfigReader reader(config, {"AdditiveAttention", name});
   // AdditiveAttention.get_config drops Attention's score_mode, so it is not a key here.
   const detail::DenseAttentionConfig common =

@@ -25,7 +25,7 @@ Attention::Attention(Args args)
 }
 
 std::unique_ptr<Attention> Attention::from_config(const Config& config) {
-  const std::string name = detail::config_layer_name(config);
+  const std::string name = config_layer_name(config);
   ConfigReader reader(config, {"Attention", name});
   const detail::DenseAttentionConfig common =
       detail::read_dense_attention_config(reader, "attention", false);

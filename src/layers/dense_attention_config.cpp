@@ -14,12 +14,5 @@ DenseAttentionConfig read_dense_attention_config(ConfigReader& reader,
   return config;
 }
 
-std::string config_layer_name(const Config& config) {
-  if (config.is_object()) {
-    const auto it = config.find("name");
-    if (it != config.end() && it->is_string()) return it->get<std::string>();
-  }
-  return "";
-}
 
 }  // namespace kattn::detail

@@ -23,7 +23,4 @@ DenseAttentionConfig read_dense_attention_config(ConfigReader& reader,
                                                  std::string_view default_name,
                                                  bool default_use_scale);
 
-// The layer name a config carries (for error messages raised while reading it).
-std::string config_layer_name(const Config& config);
-
 }  // namespace kattn::detail

@@ -49,32 +49,13 @@ GroupedQueryAttention::GroupedQueryAttention(Args args)
 }
 
 std::unique_ptr<GroupedQueryAttention> GroupedQueryAttention::from_config(const Config& config) {
-  const std::string layer_name =
-      config.is_object() && config.contains("name") && config["name"].is_string()
-          ? config["name"].get<std::string>()
-          : std::string();
+  const std::string layer_name = config_layer_name(config);
   ConfigReader reader(config, {"GroupQueryAttention", layer_name});
   Args args;
-  const LayerArgs base = read_layer_args(reader, "grouped_query_attention");
-  args.name = base.name;
-  args.trainable = base.trainable;
+  detail::read_shared_projected_args(reader, "grouped_query_attention", args);
   args.head_dim = detail::read_positive_int(reader, "head_dim");
   args.num_query_heads = detail::read_positive_int(reader, "num_query_heads");
   args.num_key_value_heads = detail::read_positive_int(reader, "num_key_value_heads");
-  args.dropout = reader.get_number("dropout", 0.0);
-  args.use_bias = reader.get_bool("use_bias", true);
-  args.use_gate = reader.get_bool("use_gate", false);
-  args.sliding_window = detail::read_optional_int(reader, "sliding_window");
-  args.flash_attention = detail::read_optional_bool(reader, "flash_attention");
-  args.kernel_initializer =
-      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
-  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
-  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
-  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
-  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
-  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
-  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
-  args.seed = detail::read_optional_int(reader, "seed");
   reader.check_all_read();
   return std::make_unique<GroupedQueryAttention>(std::move(args));
 }

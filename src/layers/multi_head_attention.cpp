@@ -77,22 +77,15 @@ MultiHeadAttention::MultiHeadAttention(Args args)
 }
 
 std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config& config) {
-  const std::string layer_name =
-      config.is_object() && config.contains("name") && config["name"].is_string()
-          ? config["name"].get<std::string>()
-          : std::string();
+  const std::string layer_name = config_layer_name(config);
   ConfigReader reader(config, {"MultiHeadAttention", layer_name});
   Args args;
-  const LayerArgs base = read_layer_args(reader, "multi_head_attention");
-  args.name = base.name;
-  args.trainable = base.trainable;
+  detail::read_shared_projected_args(reader, "multi_head_attention", args);
   args.num_heads = detail::read_positive_int(reader, "num_heads");
   args.key_dim = detail::read_positive_int(reader, "key_dim");
   if (!reader.get("value_dim", nullptr).is_null()) {
     args.value_dim = detail::read_positive_int(reader, "value_dim");
   }
-  args.dropout = reader.get_number("dropout", 0.0);
-  args.use_bias = reader.get_bool("use_bias", true);
   const Config& output_shape = reader.get("output_shape", nullptr);
   if (output_shape.is_number_integer()) {
     args.output_shape = Shape{output_shape.get<int64_t>()};
@@ -111,18 +104,6 @@ std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config
                                                     : output_shape.dump()));
   }
   if (!reader.get("attention_axes", nullptr).is_null()) args.attention_axes = read_axes(reader);
-  args.flash_attention = detail::read_optional_bool(reader, "flash_attention");
-  args.kernel_initializer =
-      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
-  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
-  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
-  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
-  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
-  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
-  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
-  args.use_gate = reader.get_bool("use_gate", false);
-  args.sliding_window = detail::read_optional_int(reader, "sliding_window");
-  args.seed = detail::read_optional_int(reader, "seed");
   reader.check_all_read();
   return std::make_unique<MultiHeadAttention>(std::move(args));
 }

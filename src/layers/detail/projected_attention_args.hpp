@@ -11,6 +11,7 @@
 
 #include "kattn/config.hpp"
 #include "kattn/error.hpp"
+#include "kattn/initializers.hpp"
 #include "layers/detail/argument_checks.hpp"
 #include "kattn/tensor.hpp"
 
@@ -34,6 +35,30 @@ std::optional<int64_t> read_optional_int(ConfigReader& reader, std::string_view 
 std::optional<bool> read_optional_bool(ConfigReader& reader, std::string_view key);
 // A regularizer or constraint config kept verbatim: null, a name, or a serialized object.
 Config read_keras_object(ConfigReader& reader, std::string_view key);
+
+// Reads the constructor arguments MultiHeadAttention and GroupQueryAttention share (the base
+// layer's, dropout, use_bias, use_gate, sliding_window, flash_attention, initializers,
+// regularizers, constraints, seed) into either layer's Args.
+template <typename Args>
+void read_shared_projected_args(ConfigReader& reader, std::string_view default_name, Args& args) {
+  const LayerArgs base = read_layer_args(reader, default_name);
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.dropout = reader.get_number("dropout", 0.0);
+  args.use_bias = reader.get_bool("use_bias", true);
+  args.use_gate = reader.get_bool("use_gate", false);
+  args.sliding_window = read_optional_int(reader, "sliding_window");
+  args.flash_attention = read_optional_bool(reader, "flash_attention");
+  args.kernel_initializer =
+      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
+  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
+  args.kernel_regularizer = read_keras_object(reader, "kernel_regularizer");
+  args.bias_regularizer = read_keras_object(reader, "bias_regularizer");
+  args.activity_regularizer = read_keras_object(reader, "activity_regularizer");
+  args.kernel_constraint = read_keras_object(reader, "kernel_constraint");
+  args.bias_constraint = read_keras_object(reader, "bias_constraint");
+  args.seed = read_optional_int(reader, "seed");
+}
 
 // A shape as Keras prints it: "(None, 5, 6)", with -1 (unknown) as None; "(3,)".
 std::string keras_shape(const Shape& shape);
