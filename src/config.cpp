@@ -29,20 +29,25 @@ const Config& ConfigReader::get(std::string_view key, const Config& fallback) {
   return it == config_.end() ? fallback : *it;
 }
 
+// Each getter keeps its fallback in a named Config: get() may return a reference to it, which
+// must outlive `value` (a temporary built in the call would die at the end of the statement).
 bool ConfigReader::get_bool(std::string_view key, bool fallback) {
-  const Config& value = get(key, fallback);
+  const Config fallback_value = fallback;
+  const Config& value = get(key, fallback_value);
   if (!value.is_boolean()) fail(key, "a boolean");
   return value.get<bool>();
 }
 
 double ConfigReader::get_number(std::string_view key, double fallback) {
-  const Config& value = get(key, fallback);
+  const Config fallback_value = fallback;
+  const Config& value = get(key, fallback_value);
   if (!value.is_number()) fail(key, "a number");
   return value.get<double>();
 }
 
 int64_t ConfigReader::get_int(std::string_view key, int64_t fallback) {
-  const Config& value = get(key, fallback);
+  const Config fallback_value = fallback;
+  const Config& value = get(key, fallback_value);
   if (value.is_number_integer()) return value.get<int64_t>();
   if (value.is_number_float()) {
     const double number = value.get<double>();
@@ -54,7 +59,8 @@ int64_t ConfigReader::get_int(std::string_view key, int64_t fallback) {
 }
 
 std::string ConfigReader::get_string(std::string_view key, std::string_view fallback) {
-  const Config& value = get(key, std::string(fallback));
+  const Config fallback_value = std::string(fallback);
+  const Config& value = get(key, fallback_value);
   if (!value.is_string()) fail(key, "a string");
   return value.get<std::string>();
 }
@@ -93,7 +99,8 @@ LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name) {
   LayerArgs args;
   args.name = reader.get_string("name", default_name);
   args.trainable = reader.get_bool("trainable", true);
-  const Config& dtype = reader.get("dtype", "float32");
+  const Config default_dtype = "float32";
+  const Config& dtype = reader.get("dtype", default_dtype);
   if (!dtype.is_null()) {
     const std::string policy = dtype_policy_name(dtype);
     if (policy != "float32") {

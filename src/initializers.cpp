@@ -61,7 +61,8 @@ Initializer Initializer::from_config(const Config& config) {
   const Config& inner = config.contains("config") ? config["config"] : empty;
   ConfigReader reader(inner, ErrorSource{class_name, ""});
   if (class_name == "GlorotUniform") {
-    const Config& seed = reader.get("seed", nullptr);
+    const Config no_seed = nullptr;  // named: `seed` may refer to it
+    const Config& seed = reader.get("seed", no_seed);
     for (const char* axes : {"input_axes", "output_axes"}) {
       if (!reader.get(axes, nullptr).is_null()) {
         throw NotSupportedError(error_message({class_name, ""}, "unsupported argument",

@@ -23,7 +23,8 @@ class ConfigReader {
 
   bool has(std::string_view key) const;
 
-  // The value at `key` as a JSON value, or `fallback` when the key is absent.
+  // The value at `key` as a JSON value, or `fallback` when the key is absent: the result may
+  // refer to `fallback`, so pass a named Config, not a temporary, when the result is kept.
   const Config& get(std::string_view key, const Config& fallback);
   bool get_bool(std::string_view key, bool fallback);
   double get_number(std::string_view key, double fallback);

@@ -4,6 +4,7 @@
 
 #include "io/hdf5_state.hpp"
 #include "kattn/error.hpp"
+#include "kattn/io/file.hpp"
 
 namespace kattn {
 
@@ -208,6 +209,13 @@ Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) state->fail("no such file");
   if (!std::filesystem::is_regular_file(path, ec)) state->fail("not a regular file");
+  {
+    // HDF5 cannot be trusted with a corrupt global heap (hdf5_heap_check.cpp).
+    const std::string bytes = read_file_bytes(path);
+    const std::string corrupt =
+        hdf5::corrupt_global_heap(std::as_bytes(std::span(bytes.data(), bytes.size())));
+    if (!corrupt.empty()) state->fail("corrupt: " + corrupt);
+  }
   Session session;
   Hid fapl = access_properties(*state);
   state->file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
@@ -222,6 +230,8 @@ Hdf5File Hdf5File::from_image(std::span<const std::byte> image, std::string_view
   state->limits = limits;
   // HDF5 would take an empty image as "no image" and look for a file on disk.
   if (image.empty()) state->fail("not an HDF5 file (it is empty)");
+  const std::string corrupt = hdf5::corrupt_global_heap(image);
+  if (!corrupt.empty()) state->fail("corrupt: " + corrupt);
   Session session;
   Hid fapl = access_properties(*state);
   if (H5Pset_fapl_core(fapl.get(), hdf5::kCoreIncrement, /*backing_store=*/0) < 0 ||

@@ -180,20 +180,23 @@ Tensor Hdf5File::read_float32(std::string_view raw_path) const {
     s.fail("dataset '" + path + "' has dtype " + dtype_name(type.get()) + ", expected float32");
   }
   const Shape shape = dataset_shape(s, dataset, path);
+  // The limit applies to the non-zero dimensions even when one is 0: the tensor's strides
+  // multiply them all.
   size_t bytes = sizeof(float);
+  bool empty = false;
   for (int64_t d : shape) {
     const auto n = static_cast<size_t>(d);
-    if (n != 0 && bytes > s.limits.max_dataset_bytes / n) {
+    if (n == 0) {
+      empty = true;
+      continue;
+    }
+    if (bytes > s.limits.max_dataset_bytes / n) {
       s.fail("dataset '" + path + "' has shape " + shape_to_string(shape) +
              ", more than the limit of " + std::to_string(s.limits.max_dataset_bytes) + " bytes");
     }
     bytes *= n;
   }
-  if (bytes > s.limits.max_dataset_bytes) {
-    s.fail("dataset '" + path + "' has shape " + shape_to_string(shape) +
-           ", more than the limit of " + std::to_string(s.limits.max_dataset_bytes) + " bytes");
-  }
-  if (num_elements(shape) == 0) return Tensor(shape);
+  if (empty) return Tensor(shape);
 
   // Where the values are: refuse data outside this file, and shapes larger than the data
   // the file holds (an unwritten dataset would read as fill values, of any declared size).

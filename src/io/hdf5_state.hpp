@@ -3,7 +3,9 @@
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -63,6 +65,10 @@ class Session {
 
 // The most specific message on HDF5's error stack ("" when it is empty), then clears the stack.
 std::string take_error_detail();
+
+// Why the global heap collections in `image` (a whole HDF5 file) are corrupt, or "" when they
+// are sound (hdf5_heap_check.cpp).
+std::string corrupt_global_heap(std::span<const std::byte> image);
 
 // True when HDF5's error stack holds the minor error `minor` (H5E_TRUNCATED, H5E_NOTHDF5...).
 bool error_stack_has(hid_t minor);

@@ -38,14 +38,18 @@ size_t too_deep_at(std::string_view bytes) {
 
 // nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1,
 // column 2: " prefix; the byte offset is reported separately.
-std::string reason_of(const nlohmann::json::parse_error& error) {
+std::string reason_of(const nlohmann::json::exception& error) {
   std::string text = error.what();
   const size_t at = text.find("parse error");
   if (at != std::string::npos) {
     const size_t colon = text.find(": ", at);
     if (colon != std::string::npos) return text.substr(colon + 2);
   }
-  return text;
+  // Other exceptions: drop the "[json.exception.out_of_range.406] " tag.
+  const size_t tag_end = text.find("] ");
+  return text.starts_with("[json.exception.") && tag_end != std::string::npos
+             ? text.substr(tag_end + 2)
+             : text;
 }
 
 const char* type_phrase(const Config& value) {
@@ -79,6 +83,9 @@ Config parse_json(std::string_view bytes, std::string_view what) {
     // nlohmann counts bytes from 1; offsets here count from 0, like the depth check's.
     const size_t offset = error.byte > 0 ? error.byte - 1 : 0;
     fail(what, "malformed JSON at byte " + std::to_string(offset) + ": " + reason_of(error));
+  } catch (const nlohmann::json::exception& error) {
+    // A number beyond double's range ("1e400") is out_of_range, which carries no offset.
+    fail(what, "malformed JSON: " + reason_of(error));
   }
 }
 

@@ -80,7 +80,12 @@ struct ZipReader::State {
   }
 
   // Takes ownership of `source` (freed here when opening fails) and reads the central directory.
-  void open(zip_source_t* source, bool starts_like_zip) {
+  void open(zip_source_t* source, bool starts_like_zip, bool empty) {
+    if (empty) {
+      // libzip reads an empty file as an archive without members.
+      zip_source_free(source);
+      fail(what, "not a zip archive (it is empty)");
+    }
     ZipErrorGuard guard;
     archive = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &guard.error);
     if (archive == nullptr) {
@@ -146,7 +151,7 @@ ZipReader ZipReader::open(const std::filesystem::path& path, ZipLimits limits) {
   ZipErrorGuard guard;
   zip_source_t* source = zip_source_file_create(state->what.c_str(), 0, -1, &guard.error);
   if (source == nullptr) fail(state->what, "cannot be opened: " + describe(&guard.error));
-  state->open(source, head == "PK\x03\x04");
+  state->open(source, head == "PK\x03\x04", head.empty());
   return ZipReader(std::move(state));
 }
 
@@ -160,7 +165,7 @@ ZipReader ZipReader::from_bytes(std::span<const std::byte> bytes, std::string_vi
   zip_source_t* source =
       zip_source_buffer_create(state->bytes.data(), state->bytes.size(), 0, &guard.error);
   if (source == nullptr) fail(state->what, "cannot be opened: " + describe(&guard.error));
-  state->open(source, state->bytes.starts_with("PK\x03\x04"));
+  state->open(source, state->bytes.starts_with("PK\x03\x04"), state->bytes.empty());
   return ZipReader(std::move(state));
 }
 
