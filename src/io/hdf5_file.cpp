@@ -171,12 +171,7 @@ Hdf5File::Hdf5File(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Hdf5File::Hdf5File(Hdf5File&&) noexcept = default;
 Hdf5File& Hdf5File::operator=(Hdf5File&&) noexcept = default;
 
-Hdf5File::~Hdf5File() {
-  if (state_ != nullptr) {
-    Session session;
-    state_->file.reset();
-  }
-}
+Hdf5File::~Hdf5File() = default;
 
 const std::string& Hdf5File::what() const { return state_->what; }
 
@@ -200,6 +195,11 @@ Hid access_properties(const Hdf5File::State& state) {
   state.fail_hdf5("cannot be opened");
 }
 
+void check_global_heaps(const Hdf5File::State& state, std::span<const std::byte> image) {
+  const std::string corrupt = hdf5::corrupt_global_heap(image);
+  if (!corrupt.empty()) state.fail("corrupt: " + corrupt);
+}
+
 }  // namespace
 
 Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
@@ -209,17 +209,14 @@ Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) state->fail("no such file");
   if (!std::filesystem::is_regular_file(path, ec)) state->fail("not a regular file");
-  {
-    // HDF5 cannot be trusted with a corrupt global heap (hdf5_heap_check.cpp).
-    const std::string bytes = read_file_bytes(path);
-    const std::string corrupt =
-        hdf5::corrupt_global_heap(std::as_bytes(std::span(bytes.data(), bytes.size())));
-    if (!corrupt.empty()) state->fail("corrupt: " + corrupt);
-  }
   Session session;
   Hid fapl = access_properties(*state);
   state->file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!state->file.valid()) fail_open(*state);
+  // HDF5 cannot be trusted with a corrupt global heap (hdf5_heap_check.cpp); opening reads no
+  // heap, so the check can wait until the library has ruled out a truncated file.
+  const std::string bytes = read_file_bytes(path);
+  check_global_heaps(*state, std::as_bytes(std::span(bytes.data(), bytes.size())));
   return Hdf5File(std::move(state));
 }
 
@@ -230,8 +227,6 @@ Hdf5File Hdf5File::from_image(std::span<const std::byte> image, std::string_view
   state->limits = limits;
   // HDF5 would take an empty image as "no image" and look for a file on disk.
   if (image.empty()) state->fail("not an HDF5 file (it is empty)");
-  const std::string corrupt = hdf5::corrupt_global_heap(image);
-  if (!corrupt.empty()) state->fail("corrupt: " + corrupt);
   Session session;
   Hid fapl = access_properties(*state);
   if (H5Pset_fapl_core(fapl.get(), hdf5::kCoreIncrement, /*backing_store=*/0) < 0 ||
@@ -241,6 +236,7 @@ Hdf5File Hdf5File::from_image(std::span<const std::byte> image, std::string_view
   const std::string name = hdf5::memory_file_name();
   state->file = Hid(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!state->file.valid()) fail_open(*state);
+  check_global_heaps(*state, image);
   return Hdf5File(std::move(state));
 }
 

@@ -83,6 +83,17 @@ struct Hdf5File::State {
   hdf5::Hid file;
   bool writable = false;
 
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  // Closes the file under the HDF5 lock, also when construction fails half-way.
+  ~State() {
+    if (file.valid()) {
+      hdf5::Session session;
+      file.reset();
+    }
+  }
+
   // "<what>: <problem>" as a FileError.
   [[noreturn]] void fail(std::string_view problem) const;
   // The same with HDF5's own explanation of the last failure appended.
