@@ -50,19 +50,16 @@ std::string date_saved_now() {
   return std::string(text.data(), length);
 }
 
-}  // namespace
-
-KerasArchive load_keras_archive(const std::filesystem::path& path,
-                                const KerasArchiveLimits& limits) {
-  return read_archive(ZipReader::open(path, limits.zip), limits);
+std::string weights_image(const WeightStore& weights, const std::string& archive) {
+  Hdf5File file = Hdf5File::create("zip archive '" + archive + "': member '" +
+                                   std::string(kWeightsMember) + "'");
+  write_weight_store(file, weights);
+  return file.image();
 }
 
-KerasArchive parse_keras_archive(std::span<const std::byte> bytes, std::string_view what,
-                                 const KerasArchiveLimits& limits) {
-  return read_archive(ZipReader::from_bytes(bytes, what, limits.zip), limits);
-}
-
-std::string keras_archive_bytes(const KerasArchive& archive, ZipCompression compression) {
+// The archive's bytes; `what` names it in errors ("zip archive 'model.keras'").
+std::string archive_bytes(const KerasArchive& archive, ZipCompression compression,
+                          const std::string& what) {
   if (!archive.config.is_object()) {
     throw ValueError("KerasArchive: config must be a JSON object. Received: config=" +
                      to_json_text(archive.config).substr(0, 80));
@@ -78,14 +75,30 @@ std::string keras_archive_bytes(const KerasArchive& archive, ZipCompression comp
   const std::array<ZipEntry, 3> entries = {
       ZipEntry{std::string(kMetadataMember), to_json_text(metadata), compression},
       ZipEntry{std::string(kConfigMember), to_json_text(archive.config), compression},
-      ZipEntry{std::string(kWeightsMember), weights_h5_bytes(archive.weights), compression},
+      ZipEntry{std::string(kWeightsMember), weights_image(archive.weights, what), compression},
   };
-  return make_zip(entries, "new .keras archive");
+  return make_zip(entries, what);
+}
+
+}  // namespace
+
+KerasArchive load_keras_archive(const std::filesystem::path& path,
+                                const KerasArchiveLimits& limits) {
+  return read_archive(ZipReader::open(path, limits.zip), limits);
+}
+
+KerasArchive parse_keras_archive(std::span<const std::byte> bytes, std::string_view what,
+                                 const KerasArchiveLimits& limits) {
+  return read_archive(ZipReader::from_bytes(bytes, what, limits.zip), limits);
+}
+
+std::string keras_archive_bytes(const KerasArchive& archive, ZipCompression compression) {
+  return archive_bytes(archive, compression, "new .keras archive");
 }
 
 void save_keras_archive(const std::filesystem::path& path, const KerasArchive& archive,
                         ZipCompression compression) {
-  write_file_atomically(path, keras_archive_bytes(archive, compression));
+  write_file_atomically(path, archive_bytes(archive, compression, path.string()));
 }
 
 }  // namespace kattn
