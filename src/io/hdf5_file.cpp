@@ -17,8 +17,6 @@ std::recursive_mutex& library_mutex() {
   return mutex;
 }
 
-}  // namespace
-
 // Growth step of in-memory files.
 constexpr size_t kCoreIncrement = size_t{1} << 16;
 
@@ -28,8 +26,6 @@ std::string memory_file_name() {
   static int64_t counter = 0;
   return "/dev/null/kattn-hdf5-image-" + std::to_string(counter++);
 }
-
-namespace {
 
 struct StackEntry {
   hid_t minor;
