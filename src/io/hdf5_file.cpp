@@ -191,11 +191,6 @@ Hid access_properties(const Hdf5File::State& state) {
   state.fail_hdf5("cannot be opened");
 }
 
-void check_global_heaps(const Hdf5File::State& state, std::span<const std::byte> image) {
-  const std::string corrupt = hdf5::corrupt_global_heap(image);
-  if (!corrupt.empty()) state.fail("corrupt: " + corrupt);
-}
-
 }  // namespace
 
 Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
@@ -209,10 +204,8 @@ Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
   Hid fapl = access_properties(*state);
   state->file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!state->file.valid()) fail_open(*state);
-  // HDF5 cannot be trusted with a corrupt global heap (hdf5_heap_check.cpp); opening reads no
-  // heap, so the check can wait until the library has ruled out a truncated file.
   const std::string bytes = read_file_bytes(path);
-  check_global_heaps(*state, std::as_bytes(std::span(bytes.data(), bytes.size())));
+  state->heaps = hdf5::index_global_heaps(std::as_bytes(std::span(bytes.data(), bytes.size())));
   return Hdf5File(std::move(state));
 }
 
@@ -232,7 +225,7 @@ Hdf5File Hdf5File::from_image(std::span<const std::byte> image, std::string_view
   const std::string name = hdf5::memory_file_name();
   state->file = Hid(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!state->file.valid()) fail_open(*state);
-  check_global_heaps(*state, image);
+  state->heaps = hdf5::index_global_heaps(image);
   return Hdf5File(std::move(state));
 }
 

@@ -130,6 +130,50 @@ Shape dataset_shape(const Hdf5File::State& state, hid_t dataset, const std::stri
   return shape;
 }
 
+// A variable-length string read "raw": the bytes of its heap reference, untouched, as an
+// opaque value with this tag (see hdf5_global_heap.cpp for why).
+constexpr const char* kRawVlenTag = "kattn: raw variable-length string reference";
+
+bool is_raw_vlen_type(hid_t type) {
+  if (H5Tget_class(type) != H5T_OPAQUE) return false;
+  char* tag = H5Tget_tag(type);
+  const bool ours = tag != nullptr && std::string_view(tag) == kRawVlenTag;
+  H5free_memory(tag);
+  return ours;
+}
+
+// The conversion from a stored variable-length string to the raw opaque type: the bytes HDF5
+// hands over are the stored reference, so converting is leaving them as they are.
+herr_t keep_raw_vlen(hid_t source, hid_t target, H5T_cdata_t* cdata, size_t /*count*/,
+                     size_t /*buffer_stride*/, size_t /*background_stride*/, void* /*buffer*/,
+                     void* /*background*/, hid_t /*transfer_plist*/) {
+  switch (cdata->command) {
+    case H5T_CONV_INIT:
+      cdata->need_bkg = H5T_BKG_NO;
+      return H5Tis_variable_str(source) > 0 && is_raw_vlen_type(target) ? 0 : -1;
+    case H5T_CONV_CONV:
+      return H5Tget_size(source) == H5Tget_size(target) ? 0 : -1;
+    default:
+      return 0;
+  }
+}
+
+// Registers keep_raw_vlen once per process, as a soft conversion from strings to opaque values
+// (HDF5 has none of its own; it refuses every pair but ours).
+void register_raw_vlen_conversion(const Hdf5File::State& state) {
+  static bool registered = false;
+  if (registered) return;
+  Hid source(H5Tcopy(H5T_C_S1), H5Tclose);
+  Hid target(H5Tcreate(H5T_OPAQUE, 16), H5Tclose);
+  if (!source.valid() || !target.valid() || H5Tset_size(source.get(), H5T_VARIABLE) < 0 ||
+      H5Tset_tag(target.get(), kRawVlenTag) < 0 ||
+      H5Tregister(H5T_PERS_SOFT, "kattn_raw_vlen_string", source.get(), target.get(),
+                  keep_raw_vlen) < 0) {
+    state.fail_hdf5("cannot set up reading variable-length strings");
+  }
+  registered = true;
+}
+
 }  // namespace
 
 std::vector<Hdf5Object> Hdf5File::list() const {
@@ -262,14 +306,20 @@ std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_
   const htri_t variable = H5Tis_variable_str(type.get());
   if (variable < 0) s.fail_hdf5("cannot read the type of " + where);
   if (variable > 0) {
-    if (H5Tset_size(memory_type.get(), H5T_VARIABLE) < 0) s.fail_hdf5("cannot read " + where);
-    char* text = nullptr;
-    if (H5Aread(attribute.get(), memory_type.get(), &text) < 0) {
+    // The stored heap reference, resolved by kattn's own heap index (hdf5_global_heap.cpp).
+    register_raw_vlen_conversion(s);
+    const size_t raw_size = 4 + s.heaps.offset_bytes + 4;
+    Hid raw_type(H5Tcreate(H5T_OPAQUE, raw_size), H5Tclose);
+    if (!raw_type.valid() || H5Tset_tag(raw_type.get(), kRawVlenTag) < 0) {
       s.fail_hdf5("cannot read " + where);
     }
-    std::string value = text != nullptr ? std::string(text) : std::string();
-    H5free_memory(text);
-    return value;
+    std::vector<unsigned char> raw(raw_size);
+    if (H5Aread(attribute.get(), raw_type.get(), raw.data()) < 0) {
+      s.fail_hdf5("cannot read " + where);
+    }
+    std::optional<std::string> value = s.heaps.string_at(raw);
+    if (!value.has_value()) s.fail(where + " refers to a missing or short global heap object");
+    return std::move(*value);
   }
   const size_t size = H5Tget_size(type.get());
   if (size == 0 || size > kMaxNameBytes) s.fail(where + " has an absurd length");

@@ -4,6 +4,9 @@
 #include <hdf5.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -66,9 +69,20 @@ class Session {
 // The most specific message on HDF5's error stack ("" when it is empty), then clears the stack.
 std::string take_error_detail();
 
-// Why the global heap collections in `image` (a whole HDF5 file) are corrupt, or "" when they
-// are sound (hdf5_heap_check.cpp).
-std::string corrupt_global_heap(std::span<const std::byte> image);
+// The objects of a file's global heap collections (hdf5_global_heap.cpp), where its
+// variable-length strings live.
+struct GlobalHeaps {
+  uint64_t base = 0;  // file offset that HDF5 addresses count from (the superblock's)
+  size_t offset_bytes = 0;
+  size_t length_bytes = 0;
+  // collection file offset -> object index -> object bytes
+  std::map<uint64_t, std::map<uint64_t, std::string>> collections;
+
+  // The string a variable-length string's raw value (length, collection address, object
+  // index) refers to; nullopt when there is no such object or it is too short.
+  std::optional<std::string> string_at(std::span<const unsigned char> raw) const;
+};
+GlobalHeaps index_global_heaps(std::span<const std::byte> image);
 
 // True when HDF5's error stack holds the minor error `minor` (H5E_TRUNCATED, H5E_NOTHDF5...).
 bool error_stack_has(hid_t minor);
@@ -82,6 +96,7 @@ struct Hdf5File::State {
   Hdf5Limits limits;
   hdf5::Hid file;
   bool writable = false;
+  hdf5::GlobalHeaps heaps;  // of files opened for reading
 
   State() = default;
   State(const State&) = delete;
