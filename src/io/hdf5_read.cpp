@@ -159,7 +159,8 @@ herr_t keep_raw_vlen(hid_t source, hid_t target, H5T_cdata_t* cdata, size_t /*co
 }
 
 // Registers keep_raw_vlen once per process, as a soft conversion from strings to opaque values
-// (HDF5 has none of its own; it refuses every pair but ours).
+// (HDF5 has none of its own; it refuses every pair but ours). Should the application shut HDF5
+// down with H5close, reads of variable-length strings then fail with a FileError.
 void register_raw_vlen_conversion(const Hdf5File::State& state) {
   static bool registered = false;
   if (registered) return;

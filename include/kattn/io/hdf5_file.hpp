@@ -5,7 +5,9 @@
 // Paths are relative to the root group, '/'-separated: "layers/attention/vars/0". Only hard
 // links are followed: a soft or external link, a virtual dataset or a dataset whose data lies in
 // external files is refused by name, so reading never touches any other file. HDF5 plugins are
-// never loaded. Every failure is a FileError that starts with the file's description and names
+// never loaded, and variable-length strings are looked up by kattn in the file's own bytes, never
+// by libhdf5 (whose heap reads trust corrupt files; fuzz/README.md lists what libhdf5 1.10 still
+// mishandles in hostile files). Every failure is a FileError that starts with the file's description and names
 // the group, dataset or attribute:
 //   HDF5 file 'x.weights.h5': dataset 'layers/attention/vars/0' has dtype float64, expected
 //   float32
