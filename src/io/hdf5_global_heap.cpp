@@ -90,7 +90,9 @@ std::optional<std::string> GlobalHeaps::string_at(std::span<const unsigned char>
   if (collection == collections.end()) return std::nullopt;
   const auto object = collection->second.find(index);
   if (object == collection->second.end() || object->second.size() < length) return std::nullopt;
-  return object->second.substr(0, static_cast<size_t>(length));
+  // A C string ends at its first NUL, as HDF5 hands variable-length strings to C code.
+  const std::string value = object->second.substr(0, static_cast<size_t>(length));
+  return value.substr(0, value.find('\0'));
 }
 
 }  // namespace kattn::hdf5

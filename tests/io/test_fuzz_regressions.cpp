@@ -32,8 +32,18 @@ TEST(FuzzRegressions, EveryInputThroughEveryReader) {
   for (const auto& entry : fs::directory_iterator(regressions_dir())) {
     SCOPED_TRACE(entry.path().filename().string());
     const std::string bytes = read_file_bytes(entry.path());
-    loads_or_fails_cleanly([&] { parse_keras_archive(bytes_of(bytes), "fuzz.keras"); });
-    loads_or_fails_cleanly([&] { parse_weights_h5(bytes_of(bytes), "fuzz.h5"); });
+    // What loads must save and load back, as in the fuzz targets.
+    loads_or_fails_cleanly([&] {
+      const KerasArchive archive = parse_keras_archive(bytes_of(bytes), "fuzz.keras");
+      const std::string saved = keras_archive_bytes(archive);
+      EXPECT_EQ(parse_keras_archive(bytes_of(saved), "saved.keras").weights.groups(),
+                archive.weights.groups());
+    });
+    loads_or_fails_cleanly([&] {
+      const WeightStore store = parse_weights_h5(bytes_of(bytes), "fuzz.h5");
+      const std::string saved = weights_h5_bytes(store);
+      EXPECT_EQ(parse_weights_h5(bytes_of(saved), "saved.h5").groups(), store.groups());
+    });
     loads_or_fails_cleanly([&] { parse_json(bytes, "fuzz.json"); });
     loads_or_fails_cleanly([&] {
       const NpyArray array = parse_npy(bytes_of(bytes), "fuzz.npy");
@@ -60,6 +70,16 @@ TEST(FuzzRegressions, HugeAxesBesideAZeroAxisAreRefused) {
       read_file_bytes(regressions_dir() / "npy_zero_axis_stride_overflow.npy");
   EXPECT_EQ(message_of<FileError>([&] { parse_npy(bytes_of(bytes), "x.npy"); }),
             "malformed .npy 'x.npy': the shape is absurdly large");
+}
+
+TEST(FuzzRegressions, NameWithANulCharacterEndsThere) {
+  // A heap string "input_layer\0..." loaded whole, then could not be written back.
+  const std::string bytes = read_file_bytes(regressions_dir() / "h5_name_with_nul.h5");
+  const WeightStore store = parse_weights_h5(bytes_of(bytes), "x.h5");
+  const std::optional<std::string> name = store.group_name("layers/input_layer/vars");
+  ASSERT_TRUE(name.has_value());
+  EXPECT_EQ(name->find('\0'), std::string::npos);
+  EXPECT_EQ(parse_weights_h5(bytes_of(weights_h5_bytes(store)), "y.h5").groups(), store.groups());
 }
 
 TEST(FuzzRegressions, Hdf5InputThatLeakedInsideLibhdf5FailsCleanly) {
