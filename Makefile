@@ -11,7 +11,7 @@ SANITIZE_DIR ?= build-sanitize
 WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
-            libgtest-dev libgmock-dev libbenchmark-dev
+            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev
 
 CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
 

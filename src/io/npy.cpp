@@ -197,7 +197,10 @@ std::string npy_bytes(const BasicTensor<T>& array, std::string_view descr) {
   } else {
     const size_t start = bytes.size();
     bytes.resize(start + values.size() * sizeof(T));
-    std::memcpy(bytes.data() + start, values.data(), values.size() * sizeof(T));
+    // An empty array's vector may hold no buffer at all, and memcpy from null is undefined.
+    if (!values.empty()) {
+      std::memcpy(bytes.data() + start, values.data(), values.size() * sizeof(T));
+    }
   }
   return bytes;
 }
@@ -237,9 +240,13 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what) {
     malformed(what, "unsupported dtype '" + header.descr +
                         "' (expected one of '<f4', '<f8', '|b1', '<i4', '<i8')");
   }
+  // Every non-zero dimension counts toward the limit, even when another one is 0: the tensor's
+  // strides multiply them all.
   int64_t count = 1;
+  int64_t nonzero_count = 1;
   for (int64_t d : header.shape) {
-    if (d > 0 && count > kMaxElements / d) malformed(what, "the shape is absurdly large");
+    if (d > 0 && nonzero_count > kMaxElements / d) malformed(what, "the shape is absurdly large");
+    if (d > 0) nonzero_count *= d;
     count *= d;
   }
   const size_t data_start = header_start + header_length;

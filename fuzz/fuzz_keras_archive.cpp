@@ -1,0 +1,51 @@
+// Bytes -> a .keras archive (zip, JSON, HDF5). Whatever loads must save and load back equal.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+#include "kattn/error.hpp"
+#include "kattn/io/keras_archive.hpp"
+
+namespace {
+
+// Small limits keep the fuzzer from spending its memory on legal but huge inputs.
+kattn::KerasArchiveLimits limits() {
+  kattn::KerasArchiveLimits limits;
+  limits.zip.max_member_bytes = size_t{1} << 24;
+  limits.hdf5.max_dataset_bytes = size_t{1} << 24;
+  limits.hdf5.max_objects = 4096;
+  return limits;
+}
+
+bool same_bits(const kattn::Tensor& a, const kattn::Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  const auto x = a.to_vector();
+  const auto y = b.to_vector();
+  return std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const auto bytes = std::as_bytes(std::span(data, size));
+  kattn::KerasArchive archive;
+  try {
+    archive = kattn::parse_keras_archive(bytes, "fuzz.keras", limits());
+  } catch (const kattn::FileError&) {
+    return 0;
+  }
+  const std::string saved = kattn::keras_archive_bytes(archive);
+  const kattn::KerasArchive again = kattn::parse_keras_archive(
+      std::as_bytes(std::span(saved.data(), saved.size())), "resaved.keras", limits());
+  if (again.config != archive.config || again.metadata != archive.metadata ||
+      again.weights.groups() != archive.weights.groups() ||
+      again.weights.datasets().size() != archive.weights.datasets().size()) {
+    std::abort();
+  }
+  for (const auto& [path, value] : archive.weights.datasets()) {
+    const kattn::Tensor* other = again.weights.find(path);
+    if (other == nullptr || !same_bits(value, *other)) std::abort();
+  }
+  return 0;
+}

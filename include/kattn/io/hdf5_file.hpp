@@ -1,0 +1,105 @@
+// HDF5 files (model.weights.h5 and *.weights.h5), the subset Keras uses: groups, float32
+// datasets (0-d ones too: Attention's `scale` has shape ()), and string attributes (the `name`
+// of every `vars` group).
+//
+// Paths are relative to the root group, '/'-separated: "layers/attention/vars/0". Only hard
+// links are followed: a soft or external link, a virtual dataset or a dataset whose data lies in
+// external files is refused by name, so reading never touches any other file. HDF5 plugins are
+// never loaded, and variable-length strings are looked up by kattn in the file's own bytes, never
+// by libhdf5 (whose heap reads trust corrupt files; fuzz/README.md lists what libhdf5 1.10 still
+// mishandles in hostile files). Every failure is a FileError that starts with the file's description and names
+// the group, dataset or attribute:
+//   HDF5 file 'x.weights.h5': dataset 'layers/attention/vars/0' has dtype float64, expected
+//   float32
+//
+// The HDF5 library is not thread-safe: kattn serialises its own HDF5 calls behind one lock and
+// leaves the library's error printing and plugin settings as it found them after each call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+struct Hdf5Limits {
+  // Largest dataset read, in bytes of float32 values.
+  size_t max_dataset_bytes = size_t{1} << 34;  // 16 GiB
+  // Most groups and datasets list() visits, and how deep it goes: a file whose hard links form a
+  // cycle would otherwise be endless.
+  int64_t max_objects = int64_t{1} << 18;
+  int64_t max_depth = 64;
+};
+
+enum class Hdf5ObjectKind { kGroup, kDataset };
+
+struct Hdf5Object {
+  std::string path;
+  Hdf5ObjectKind kind = Hdf5ObjectKind::kGroup;
+};
+
+class Hdf5File {
+ public:
+  // Opens the file at `path` read-only.
+  static Hdf5File open(const std::filesystem::path& path, Hdf5Limits limits = {});
+  // Opens the bytes of an HDF5 file held in memory, read-only (the bytes are copied). `what`
+  // names it in errors, e.g. "member 'model.weights.h5' of zip archive 'model.keras'".
+  static Hdf5File from_image(std::span<const std::byte> image, std::string_view what,
+                             Hdf5Limits limits = {});
+  // A new, empty, writable file that lives in memory only; image() gives its bytes.
+  static Hdf5File create(std::string_view what = "new HDF5 file");
+
+  Hdf5File(Hdf5File&&) noexcept;
+  Hdf5File& operator=(Hdf5File&&) noexcept;
+  ~Hdf5File();
+
+  // How errors describe the file.
+  const std::string& what() const;
+
+  // --- Reading
+
+  // Every group and dataset under the root (the root itself excluded), depth first, each group's
+  // members in name order: "layers", "layers/attention", "layers/attention/vars",
+  // "layers/attention/vars/0", ..., "vars". Other objects (named datatypes) are skipped.
+  std::vector<Hdf5Object> list() const;
+  // True when `path` names a group or dataset (reached through hard links only).
+  bool exists(std::string_view path) const;
+  // The float32 dataset at `path` (big-endian float32 too); any other dtype, a null dataspace or
+  // a size beyond Hdf5Limits::max_dataset_bytes or beyond the data the file holds is refused.
+  Tensor read_float32(std::string_view path) const;
+  // The string attribute `name` of the group or dataset at `path` (variable- or fixed-length);
+  // nullopt when there is no such attribute, FileError when it is not a single string.
+  std::optional<std::string> read_string_attribute(std::string_view path,
+                                                   std::string_view name) const;
+
+  // --- Writing (files from create() only), as h5py writes them for Keras
+
+  // Creates the group at `path` and any missing parents; an existing group is left as it is.
+  void create_group(std::string_view path);
+  // Writes a float32 dataset, little-endian and contiguous, with the tensor's shape (a scalar
+  // dataspace for shape ()); parents are created as needed, an existing object is an error.
+  void write_float32(std::string_view path, const Tensor& value);
+  // Sets a string attribute the way h5py stores a Python str: a scalar, variable-length,
+  // UTF-8, NUL-terminated string. Replaces an attribute of that name.
+  void write_string_attribute(std::string_view path, std::string_view name,
+                              std::string_view value);
+  // The bytes of the file as it is now.
+  std::string image() const;
+
+  // The implementation's state (src/io/hdf5_state.hpp); named here so its helpers can take it.
+  struct State;
+
+ private:
+  explicit Hdf5File(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace kattn
