@@ -306,6 +306,12 @@ std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_
 
   const htri_t variable = H5Tis_variable_str(type.get());
   if (variable < 0) s.fail_hdf5("cannot read the type of " + where);
+  // HDF5 1.10 copies a whole value out of the attribute without comparing it to the bytes the
+  // attribute holds (found by fuzz_weights_h5), so a short one is refused here.
+  const size_t stored_size = variable > 0 ? 4 + s.heaps.offset_bytes + 4 : H5Tget_size(type.get());
+  if (H5Aget_storage_size(attribute.get()) < stored_size) {
+    s.fail(where + " holds fewer bytes than its type needs");
+  }
   if (variable > 0) {
     // The stored heap reference, resolved by kattn's own heap index (hdf5_global_heap.cpp).
     register_raw_vlen_conversion(s);

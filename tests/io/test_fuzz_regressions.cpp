@@ -82,6 +82,14 @@ TEST(FuzzRegressions, NameWithANulCharacterEndsThere) {
   EXPECT_EQ(parse_weights_h5(bytes_of(weights_h5_bytes(store)), "y.h5").groups(), store.groups());
 }
 
+TEST(FuzzRegressions, AttributeShorterThanItsTypeIsRefused) {
+  // HDF5 copied 16 bytes out of a 9-byte attribute value (ASan heap-buffer-overflow).
+  const std::string bytes = read_file_bytes(regressions_dir() / "h5_attribute_shorter_than_type.h5");
+  EXPECT_EQ(message_of<FileError>([&] { parse_weights_h5(bytes_of(bytes), "x.h5"); }),
+            "x.h5: attribute 'name' of 'layers/multi_head_attention/key_dense/vars' holds fewer "
+            "bytes than its type needs");
+}
+
 TEST(FuzzRegressions, Hdf5InputThatLeakedInsideLibhdf5FailsCleanly) {
   const std::string bytes = read_file_bytes(regressions_dir() / "h5_hdf5_internal_leak.h5");
   EXPECT_THROW(parse_weights_h5(bytes_of(bytes), "x.h5"), FileError);
