@@ -4,6 +4,7 @@
 #   make          configure and build everything into build/ (kattn at build/bin/kattn)
 #   make test     build and run the whole suite, then again under ASan + UBSan
 #   make demo     build and run `kattn demo`
+#   make fuzz     build the libFuzzer targets with clang and run each for FUZZ_SECONDS (60)
 
 BUILD_DIR ?= build
 SANITIZE_DIR ?= build-sanitize
@@ -15,7 +16,7 @@ PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas
 
 CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
 
-.PHONY: all deps build test test-release test-sanitize demo clean
+.PHONY: all deps build test test-release test-sanitize demo fuzz clean
 
 all: build
 
@@ -41,5 +42,10 @@ test-sanitize: deps
 demo: build
 	$(BUILD_DIR)/bin/kattn demo
 
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/ensure-packages clang libclang-rt-14-dev
+	scripts/fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) build-fuzz
