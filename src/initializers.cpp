@@ -10,13 +10,17 @@ namespace kattn {
 namespace {
 
 constexpr ErrorSource kInitializer{"Initializer", ""};
-constexpr const char* kSupported = "one of Zeros, Ones, Constant, GlorotUniform";
+constexpr const char* kSupported = "one of Zeros, Ones, Constant, GlorotUniform, RandomUniform";
 
 std::string canonical_class(const std::string& name) {
   if (name == "zeros" || name == "Zeros") return "Zeros";
   if (name == "ones" || name == "Ones") return "Ones";
   if (name == "constant" || name == "Constant") return "Constant";
   if (name == "glorot_uniform" || name == "GlorotUniform") return "GlorotUniform";
+  // keras.initializers.get also knows RandomUniform as "uniform".
+  if (name == "uniform" || name == "random_uniform" || name == "RandomUniform") {
+    return "RandomUniform";
+  }
   throw NotSupportedError(error_message(kInitializer, "unsupported initializer", kSupported,
                                         "initializer=" + name));
 }
@@ -46,11 +50,16 @@ Initializer Initializer::constant(double value) {
   return Initializer("Constant", std::nullopt, value);
 }
 
+Initializer Initializer::random_uniform(double minval, double maxval, std::optional<int64_t> seed) {
+  Initializer initializer("RandomUniform", seed, 0.0);
+  initializer.minval_ = minval;
+  initializer.maxval_ = maxval;
+  return initializer;
+}
+
 Initializer Initializer::from_config(const Config& config) {
-  if (config.is_string()) {
-    return Initializer(canonical_class(config.get<std::string>()), std::nullopt,
-                       config.get<std::string>() == "ones" ? 1.0 : 0.0);
-  }
+  // A name is the class with its default arguments.
+  if (config.is_string()) return from_config(Config{{"class_name", config}});
   if (!config.is_object() || !config.contains("class_name") || !config["class_name"].is_string()) {
     throw ValueError(error_message(kInitializer, "invalid initializer config",
                                    "a name string or an object with a `class_name`",
@@ -60,8 +69,13 @@ Initializer Initializer::from_config(const Config& config) {
   const Config empty = Config::object();
   const Config& inner = config.contains("config") ? config["config"] : empty;
   ConfigReader reader(inner, ErrorSource{class_name, ""});
-  if (class_name == "GlorotUniform") {
+  const auto read_seed = [&]() -> std::optional<int64_t> {
     const Config seed = reader.get("seed", nullptr);
+    if (!seed.is_null() && !seed.is_number_integer()) reader.fail("seed", "an integer or null");
+    return seed.is_null() ? std::nullopt : std::optional<int64_t>(seed.get<int64_t>());
+  };
+  if (class_name == "GlorotUniform") {
+    const std::optional<int64_t> seed = read_seed();
     for (const char* axes : {"input_axes", "output_axes"}) {
       if (!reader.get(axes, nullptr).is_null()) {
         throw NotSupportedError(error_message({class_name, ""}, "unsupported argument",
@@ -70,9 +84,14 @@ Initializer Initializer::from_config(const Config& config) {
       }
     }
     reader.check_all_read();
-    if (!seed.is_null() && !seed.is_number_integer()) reader.fail("seed", "an integer or null");
-    return glorot_uniform(seed.is_null() ? std::nullopt
-                                         : std::optional<int64_t>(seed.get<int64_t>()));
+    return glorot_uniform(seed);
+  }
+  if (class_name == "RandomUniform") {
+    const std::optional<int64_t> seed = read_seed();
+    const double minval = reader.get_number("minval", -0.05);
+    const double maxval = reader.get_number("maxval", 0.05);
+    reader.check_all_read();
+    return random_uniform(minval, maxval, seed);
   }
   if (class_name == "Constant") {
     const double value = reader.get_number("value", 0.0);
@@ -89,6 +108,10 @@ Config Initializer::get_config() const {
     inner = {{"seed", seed_ ? Config(*seed_) : Config(nullptr)},
              {"input_axes", nullptr},
              {"output_axes", nullptr}};
+  } else if (class_name_ == "RandomUniform") {
+    inner = {{"seed", seed_ ? Config(*seed_) : Config(nullptr)},
+             {"minval", minval_},
+             {"maxval", maxval_}};
   } else if (class_name_ == "Constant") {
     inner = {{"value", value_}};
   }
@@ -99,12 +122,19 @@ Config Initializer::get_config() const {
 }
 
 Tensor Initializer::operator()(const Shape& shape) const {
-  if (class_name_ != "GlorotUniform") return Tensor::full(shape, static_cast<float>(value_));
-  // VarianceScaling(scale=1, mode="fan_avg", distribution="uniform").
-  const Fans fans = compute_fans(shape);
-  const double limit = std::sqrt(3.0 / std::max(1.0, (fans.fan_in + fans.fan_out) / 2.0));
+  if (class_name_ != "GlorotUniform" && class_name_ != "RandomUniform") {
+    return Tensor::full(shape, static_cast<float>(value_));
+  }
+  double low = minval_;
+  double high = maxval_;
+  if (class_name_ == "GlorotUniform") {
+    // VarianceScaling(scale=1, mode="fan_avg", distribution="uniform").
+    const Fans fans = compute_fans(shape);
+    high = std::sqrt(3.0 / std::max(1.0, (fans.fan_in + fans.fan_out) / 2.0));
+    low = -high;
+  }
   std::mt19937_64 engine(seed_ ? static_cast<uint64_t>(*seed_) : std::random_device{}());
-  std::uniform_real_distribution<double> distribution(-limit, limit);
+  std::uniform_real_distribution<double> distribution(low, high);
   Tensor values(shape);
   float* out = values.data();
   for (int64_t i = 0; i < values.size(); ++i) out[i] = static_cast<float>(distribution(engine));

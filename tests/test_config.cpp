@@ -112,7 +112,7 @@ TEST(Initializers, UnsupportedOnesAreRefusedByName) {
   } catch (const NotSupportedError& e) {
     EXPECT_STREQ(e.what(),
                  "Initializer: unsupported initializer. Expected one of Zeros, Ones, Constant, "
-                 "GlorotUniform. Received: initializer=orthogonal.");
+                 "GlorotUniform, RandomUniform. Received: initializer=orthogonal.");
   }
 }
 

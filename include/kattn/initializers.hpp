@@ -1,7 +1,7 @@
 // Keras weight initializers, by their Keras names and serialized configs.
 //
-// Supported here: Zeros, Ones, Constant, GlorotUniform. Any other class is refused by name
-// (NotSupportedError listing the supported ones).
+// Supported here: Zeros, Ones, Constant, GlorotUniform, RandomUniform. Any other class is
+// refused by name (NotSupportedError listing the supported ones).
 #pragma once
 
 #include <cstdint>
@@ -29,8 +29,11 @@ class Initializer {
   static Initializer zeros();
   static Initializer ones();
   static Initializer constant(double value);
+  // Keras's RandomUniform, Embedding's default ("uniform"): values uniform in [minval, maxval).
+  static Initializer random_uniform(double minval = -0.05, double maxval = 0.05,
+                                    std::optional<int64_t> seed = std::nullopt);
 
-  // A Keras serialized initializer: a name string ("glorot_uniform", "zeros", "ones") or an
+  // A Keras serialized initializer: a name string ("glorot_uniform", "zeros", "uniform") or an
   // object {"module": "keras.initializers", "class_name": ..., "config": {...}}.
   static Initializer from_config(const Config& config);
   // The serialized object Keras writes into a layer config.
@@ -48,6 +51,8 @@ class Initializer {
   std::string class_name_;
   std::optional<int64_t> seed_;
   double value_ = 0.0;
+  double minval_ = 0.0;  // RandomUniform's range
+  double maxval_ = 0.0;
 };
 
 }  // namespace kattn

@@ -1,0 +1,41 @@
+// Keras activations (keras.activations) by their Keras names, as layers take them in their
+// `activation` argument and write them into their configs.
+//
+// Supported: linear, relu, gelu (exact erf form, Keras's default approximate=False), sigmoid,
+// tanh, softmax (over the last axis) and silu ("swish" is Keras's alias of silu). Any other name
+// is refused by name (NotSupportedError listing the supported ones). Each computes in float32 as
+// Keras's numpy backend does.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "kattn/config.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class ActivationFunction {
+ public:
+  // linear: keras.activations.get(None).
+  ActivationFunction();
+  // keras.activations.get(name); NotSupportedError for a name that is not supported.
+  explicit ActivationFunction(std::string_view name);
+
+  // A Keras `activation` config entry: null (linear) or a name string.
+  static ActivationFunction from_config(const Config& config);
+  // keras.activations.serialize: the plain name ("relu", "linear"; "silu" for "swish").
+  Config get_config() const { return name_; }
+
+  const std::string& name() const { return name_; }
+
+  // Applies the activation to `x` in place (softmax: over the last axis of rank >= 1 tensors).
+  void operator()(Tensor& x) const;
+
+  bool operator==(const ActivationFunction& other) const { return name_ == other.name_; }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace kattn
