@@ -1,0 +1,41 @@
+// keras.layers.Activation: output = activation(inputs), element-wise (softmax over the last
+// axis). See kattn/activations.hpp for the supported activations.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kattn/activations.hpp"
+#include "kattn/config.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class Activation : public Layer {
+ public:
+  struct Args {
+    ActivationFunction activation = ActivationFunction();  // Keras's None: linear
+    std::string name = "activation";
+    bool trainable = true;
+  };
+
+  // `activation` is a required argument in Keras, so there is no default constructor.
+  explicit Activation(Args args);
+  static std::unique_ptr<Activation> from_config(const Config& config);
+
+  // No weights: built at construction, as in Keras, so build() is a no-op.
+  void build(const Shape& /*input_shape*/) {}
+  Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
+  // A new tensor; `inputs` is not modified.
+  Tensor call(const Tensor& inputs) const;
+
+  const ActivationFunction& activation() const { return activation_; }
+
+  Config get_config() const override;
+
+ private:
+  ActivationFunction activation_;
+};
+
+}  // namespace kattn

@@ -1,0 +1,79 @@
+// keras.layers.Dense, exact to Keras 3.16.
+//
+//   inputs (..., D) of rank >= 2, kernel (D, units), bias (units,)
+//   output (..., units) = activation(inputs @ kernel + bias)
+//
+// Every leading axis acts as a batch axis. kattn does not implement LoRA or quantization:
+// from_config accepts lora_rank, lora_alpha and quantization_config only as null.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kattn/activations.hpp"
+#include "kattn/config.hpp"
+#include "kattn/initializers.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class Dense : public Layer {
+ public:
+  // Keras's constructor arguments, with Keras's defaults. units is required: its 0 default is
+  // refused with Keras's message.
+  struct Args {
+    int64_t units = 0;                                     // > 0
+    ActivationFunction activation = ActivationFunction();  // Keras's None: linear
+    bool use_bias = true;
+    Initializer kernel_initializer = Initializer::glorot_uniform();
+    Initializer bias_initializer = Initializer::zeros();
+    // Keras configs (null, a name or a serialized object), kept verbatim; not applied. Keras
+    // 3.16 does not write activity_regularizer into Dense's config.
+    Config kernel_regularizer = nullptr;
+    Config bias_regularizer = nullptr;
+    Config activity_regularizer = nullptr;
+    Config kernel_constraint = nullptr;
+    Config bias_constraint = nullptr;
+    std::string name = "dense";
+    bool trainable = true;
+  };
+
+  explicit Dense(Args args);
+  // Keras's from_config: the keys of get_config() (plus activity_regularizer, lora_rank and
+  // lora_alpha); unknown keys raise ValueError.
+  static std::unique_ptr<Dense> from_config(const Config& config);
+
+  // Creates kernel (D, units) then bias (units,) for inputs (..., D): only the rank and the last
+  // dimension matter, others may be -1 (Keras's None). Done by the first call when not done; a
+  // no-op once built.
+  void build(const Shape& input_shape);
+  // (..., D) -> (..., units); -1 dimensions pass through.
+  Shape compute_output_shape(const Shape& input_shape) const;
+  // Const and safe to call from several threads at once (the first call builds under a lock).
+  Tensor call(const Tensor& inputs) const;
+
+  int64_t units() const { return units_; }
+  const ActivationFunction& activation() const { return activation_; }
+  bool use_bias() const { return use_bias_; }
+  const Config& activity_regularizer() const { return activity_regularizer_; }
+
+  Config get_config() const override;
+
+ private:
+  void build_weights(const Shape& input_shape);
+
+  int64_t units_;
+  ActivationFunction activation_;
+  bool use_bias_;
+  Initializer kernel_initializer_;
+  Initializer bias_initializer_;
+  Config kernel_regularizer_;
+  Config bias_regularizer_;
+  Config activity_regularizer_;
+  Config kernel_constraint_;
+  Config bias_constraint_;
+};
+
+}  // namespace kattn

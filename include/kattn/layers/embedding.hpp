@@ -1,0 +1,79 @@
+// keras.layers.Embedding, exact to Keras 3.16.
+//
+//   ids (...) int32 of any shape, embeddings (input_dim, output_dim)
+//   output (..., output_dim): output[i..., :] = embeddings[ids[i...], :]
+//   mask (...) = ids != 0 with mask_zero, else none
+//
+// With mask_zero, row 0 is still looked up: padded positions are not zero vectors, only the
+// mask marks them. Ids outside [0, input_dim) raise ValueError naming the id (Keras's numpy
+// backend raises too; jax would clip). kattn does not implement LoRA or quantization:
+// from_config accepts lora_rank, lora_alpha and quantization_config only as null.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kattn/config.hpp"
+#include "kattn/initializers.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class Embedding : public Layer {
+ public:
+  // Keras's constructor arguments, with Keras's defaults. input_dim and output_dim are
+  // required: their 0 defaults are refused.
+  struct Args {
+    int64_t input_dim = 0;   // vocabulary size > 0
+    int64_t output_dim = 0;  // embedding size > 0
+    // Keras's "uniform".
+    Initializer embeddings_initializer = Initializer::random_uniform();
+    // Keras configs (null, a name or a serialized object), kept verbatim; not applied.
+    Config embeddings_regularizer = nullptr;
+    Config activity_regularizer = nullptr;
+    Config embeddings_constraint = nullptr;
+    bool mask_zero = false;
+    // Initial embeddings (input_dim, output_dim): the layer is built at construction with
+    // them, as Keras's `weights` argument does. Not serialised, as in Keras.
+    std::optional<Tensor> weights = std::nullopt;
+    std::string name = "embedding";
+    bool trainable = true;
+  };
+
+  explicit Embedding(Args args);
+  // Keras's from_config: the keys of get_config() (plus lora_rank and lora_alpha); unknown keys
+  // raise ValueError.
+  static std::unique_ptr<Embedding> from_config(const Config& config);
+
+  // Creates embeddings (input_dim, output_dim); the input shape is not needed (Keras's
+  // build(input_shape=None)). Done by the first call when not done; a no-op once built.
+  void build(const Shape& input_shape = {});
+  // (...) -> (..., output_dim); -1 dimensions pass through.
+  Shape compute_output_shape(const Shape& input_shape) const;
+  // Const and safe to call from several threads at once (the first call builds under a lock).
+  Tensor call(const Int32Tensor& ids) const;
+  // Keras's compute_mask: ids != 0 (same shape as ids) with mask_zero, else none.
+  std::optional<Mask> compute_mask(const Int32Tensor& ids) const;
+
+  int64_t input_dim() const { return input_dim_; }
+  int64_t output_dim() const { return output_dim_; }
+  bool mask_zero() const { return mask_zero_; }
+
+  Config get_config() const override;
+
+ private:
+  void build_weights();
+
+  int64_t input_dim_;
+  int64_t output_dim_;
+  Initializer embeddings_initializer_;
+  Config embeddings_regularizer_;
+  Config activity_regularizer_;
+  Config embeddings_constraint_;
+  bool mask_zero_;
+};
+
+}  // namespace kattn

@@ -1,0 +1,47 @@
+// keras.layers.Masking, exact to Keras 3.16.
+//
+//   inputs (..., D) of rank >= 1
+//   keep (...) = any(inputs != mask_value, axis=-1)
+//   output (..., D) = inputs * keep[..., None]       (the Keras mask of the output is keep)
+//
+// The product is taken as in Keras, so a masked step holding inf or NaN (only possible when
+// mask_value is one) gives NaN, not 0.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kattn/config.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class Masking : public Layer {
+ public:
+  struct Args {
+    double mask_value = 0.0;  // compared in float32
+    std::string name = "masking";
+    bool trainable = true;
+  };
+
+  Masking();
+  explicit Masking(Args args);
+  static std::unique_ptr<Masking> from_config(const Config& config);
+
+  // No weights: marks the layer built.
+  void build(const Shape& input_shape);
+  Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
+  Tensor call(const Tensor& inputs) const;
+  // Keras's compute_mask: any(inputs != mask_value, axis=-1), shape inputs.shape[:-1].
+  Mask compute_mask(const Tensor& inputs) const;
+
+  double mask_value() const { return mask_value_; }
+
+  Config get_config() const override;
+
+ private:
+  double mask_value_;
+};
+
+}  // namespace kattn

@@ -1,0 +1,107 @@
+// keras.layers.Dense: Dense.build and Dense.call.
+#include "kattn/layers/dense.hpp"
+
+#include <utility>
+
+#include "layers/detail/core_layer_args.hpp"
+#include "layers/detail/einsum_dense.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+Dense::Dense(Args args)
+    : Layer("Dense", LayerArgs{std::move(args.name), args.trainable}),
+      units_(args.units),
+      activation_(std::move(args.activation)),
+      use_bias_(args.use_bias),
+      kernel_initializer_(std::move(args.kernel_initializer)),
+      bias_initializer_(std::move(args.bias_initializer)),
+      kernel_regularizer_(std::move(args.kernel_regularizer)),
+      bias_regularizer_(std::move(args.bias_regularizer)),
+      activity_regularizer_(std::move(args.activity_regularizer)),
+      kernel_constraint_(std::move(args.kernel_constraint)),
+      bias_constraint_(std::move(args.bias_constraint)) {
+  detail::check_positive_argument(error_source(), "units", units_);
+}
+
+std::unique_ptr<Dense> Dense::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"Dense", layer_name});
+  const LayerArgs base = read_layer_args(reader, "dense");
+  Args args;
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.units = detail::read_positive_int(reader, "units");
+  args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
+  args.use_bias = reader.get_bool("use_bias", true);
+  args.kernel_initializer =
+      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
+  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
+  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
+  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
+  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
+  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
+  for (const char* key : {"lora_rank", "lora_alpha", "quantization_config"}) {
+    detail::read_unsupported_argument(reader, key);
+  }
+  reader.check_all_read();
+  return std::make_unique<Dense>(std::move(args));
+}
+
+void Dense::build(const Shape& input_shape) {
+  build_once([&] { build_weights(input_shape); });
+}
+
+void Dense::build_weights(const Shape& input_shape) {
+  detail::check_min_rank(error_source(), input_shape, 2);
+  if (input_shape.back() <= 0) {
+    throw_value_error(error_source(), "the last dimension of the inputs must be known and positive",
+                      "a feature dimension > 0", "shape=" + detail::keras_shape(input_shape));
+  }
+  // Dense.build: kernel, then bias.
+  const Shape kernel_shape{input_shape.back(), units_};
+  add_weight("kernel", kernel_initializer_(kernel_shape));
+  if (use_bias_) add_weight("bias", bias_initializer_({units_}));
+}
+
+Shape Dense::compute_output_shape(const Shape& input_shape) const {
+  detail::check_min_rank(error_source(), input_shape, 2);
+  Shape output = input_shape;
+  output.back() = units_;
+  return output;
+}
+
+Tensor Dense::call(const Tensor& inputs) const {
+  build_once([&] { const_cast<Dense*>(this)->build_weights(inputs.shape()); });
+  detail::check_min_rank(error_source(), inputs.shape(), 2);
+  const Tensor& kernel = weights()[0].value;
+  if (inputs.dim(-1) != kernel.dim(0)) {
+    // Keras's InputSpec(axes={-1: D}) after build.
+    throw_value_error(error_source(), "Input 0 is incompatible with the layer",
+                      "a last dimension of " + std::to_string(kernel.dim(0)),
+                      "shape=" + detail::keras_shape(inputs.shape()));
+  }
+  // Dense.call: ops.matmul(inputs, kernel), then + bias, then the activation.
+  Tensor output =
+      detail::einsum_dense(inputs, 1, kernel, use_bias_ ? &weights()[1].value : nullptr);
+  activation_(output);
+  return output;
+}
+
+Config Dense::get_config() const {
+  Config config = Layer::get_config();
+  config["units"] = units_;
+  config["activation"] = activation_.get_config();
+  config["use_bias"] = use_bias_;
+  config["kernel_initializer"] = kernel_initializer_.get_config();
+  config["bias_initializer"] = bias_initializer_.get_config();
+  config["kernel_regularizer"] = kernel_regularizer_;
+  config["bias_regularizer"] = bias_regularizer_;
+  config["kernel_constraint"] = kernel_constraint_;
+  config["bias_constraint"] = bias_constraint_;
+  config["quantization_config"] = nullptr;
+  return config;
+}
+
+}  // namespace kattn

@@ -1,0 +1,116 @@
+// keras.layers.Dropout: Dropout.__init__'s checks and Dropout.call, with the numpy backend's
+// backend.random.dropout rule (keep when uniform < 1 - rate, kept values divided by 1 - rate in
+// float32).
+#include "kattn/layers/dropout.hpp"
+
+#include <utility>
+
+#include "layers/detail/argument_checks.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+Dropout::Dropout(Args args)
+    : Layer("Dropout", LayerArgs{std::move(args.name), args.trainable}),
+      rate_(args.rate),
+      noise_shape_(std::move(args.noise_shape)),
+      seed_generator_(args.seed) {
+  if (!(rate_ >= 0.0 && rate_ <= 1.0)) {
+    throw_value_error(error_source(), "Invalid value received for argument `rate`",
+                      "a float value between 0 and 1", "rate=" + detail::python_float(rate_));
+  }
+  if (noise_shape_) {
+    for (const int64_t dim : *noise_shape_) {
+      if (dim == -1 || dim > 0) continue;
+      throw_value_error(error_source(), "Invalid value received for argument `noise_shape`",
+                        "all dimensions to be positive integers or None",
+                        "noise_shape=" + detail::keras_shape(*noise_shape_));
+    }
+  }
+  build_once([] {});  // Dropout.__init__: self._build_at_init()
+}
+
+std::unique_ptr<Dropout> Dropout::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"Dropout", layer_name});
+  const LayerArgs base = read_layer_args(reader, "dropout");
+  Args args;
+  args.name = base.name;
+  args.trainable = base.trainable;
+  // A required argument: a config without it is refused rather than read as 0.
+  if (!reader.has("rate")) reader.fail("rate", "a float value between 0 and 1");
+  args.rate = reader.get_number("rate", 0.0);
+  args.seed = detail::read_optional_int(reader, "seed");
+  const Config noise_shape = reader.get("noise_shape", nullptr);
+  if (!noise_shape.is_null()) {
+    if (!noise_shape.is_array()) reader.fail("noise_shape", "a tuple or list of integers");
+    Shape shape;
+    for (const Config& dim : noise_shape) {
+      if (!dim.is_null() && !dim.is_number_integer()) {
+        reader.fail("noise_shape", "all elements to be integers or None");
+      }
+      shape.push_back(dim.is_null() ? -1 : dim.get<int64_t>());
+    }
+    args.noise_shape = shape;
+  }
+  reader.check_all_read();
+  return std::make_unique<Dropout>(std::move(args));
+}
+
+Tensor Dropout::call(const Tensor& inputs, bool training) const {
+  if (!training || rate_ == 0.0) return inputs;
+  const Shape& shape = inputs.shape();
+  Shape noise = noise_shape_.value_or(shape);
+  bool fits = noise.size() == shape.size();
+  for (size_t axis = 0; fits && axis < noise.size(); ++axis) {
+    if (noise[axis] == -1) noise[axis] = shape[axis];
+    fits = noise[axis] == shape[axis] || noise[axis] == 1;
+  }
+  if (!fits) {
+    // np.broadcast_to(mask, inputs.shape) refuses it in Keras.
+    throw_value_error(error_source(), "`noise_shape` does not broadcast to the input",
+                      "one entry per input axis, each the input's length, 1 or None",
+                      "noise_shape=" + detail::keras_shape(*noise_shape_) +
+                          ", input_shape=" + detail::keras_shape(shape));
+  }
+
+  const uint64_t key = seed_generator_.next_key();
+  const float keep_prob = static_cast<float>(1.0 - rate_);
+  const Tensor x = inputs.contiguous();
+  Tensor output(shape);
+  // Walk the input in row-major order while tracking the flat index of its noise element.
+  const Shape noise_strides = contiguous_strides(noise);
+  Shape index(shape.size(), 0);
+  int64_t noise_index = 0;
+  for (int64_t i = 0; i < x.size(); ++i) {
+    output.data()[i] = dropout_keeps(key, static_cast<uint64_t>(noise_index), rate_)
+                           ? x.data()[i] / keep_prob
+                           : 0.0f;
+    for (size_t axis = shape.size(); axis-- > 0;) {
+      const int64_t step = noise[axis] == 1 ? 0 : noise_strides[axis];
+      if (++index[axis] < shape[axis]) {
+        noise_index += step;
+        break;
+      }
+      noise_index -= step * (shape[axis] - 1);
+      index[axis] = 0;
+    }
+  }
+  return output;
+}
+
+Config Dropout::get_config() const {
+  Config config = Layer::get_config();
+  config["rate"] = rate_;
+  config["seed"] = detail::optional_to_json(seed_generator_.seed());
+  Config noise_shape = nullptr;
+  if (noise_shape_) {
+    noise_shape = Config::array();
+    for (const int64_t dim : *noise_shape_)
+      noise_shape.push_back(dim == -1 ? Config() : Config(dim));
+  }
+  config["noise_shape"] = noise_shape;
+  return config;
+}
+
+}  // namespace kattn

@@ -1,0 +1,124 @@
+// keras.layers.Embedding: Embedding.build, Embedding.call (ops.take along axis 0) and
+// Embedding.compute_mask.
+#include "kattn/layers/embedding.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "layers/detail/core_layer_args.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+namespace {
+
+// The row-major index of flat position `flat` in `shape`, as Python prints it: "(1, 3)".
+std::string index_string(const Shape& shape, int64_t flat) {
+  Shape index(shape.size());
+  for (size_t axis = shape.size(); axis-- > 0;) {
+    index[axis] = flat % shape[axis];
+    flat /= shape[axis];
+  }
+  return detail::keras_shape(index);
+}
+
+}  // namespace
+
+Embedding::Embedding(Args args)
+    : Layer("Embedding", LayerArgs{std::move(args.name), args.trainable}),
+      input_dim_(args.input_dim),
+      output_dim_(args.output_dim),
+      embeddings_initializer_(std::move(args.embeddings_initializer)),
+      embeddings_regularizer_(std::move(args.embeddings_regularizer)),
+      activity_regularizer_(std::move(args.activity_regularizer)),
+      embeddings_constraint_(std::move(args.embeddings_constraint)),
+      mask_zero_(args.mask_zero) {
+  detail::check_positive_argument(error_source(), "input_dim", input_dim_);
+  detail::check_positive_argument(error_source(), "output_dim", output_dim_);
+  if (args.weights) {
+    // Embedding.__init__: self.build(); self.set_weights([weights]).
+    build();
+    set_weights({*args.weights});
+  }
+}
+
+std::unique_ptr<Embedding> Embedding::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"Embedding", layer_name});
+  const LayerArgs base = read_layer_args(reader, "embedding");
+  Args args;
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.input_dim = detail::read_positive_int(reader, "input_dim");
+  args.output_dim = detail::read_positive_int(reader, "output_dim");
+  args.embeddings_initializer =
+      Initializer::from_config(reader.get("embeddings_initializer", "uniform"));
+  args.embeddings_regularizer = detail::read_keras_object(reader, "embeddings_regularizer");
+  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
+  args.embeddings_constraint = detail::read_keras_object(reader, "embeddings_constraint");
+  args.mask_zero = reader.get_bool("mask_zero", false);
+  for (const char* key : {"lora_rank", "lora_alpha", "quantization_config"}) {
+    detail::read_unsupported_argument(reader, key);
+  }
+  reader.check_all_read();
+  return std::make_unique<Embedding>(std::move(args));
+}
+
+void Embedding::build(const Shape& /*input_shape*/) {
+  build_once([&] { build_weights(); });
+}
+
+void Embedding::build_weights() {
+  add_weight("embeddings", embeddings_initializer_({input_dim_, output_dim_}));
+}
+
+Shape Embedding::compute_output_shape(const Shape& input_shape) const {
+  Shape output = input_shape;
+  output.push_back(output_dim_);
+  return output;
+}
+
+Tensor Embedding::call(const Int32Tensor& ids) const {
+  build_once([&] { const_cast<Embedding*>(this)->build_weights(); });
+  const Int32Tensor flat_ids = ids.contiguous();
+  const int32_t* id = flat_ids.data();
+  const int64_t count = flat_ids.size();
+  // Every id is checked before any row is copied.
+  const int32_t* bad =
+      std::find_if(id, id + count, [&](int32_t value) { return value < 0 || value >= input_dim_; });
+  if (bad != id + count) {
+    throw_value_error(
+        error_source(), "id out of range", "ids in [0, " + std::to_string(input_dim_) + ")",
+        "id=" + std::to_string(*bad) + " at index " + index_string(ids.shape(), bad - id));
+  }
+  Tensor output(compute_output_shape(ids.shape()));
+  const Tensor table = weights()[0].value.contiguous();
+  for (int64_t i = 0; i < count; ++i) {
+    const float* row = table.data() + static_cast<int64_t>(id[i]) * output_dim_;
+    std::copy(row, row + output_dim_, output.data() + i * output_dim_);
+  }
+  return output;
+}
+
+std::optional<Mask> Embedding::compute_mask(const Int32Tensor& ids) const {
+  if (!mask_zero_) return std::nullopt;
+  Mask mask(ids.shape());
+  const Int32Tensor flat_ids = ids.contiguous();
+  for (int64_t i = 0; i < flat_ids.size(); ++i) mask.data()[i] = flat_ids.data()[i] != 0;
+  return mask;
+}
+
+Config Embedding::get_config() const {
+  Config config = Layer::get_config();
+  config["input_dim"] = input_dim_;
+  config["output_dim"] = output_dim_;
+  config["embeddings_initializer"] = embeddings_initializer_.get_config();
+  config["embeddings_regularizer"] = embeddings_regularizer_;
+  config["activity_regularizer"] = activity_regularizer_;
+  config["embeddings_constraint"] = embeddings_constraint_;
+  config["mask_zero"] = mask_zero_;
+  config["quantization_config"] = nullptr;
+  return config;
+}
+
+}  // namespace kattn

@@ -1,0 +1,67 @@
+// keras.layers.Masking: Masking.call and Masking.compute_mask.
+#include "kattn/layers/masking.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "layers/detail/core_layer_args.hpp"
+
+namespace kattn {
+
+Masking::Masking() : Masking(Args{}) {}
+
+Masking::Masking(Args args)
+    : Layer("Masking", LayerArgs{std::move(args.name), args.trainable}),
+      mask_value_(args.mask_value) {}
+
+std::unique_ptr<Masking> Masking::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"Masking", layer_name});
+  const LayerArgs base = read_layer_args(reader, "masking");
+  Args args;
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.mask_value = reader.get_number("mask_value", 0.0);
+  reader.check_all_read();
+  return std::make_unique<Masking>(std::move(args));
+}
+
+void Masking::build(const Shape& /*input_shape*/) {
+  build_once([] {});
+}
+
+Mask Masking::compute_mask(const Tensor& inputs) const {
+  detail::check_min_rank(error_source(), inputs.shape(), 1);
+  const Tensor x = inputs.contiguous();
+  const Shape& shape = x.shape();
+  Mask keep(Shape(shape.begin(), shape.end() - 1));
+  const int64_t length = x.dim(-1);
+  // ops.not_equal(inputs, mask_value) converts mask_value to a float32 tensor first.
+  const auto value = static_cast<float>(mask_value_);
+  for (int64_t row = 0; row < keep.size(); ++row) {
+    const float* step = x.data() + row * length;
+    keep.data()[row] = std::any_of(step, step + length, [&](float v) { return v != value; });
+  }
+  return keep;
+}
+
+Tensor Masking::call(const Tensor& inputs) const {
+  build_once([] {});
+  const Mask keep = compute_mask(inputs);
+  Tensor output = inputs.clone();
+  const int64_t length = output.dim(-1);
+  for (int64_t row = 0; row < keep.size(); ++row) {
+    const float factor = keep.data()[row] ? 1.0f : 0.0f;
+    float* step = output.data() + row * length;
+    for (int64_t j = 0; j < length; ++j) step[j] *= factor;
+  }
+  return output;
+}
+
+Config Masking::get_config() const {
+  Config config = Layer::get_config();
+  config["mask_value"] = mask_value_;
+  return config;
+}
+
+}  // namespace kattn
