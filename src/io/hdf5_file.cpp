@@ -70,13 +70,6 @@ std::string take_error_detail() {
   return "";
 }
 
-bool error_stack_has(hid_t minor) {
-  for (const StackEntry& entry : error_stack()) {
-    if (entry.minor == minor) return true;
-  }
-  return false;
-}
-
 }  // namespace hdf5
 
 using hdf5::Hid;
@@ -182,13 +175,20 @@ Hid access_properties(const Hdf5File::State& state) {
   return fapl;
 }
 
-// Opening failed: say why in the words a user knows.
-[[noreturn]] void fail_open(const Hdf5File::State& state) {
-  if (hdf5::error_stack_has(H5E_TRUNCATED)) {
-    state.fail("truncated (the file ends before the data its superblock describes)");
+// Vets `image` (hdf5_vet.cpp), then opens a copy of it read-only in memory.
+void open_image(Hdf5File::State& state, std::span<const std::byte> image) {
+  // HDF5 would take an empty image as "no image" and look for a file on disk.
+  if (image.empty()) state.fail("not an HDF5 file (it is empty)");
+  state.heaps = hdf5::vet_image(image, state);
+  Session session;
+  Hid fapl = access_properties(state);
+  if (H5Pset_fapl_core(fapl.get(), hdf5::kCoreIncrement, /*backing_store=*/0) < 0 ||
+      H5Pset_file_image(fapl.get(), const_cast<std::byte*>(image.data()), image.size()) < 0) {
+    state.fail_hdf5("cannot load the file image");
   }
-  if (hdf5::error_stack_has(H5E_NOTHDF5)) state.fail("not an HDF5 file (no HDF5 signature)");
-  state.fail_hdf5("cannot be opened");
+  const std::string name = hdf5::memory_file_name();
+  state.file = Hid(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!state.file.valid()) state.fail_hdf5("cannot be opened");
 }
 
 }  // namespace
@@ -200,12 +200,15 @@ Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) state->fail("no such file");
   if (!std::filesystem::is_regular_file(path, ec)) state->fail("not a regular file");
-  Session session;
-  Hid fapl = access_properties(*state);
-  state->file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  if (!state->file.valid()) fail_open(*state);
+  // The whole file is read, to be vetted before libhdf5 sees any of it.
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) state->fail("cannot read its size: " + ec.message());
+  if (size > limits.max_file_bytes) {
+    state->fail("is " + std::to_string(size) + " bytes, more than the limit of " +
+                std::to_string(limits.max_file_bytes));
+  }
   const std::string bytes = read_file_bytes(path);
-  state->heaps = hdf5::index_global_heaps(std::as_bytes(std::span(bytes.data(), bytes.size())));
+  open_image(*state, std::as_bytes(std::span(bytes.data(), bytes.size())));
   return Hdf5File(std::move(state));
 }
 
@@ -214,18 +217,7 @@ Hdf5File Hdf5File::from_image(std::span<const std::byte> image, std::string_view
   auto state = std::make_unique<State>();
   state->what = what;
   state->limits = limits;
-  // HDF5 would take an empty image as "no image" and look for a file on disk.
-  if (image.empty()) state->fail("not an HDF5 file (it is empty)");
-  Session session;
-  Hid fapl = access_properties(*state);
-  if (H5Pset_fapl_core(fapl.get(), hdf5::kCoreIncrement, /*backing_store=*/0) < 0 ||
-      H5Pset_file_image(fapl.get(), const_cast<std::byte*>(image.data()), image.size()) < 0) {
-    state->fail_hdf5("cannot load the file image");
-  }
-  const std::string name = hdf5::memory_file_name();
-  state->file = Hid(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  if (!state->file.valid()) fail_open(*state);
-  state->heaps = hdf5::index_global_heaps(image);
+  open_image(*state, image);
   return Hdf5File(std::move(state));
 }
 
@@ -239,8 +231,7 @@ Hdf5File Hdf5File::create(std::string_view what) {
     state->fail_hdf5("cannot set up an in-memory file");
   }
   const std::string name = hdf5::memory_file_name();
-  state->file =
-      Hid(H5Fcreate(name.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose);
+  state->file = Hid(H5Fcreate(name.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose);
   if (!state->file.valid()) state->fail_hdf5("cannot be created in memory");
   return Hdf5File(std::move(state));
 }

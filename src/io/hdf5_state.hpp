@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,8 +84,11 @@ struct GlobalHeaps {
 };
 GlobalHeaps index_global_heaps(std::span<const std::byte> image);
 
-// True when HDF5's error stack holds the minor error `minor` (H5E_TRUNCATED, H5E_NOTHDF5...).
-bool error_stack_has(hid_t minor);
+// Walks every structure of a file image that libhdf5 reads when kattn opens it (hdf5_vet.cpp):
+// a FileError naming the structure unless the file is of the subset h5py and kattn write and
+// each of its offsets, sizes and counts is consistent. Returns the file's global heaps, which
+// every variable-length string attribute has been checked against.
+GlobalHeaps vet_image(std::span<const std::byte> image, const Hdf5File::State& state);
 
 }  // namespace kattn::hdf5
 

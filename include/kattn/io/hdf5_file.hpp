@@ -3,14 +3,21 @@
 // of every `vars` group).
 //
 // Paths are relative to the root group, '/'-separated: "layers/attention/vars/0". Only hard
-// links are followed: a soft or external link, a virtual dataset or a dataset whose data lies in
-// external files is refused by name, so reading never touches any other file. HDF5 plugins are
-// never loaded, and variable-length strings are looked up by kattn in the file's own bytes, never
-// by libhdf5 (whose heap reads trust corrupt files; fuzz/README.md lists what libhdf5 1.10 still
-// mishandles in hostile files). Every failure is a FileError that starts with the file's description and names
-// the group, dataset or attribute:
+// links are followed: a soft link is refused by name, and an external link, a virtual dataset or
+// a dataset whose data lies in external files makes the file refused, so reading never touches
+// any other file. HDF5 plugins are never loaded.
+//
+// libhdf5 1.10 trusts the sizes and offsets a file declares, and crashes or allocates gigabytes
+// on hostile files. So before libhdf5 sees a file, kattn walks its structure itself (superblock,
+// object headers and their messages, group B-trees, symbol table nodes, local and global heaps)
+// and refuses anything outside the subset h5py and kattn write or inconsistent with the file's
+// size; variable-length strings are looked up by kattn in the file's own bytes, never by
+// libhdf5. Every failure is a FileError that starts with the file's description and names the
+// group, dataset or attribute, or the structure and its byte offset:
 //   HDF5 file 'x.weights.h5': dataset 'layers/attention/vars/0' has dtype float64, expected
 //   float32
+//   HDF5 file 'x.weights.h5': the object header of 'layers/dense' at byte 1208 declares
+//   4294967295 bytes of messages, beyond the end of the file (41000 bytes)
 //
 // The HDF5 library is not thread-safe: kattn serialises its own HDF5 calls behind one lock and
 // leaves the library's error printing and plugin settings as it found them after each call.
@@ -33,10 +40,11 @@ namespace kattn {
 struct Hdf5Limits {
   // Largest dataset read, in bytes of float32 values.
   size_t max_dataset_bytes = size_t{1} << 34;  // 16 GiB
-  // Most groups and datasets list() visits, and how deep it goes: a file whose hard links form a
-  // cycle would otherwise be endless.
+  // Most groups and datasets a file read may hold, and how deeply its groups may nest.
   int64_t max_objects = int64_t{1} << 18;
   int64_t max_depth = 64;
+  // Largest file opened from a path: it is read into memory whole.
+  size_t max_file_bytes = size_t{1} << 35;  // 32 GiB
 };
 
 enum class Hdf5ObjectKind { kGroup, kDataset };
@@ -89,8 +97,7 @@ class Hdf5File {
   void write_float32(std::string_view path, const Tensor& value);
   // Sets a string attribute the way h5py stores a Python str: a scalar, variable-length,
   // UTF-8, NUL-terminated string. Replaces an attribute of that name.
-  void write_string_attribute(std::string_view path, std::string_view name,
-                              std::string_view value);
+  void write_string_attribute(std::string_view path, std::string_view name, std::string_view value);
   // The bytes of the file as it is now.
   std::string image() const;
 
