@@ -51,6 +51,16 @@ std::vector<std::filesystem::path> find_golden_cases(const std::filesystem::path
 // Runs one case; never throws for a failing or malformed case (the result says why).
 GoldenCaseResult run_golden_case(const std::filesystem::path& dir);
 
+// True for a whole-model case (case.json names a `model_file` and has no layer.json).
+bool is_whole_model_case(const std::filesystem::path& dir);
+
+// Runs one case through its model.keras instead: the model is loaded as Keras saved it, called
+// on the case's inputs and every output compared. Works for layer-level cases (case.json
+// `model`) and whole-model cases (case.json `model_file`); a whole-model case marked
+// `expect_error` passes only when loading fails with an error naming every class in its
+// `unsupported_classes`. Never throws for a failing or malformed case.
+GoldenCaseResult run_golden_case_via_model(const std::filesystem::path& dir);
+
 // The Python layer classes run_golden_case() can run; other classes are skipped.
 std::vector<std::string> golden_case_layer_classes();
 

@@ -35,6 +35,10 @@ Shape unravel(int64_t flat, const Shape& shape) {
   return index;
 }
 
+}  // namespace
+
+namespace golden {
+
 Tolerance case_tolerance(const Config& manifest) {
   Tolerance tolerance;
   const Config& t = manifest.value("tolerance", Config::object());
@@ -43,7 +47,12 @@ Tolerance case_tolerance(const Config& manifest) {
   return tolerance;
 }
 
-}  // namespace
+bool all_passed(const GoldenCaseResult& result) {
+  return std::all_of(result.comparisons.begin(), result.comparisons.end(),
+                     [](const ArrayComparison& c) { return c.passed; });
+}
+
+}  // namespace golden
 
 ArrayComparison compare_arrays(std::string name, const Tensor& actual, const Tensor& expected,
                                Tolerance tolerance) {
@@ -122,7 +131,7 @@ GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
       return result;
     }
     const AttentionOutput actual = runner->second(loaded);
-    const Tolerance tolerance = case_tolerance(loaded.manifest);
+    const Tolerance tolerance = golden::case_tolerance(loaded.manifest);
     result.comparisons.push_back(
         compare_arrays("output", actual.output, read_npy_tensor(dir / "output.npy"), tolerance));
     if (loaded.return_attention_scores) {
@@ -133,9 +142,7 @@ GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
                                                   read_npy_tensor(dir / "attention_scores.npy"),
                                                   tolerance));
     }
-    const bool all_passed = std::all_of(result.comparisons.begin(), result.comparisons.end(),
-                                        [](const ArrayComparison& c) { return c.passed; });
-    result.status = all_passed ? CaseStatus::kPassed : CaseStatus::kFailed;
+    result.status = golden::all_passed(result) ? CaseStatus::kPassed : CaseStatus::kFailed;
   } catch (const std::exception& e) {
     result.status = CaseStatus::kFailed;
     result.message = e.what();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kattn/config.hpp"
+#include "kattn/golden_case.hpp"
 #include "kattn/layer.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/tensor.hpp"
@@ -37,6 +38,11 @@ LoadedCase load_case(const std::filesystem::path& dir);
 
 // Sets every weight listed in case.json `weights` from its .npy file, by Keras path.
 void load_case_weights(Layer& layer, const LoadedCase& loaded);
+
+// The case's tolerance (case.json `tolerance`).
+Tolerance case_tolerance(const Config& manifest);
+// True when every comparison of the result passed.
+bool all_passed(const GoldenCaseResult& result);
 
 // Builds the layer the case describes, calls it, returns what it computed.
 AttentionOutput run_dense_attention_case(const LoadedCase& loaded);

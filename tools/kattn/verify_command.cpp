@@ -11,13 +11,20 @@ namespace kattn::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: kattn verify [--verbose] PATH...
+constexpr const char* kHelp = R"(usage: kattn verify [--via layer|model] [--verbose] PATH...
 
 Each PATH is a case directory in the Keras golden format (case.json, layer.json, weights/,
-inputs and the outputs Keras produced), or a directory whose subdirectories are cases.
-For each case the layer is built from layer.json, its weights are loaded from weights/, the
-call described in case.json is made, and output.npy (and attention_scores.npy when present)
-are compared elementwise with the case's tolerance: |actual - expected| <= atol + rtol*|expected|.
+model.keras, inputs and the outputs Keras produced), or a directory whose subdirectories are
+cases. Every output is compared elementwise with the case's tolerance:
+|actual - expected| <= atol + rtol*|expected|.
+
+  --via layer  (default) the layer is built from layer.json, its weights are loaded from
+               weights/ and the call described in case.json is made; output.npy (and
+               attention_scores.npy when present) are compared.
+  --via model  each case runs from its model.keras, loaded as Keras saved it, on the inputs
+               case.json lists. Whole-model cases (a case.json with `model_file`, e.g. the
+               golden-models set) run this way whatever --via says; one marked expect_error
+               passes only if loading fails with an error naming its unsupported classes.
 
 A line is printed for every failing case, with its largest error; the last line reads
 'N passed, M failed, K skipped' (skipped: layer classes kattn does not support yet).
@@ -44,12 +51,18 @@ std::string describe_failure(const GoldenCaseResult& result) {
 }  // namespace
 
 int run_verify(const std::vector<std::string>& args) {
-  const Arguments arguments(args, {}, {"--verbose"});
+  const Arguments arguments(args, {"--via"}, {"--verbose"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
     return 0;
   }
   if (arguments.positionals().empty()) throw UsageError("expected at least one PATH");
+  const std::vector<std::string> via = arguments.values("--via");
+  if (via.size() > 1) throw UsageError("--via given more than once");
+  if (!via.empty() && via[0] != "layer" && via[0] != "model") {
+    throw UsageError("--via expects 'layer' or 'model', received '" + via[0] + "'");
+  }
+  const bool via_model = !via.empty() && via[0] == "model";
 
   std::vector<std::filesystem::path> cases;
   for (const std::string& path : arguments.positionals()) {
@@ -57,7 +70,9 @@ int run_verify(const std::vector<std::string>& args) {
   }
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& dir : cases) {
-    const GoldenCaseResult result = run_golden_case(dir);
+    const GoldenCaseResult result = via_model || is_whole_model_case(dir)
+                                        ? run_golden_case_via_model(dir)
+                                        : run_golden_case(dir);
     switch (result.status) {
       case CaseStatus::kPassed:
         ++passed;

@@ -1,0 +1,126 @@
+// Keras functional models: a graph of layers from symbolic inputs to symbolic outputs, built in
+// C++ as the Keras documentation writes it, or loaded from a `.keras` file Keras saved.
+//
+//   auto ids = kattn::Input({.shape = {-1}, .dtype = kattn::DType::kInt32, .name = "tokens"});
+//   auto embedding = kattn::make_layer<kattn::Embedding>({.input_dim = 1000, .output_dim = 64});
+//   kattn::KerasTensor x = embedding(ids);
+//   ...
+//   kattn::Model model({ids}, {y}, "classifier");
+//   std::vector<kattn::AnyTensor> outputs = model.predict({token_ids});
+//
+// Running follows Keras's Functional model: nodes run in Keras's order (decreasing depth, as
+// keras.src.ops.function.map_graph sorts them) and Keras masks travel on the tensors between
+// them, exactly as in Keras (Embedding(mask_zero) and Masking create them, MultiHeadAttention
+// clears them on its inputs, pooling and attention consume them).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/io/weight_store.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/models/keras_tensor.hpp"
+#include "kattn/models/operation.hpp"
+#include "kattn/models/value.hpp"
+
+namespace kattn {
+
+struct PredictArgs {
+  bool training = false;  // Keras's `training` call argument: dropout is active when true
+};
+
+class Model {
+ public:
+  // keras.Model(inputs=[...], outputs=[...], name=...). ValueError when an output does not
+  // depend on the inputs only, or when two operations share a name.
+  Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs,
+        std::string name = "functional");
+  // keras.Model(x, y): one bare input and output (config.json records them as flat triples).
+  Model(const KerasTensor& input, const KerasTensor& output, std::string name = "functional");
+
+  // A model from a config.json object ({"class_name": "Functional", "config": {...}, ...}), as
+  // Keras's functional_from_config rebuilds it: every layer from its config, then every node
+  // called on the tensors it names. Classes kattn does not support are refused by name
+  // (NotSupportedError listing the supported ones). Weights are freshly initialised.
+  static Model from_config(const Config& config);
+  // The config.json object Keras writes for this model.
+  Config to_config() const;
+
+  const std::string& name() const { return name_; }
+  const std::vector<KerasTensor>& inputs() const { return inputs_; }
+  const std::vector<KerasTensor>& outputs() const { return outputs_; }
+  // The InputLayer name of each input, in order.
+  std::vector<std::string> input_names() const;
+  // The name of the operation producing each output, in order (Keras's output_names).
+  std::vector<std::string> output_names() const;
+
+  // Keras's model.operations: every layer and keras.ops function, in Keras's order (the order
+  // of config.json's `layers`).
+  const std::vector<std::shared_ptr<Operation>>& operations() const { return operations_; }
+  // The layer of that name with weights; ValueError naming the known layers otherwise.
+  Layer& get_layer(const std::string& name) const;
+
+  // Runs the model on one array per input, in input order (float32 Tensor, Int32Tensor or
+  // Mask as the input's dtype says); returns one array per output. ValueError when the count,
+  // dtype or shape of an input does not fit. Const, and safe from several threads at once.
+  std::vector<AnyTensor> predict(const std::vector<AnyTensor>& inputs,
+                                 const PredictArgs& args = {}) const;
+  // The same, and the value (with its Keras mask) every node output had, for inspection:
+  // results[node][tensor index], nodes in execution_order().
+  struct Trace {
+    std::vector<std::shared_ptr<Node>> nodes;
+    std::vector<std::vector<ValuePtr>> outputs;
+    std::vector<std::vector<std::optional<Mask>>> input_masks;  // as each node saw them
+  };
+  Trace trace(const std::vector<AnyTensor>& inputs, const PredictArgs& args = {}) const;
+
+  // The nodes in the order they run (input nodes excluded).
+  const std::vector<std::shared_ptr<Node>>& execution_order() const { return execution_order_; }
+  // The node index config.json gives a node (its rank among its operation's nodes in this
+  // model).
+  int64_t saved_node_index(const Node& node) const;
+
+  // The weights as Keras lays them out in model.weights.h5 (layers/<class>_N/vars/..., every
+  // group with its `name` attribute).
+  WeightStore weight_store() const;
+  // Sets every weight from a weights file's content; FileError naming the dataset that is
+  // missing or of the wrong shape, and naming datasets the model has no place for.
+  void load_weights(const WeightStore& store);
+  void load_weights(const std::filesystem::path& path);  // a *.weights.h5 file
+  void save_weights(const std::filesystem::path& path) const;
+
+  // Keras's model.summary(): one row per layer with its class, output shape, parameter count
+  // and the layers it is connected to, then the totals.
+  std::string summary() const;
+  // The number of weight values of all layers.
+  int64_t count_params() const;
+
+ private:
+  void map_graph();
+  // Runs the nodes; records every node's outputs in `trace` when it is not null.
+  std::vector<ValuePtr> run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
+                            Trace* trace) const;
+
+  std::string name_;
+  std::vector<KerasTensor> inputs_;
+  std::vector<KerasTensor> outputs_;
+  bool trainable_ = true;
+  bool flat_inputs_ = false;   // keras.Model(x, ...) rather than keras.Model([x], ...)
+  bool flat_outputs_ = false;
+  std::vector<std::shared_ptr<Operation>> operations_;
+  std::vector<std::shared_ptr<Node>> nodes_;            // every node of the model
+  std::vector<std::shared_ptr<Node>> execution_order_;  // nodes_ that run, in Keras's order
+};
+
+// Loads a .keras archive Keras saved: the model from config.json, its weights from
+// model.weights.h5. FileError naming the member and dataset for malformed files,
+// NotSupportedError naming unsupported classes.
+Model load_model(const std::filesystem::path& path);
+// Writes the .keras archive Keras writes for this model (metadata.json, config.json,
+// model.weights.h5), atomically.
+void save_model(const Model& model, const std::filesystem::path& path);
+
+}  // namespace kattn

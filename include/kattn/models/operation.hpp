@@ -1,0 +1,100 @@
+// The callables of a model graph and the record of one call (Keras's Operation and Node).
+//
+// An Operation is either a layer (Dense, MultiHeadAttention, ...) or a keras.ops function that
+// Keras recorded in the graph (NotEqual for Embedding's mask, LogicalOr, ...). Calling it on
+// symbolic tensors (call_symbolic) builds it, records a Node and gives symbolic outputs;
+// a Model then runs the recorded nodes on concrete tensors through `call`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/models/keras_tensor.hpp"
+#include "kattn/models/node_arguments.hpp"
+#include "kattn/models/value.hpp"
+
+namespace kattn {
+
+class Layer;
+
+struct RunContext {
+  bool training = false;
+};
+
+// Where a layer's weights live in a Keras weights file, relative to the layer's group
+// (layers/<class>_N): one dataset path per weight, in the layer's weights() order, and every
+// group Keras writes for it with its `name` attribute.
+struct WeightLayout {
+  std::vector<std::string> datasets;  // "vars/0", "query_dense/vars/1", ...
+  std::vector<std::pair<std::string, std::string>> groups;  // {"vars", "hidden"}, ...
+};
+
+class Operation {
+ public:
+  virtual ~Operation() = default;
+
+  virtual std::string class_name() const = 0;
+  virtual std::string name() const = 0;
+  // config.json's `module`: "keras.layers" for layers, "keras.src.ops.numpy" for numpy ops.
+  virtual std::string module() const = 0;
+  virtual Config get_config() const = 0;
+  // config.json's `build_config` ({"input_shape": ...}), or null when Keras writes none.
+  virtual Config build_config() const { return nullptr; }
+
+  // The parameter names of Keras's `call`, in order: how a node's args and kwargs bind.
+  virtual const std::vector<std::string>& call_parameters() const = 0;
+
+  // The outputs of a call on symbolic tensors (shapes, dtypes and symbolic Keras masks; no
+  // history yet). Builds the layer on its first call, as Keras does.
+  virtual std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) = 0;
+
+  // The outputs of a call on concrete tensors, with the Keras masks they carry.
+  virtual std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                                     const RunContext& context) const = 0;
+
+  // Where the weights go in model.weights.h5 (layers only): by default `vars/0`, `vars/1`, ...
+  // in a `vars` group named after the layer.
+  virtual WeightLayout weight_layout() const;
+
+  // The layer, when this operation is one with weights and a kattn::Layer class (nullptr for
+  // InputLayer and keras.ops functions).
+  virtual Layer* layer() { return nullptr; }
+  const Layer* layer() const { return const_cast<Operation*>(this)->layer(); }
+  // True for the operations Keras lists in `model.layers` (layers, InputLayer included), false
+  // for keras.ops functions.
+  virtual bool is_layer() const { return layer() != nullptr; }
+  // True for InputLayer, whose node only stands for a model input.
+  virtual bool is_input() const { return false; }
+
+  // Numbers the calls of this operation: 0 for the first node, 1 for the next, ...
+  int64_t next_call_index() { return calls_++; }
+
+ private:
+  int64_t calls_ = 0;
+};
+
+// One call of an operation on symbolic arguments.
+struct Node {
+  std::shared_ptr<Operation> operation;
+  int64_t call_index = 0;  // the operation's call number (Keras's node index before saving)
+  NodeArguments<KerasTensor> arguments;
+  std::vector<Shape> output_shapes;  // -1 for None
+  std::vector<DType> output_dtypes;
+
+  // The input tensors in Keras's order (tree.flatten of args, then kwargs by name).
+  std::vector<KerasTensor> input_tensors() const { return flatten_tensors(arguments); }
+};
+
+// Keras's Operation.__call__ on KerasTensors: binds the arguments to the operation's call
+// parameters, computes the output spec (building the layer), records the Node and returns the
+// outputs with their history. As Keras's Layer.__call__ does, a layer whose call takes `mask`
+// and that is called on one tensor with no `mask` keyword gets that tensor's symbolic Keras
+// mask recorded as its `mask` keyword (null when it has none).
+std::vector<KerasTensor> call_symbolic(const std::shared_ptr<Operation>& operation,
+                                       NodeArguments<KerasTensor> arguments);
+
+}  // namespace kattn

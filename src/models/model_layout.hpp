@@ -1,0 +1,20 @@
+// Where each layer of a model lives in model.weights.h5.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kattn/models/operation.hpp"
+
+namespace kattn::detail {
+
+struct LayerGroup {
+  std::shared_ptr<Operation> operation;
+  std::string path;  // "layers/dense_1"
+};
+
+// One group per layer of `operations` (keras.ops functions have none), in order.
+std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation>>& operations);
+
+}  // namespace kattn::detail

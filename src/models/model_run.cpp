@@ -1,0 +1,121 @@
+// Running a functional model: Keras's Functional.call / _run_through_graph.
+#include <map>
+
+#include "kattn/models/model.hpp"
+#include "models/text.hpp"
+
+namespace kattn {
+
+namespace {
+
+using TensorKey = std::pair<const Node*, int64_t>;
+
+// Keras's Function._assert_input_compatibility: same rank, same fixed dimensions, and (here,
+// where nothing is cast) the input's dtype.
+void check_input(const KerasTensor& spec, const AnyTensor& value, const std::string& input_name,
+                 ErrorSource source) {
+  const Shape& shape = shape_of(value);
+  bool fits = shape.size() == spec.shape().size();
+  for (size_t i = 0; fits && i < shape.size(); ++i) {
+    fits = spec.shape()[i] < 0 || spec.shape()[i] == shape[i];
+  }
+  if (!fits) {
+    throw_value_error(source, "incompatible input '" + input_name + "'",
+                      "shape " + detail::python_shape(spec.shape()),
+                      input_name + " of shape " + detail::python_shape(shape));
+  }
+  if (dtype_of(value) != spec.dtype()) {
+    throw_value_error(source, "incompatible input '" + input_name + "'",
+                      "dtype " + std::string(dtype_name(spec.dtype())),
+                      input_name + " of dtype " + std::string(dtype_name(dtype_of(value))));
+  }
+}
+
+// The node's arguments with every symbolic tensor replaced by its value; false when one has
+// not been computed.
+bool fill_in(const NodeArg<KerasTensor>& symbolic, const std::map<TensorKey, ValuePtr>& values,
+             NodeArg<ValuePtr>& concrete) {
+  if (const auto* tensor = std::get_if<KerasTensor>(&symbolic.value)) {
+    const auto it = values.find({tensor->node().get(), tensor->tensor_index()});
+    if (it == values.end()) return false;
+    concrete.value = it->second;
+  } else if (const auto* list = std::get_if<std::vector<NodeArg<KerasTensor>>>(&symbolic.value)) {
+    std::vector<NodeArg<ValuePtr>> items(list->size());
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (!fill_in((*list)[i], values, items[i])) return false;
+    }
+    concrete.value = std::move(items);
+  } else {
+    concrete.value = std::get<Config>(symbolic.value);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
+                                 Trace* trace) const {
+  const ErrorSource source{"Functional", name_};
+  const std::vector<std::string> names = input_names();
+  if (inputs.size() != inputs_.size()) {
+    throw_value_error(source, "wrong number of inputs",
+                      std::to_string(inputs_.size()) + " inputs (" + detail::join(names) + ")",
+                      std::to_string(inputs.size()) + " inputs");
+  }
+  std::map<TensorKey, ValuePtr> values;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_input(inputs_[i], inputs[i], names[i], source);
+    values[{inputs_[i].node().get(), inputs_[i].tensor_index()}] = make_value(inputs[i]);
+  }
+  const RunContext context{args.training};
+  for (const std::shared_ptr<Node>& node : execution_order_) {
+    NodeArguments<ValuePtr> arguments;
+    bool computable = true;
+    arguments.args.resize(node->arguments.args.size());
+    for (size_t i = 0; computable && i < arguments.args.size(); ++i) {
+      computable = fill_in(node->arguments.args[i], values, arguments.args[i]);
+    }
+    for (const auto& [key, arg] : node->arguments.kwargs) {
+      if (!computable) break;
+      computable = fill_in(arg, values, arguments.kwargs[key]);
+    }
+    if (!computable) continue;  // as Keras: a node whose inputs are missing is skipped
+    const std::string class_name = node->operation->class_name();
+    const std::string operation_name = node->operation->name();
+    const BoundArguments<ValuePtr> bound(arguments, node->operation->call_parameters(),
+                                         {class_name, operation_name});
+    std::vector<std::optional<Mask>> seen_masks;
+    if (trace != nullptr) {
+      for (const ValuePtr& input : flatten_tensors(arguments)) seen_masks.push_back(input->keras_mask);
+    }
+    std::vector<ValuePtr> outputs = node->operation->call(bound, context);
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      values[{node.get(), static_cast<int64_t>(i)}] = outputs[i];
+    }
+    if (trace != nullptr) {
+      trace->nodes.push_back(node);
+      trace->outputs.push_back(outputs);
+      trace->input_masks.push_back(std::move(seen_masks));
+    }
+  }
+  std::vector<ValuePtr> results;
+  for (const KerasTensor& output : outputs_) {
+    results.push_back(values.at({output.node().get(), output.tensor_index()}));
+  }
+  return results;
+}
+
+std::vector<AnyTensor> Model::predict(const std::vector<AnyTensor>& inputs,
+                                      const PredictArgs& args) const {
+  std::vector<AnyTensor> results;
+  for (const ValuePtr& value : run(inputs, args, nullptr)) results.push_back(value->tensor);
+  return results;
+}
+
+Model::Trace Model::trace(const std::vector<AnyTensor>& inputs, const PredictArgs& args) const {
+  Trace traced;
+  run(inputs, args, &traced);
+  return traced;
+}
+
+}  // namespace kattn

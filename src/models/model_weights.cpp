@@ -1,0 +1,113 @@
+// model.weights.h5 for functional models: Keras's saving_lib lays out one group per element of
+// model.layers, named after the snake-cased PYTHON class with _1, _2, ... for repeats.
+#include <map>
+#include <set>
+
+#include "kattn/models/model.hpp"
+#include "models/model_layout.hpp"
+
+namespace kattn {
+
+namespace detail {
+
+std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation>>& operations) {
+  std::vector<LayerGroup> groups;
+  std::map<std::string, int64_t> seen;
+  for (const std::shared_ptr<Operation>& operation : operations) {
+    if (!operation->is_layer()) continue;
+    // The one class whose Python name differs from its serialized name.
+    const std::string python_class = operation->class_name() == "GroupQueryAttention"
+                                         ? "GroupedQueryAttention"
+                                         : operation->class_name();
+    const std::string base = to_snake_case(python_class);
+    const int64_t count = seen[base]++;
+    groups.push_back({operation, "layers/" + (count == 0 ? base : base + "_" + std::to_string(count))});
+  }
+  return groups;
+}
+
+}  // namespace detail
+
+WeightStore Model::weight_store() const {
+  WeightStore store;
+  store.add_group("vars", name_);
+  store.add_group("layers");
+  for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+    store.add_group(group.path);
+    const WeightLayout layout = group.operation->weight_layout();
+    for (const auto& [path, attribute] : layout.groups) {
+      store.add_group(group.path + "/" + path, attribute);
+    }
+    if (const Layer* layer = group.operation->layer()) {
+      for (size_t i = 0; i < layout.datasets.size(); ++i) {
+        store.set(group.path + "/" + layout.datasets[i], layer->weights()[i].value.clone());
+      }
+    }
+  }
+  return store;
+}
+
+void Model::load_weights(const WeightStore& store) {
+  std::set<std::string, std::less<>> used;
+  for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+    Layer* layer = group.operation->layer();
+    if (layer == nullptr) continue;
+    const WeightLayout layout = group.operation->weight_layout();
+    for (size_t i = 0; i < layout.datasets.size(); ++i) {
+      const std::string path = group.path + "/" + layout.datasets[i];
+      const Variable& variable = layer->weights()[i];
+      const Tensor* value = store.find(path);
+      if (value == nullptr) {
+        throw FileError("weights: dataset '" + path + "' for weight '" +
+                        layer->weight_path(variable) + "' is missing");
+      }
+      if (value->shape() != variable.value.shape()) {
+        throw FileError("weights: dataset '" + path + "' has shape " +
+                        shape_to_string(value->shape()) + ", expected " +
+                        shape_to_string(variable.value.shape()) + " for weight '" +
+                        layer->weight_path(variable) + "'");
+      }
+      used.insert(path);
+    }
+  }
+  for (const auto& [path, value] : store.datasets()) {
+    if (used.count(path) == 0) {
+      throw FileError("weights: dataset '" + path + "' belongs to no weight of model '" + name_ +
+                      "'");
+    }
+  }
+  for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+    Layer* layer = group.operation->layer();
+    if (layer == nullptr) continue;
+    const WeightLayout layout = group.operation->weight_layout();
+    for (size_t i = 0; i < layout.datasets.size(); ++i) {
+      layer->set_weight(layer->weights()[i].name, store.at(group.path + "/" + layout.datasets[i]));
+    }
+  }
+}
+
+void Model::load_weights(const std::filesystem::path& path) {
+  const WeightStore store = load_weights_h5(path);
+  try {
+    load_weights(store);
+  } catch (const FileError& e) {
+    throw FileError("weights file '" + path.string() + "': " +
+                    std::string(e.what()).substr(std::string("weights: ").size()));
+  }
+}
+
+void Model::save_weights(const std::filesystem::path& path) const {
+  save_weights_h5(path, weight_store());
+}
+
+int64_t Model::count_params() const {
+  int64_t total = 0;
+  for (const std::shared_ptr<Operation>& operation : operations_) {
+    if (const Layer* layer = operation->layer()) {
+      for (const Variable& variable : layer->weights()) total += variable.value.size();
+    }
+  }
+  return total;
+}
+
+}  // namespace kattn

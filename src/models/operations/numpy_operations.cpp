@@ -1,0 +1,371 @@
+#include "models/operations/numpy_operations.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "kattn/models/operation.hpp"
+#include "models/operation_registry.hpp"
+#include "models/operations/layer_operation.hpp"
+
+namespace kattn::detail {
+
+namespace {
+
+// Keras's auto-naming of operations: the snake-case name, then "_1", "_2", ... for later ones.
+std::string unique_name(const std::string& base) {
+  static std::mutex mutex;
+  static std::map<std::string, int64_t> counts;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const int64_t count = counts[base]++;
+  return count == 0 ? base : base + "_" + std::to_string(count);
+}
+
+const std::vector<std::string> kUnaryParameters{"x"};
+const std::vector<std::string> kBinaryParameters{"x1", "x2"};
+
+class NumpyOperation : public Operation {
+ public:
+  NumpyOperation(std::string class_name, std::string module, std::string name)
+      : class_name_(std::move(class_name)), module_(std::move(module)), name_(std::move(name)) {}
+
+  std::string class_name() const override { return class_name_; }
+  std::string name() const override { return name_; }
+  std::string module() const override { return module_; }
+  Config get_config() const override { return Config{{"name", name_}}; }
+
+ protected:
+  ErrorSource source() const { return {class_name_, name_}; }
+
+ private:
+  std::string class_name_;
+  std::string module_;
+  std::string name_;
+};
+
+// Reads the `name` of an op config; `extra` reads the op's own keys.
+template <typename Body>
+std::string read_op_config(const Config& config, const std::string& class_name, Body&& extra) {
+  const std::string display_name = config_layer_name(config);
+  ConfigReader reader(config, {class_name, display_name});
+  const std::string name = reader.get_string("name", to_snake_case(class_name));
+  extra(reader);
+  reader.check_all_read();
+  return name;
+}
+
+// A scalar literal as a double; ValueError for anything else.
+double scalar_of(const Config& literal, ErrorSource source) {
+  if (literal.is_boolean()) return literal.get<bool>() ? 1.0 : 0.0;
+  if (!literal.is_number()) {
+    throw_value_error(source, "invalid call argument `x2`", "a tensor or a number",
+                      "x2=" + literal.dump());
+  }
+  return literal.get<double>();
+}
+
+// numpy.not_equal of a tensor and a scalar or a tensor of the same shape.
+class NotEqual : public NumpyOperation {
+ public:
+  explicit NotEqual(std::string name)
+      : NumpyOperation("NotEqual", "keras.src.ops.numpy", std::move(name)) {}
+  const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
+
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override {
+    const KerasTensor& x1 = arguments.tensor("x1");
+    if (second_is_tensor(arguments)) {
+      check_same_shape(x1.shape(), arguments.tensor("x2").shape());
+    } else {
+      scalar_of(literal(arguments), source());
+    }
+    return {KerasTensor(x1.shape(), DType::kBool)};
+  }
+
+  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                             const RunContext&) const override {
+    const AnyTensor& x1 = arguments.tensor("x1")->tensor;
+    const std::vector<double> a = as_doubles(x1);
+    std::vector<double> b;
+    if (second_is_tensor(arguments)) {
+      const AnyTensor& x2 = arguments.tensor("x2")->tensor;
+      check_same_shape(shape_of(x1), shape_of(x2));
+      b = as_doubles(x2);
+    } else {
+      b.assign(a.size(), scalar_of(literal(arguments), source()));
+    }
+    Mask out(shape_of(x1));
+    bool* dst = out.data();
+    for (size_t i = 0; i < a.size(); ++i) dst[i] = a[i] != b[i];
+    return {make_value(std::move(out))};
+  }
+
+ private:
+  template <typename Leaf>
+  static bool second_is_tensor(const BoundArguments<Leaf>& arguments) {
+    const NodeArg<Leaf>* arg = arguments.find("x2");
+    return arg != nullptr && arg->is_tensor();
+  }
+  template <typename Leaf>
+  static const Config& literal(const BoundArguments<Leaf>& arguments) {
+    static const Config kNull = nullptr;
+    const NodeArg<Leaf>* arg = arguments.find("x2");
+    if (arg == nullptr) return kNull;
+    const Config* value = std::get_if<Config>(&arg->value);
+    return value == nullptr ? kNull : *value;
+  }
+  void check_same_shape(const Shape& a, const Shape& b) const {
+    if (a != b) {
+      throw_value_error(source(), "operands of different shapes",
+                        "x2 of shape " + shape_to_string(a) + " or a number",
+                        "x2 of shape " + shape_to_string(b));
+    }
+  }
+  static std::vector<double> as_doubles(const AnyTensor& tensor) {
+    return std::visit(
+        [](const auto& t) {
+          std::vector<double> values;
+          for (const auto& v : t.to_vector()) values.push_back(static_cast<double>(v));
+          return values;
+        },
+        tensor);
+  }
+};
+
+// numpy.logical_or of two bool tensors of the same shape.
+class LogicalOr : public NumpyOperation {
+ public:
+  explicit LogicalOr(std::string name)
+      : NumpyOperation("LogicalOr", "keras.src.ops.numpy", std::move(name)) {}
+  const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
+
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override {
+    const KerasTensor& x1 = arguments.tensor("x1");
+    const KerasTensor& x2 = arguments.tensor("x2");
+    check_dtype(x1, DType::kBool, source(), "x1");
+    check_dtype(x2, DType::kBool, source(), "x2");
+    check_same_shape(x1.shape(), x2.shape());
+    return {KerasTensor(x1.shape(), DType::kBool)};
+  }
+
+  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                             const RunContext&) const override {
+    const Mask& a = bool_input(*arguments.tensor("x1"), source(), "x1");
+    const Mask& b = bool_input(*arguments.tensor("x2"), source(), "x2");
+    check_same_shape(a.shape(), b.shape());
+    const std::vector<bool> va = to_bools(a), vb = to_bools(b);
+    Mask out(a.shape());
+    for (size_t i = 0; i < va.size(); ++i) out.data()[i] = va[i] || vb[i];
+    return {make_value(std::move(out))};
+  }
+
+ private:
+  static std::vector<bool> to_bools(const Mask& mask) { return mask.to_vector(); }
+  void check_same_shape(const Shape& a, const Shape& b) const {
+    if (a != b) {
+      throw_value_error(source(), "operands of different shapes",
+                        "x2 of shape " + shape_to_string(a), "x2 of shape " + shape_to_string(b));
+    }
+  }
+};
+
+// keras.ops.convert_to_tensor without a dtype: the identity.
+class ConvertToTensor : public NumpyOperation {
+ public:
+  explicit ConvertToTensor(std::string name)
+      : NumpyOperation("ConvertToTensor", "keras.src.ops.core", std::move(name)) {}
+  const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
+  Config get_config() const override {
+    Config config = NumpyOperation::get_config();
+    config["dtype"] = nullptr;
+    config["sparse"] = nullptr;
+    config["ragged"] = nullptr;
+    return config;
+  }
+
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override {
+    const KerasTensor& x = arguments.tensor("x");
+    return {KerasTensor(x.shape(), x.dtype())};
+  }
+
+  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                             const RunContext&) const override {
+    return {make_value(arguments.tensor("x")->tensor)};
+  }
+};
+
+// Checks `axis` against a rank for inserting (ExpandDims) or reducing (Any) an axis.
+int64_t resolve_axis(int64_t axis, int64_t rank, ErrorSource source) {
+  if (axis < -rank || axis >= rank) {
+    throw_value_error(source, "axis out of range",
+                      "an axis in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
+                      "axis=" + std::to_string(axis));
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+// numpy.expand_dims(x, axis).
+class ExpandDims : public NumpyOperation {
+ public:
+  ExpandDims(std::string name, int64_t axis)
+      : NumpyOperation("ExpandDims", "keras.src.ops.numpy", std::move(name)), axis_(axis) {}
+  const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
+  Config get_config() const override {
+    Config config = NumpyOperation::get_config();
+    config["axis"] = axis_;
+    return config;
+  }
+
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override {
+    const KerasTensor& x = arguments.tensor("x");
+    Shape shape = x.shape();
+    const int64_t axis = resolve_axis(axis_, x.rank() + 1, source());
+    shape.insert(shape.begin() + axis, 1);
+    return {KerasTensor(shape, x.dtype())};
+  }
+
+  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                             const RunContext&) const override {
+    const AnyTensor& x = arguments.tensor("x")->tensor;
+    const int64_t axis =
+        resolve_axis(axis_, static_cast<int64_t>(shape_of(x).size()) + 1, source());
+    return {make_value(std::visit([&](const auto& t) { return AnyTensor(t.expand_dims(axis)); }, x))};
+  }
+
+ private:
+  int64_t axis_;
+};
+
+// numpy.any(x, axis) of a bool tensor, without keepdims.
+class Any : public NumpyOperation {
+ public:
+  Any(std::string name, int64_t axis)
+      : NumpyOperation("Any", "keras.src.ops.numpy", std::move(name)), axis_(axis) {}
+  const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
+  Config get_config() const override {
+    Config config = NumpyOperation::get_config();
+    config["axis"] = axis_;
+    config["keepdims"] = false;
+    return config;
+  }
+
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override {
+    const KerasTensor& x = arguments.tensor("x");
+    check_dtype(x, DType::kBool, source(), "x");
+    Shape shape = x.shape();
+    shape.erase(shape.begin() + resolve_axis(axis_, x.rank(), source()));
+    return {KerasTensor(shape, DType::kBool)};
+  }
+
+  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                             const RunContext&) const override {
+    const Mask x = bool_input(*arguments.tensor("x"), source(), "x").contiguous();
+    const int64_t axis = resolve_axis(axis_, x.rank(), source());
+    Shape shape = x.shape();
+    const int64_t length = shape[static_cast<size_t>(axis)];
+    shape.erase(shape.begin() + axis);
+    int64_t inner = 1;
+    for (size_t a = static_cast<size_t>(axis); a < shape.size(); ++a) inner *= shape[a];
+    Mask out(shape);
+    const int64_t outer = out.size() / std::max<int64_t>(inner, 1);
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t i = 0; i < inner; ++i) {
+        bool any = false;
+        for (int64_t l = 0; l < length; ++l) any = any || x.data()[(o * length + l) * inner + i];
+        out.data()[o * inner + i] = any;
+      }
+    }
+    return {make_value(std::move(out))};
+  }
+
+ private:
+  int64_t axis_;
+};
+
+// ConvertToTensor's `dtype`, `sparse` and `ragged`: only the identity conversion is supported.
+void read_identity_conversion(ConfigReader& reader) {
+  const Config dtype = reader.get("dtype", nullptr);
+  if (!dtype.is_null()) {
+    throw NotSupportedError(error_message(reader.source(), "unsupported argument", "dtype=None",
+                                          "dtype=" + dtype.dump()));
+  }
+  for (const char* key : {"sparse", "ragged"}) {
+    const Config flag = reader.get(key, nullptr);
+    if (!flag.is_null() && flag != false) {
+      throw NotSupportedError(error_message(reader.source(), "unsupported argument",
+                                            std::string(key) + "=None",
+                                            std::string(key) + "=" + flag.dump()));
+    }
+  }
+}
+
+template <typename Op>
+OperationEntry op_entry(std::string class_name, std::string module,
+                        void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
+  return OperationEntry{class_name, std::move(module),
+                        [class_name, read_extra](const Config& config) -> std::shared_ptr<Operation> {
+                          return std::make_shared<Op>(read_op_config(config, class_name, read_extra));
+                        },
+                        [](const std::shared_ptr<Layer>&) { return nullptr; }};
+}
+
+template <typename Op>
+OperationEntry axis_op_entry(std::string class_name, bool keepdims_key) {
+  return OperationEntry{
+      class_name, "keras.src.ops.numpy",
+      [class_name, keepdims_key](const Config& config) -> std::shared_ptr<Operation> {
+        int64_t axis = 0;
+        const std::string name = read_op_config(config, class_name, [&](ConfigReader& reader) {
+          axis = reader.get_int("axis", 0);
+          if (keepdims_key && reader.get_bool("keepdims", false)) {
+            throw NotSupportedError(error_message(reader.source(), "unsupported argument",
+                                                  "keepdims=False", "keepdims=True"));
+          }
+        });
+        return std::make_shared<Op>(name, axis);
+      },
+      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+}
+
+KerasTensor single_output(const std::shared_ptr<Operation>& op, NodeArguments<KerasTensor> args) {
+  return call_symbolic(op, std::move(args)).front();
+}
+
+}  // namespace
+
+KerasTensor symbolic_not_equal(const KerasTensor& x, const Config& scalar) {
+  NodeArguments<KerasTensor> args;
+  args.args = {NodeArg<KerasTensor>::tensor(x), NodeArg<KerasTensor>::literal(scalar)};
+  return single_output(std::make_shared<NotEqual>(unique_name("not_equal")), std::move(args));
+}
+
+KerasTensor symbolic_logical_or(const KerasTensor& a, const KerasTensor& b) {
+  NodeArguments<KerasTensor> args;
+  args.args = {NodeArg<KerasTensor>::tensor(a), NodeArg<KerasTensor>::tensor(b)};
+  return single_output(std::make_shared<LogicalOr>(unique_name("logical_or")), std::move(args));
+}
+
+KerasTensor symbolic_convert_to_tensor(const KerasTensor& x) {
+  NodeArguments<KerasTensor> args;
+  args.args = {NodeArg<KerasTensor>::tensor(x)};
+  return single_output(std::make_shared<ConvertToTensor>(unique_name("convert_to_tensor")),
+                       std::move(args));
+}
+
+KerasTensor symbolic_any(const KerasTensor& x, int64_t axis) {
+  NodeArguments<KerasTensor> args;
+  args.args = {NodeArg<KerasTensor>::tensor(x)};
+  return single_output(std::make_shared<Any>(unique_name("any"), axis), std::move(args));
+}
+
+std::vector<OperationEntry> numpy_operation_entries() {
+  return {op_entry<NotEqual>("NotEqual", "keras.src.ops.numpy"),
+          op_entry<LogicalOr>("LogicalOr", "keras.src.ops.numpy"),
+          op_entry<ConvertToTensor>("ConvertToTensor", "keras.src.ops.core", read_identity_conversion),
+          axis_op_entry<ExpandDims>("ExpandDims", false), axis_op_entry<Any>("Any", true)};
+}
+
+}  // namespace kattn::detail

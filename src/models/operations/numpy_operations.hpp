@@ -1,0 +1,21 @@
+// The keras.ops functions Keras records in model graphs, mostly where Keras computes masks:
+// Embedding(mask_zero)'s not_equal(ids, 0), Add's logical_or of its input masks, the attention
+// layers' convert_to_tensor(query_mask), Masking's any(not_equal(x, value), axis=-1), and
+// masks a user computes with keras.ops (expand_dims).
+#pragma once
+
+#include <cstdint>
+
+#include "kattn/config.hpp"
+#include "kattn/models/keras_tensor.hpp"
+
+namespace kattn::detail {
+
+// Symbolic calls, each recording a node named like Keras's auto-naming ("not_equal",
+// "not_equal_1", ...).
+KerasTensor symbolic_not_equal(const KerasTensor& x, const Config& scalar);
+KerasTensor symbolic_logical_or(const KerasTensor& a, const KerasTensor& b);
+KerasTensor symbolic_convert_to_tensor(const KerasTensor& x);
+KerasTensor symbolic_any(const KerasTensor& x, int64_t axis);
+
+}  // namespace kattn::detail

@@ -1,0 +1,35 @@
+// .keras files for functional models: config.json through Model::from_config / to_config,
+// model.weights.h5 through the weight layout, metadata.json as Keras writes it.
+#include "kattn/io/keras_archive.hpp"
+#include "kattn/models/model.hpp"
+
+namespace kattn {
+
+Model load_model(const std::filesystem::path& path) {
+  KerasArchive archive = load_keras_archive(path);
+  const std::string member = "zip archive '" + path.string() + "': member ";
+  std::optional<Model> model;
+  try {
+    model.emplace(Model::from_config(archive.config));
+  } catch (const NotSupportedError& e) {
+    throw NotSupportedError(member + "'config.json': " + e.what());
+  } catch (const Error& e) {
+    throw FileError(member + "'config.json': " + e.what());
+  }
+  try {
+    model->load_weights(archive.weights);
+  } catch (const FileError& e) {
+    throw FileError(member + "'model.weights.h5': " +
+                    std::string(e.what()).substr(std::string("weights: ").size()));
+  }
+  return std::move(*model);
+}
+
+void save_model(const Model& model, const std::filesystem::path& path) {
+  KerasArchive archive;
+  archive.config = model.to_config();
+  archive.weights = model.weight_store();
+  save_keras_archive(path, archive);
+}
+
+}  // namespace kattn
