@@ -43,6 +43,8 @@ constexpr size_t kSuperblockFixedBytes = 24;
 constexpr size_t kObjectHeaderPrefixBytes = 16;
 constexpr size_t kMessageHeaderBytes = 8;
 constexpr size_t kMaxRank = 32;  // H5S_MAX_RANK
+// Bounds the recursion through a group's B-tree.
+constexpr uint64_t kMaxBtreeLevel = 16;
 // What the local heap's free list head holds when the list is empty (libhdf5's H5HL_FREE_NULL).
 constexpr uint64_t kNoFreeBlock = 1;
 
@@ -502,31 +504,39 @@ class Vetter {
       return false;
     };
     switch (type_class) {
-      case 0: {  // integer: byte order, padding, sign | bit offset (2) | precision (2)
+      case 0: {  // integer: byte order (bit 0), sign (bit 3) | bit offset (2) | precision (2)
         const uint64_t offset = c.take(2);
         const uint64_t precision = c.take(2);
-        if ((bits & ~uint64_t{0x0f}) != 0 || !sized({1, 2, 4, 8}) || precision == 0 ||
-            offset + precision > 8 * type.size) {
-          c.fail("declares a malformed integer type");
+        if ((bits & ~uint64_t{0x09}) != 0 || !sized({1, 2, 4, 8}) || offset != 0 ||
+            precision != 8 * type.size) {
+          c.fail("declares an integer type with padding bits, which h5py never writes");
         }
         return type;
       }
-      case 1: {  // float: byte order, padding, normalization, sign position | 12 bytes
+      case 1: {  // float: byte order (bit 0), normalization, sign position | 12 bytes
+        // Only the IEEE binary16, 32 and 64 layouts: others would go through libhdf5's general
+        // float conversion, which nothing written by h5py needs.
+        struct Layout {
+          uint64_t size, exponent_at, exponent_bits, mantissa_bits, bias;
+        };
+        constexpr Layout kIeee[] = {{2, 10, 5, 10, 15}, {4, 23, 8, 23, 127}, {8, 52, 11, 52, 1023}};
         const uint64_t offset = c.take(2);
         const uint64_t precision = c.take(2);
         const uint64_t exponent_at = c.take(1);
         const uint64_t exponent_bits = c.take(1);
         const uint64_t mantissa_at = c.take(1);
         const uint64_t mantissa_bits = c.take(1);
-        c.skip(4);  // exponent bias
-        const uint64_t sign_at = bits >> 8 & 0xff;
-        // Bit 6 is the VAX byte order; normalization 3 is reserved.
-        if ((bits & 0x40) != 0 || (bits >> 4 & 3) == 3 || bits >> 16 != 0 || !sized({2, 4, 8}) ||
-            precision == 0 || offset + precision > 8 * type.size || exponent_bits == 0 ||
-            exponent_at + exponent_bits > precision || mantissa_bits == 0 ||
-            mantissa_at + mantissa_bits > precision || sign_at >= precision) {
-          c.fail("declares a malformed float type");
+        const uint64_t bias = c.take(4);
+        const uint64_t ieee_bits = 0x20 | (8 * type.size - 1) << 8;  // implied mantissa bit
+        bool ieee = false;
+        for (const Layout& layout : kIeee) {
+          ieee = ieee ||
+                 (type.size == layout.size && (bits & ~uint64_t{1}) == ieee_bits && offset == 0 &&
+                  precision == 8 * layout.size && exponent_at == layout.exponent_at &&
+                  exponent_bits == layout.exponent_bits && mantissa_at == 0 &&
+                  mantissa_bits == layout.mantissa_bits && bias == layout.bias);
         }
+        if (!ieee) c.fail("declares a float type that is not IEEE binary16, 32 or 64");
         return type;
       }
       case 3:  // string: padding, character set
@@ -772,7 +782,12 @@ class Vetter {
     Cursor c = cursor(static_cast<size_t>(address), size, where);
     if (c.take(4) != 0x45455254) c.fail("has no TREE signature");  // "TREE"
     if (c.take(1) != 0) c.fail("is not a group B-tree node");
-    const auto node_level = static_cast<int64_t>(c.take(1));
+    const uint64_t level_byte = c.take(1);
+    // 2^18 members, the most a file may hold, fit in a tree of level 2.
+    if (level_byte > kMaxBtreeLevel) {
+      c.fail("has level " + n(level_byte) + ", more than " + n(kMaxBtreeLevel));
+    }
+    const auto node_level = static_cast<int64_t>(level_byte);
     if (level >= 0 && node_level != level) {
       c.fail("has level " + n(static_cast<uint64_t>(node_level)) + " below a node of level " +
              n(static_cast<uint64_t>(level + 1)));
