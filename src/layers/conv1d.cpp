@@ -1,0 +1,241 @@
+// keras.layers.Conv1D: BaseConv.__init__'s checks, BaseConv.build and Conv1D.call.
+#include "kattn/layers/conv1d.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <utility>
+
+#include "layers/detail/core_layer_args.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+#include "layers/detail/temporal_args.hpp"
+
+namespace kattn {
+
+namespace {
+
+using detail::keras_shape;
+
+// keras.utils.argument_validation.standardize_tuple(value, 1, name): one int > 0.
+int64_t standardize_tuple(ErrorSource source, const std::string& name, const IntOrList& value) {
+  if (value.values.size() != 1 || value.values[0] <= 0) {
+    throw_value_error(source, "The `" + name + "` argument must be a tuple of 1 integers",
+                      "one integer > 0", name + "=" + value.to_string());
+  }
+  return value.values[0];
+}
+
+// keras.utils.argument_validation.standardize_padding(value, allow_causal=True).
+std::string standardize_padding(ErrorSource source, std::string padding) {
+  std::transform(padding.begin(), padding.end(), padding.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  if (padding != "valid" && padding != "same" && padding != "causal") {
+    throw_value_error(source, "Invalid value for argument `padding`",
+                      "one of {'valid', 'same', 'causal'}", "padding=" + padding);
+  }
+  return padding;
+}
+
+Config tuple_json(int64_t value) { return Config::array({value}); }
+
+}  // namespace
+
+Conv1D::Conv1D(Args args)
+    : Layer("Conv1D", LayerArgs{std::move(args.name), args.trainable}),
+      filters_(args.filters),
+      kernel_size_(standardize_tuple(error_source(), "kernel_size", args.kernel_size)),
+      strides_(standardize_tuple(error_source(), "strides", args.strides)),
+      padding_(standardize_padding(error_source(), std::move(args.padding))),
+      dilation_rate_(standardize_tuple(error_source(), "dilation_rate", args.dilation_rate)),
+      groups_(args.groups),
+      activation_(std::move(args.activation)),
+      use_bias_(args.use_bias),
+      kernel_initializer_(std::move(args.kernel_initializer)),
+      bias_initializer_(std::move(args.bias_initializer)),
+      kernel_regularizer_(std::move(args.kernel_regularizer)),
+      bias_regularizer_(std::move(args.bias_regularizer)),
+      activity_regularizer_(std::move(args.activity_regularizer)),
+      kernel_constraint_(std::move(args.kernel_constraint)),
+      bias_constraint_(std::move(args.bias_constraint)) {
+  const ErrorSource source = error_source();
+  if (detail::standardize_data_format(source, args.data_format) != "channels_last") {
+    throw NotSupportedError(error_message(source, "unsupported data_format", "channels_last",
+                                          "data_format=channels_first"));
+  }
+  // BaseConv.__init__, in Keras's order.
+  detail::check_positive_argument(source, "filters", filters_);
+  detail::check_positive_argument(source, "groups", groups_);
+  if (filters_ % groups_ != 0) {
+    throw_value_error(
+        source, "The number of filters must be evenly divisible by the number of groups",
+        "filters divisible by groups",
+        "groups=" + std::to_string(groups_) + ", filters=" + std::to_string(filters_));
+  }
+  if (strides_ > 1 && dilation_rate_ > 1) {
+    throw_value_error(source, "`strides > 1` not supported in conjunction with `dilation_rate > 1`",
+                      "strides=(1,) or dilation_rate=(1,)",
+                      "strides=(" + std::to_string(strides_) + ",) and dilation_rate=(" +
+                          std::to_string(dilation_rate_) + ",)");
+  }
+}
+
+std::unique_ptr<Conv1D> Conv1D::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"Conv1D", layer_name});
+  const LayerArgs base = read_layer_args(reader, "conv1d");
+  Args args;
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.filters = detail::read_positive_int(reader, "filters");
+  args.kernel_size = IntOrList::read(reader, "kernel_size", 0);
+  args.strides = IntOrList::read(reader, "strides", 1);
+  args.padding = reader.get_string("padding", "valid");
+  // null is Keras's default image_data_format.
+  if (!reader.get("data_format", nullptr).is_null()) {
+    args.data_format = reader.get_string("data_format", "channels_last");
+  }
+  args.dilation_rate = IntOrList::read(reader, "dilation_rate", 1);
+  args.groups = reader.get_int("groups", 1);
+  args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
+  args.use_bias = reader.get_bool("use_bias", true);
+  args.kernel_initializer =
+      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
+  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
+  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
+  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
+  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
+  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
+  for (const char* key : {"lora_rank", "lora_alpha", "dora_rank", "dora_alpha"}) {
+    detail::read_unsupported_argument(reader, key);
+  }
+  reader.check_all_read();
+  return std::make_unique<Conv1D>(std::move(args));
+}
+
+void Conv1D::build(const Shape& input_shape) {
+  build_once([&] { build_weights(input_shape); });
+}
+
+void Conv1D::build_weights(const Shape& input_shape) {
+  const ErrorSource source = error_source();
+  detail::check_rank_3(source, input_shape);
+  const int64_t channels = input_shape.back();
+  if (channels <= 0) {
+    throw_value_error(source, "the channel dimension of the inputs must be known and positive",
+                      "a last dimension > 0", "shape=" + keras_shape(input_shape));
+  }
+  if (channels % groups_ != 0) {
+    throw_value_error(source,
+                      "The number of input channels must be evenly divisible by the number of "
+                      "groups",
+                      "channels divisible by groups=" + std::to_string(groups_),
+                      "shape=" + keras_shape(input_shape));
+  }
+  // BaseConv.build validates the output shape before creating kernel, then bias.
+  compute_output_shape(input_shape);
+  add_weight("kernel", kernel_initializer_({kernel_size_, channels / groups_, filters_}));
+  if (use_bias_) add_weight("bias", bias_initializer_({filters_}));
+}
+
+Shape Conv1D::compute_output_shape(const Shape& input_shape) const {
+  detail::check_rank_3(error_source(), input_shape);
+  // keras.src.ops.operation_utils.compute_conv_output_shape.
+  const int64_t length = input_shape[1];
+  int64_t out_length = -1;
+  if (length >= 0 && padding_ == "valid") {
+    const int64_t span = length - dilation_rate_ * (kernel_size_ - 1) - 1;
+    // Python's floor division: span may be negative.
+    out_length = (span >= 0 ? span / strides_ : -((-span + strides_ - 1) / strides_)) + 1;
+    if (out_length < 0) {
+      throw_value_error(error_source(), "Computed output size would be negative",
+                        "steps >= (kernel_size - 1) * dilation_rate = " +
+                            std::to_string((kernel_size_ - 1) * dilation_rate_),
+                        "inputs shape=" + keras_shape(input_shape) + ", kernel_size=(" +
+                            std::to_string(kernel_size_) + ",), dilation_rate=(" +
+                            std::to_string(dilation_rate_) + ",)");
+    }
+  } else if (length >= 0) {
+    out_length = (length + strides_ - 1) / strides_;
+  }
+  return {input_shape[0], out_length, filters_};
+}
+
+Tensor Conv1D::call(const Tensor& inputs) const {
+  build_once([&] { const_cast<Conv1D*>(this)->build_weights(inputs.shape()); });
+  const Shape output_shape = compute_output_shape(inputs.shape());
+  const Tensor& kernel = weights()[0].value;
+  const int64_t group_channels = kernel.dim(1);
+  if (inputs.dim(-1) != group_channels * groups_) {
+    // Keras's InputSpec(axes={-1: C}) after build.
+    throw_value_error(error_source(), "Input 0 is incompatible with the layer",
+                      "a last dimension of " + std::to_string(group_channels * groups_),
+                      "shape=" + keras_shape(inputs.shape()));
+  }
+
+  const Tensor x = inputs.contiguous();
+  const int64_t B = x.dim(0), L = x.dim(1), C = x.dim(2), F = filters_;
+  const int64_t out_length = output_shape[1];
+  const int64_t group_filters = F / groups_;
+  // Zeros before the sequence; those after it need no count: positions >= L are skipped.
+  int64_t left = 0;
+  if (padding_ == "causal") left = (kernel_size_ - 1) * dilation_rate_;
+  if (padding_ == "same") {
+    const int64_t total = std::max<int64_t>(
+        (out_length - 1) * strides_ + (kernel_size_ - 1) * dilation_rate_ + 1 - L, 0);
+    left = total / 2;
+  }
+
+  Tensor output({B, out_length, F});
+  const float* in = x.data();
+  const float* k = kernel.data();
+  const float* bias = use_bias_ ? weights()[1].value.data() : nullptr;
+  float* out = output.data();
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t i = 0; i < out_length; ++i) {
+      float* y = out + (b * out_length + i) * F;  // (F,), zero from the Tensor constructor
+      for (int64_t t = 0; t < kernel_size_; ++t) {
+        const int64_t position = i * strides_ + t * dilation_rate_ - left;
+        if (position < 0 || position >= L) continue;  // a padding zero
+        const float* x_row = in + (b * L + position) * C;
+        for (int64_t g = 0; g < groups_; ++g) {
+          for (int64_t c = 0; c < group_channels; ++c) {
+            const float value = x_row[g * group_channels + c];
+            // kernel[t, c, o] for the filters o of group g.
+            const float* k_row = k + (t * group_channels + c) * F + g * group_filters;
+            float* y_group = y + g * group_filters;
+            for (int64_t o = 0; o < group_filters; ++o) y_group[o] += value * k_row[o];
+          }
+        }
+      }
+      if (bias != nullptr) {
+        for (int64_t o = 0; o < F; ++o) y[o] += bias[o];
+      }
+    }
+  }
+  activation_(output);
+  return output;
+}
+
+Config Conv1D::get_config() const {
+  Config config = Layer::get_config();
+  config["filters"] = filters_;
+  config["kernel_size"] = tuple_json(kernel_size_);
+  config["strides"] = tuple_json(strides_);
+  config["padding"] = padding_;
+  config["data_format"] = "channels_last";
+  config["dilation_rate"] = tuple_json(dilation_rate_);
+  config["groups"] = groups_;
+  config["activation"] = activation_.get_config();
+  config["use_bias"] = use_bias_;
+  config["kernel_initializer"] = kernel_initializer_.get_config();
+  config["bias_initializer"] = bias_initializer_.get_config();
+  config["kernel_regularizer"] = kernel_regularizer_;
+  config["bias_regularizer"] = bias_regularizer_;
+  config["activity_regularizer"] = activity_regularizer_;
+  config["kernel_constraint"] = kernel_constraint_;
+  config["bias_constraint"] = bias_constraint_;
+  return config;
+}
+
+}  // namespace kattn
