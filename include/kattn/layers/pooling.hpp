@@ -1,0 +1,89 @@
+// keras.layers.GlobalAveragePooling1D and keras.layers.GlobalMaxPooling1D, exact to Keras 3.16.
+//
+//   channels_last inputs (B, T, C) -> (B, C), or (B, 1, C) with keepdims
+//   channels_first inputs (B, C, T) -> (B, C), or (B, C, 1) with keepdims
+//   average: sum_t x[b, t, c] / T; with a mask m (B, T):
+//            sum_t x[b, t, c] * m[b, t] / sum_t m[b, t]  (a fully masked row is 0 / 0 = NaN)
+//   max:     max_t x[b, t, c] (NaN propagates, as numpy's max)
+// Neither output carries a mask.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kattn/config.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+// Keras's BaseGlobalPooling with pool_dimensions=1: the arguments, shapes and config both
+// layers share. Weightless: built from construction, as in Keras.
+class GlobalPooling1D : public Layer {
+ public:
+  // Keras's BaseGlobalPooling.compute_output_shape; -1 passes through.
+  Shape compute_output_shape(const Shape& input_shape) const;
+  // GlobalAveragePooling1D.compute_mask returns None, and GlobalMaxPooling1D does not support
+  // masking: neither passes a mask on.
+  std::optional<Mask> compute_mask() const { return std::nullopt; }
+
+  const std::string& data_format() const { return data_format_; }
+  bool keepdims() const { return keepdims_; }
+
+  Config get_config() const override;
+
+ protected:
+  GlobalPooling1D(std::string class_name, LayerArgs args, const std::string& data_format,
+                  bool keepdims);
+  // Reduces the steps axis of a rank-3 `inputs` into the output: `reduce(b, first, steps,
+  // stride)` gets the `steps` elements of one (b, c) pair, `stride` elements apart from `first`.
+  Tensor pool(const Tensor& inputs,
+              const std::function<float(int64_t b, const float* first, int64_t steps,
+                                        int64_t stride)>& reduce) const;
+  int64_t steps_axis() const { return data_format_ == "channels_last" ? 1 : 2; }
+
+ private:
+  std::string data_format_;
+  bool keepdims_;
+};
+
+class GlobalAveragePooling1D : public GlobalPooling1D {
+ public:
+  struct Args {
+    std::string data_format = "channels_last";  // or "channels_first", any case
+    bool keepdims = false;
+    std::string name = "global_average_pooling1d";
+    bool trainable = true;
+  };
+
+  GlobalAveragePooling1D();
+  explicit GlobalAveragePooling1D(Args args);
+  // Keras's from_config: the keys of get_config(); unknown keys raise ValueError.
+  static std::unique_ptr<GlobalAveragePooling1D> from_config(const Config& config);
+
+  // `mask` (B, T): false steps are left out of both the sum and the count.
+  Tensor call(const Tensor& inputs, const std::optional<Mask>& mask = std::nullopt) const;
+};
+
+class GlobalMaxPooling1D : public GlobalPooling1D {
+ public:
+  struct Args {
+    std::string data_format = "channels_last";  // or "channels_first", any case
+    bool keepdims = false;
+    std::string name = "global_max_pooling1d";
+    bool trainable = true;
+  };
+
+  GlobalMaxPooling1D();
+  explicit GlobalMaxPooling1D(Args args);
+  static std::unique_ptr<GlobalMaxPooling1D> from_config(const Config& config);
+
+  // No mask argument: Keras's GlobalMaxPooling1D.call takes none and the layer does not
+  // support masking, so a Keras mask on the input is ignored (masked steps count in the max).
+  Tensor call(const Tensor& inputs) const;
+};
+
+}  // namespace kattn
