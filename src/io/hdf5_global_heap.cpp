@@ -3,7 +3,8 @@
 // finds there (H5HG_read indexes and copies whatever a file declares), so a corrupt file makes
 // it read far outside its buffers. kattn therefore never lets the library resolve a
 // variable-length string: it indexes the collections from the file's bytes here, reads the raw
-// heap reference of an attribute (hdf5_read.cpp), and looks the string up in this index.
+// heap reference of an attribute (hdf5_read.cpp), and looks the string up in this index, which
+// vetting (hdf5_vet.cpp) has already checked every reference of the file against.
 //
 // Collection layout (HDF5 file format spec, "Global Heap"), O / L = the superblock's size of
 // offsets / lengths:
@@ -19,7 +20,6 @@ namespace kattn::hdf5 {
 
 namespace {
 
-constexpr std::string_view kSuperblockSignature = "\x89HDF\r\n\x1a\n";
 constexpr std::string_view kCollectionSignature = "GCOL";
 constexpr size_t kCollectionHeaderBytes = 8;  // signature, version, reserved
 
@@ -55,24 +55,14 @@ void index_collection(std::span<const unsigned char> image, size_t at, GlobalHea
 
 }  // namespace
 
-GlobalHeaps index_global_heaps(std::span<const std::byte> bytes) {
+GlobalHeaps index_global_heaps(std::span<const std::byte> bytes, size_t offset_bytes,
+                               size_t length_bytes) {
   const auto image = std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   GlobalHeaps heaps;
-  // The superblock is at 0, 512, 1024, ...; the sizes of offsets and lengths are bytes 13 and
-  // 14 of a version 0 or 1 superblock, 9 and 10 of later ones.
-  for (size_t at = 0; at + 16 <= image.size(); at = at == 0 ? 512 : at * 2) {
-    if (std::memcmp(image.data() + at, kSuperblockSignature.data(), 8) != 0) continue;
-    const bool early = image[at + 8] <= 1;
-    heaps.base = at;
-    heaps.offset_bytes = early ? image[at + 13] : image[at + 9];
-    heaps.length_bytes = early ? image[at + 14] : image[at + 10];
-    break;
-  }
-  const auto valid = [](size_t n) { return n == 2 || n == 4 || n == 8; };
-  if (!valid(heaps.offset_bytes) || !valid(heaps.length_bytes)) return heaps;
+  heaps.offset_bytes = offset_bytes;
+  heaps.length_bytes = length_bytes;
   for (size_t at = 0; at + kCollectionHeaderBytes + heaps.length_bytes <= image.size(); ++at) {
-    if (std::memcmp(image.data() + at, kCollectionSignature.data(), 4) == 0 &&
-        image[at + 4] == 1) {
+    if (std::memcmp(image.data() + at, kCollectionSignature.data(), 4) == 0 && image[at + 4] == 1) {
       index_collection(image, at, heaps);
     }
   }
@@ -85,8 +75,7 @@ std::optional<std::string> GlobalHeaps::string_at(std::span<const unsigned char>
   const uint64_t address = little_endian(raw.data() + 4, offset_bytes);
   const uint64_t index = little_endian(raw.data() + 4 + offset_bytes, 4);
   if (length == 0) return std::string();  // HDF5 stores no heap object for ""
-  if (address > UINT64_MAX - base) return std::nullopt;
-  const auto collection = collections.find(base + address);
+  const auto collection = collections.find(address);
   if (collection == collections.end()) return std::nullopt;
   const auto object = collection->second.find(index);
   if (object == collection->second.end() || object->second.size() < length) return std::nullopt;

@@ -72,7 +72,6 @@ std::string take_error_detail();
 // The objects of a file's global heap collections (hdf5_global_heap.cpp), where its
 // variable-length strings live.
 struct GlobalHeaps {
-  uint64_t base = 0;  // file offset that HDF5 addresses count from (the superblock's)
   size_t offset_bytes = 0;
   size_t length_bytes = 0;
   // collection file offset -> object index -> object bytes
@@ -82,7 +81,10 @@ struct GlobalHeaps {
   // index) refers to; nullopt when there is no such object or it is too short.
   std::optional<std::string> string_at(std::span<const unsigned char> raw) const;
 };
-GlobalHeaps index_global_heaps(std::span<const std::byte> image);
+// Every well-formed collection in `image`, a file whose superblock (at byte 0, base address 0)
+// declares `offset_bytes` and `length_bytes`.
+GlobalHeaps index_global_heaps(std::span<const std::byte> image, size_t offset_bytes,
+                               size_t length_bytes);
 
 // Walks every structure of a file image that libhdf5 reads when kattn opens it (hdf5_vet.cpp):
 // a FileError naming the structure unless the file is of the subset h5py and kattn write and

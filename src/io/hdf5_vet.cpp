@@ -197,13 +197,16 @@ uint64_t product(uint64_t a, uint64_t b) {
 
 class Vetter {
  public:
-  Vetter(std::span<const unsigned char> image, const Hdf5File::State& state,
-         const GlobalHeaps& heaps)
-      : image_(image), state_(state), heaps_(heaps) {}
+  Vetter(std::span<const std::byte> bytes, const Hdf5File::State& state)
+      : bytes_(bytes),
+        image_(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()),
+        state_(state) {}
 
-  void vet() {
+  GlobalHeaps vet() {
     const Entry root = superblock();
+    heaps_ = index_global_heaps(bytes_, offset_bytes_, length_bytes_);
     object(root, "", 0);
+    return std::move(heaps_);
   }
 
  private:
@@ -858,9 +861,10 @@ class Vetter {
     }
   }
 
+  std::span<const std::byte> bytes_;
   std::span<const unsigned char> image_;
   const Hdf5File::State& state_;
-  const GlobalHeaps& heaps_;
+  GlobalHeaps heaps_;
   size_t end_ = 0;
   size_t offset_bytes_ = 8;
   size_t length_bytes_ = 8;
@@ -872,11 +876,8 @@ class Vetter {
 
 }  // namespace
 
-GlobalHeaps vet_image(std::span<const std::byte> bytes, const Hdf5File::State& state) {
-  const auto image = std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  GlobalHeaps heaps = index_global_heaps(bytes);
-  Vetter(image, state, heaps).vet();
-  return heaps;
+GlobalHeaps vet_image(std::span<const std::byte> image, const Hdf5File::State& state) {
+  return Vetter(image, state).vet();
 }
 
 }  // namespace kattn::hdf5
