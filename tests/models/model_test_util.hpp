@@ -1,0 +1,30 @@
+// Helpers shared by the functional-model tests.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "kattn/io/json.hpp"
+#include "kattn/io/file.hpp"
+
+namespace kattn::testing {
+
+inline std::filesystem::path data_dir() { return KATTN_TEST_DATA_DIR; }
+inline std::filesystem::path golden_models_dir() { return data_dir() / "golden-models"; }
+
+inline Config read_case_json(const std::filesystem::path& dir) {
+  return parse_json_object(read_file_bytes(dir / "case.json"), "case.json");
+}
+
+// The message of the exception `body` throws, or "no exception".
+template <typename Exception, typename Body>
+std::string message_of(Body&& body) {
+  try {
+    body();
+  } catch (const Exception& e) {
+    return e.what();
+  }
+  return "no exception";
+}
+
+}  // namespace kattn::testing

@@ -1,0 +1,189 @@
+// Whole Keras models from the model-level golden set: loading, Keras's execution order, every
+// intermediate and Keras mask Keras saw, and save/load round trips.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kattn/golden_case.hpp"
+#include "kattn/io/keras_archive.hpp"
+#include "kattn/io/npy.hpp"
+#include "kattn/models/model.hpp"
+#include "models/model_test_util.hpp"
+
+namespace kattn {
+namespace {
+
+using testing::golden_models_dir;
+using testing::read_case_json;
+
+std::vector<std::string> case_names(bool with_errors) {
+  std::vector<std::string> names;
+  for (const auto& dir : find_golden_cases(golden_models_dir())) {
+    if (with_errors || !read_case_json(dir).value("expect_error", false)) {
+      names.push_back(dir.filename().string());
+    }
+  }
+  return names;
+}
+
+std::vector<AnyTensor> case_inputs(const std::filesystem::path& dir, const Config& manifest) {
+  std::vector<AnyTensor> inputs;
+  for (const Config& input : manifest.at("inputs")) {
+    const NpyArray array = read_npy(dir / input.at("file").get<std::string>());
+    if (const auto* ids = std::get_if<Int32Tensor>(&array)) {
+      inputs.emplace_back(*ids);
+    } else {
+      inputs.emplace_back(std::get<Tensor>(array));
+    }
+  }
+  return inputs;
+}
+
+// config.json without the arbitrary `shared_object_id` Keras adds to shared objects.
+Config without_shared_ids(Config value) {
+  if (value.is_object()) {
+    value.erase("shared_object_id");
+    for (auto& [key, item] : value.items()) item = without_shared_ids(item);
+  } else if (value.is_array()) {
+    for (Config& item : value) item = without_shared_ids(item);
+  }
+  return value;
+}
+
+void expect_equal_arrays(const AnyTensor& actual, const AnyTensor& expected) {
+  ASSERT_EQ(actual.index(), expected.index());
+  std::visit(
+      [&](const auto& a) {
+        using T = std::decay_t<decltype(a)>;
+        const T& e = std::get<T>(expected);
+        ASSERT_EQ(a.shape(), e.shape());
+        EXPECT_EQ(a.to_vector(), e.to_vector());
+      },
+      actual);
+}
+
+class GoldenModel : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::filesystem::path dir() const { return golden_models_dir() / GetParam(); }
+};
+
+TEST_P(GoldenModel, MatchesKeras) {
+  const GoldenCaseResult result = run_golden_case_via_model(dir());
+  EXPECT_EQ(result.status, CaseStatus::kPassed) << result.message;
+  for (const ArrayComparison& comparison : result.comparisons) {
+    EXPECT_TRUE(comparison.passed) << comparison.name << " " << comparison.problem
+                                   << " largest error " << comparison.max_abs_error;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenModel, ::testing::ValuesIn(case_names(true)));
+
+class GoldenModelGraph : public GoldenModel {};
+
+// Nodes run in the order Keras ran them (case.json `intermediates`).
+TEST_P(GoldenModelGraph, RunsNodesInKerasOrder) {
+  const Config manifest = read_case_json(dir());
+  const Model model = load_model(dir() / "model.keras");
+  std::vector<std::string> expected, actual;
+  for (const Config& node : manifest.at("intermediates")) {
+    expected.push_back(node.at("node")[0].get<std::string>() + "." +
+                       std::to_string(node.at("node")[1].get<int64_t>()));
+  }
+  for (const auto& node : model.execution_order()) {
+    actual.push_back(node->operation->name() + "." + std::to_string(model.saved_node_index(*node)));
+  }
+  EXPECT_EQ(actual, expected);
+}
+
+// Every node output and every Keras mask equals what Keras computed and carried.
+TEST_P(GoldenModelGraph, IntermediatesAndMasksMatchKeras) {
+  const Config manifest = read_case_json(dir());
+  const Model model = load_model(dir() / "model.keras");
+  const Model::Trace trace = model.trace(case_inputs(dir(), manifest));
+  const Config& intermediates = manifest.at("intermediates");
+  ASSERT_EQ(trace.nodes.size(), intermediates.size());
+  for (size_t n = 0; n < trace.nodes.size(); ++n) {
+    const Config& node = intermediates[n];
+    const std::string where = node.at("node").dump();
+    const Config& outputs = node.at("outputs");
+    ASSERT_EQ(trace.outputs[n].size(), outputs.size()) << where;
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      const Config& expected = outputs[k];
+      const ModelValue& actual = *trace.outputs[n][k];
+      const NpyArray array = read_npy(dir() / expected.at("file").get<std::string>());
+      if (const auto* values = std::get_if<Tensor>(&array)) {
+        const Tensor& computed = std::get<Tensor>(actual.tensor);
+        ASSERT_EQ(computed.shape(), values->shape()) << where;
+        const double atol = expected.at("atol").get<double>();
+        const std::vector<float> a = computed.to_vector(), e = values->to_vector();
+        for (size_t i = 0; i < a.size(); ++i) {
+          ASSERT_LE(std::abs(double(a[i]) - double(e[i])), atol + 1e-5 * std::abs(double(e[i])))
+              << where << " output " << k << " at " << i;
+        }
+      } else {
+        expect_equal_arrays(actual.tensor, std::get<Mask>(array));
+      }
+      const Config& mask_file = expected.at("runtime_mask");
+      ASSERT_EQ(actual.keras_mask.has_value(), !mask_file.is_null()) << where << " output mask";
+      if (!mask_file.is_null()) {
+        expect_equal_arrays(*actual.keras_mask, read_npy_mask(dir() / mask_file.get<std::string>()));
+      }
+    }
+    const Config& inputs = node.at("inputs");
+    ASSERT_EQ(trace.input_masks[n].size(), inputs.size()) << where;
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      const Config& mask_file = inputs[j].at("runtime_mask");
+      ASSERT_EQ(trace.input_masks[n][j].has_value(), !mask_file.is_null())
+          << where << " input " << j << " mask";
+      if (!mask_file.is_null()) {
+        expect_equal_arrays(*trace.input_masks[n][j],
+                            read_npy_mask(dir() / mask_file.get<std::string>()));
+      }
+    }
+  }
+}
+
+// Saving writes Keras's config and weight layout back, and the saved file computes the same.
+TEST_P(GoldenModelGraph, SavesWhatKerasSavedAndLoadsBack) {
+  const Config manifest = read_case_json(dir());
+  const KerasArchive original = load_keras_archive(dir() / "model.keras");
+  const Model model = load_model(dir() / "model.keras");
+  EXPECT_EQ(model.to_config(), without_shared_ids(original.config));
+  const WeightStore store = model.weight_store();
+  EXPECT_EQ(store.groups(), original.weights.groups());
+  ASSERT_EQ(store.datasets().size(), original.weights.datasets().size());
+  for (const auto& [path, value] : original.weights.datasets()) {
+    ASSERT_NE(store.find(path), nullptr) << path;
+    EXPECT_EQ(store.find(path)->to_vector(), value.to_vector()) << path;
+  }
+
+  const std::filesystem::path saved =
+      std::filesystem::temp_directory_path() / ("kattn_resaved_" + GetParam() + ".keras");
+  save_model(model, saved);
+  const Model reloaded = load_model(saved);
+  std::filesystem::remove(saved);
+  const std::vector<AnyTensor> inputs = case_inputs(dir(), manifest);
+  const std::vector<AnyTensor> before = model.predict(inputs);
+  const std::vector<AnyTensor> after = reloaded.predict(inputs);
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) expect_equal_arrays(after[i], before[i]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenModelGraph, ::testing::ValuesIn(case_names(false)));
+
+TEST(GoldenModelErrors, UnsupportedClassesAreNamed) {
+  const std::string message = testing::message_of<NotSupportedError>(
+      [] { load_model(golden_models_dir() / "error_bilstm" / "model.keras"); });
+  EXPECT_NE(message.find("unsupported layer classes Bidirectional, LSTM in layers 'bilstm' "
+                         "(Bidirectional). Expected only the supported classes: Activation, "),
+            std::string::npos)
+      << message;
+  const std::string lambda = testing::message_of<NotSupportedError>(
+      [] { load_model(golden_models_dir() / "error_lambda" / "model.keras"); });
+  EXPECT_NE(lambda.find("unsupported layer classes Lambda in layers 'affine_lambda' (Lambda)"),
+            std::string::npos)
+      << lambda;
+}
+
+}  // namespace
+}  // namespace kattn
