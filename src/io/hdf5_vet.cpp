@@ -24,6 +24,7 @@
 // Variable-length string attributes must refer to objects of the global heaps kattn indexes
 // itself (hdf5_global_heap.cpp). Every object is reached by one link only: the walk is a tree,
 // as list() sees it.
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <vector>
@@ -43,6 +44,8 @@ constexpr size_t kSuperblockFixedBytes = 24;
 constexpr size_t kObjectHeaderPrefixBytes = 16;
 constexpr size_t kMessageHeaderBytes = 8;
 constexpr size_t kMaxRank = 32;  // H5S_MAX_RANK
+// Longest member name (hdf5_read.cpp reads no longer ones either).
+constexpr size_t kMaxNameBytes = size_t{1} << 16;
 // Bounds the recursion through a group's B-tree.
 constexpr uint64_t kMaxBtreeLevel = 16;
 // What the local heap's free list head holds when the list is empty (libhdf5's H5HL_FREE_NULL).
@@ -751,16 +754,19 @@ class Vetter {
     return result;
   }
 
-  // The NUL-terminated string at `offset` of a group's local heap.
+  // The NUL-terminated string at `offset` of a group's local heap, of kMaxNameBytes at most (so
+  // that many names in one large heap cost no more than their lengths to check).
   std::string heap_string(const LocalHeap& heap, uint64_t offset, const std::string& path,
                           const std::string& what) const {
     const auto* data = reinterpret_cast<const char*>(image_.data() + heap.data);
-    const void* nul = offset < heap.size ? std::memchr(data + offset, '\0',
-                                                       heap.size - static_cast<size_t>(offset))
-                                         : nullptr;
+    const size_t room = offset < heap.size
+                            ? std::min(heap.size - static_cast<size_t>(offset), kMaxNameBytes + 1)
+                            : 0;
+    const void* nul = room > 0 ? std::memchr(data + offset, '\0', room) : nullptr;
     if (nul == nullptr) {
       fail(what + " of group " + quoted(path) + " at heap offset " + n(offset) +
-           " is not a string in its local heap (" + n(heap.size) + " bytes)");
+           " is not a string in its local heap (" + n(heap.size) + " bytes) of at most " +
+           n(kMaxNameBytes) + " bytes");
     }
     return std::string(data + offset, static_cast<const char*>(nul));
   }

@@ -226,7 +226,7 @@ TEST(Hdf5Vetting, MemberNameOutsideTheLocalHeap) {
   EXPECT_EQ(refusal(image),
             "x.h5: a member name of group '/' at heap offset 1000 is not a string "
             "in its local heap (" +
-                std::to_string(get(image, heap + 8, 8)) + " bytes)");
+                std::to_string(get(image, heap + 8, 8)) + " bytes) of at most 65536 bytes");
 }
 
 TEST(Hdf5Vetting, CyclicGroupReferences) {
