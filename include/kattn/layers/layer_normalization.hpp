@@ -1,0 +1,93 @@
+// keras.layers.LayerNormalization, exact to Keras 3.16 (numpy backend arithmetic).
+//
+//   inputs (..., *normalised axes): statistics over `axis` (one or several axes, anywhere),
+//   gamma and beta shaped like the normalised axes' dims.
+//   default: mean = E[x], var = E[x^2] - E[x]^2 (ops.moments' one-pass form)
+//            inv = gamma / sqrt(var + epsilon)      (gamma only with scale)
+//            y = x * inv + (beta - mean * inv)     (beta only with center)
+//   rms_scaling: var = E[(x - E[x])^2] (np.var), y = x / sqrt(var + epsilon) * gamma;
+//            center and scale are ignored (gamma is created, beta is not). Keras deprecates the
+//            argument: it scales by the variance, not the root mean square.
+// All in float32. The output keeps the input's mask.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/initializers.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/layers/int_or_list.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class LayerNormalization : public Layer {
+ public:
+  struct Args {
+    IntOrList axis = -1;  // an int or a list of ints; negative counts from the end
+    double epsilon = 1e-3;
+    bool center = true;
+    bool scale = true;
+    bool rms_scaling = false;
+    Initializer beta_initializer = Initializer::zeros();
+    Initializer gamma_initializer = Initializer::ones();
+    // Keras configs (null, a name or a serialized object), kept and serialised verbatim; they
+    // are not applied by the forward pass.
+    Config beta_regularizer = nullptr;
+    Config gamma_regularizer = nullptr;
+    Config beta_constraint = nullptr;
+    Config gamma_constraint = nullptr;
+    std::string name = "layer_normalization";
+    bool trainable = true;
+  };
+
+  LayerNormalization();
+  explicit LayerNormalization(Args args);
+  // Keras's from_config: the keys of get_config(); `axis` an int or a list. Unknown keys raise
+  // ValueError.
+  static std::unique_ptr<LayerNormalization> from_config(const Config& config);
+
+  // Creates gamma (when scale or rms_scaling) then beta (when center and not rms_scaling), of
+  // the dims of the normalised axes, which must be known; other dims may be -1. Normalises
+  // `axis` to a list of non-negative axes. Done by the first call when not done; a no-op once
+  // built.
+  void build(const Shape& input_shape);
+  // The input shape, once `axis` is checked against its rank.
+  Shape compute_output_shape(const Shape& input_shape) const;
+  // Const and safe to call from several threads at once (the first call builds under a lock).
+  Tensor call(const Tensor& inputs) const;
+
+  // As given before build (an int stays an int), the normalised list after.
+  const IntOrList& axis() const { return axis_; }
+  double epsilon() const { return epsilon_; }
+  bool center() const { return center_; }
+  bool scale() const { return scale_; }
+  bool rms_scaling() const { return rms_scaling_; }
+
+  // `axis` as Keras writes it: the int or list given, until build makes it the normalised list
+  // ([2] for rank-3 inputs and axis=-1, as in Keras-saved models).
+  Config get_config() const override;
+
+ private:
+  void build_weights(const Shape& input_shape);
+  // `axis_` resolved against `rank` (ValueError when out of range or repeated), sorted.
+  std::vector<int64_t> resolve_axes(const Shape& input_shape) const;
+
+  IntOrList axis_;
+  double epsilon_;
+  bool center_;
+  bool scale_;
+  bool rms_scaling_;
+  Initializer beta_initializer_;
+  Initializer gamma_initializer_;
+  Config beta_regularizer_;
+  Config gamma_regularizer_;
+  Config beta_constraint_;
+  Config gamma_constraint_;
+  Shape built_dims_;  // the normalised axes' dims, fixed by build
+};
+
+}  // namespace kattn

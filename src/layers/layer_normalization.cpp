@@ -1,0 +1,203 @@
+// keras.layers.LayerNormalization: LayerNormalization.build and ops.layer_normalization on the
+// numpy backend.
+#include "kattn/layers/layer_normalization.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+namespace {
+
+using detail::keras_shape;
+
+// The element offsets of every index over `axes` of a contiguous `shape`, in row-major order of
+// those axes (the order gamma's values take after Keras reshapes it to the broadcast shape).
+std::vector<int64_t> offsets_over(const Shape& shape, const std::vector<int64_t>& axes) {
+  const Shape strides = contiguous_strides(shape);
+  std::vector<int64_t> offsets{0};
+  for (const int64_t axis : axes) {
+    std::vector<int64_t> next;
+    next.reserve(offsets.size() * static_cast<size_t>(shape[static_cast<size_t>(axis)]));
+    for (const int64_t offset : offsets) {
+      for (int64_t i = 0; i < shape[static_cast<size_t>(axis)]; ++i) {
+        next.push_back(offset + i * strides[static_cast<size_t>(axis)]);
+      }
+    }
+    offsets = std::move(next);
+  }
+  return offsets;
+}
+
+}  // namespace
+
+LayerNormalization::LayerNormalization() : LayerNormalization(Args{}) {}
+
+LayerNormalization::LayerNormalization(Args args)
+    : Layer("LayerNormalization", LayerArgs{std::move(args.name), args.trainable}),
+      axis_(std::move(args.axis)),
+      epsilon_(args.epsilon),
+      center_(args.center),
+      scale_(args.scale),
+      rms_scaling_(args.rms_scaling),
+      beta_initializer_(std::move(args.beta_initializer)),
+      gamma_initializer_(std::move(args.gamma_initializer)),
+      beta_regularizer_(std::move(args.beta_regularizer)),
+      gamma_regularizer_(std::move(args.gamma_regularizer)),
+      beta_constraint_(std::move(args.beta_constraint)),
+      gamma_constraint_(std::move(args.gamma_constraint)) {}
+
+std::unique_ptr<LayerNormalization> LayerNormalization::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"LayerNormalization", layer_name});
+  const LayerArgs base = read_layer_args(reader, "layer_normalization");
+  Args args;
+  args.name = base.name;
+  args.trainable = base.trainable;
+  args.axis = IntOrList::read(reader, "axis", -1);
+  args.epsilon = reader.get_number("epsilon", 1e-3);
+  args.center = reader.get_bool("center", true);
+  args.scale = reader.get_bool("scale", true);
+  args.rms_scaling = reader.get_bool("rms_scaling", false);
+  args.beta_initializer = Initializer::from_config(reader.get("beta_initializer", "zeros"));
+  args.gamma_initializer = Initializer::from_config(reader.get("gamma_initializer", "ones"));
+  args.beta_regularizer = detail::read_keras_object(reader, "beta_regularizer");
+  args.gamma_regularizer = detail::read_keras_object(reader, "gamma_regularizer");
+  args.beta_constraint = detail::read_keras_object(reader, "beta_constraint");
+  args.gamma_constraint = detail::read_keras_object(reader, "gamma_constraint");
+  reader.check_all_read();
+  return std::make_unique<LayerNormalization>(std::move(args));
+}
+
+std::vector<int64_t> LayerNormalization::resolve_axes(const Shape& input_shape) const {
+  const auto rank = static_cast<int64_t>(input_shape.size());
+  std::vector<int64_t> axes;
+  for (const int64_t axis : axis_.values) {
+    // LayerNormalization.compute_output_shape's bounds check.
+    if (axis < -rank || axis >= rank) {
+      throw_value_error(error_source(),
+                        "Axis " + std::to_string(axis) + " is out of bounds for input shape " +
+                            keras_shape(input_shape),
+                        "axes in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
+                        "axis=" + axis_.to_string());
+    }
+    const int64_t resolved = axis < 0 ? axis + rank : axis;
+    if (std::find(axes.begin(), axes.end(), resolved) != axes.end()) {
+      // numpy refuses a reduction over a repeated axis.
+      throw_value_error(error_source(), "Duplicate axis", "distinct axes",
+                        "axis=" + axis_.to_string());
+    }
+    axes.push_back(resolved);
+  }
+  return axes;
+}
+
+void LayerNormalization::build(const Shape& input_shape) {
+  build_once([&] { build_weights(input_shape); });
+}
+
+void LayerNormalization::build_weights(const Shape& input_shape) {
+  const std::vector<int64_t> axes = resolve_axes(input_shape);
+  Shape dims;
+  for (const int64_t axis : axes) dims.push_back(input_shape[static_cast<size_t>(axis)]);
+  if (std::any_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; })) {
+    throw_value_error(error_source(), "the normalised axes of the inputs must be known",
+                      "known dimensions on axis=" + axis_.to_string(),
+                      "shape=" + keras_shape(input_shape));
+  }
+  // LayerNormalization.build: gamma, then beta, shaped (input_shape[a] for a in axis).
+  if (scale_ || rms_scaling_) add_weight("gamma", gamma_initializer_(dims));
+  if (center_ && !rms_scaling_) add_weight("beta", beta_initializer_(dims));
+  built_dims_ = dims;
+  // Keras 3.16 keeps the axes as a list of non-negative axes after build (its saved configs
+  // hold "axis": [2] for rank-3 inputs).
+  axis_ = IntOrList(axes);
+}
+
+Shape LayerNormalization::compute_output_shape(const Shape& input_shape) const {
+  resolve_axes(input_shape);
+  return input_shape;
+}
+
+Tensor LayerNormalization::call(const Tensor& inputs) const {
+  build_once([&] { const_cast<LayerNormalization*>(this)->build_weights(inputs.shape()); });
+  std::vector<int64_t> axes = resolve_axes(inputs.shape());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (inputs.dim(axes[i]) != built_dims_[i]) {
+      throw_value_error(error_source(), "Input 0 is incompatible with the layer",
+                        "dimensions " + keras_shape(built_dims_) + " on axis=" + axis_.to_string(),
+                        "shape=" + keras_shape(inputs.shape()));
+    }
+  }
+  // ops.layer_normalization sorts the axes and reshapes gamma and beta to the broadcast shape,
+  // so their values run in row-major order over the sorted axes.
+  std::sort(axes.begin(), axes.end());
+  std::vector<int64_t> others;
+  for (int64_t axis = 0; axis < inputs.rank(); ++axis) {
+    if (std::find(axes.begin(), axes.end(), axis) == axes.end()) others.push_back(axis);
+  }
+  const Tensor x = inputs.contiguous();
+  const std::vector<int64_t> inner = offsets_over(x.shape(), axes);
+  const std::vector<int64_t> outer = offsets_over(x.shape(), others);
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+  for (const Variable& variable : weights()) {
+    (variable.name == "gamma" ? gamma : beta) = variable.value.data();
+  }
+  const auto n = static_cast<float>(inner.size());
+  const auto epsilon = static_cast<float>(epsilon_);
+
+  Tensor output(x.shape());
+  const float* in = x.data();
+  float* out = output.data();
+  for (const int64_t base : outer) {
+    float sum = 0.0f;
+    for (const int64_t offset : inner) sum += in[base + offset];
+    const float mean = sum / n;
+    if (rms_scaling_) {
+      // np.var: the mean of squared deviations; then x * rsqrt(var + epsilon) * gamma.
+      float squares = 0.0f;
+      for (const int64_t offset : inner) {
+        const float deviation = in[base + offset] - mean;
+        squares += deviation * deviation;
+      }
+      const float inv = 1.0f / std::sqrt(squares / n + epsilon);
+      for (size_t j = 0; j < inner.size(); ++j) {
+        out[base + inner[j]] = in[base + inner[j]] * inv * gamma[j];
+      }
+      continue;
+    }
+    // ops.moments on the numpy backend: var = E[x^2] - E[x]^2.
+    float squares = 0.0f;
+    for (const int64_t offset : inner) squares += in[base + offset] * in[base + offset];
+    const float variance = squares / n - mean * mean;
+    const float rsqrt = 1.0f / std::sqrt(variance + epsilon);
+    for (size_t j = 0; j < inner.size(); ++j) {
+      const float inv = gamma != nullptr ? rsqrt * gamma[j] : rsqrt;
+      const float res = beta != nullptr ? -mean * inv + beta[j] : -mean * inv;
+      out[base + inner[j]] = in[base + inner[j]] * inv + res;
+    }
+  }
+  return output;
+}
+
+Config LayerNormalization::get_config() const {
+  Config config = Layer::get_config();
+  config["axis"] = axis_.to_json();
+  config["epsilon"] = epsilon_;
+  config["center"] = center_;
+  config["scale"] = scale_;
+  config["rms_scaling"] = rms_scaling_;
+  config["beta_initializer"] = beta_initializer_.get_config();
+  config["gamma_initializer"] = gamma_initializer_.get_config();
+  config["beta_regularizer"] = beta_regularizer_;
+  config["gamma_regularizer"] = gamma_regularizer_;
+  config["beta_constraint"] = beta_constraint_;
+  config["gamma_constraint"] = gamma_constraint_;
+  return config;
+}
+
+}  // namespace kattn
