@@ -1,0 +1,121 @@
+// keras.layers.Add, keras.layers.Multiply and keras.layers.Concatenate over Keras's Merge,
+// exact to Keras 3.16. Each takes a list of tensors (B, ...).
+//
+//   Add, Multiply: ((x_0 op x_1) op x_2) ..., elementwise in float32. An input of lower rank
+//     gets axes of length 1 after its batch axis until the ranks agree (Merge.call's
+//     expand_dims(x, axis=1)); then axes of length 1 broadcast, as in numpy. Batch sizes must
+//     agree.
+//   Concatenate: inputs equal on every axis but `axis`, joined along it.
+//
+// Masks (Keras's compute_mask; call itself never reads them):
+//   Add, Multiply (Merge.compute_mask): none unless every input has one; then their logical OR.
+//   Concatenate.compute_mask: none when no input has one; otherwise each input's mask (all true
+//     for an input without one; a mask of lower rank is broadcast over the input's last axis)
+//     is concatenated along `axis`, then reduced with any() over the last axis.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kattn/config.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+// Keras's Merge: list inputs, shape checks and the OR mask rule. Weightless.
+class Merge : public Layer {
+ public:
+  // Merge.build: checks the input shapes (there is nothing to create). -1 dims are unknown.
+  void build(const std::vector<Shape>& input_shapes);
+  // Merge.compute_output_shape (and build's checks): the batch size the inputs agree on (-1
+  // when none is known), then the elementwise broadcast of their other axes aligned on the
+  // right; a -1 on either side gives -1.
+  virtual Shape compute_output_shape(const std::vector<Shape>& input_shapes) const;
+  // Const and safe to call from several threads at once.
+  Tensor call(const std::vector<Tensor>& inputs) const;
+  // The output's Keras mask for `inputs` whose masks are `masks` (one per input, nullopt for
+  // an input without one; an empty list is Keras's mask=None).
+  virtual std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
+                                           const std::vector<std::optional<Mask>>& masks) const;
+
+ protected:
+  Merge(std::string class_name, LayerArgs args);
+  // Keras's _merge_function, on inputs compute_output_shape accepted.
+  virtual Tensor merge_function(const std::vector<Tensor>& inputs,
+                                const Shape& output_shape) const = 0;
+  // Add's and Multiply's merge: `op(out, x, n)` folds each further input, broadcast to
+  // `output_shape`, into the first.
+  static Tensor elementwise_merge(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                  void (*op)(float* out, const float* x, int64_t n));
+  // Keras's checks on compute_mask's arguments: as many masks as inputs.
+  void check_mask_count(const std::vector<Tensor>& inputs,
+                        const std::vector<std::optional<Mask>>& masks) const;
+};
+
+class Add : public Merge {
+ public:
+  struct Args {
+    std::string name = "add";
+    bool trainable = true;
+  };
+
+  Add();
+  explicit Add(Args args);
+  // Keras's from_config: the base keys only; unknown keys raise ValueError.
+  static std::unique_ptr<Add> from_config(const Config& config);
+
+ protected:
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+};
+
+class Multiply : public Merge {
+ public:
+  struct Args {
+    std::string name = "multiply";
+    bool trainable = true;
+  };
+
+  Multiply();
+  explicit Multiply(Args args);
+  static std::unique_ptr<Multiply> from_config(const Config& config);
+
+ protected:
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+};
+
+class Concatenate : public Merge {
+ public:
+  struct Args {
+    int64_t axis = -1;  // negative counts from the end
+    std::string name = "concatenate";
+    bool trainable = true;
+  };
+
+  Concatenate();
+  explicit Concatenate(Args args);
+  static std::unique_ptr<Concatenate> from_config(const Config& config);
+
+  // Concatenate.build's checks and compute_output_shape: equal ranks, equal known dims off
+  // `axis`; the output's `axis` is the sum (-1 when any is unknown).
+  Shape compute_output_shape(const std::vector<Shape>& input_shapes) const override;
+  std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
+                                   const std::vector<std::optional<Mask>>& masks) const override;
+
+  int64_t axis() const { return axis_; }
+  Config get_config() const override;
+
+ protected:
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+
+ private:
+  int64_t axis_;
+};
+
+}  // namespace kattn

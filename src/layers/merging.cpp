@@ -1,0 +1,353 @@
+// keras.layers.Merge and its Add, Multiply and Concatenate.
+#include "kattn/layers/merging.hpp"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+namespace {
+
+using detail::keras_shape;
+
+std::vector<Shape> shapes_of(const std::vector<Tensor>& inputs) {
+  std::vector<Shape> shapes;
+  shapes.reserve(inputs.size());
+  for (const Tensor& input : inputs) shapes.push_back(input.shape());
+  return shapes;
+}
+
+// "[(None, 3), (None, 4)]", as Keras prints a list of shapes.
+std::string shapes_string(const std::vector<Shape>& shapes) {
+  std::string text = "[";
+  for (size_t i = 0; i < shapes.size(); ++i) text += (i > 0 ? ", " : "") + keras_shape(shapes[i]);
+  return text + "]";
+}
+
+// numpy's broadcast of two shapes (aligned on the right, 1 stretches), or nullopt.
+std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
+  const Shape& longer = a.size() >= b.size() ? a : b;
+  const Shape& shorter = a.size() >= b.size() ? b : a;
+  Shape out = longer;
+  const size_t lead = longer.size() - shorter.size();
+  for (size_t i = 0; i < shorter.size(); ++i) {
+    const int64_t l = longer[lead + i], s = shorter[i];
+    if (l != s && l != 1 && s != 1) return std::nullopt;
+    out[lead + i] = l == 1 ? s : l;
+  }
+  return out;
+}
+
+// numpy.broadcast_to(x, shape), contiguous; `shape` is a broadcast of x's shape.
+template <typename T>
+BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
+  if (x.shape() == shape) return x.contiguous();
+  const size_t rank = shape.size();
+  const size_t lead = rank - x.shape().size();
+  Shape strides(rank, 0);  // 0 on the axes x is stretched along
+  for (size_t a = lead; a < rank; ++a) {
+    if (x.shape()[a - lead] != 1) strides[a] = x.strides()[a - lead];
+  }
+  BasicTensor<T> out(shape);
+  Shape index(rank, 0);
+  const T* src = x.data();
+  T* dst = out.data();
+  for (int64_t i = 0; i < out.size(); ++i) {
+    int64_t offset = 0;
+    for (size_t a = 0; a < rank; ++a) offset += index[a] * strides[a];
+    dst[i] = src[offset];
+    for (size_t a = rank; a-- > 0;) {
+      if (++index[a] < shape[a]) break;
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+// numpy.concatenate(parts, axis) of contiguous parts equal off `axis` (0 <= axis < rank).
+template <typename T>
+BasicTensor<T> concatenate(const std::vector<BasicTensor<T>>& parts, int64_t axis) {
+  Shape shape = parts[0].shape();
+  const auto a = static_cast<size_t>(axis);
+  shape[a] = 0;
+  for (const BasicTensor<T>& part : parts) shape[a] += part.shape()[a];
+  BasicTensor<T> out(shape);
+  int64_t outer = 1;
+  for (size_t i = 0; i < a; ++i) outer *= shape[i];
+  T* dst = out.data();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (const BasicTensor<T>& part : parts) {
+      const int64_t block = part.size() / std::max<int64_t>(outer, 1);  // part.shape[axis:]
+      const T* src = part.data() + o * block;
+      dst = std::copy(src, src + block, dst);
+    }
+  }
+  return out;
+}
+
+template <typename MergeLayer>
+std::unique_ptr<MergeLayer> merge_from_config(const Config& config, std::string_view class_name,
+                                              std::string_view default_name) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {class_name, layer_name});
+  const LayerArgs base = read_layer_args(reader, default_name);
+  reader.check_all_read();
+  return std::make_unique<MergeLayer>(typename MergeLayer::Args{base.name, base.trainable});
+}
+
+}  // namespace
+
+Merge::Merge(std::string class_name, LayerArgs args)
+    : Layer(std::move(class_name), std::move(args)) {}
+
+void Merge::build(const std::vector<Shape>& input_shapes) {
+  compute_output_shape(input_shapes);
+  build_once([] {});
+}
+
+Shape Merge::compute_output_shape(const std::vector<Shape>& input_shapes) const {
+  const ErrorSource source = error_source();
+  if (input_shapes.empty()) {
+    throw_value_error(source, "A merge layer should be called on a list of at least 1 input",
+                      "a list of at least 1 input", "0 inputs");
+  }
+  std::set<int64_t> batch_sizes;
+  for (const Shape& shape : input_shapes) {
+    if (shape.empty()) {
+      throw_value_error(source, "A merge layer needs inputs with a batch axis",
+                        "inputs of rank >= 1", "input_shape=" + shapes_string(input_shapes));
+    }
+    if (shape[0] >= 0) batch_sizes.insert(shape[0]);
+  }
+  if (batch_sizes.size() > 1) {
+    throw_value_error(source, "Cannot merge tensors with different batch sizes", "one batch size",
+                      "input_shape=" + shapes_string(input_shapes));
+  }
+  // Merge._compute_elemwise_op_output_shape, folded over the inputs' non-batch axes.
+  Shape output(input_shapes[0].begin() + 1, input_shapes[0].end());
+  for (size_t i = 1; i < input_shapes.size(); ++i) {
+    const Shape other(input_shapes[i].begin() + 1, input_shapes[i].end());
+    const Shape& longer = output.size() >= other.size() ? output : other;
+    const Shape& shorter = output.size() >= other.size() ? other : output;
+    const size_t lead = longer.size() - shorter.size();
+    Shape merged(longer.begin(), longer.begin() + static_cast<std::ptrdiff_t>(lead));
+    for (size_t a = 0; a < shorter.size(); ++a) {
+      const int64_t l = longer[lead + a], s = shorter[a];
+      if (l < 0 || s < 0) {
+        merged.push_back(-1);
+      } else if (l == 1 || s == 1) {
+        merged.push_back(l == 1 ? s : l);
+      } else if (l != s) {
+        throw_value_error(source, "Inputs have incompatible shapes",
+                          "shapes that broadcast (equal dimensions or 1, aligned on the right)",
+                          "input_shape=" + shapes_string(input_shapes));
+      } else {
+        merged.push_back(l);
+      }
+    }
+    output = std::move(merged);
+  }
+  output.insert(output.begin(), batch_sizes.empty() ? -1 : *batch_sizes.begin());
+  return output;
+}
+
+Tensor Merge::call(const std::vector<Tensor>& inputs) const {
+  const Shape output_shape = compute_output_shape(shapes_of(inputs));
+  build_once([] {});
+  return merge_function(inputs, output_shape);
+}
+
+Tensor Merge::elementwise_merge(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                void (*op)(float* out, const float* x, int64_t n)) {
+  const auto expanded = [&](Tensor x) {
+    while (x.rank() < static_cast<int64_t>(output_shape.size())) x = x.expand_dims(1);
+    return broadcast_to(x, output_shape);
+  };
+  // The first input's broadcast copy is the accumulator; it must not share the input's storage.
+  Tensor output = expanded(inputs[0]);
+  if (output.data() == inputs[0].data()) output = output.clone();
+  for (size_t i = 1; i < inputs.size(); ++i) {
+    op(output.data(), expanded(inputs[i]).data(), output.size());
+  }
+  return output;
+}
+
+void Merge::check_mask_count(const std::vector<Tensor>& inputs,
+                             const std::vector<std::optional<Mask>>& masks) const {
+  if (masks.size() == inputs.size()) return;
+  throw_value_error(error_source(), "The lists `inputs` and `mask` should have the same length",
+                    std::to_string(inputs.size()) + " masks, one per input",
+                    "mask of length " + std::to_string(masks.size()));
+}
+
+std::optional<Mask> Merge::compute_mask(const std::vector<Tensor>& inputs,
+                                        const std::vector<std::optional<Mask>>& masks) const {
+  if (masks.empty()) return std::nullopt;
+  check_mask_count(inputs, masks);
+  // Merge.compute_mask: `if any(m is None for m in mask): return None`, else the OR (numpy
+  // broadcasting, as ops.logical_or).
+  if (std::any_of(masks.begin(), masks.end(), [](const auto& m) { return !m; })) {
+    return std::nullopt;
+  }
+  Shape shape = masks[0]->shape();
+  for (const std::optional<Mask>& mask : masks) {
+    const std::optional<Shape> merged = broadcast_shapes(shape, mask->shape());
+    if (!merged) {
+      throw_value_error(error_source(), "The input masks do not broadcast together",
+                        "masks of broadcastable shapes",
+                        "mask shapes " + keras_shape(shape) + " and " + keras_shape(mask->shape()));
+    }
+    shape = *merged;
+  }
+  Mask output = broadcast_to(*masks[0], shape).clone();
+  for (size_t i = 1; i < masks.size(); ++i) {
+    const Mask other = broadcast_to(*masks[i], shape);
+    for (int64_t j = 0; j < output.size(); ++j) output.data()[j] |= other.data()[j];
+  }
+  return output;
+}
+
+Add::Add() : Add(Args{}) {}
+
+Add::Add(Args args) : Merge("Add", LayerArgs{std::move(args.name), args.trainable}) {}
+
+std::unique_ptr<Add> Add::from_config(const Config& config) {
+  return merge_from_config<Add>(config, "Add", "add");
+}
+
+Tensor Add::merge_function(const std::vector<Tensor>& inputs, const Shape& output_shape) const {
+  return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] += x[i];
+  });
+}
+
+Multiply::Multiply() : Multiply(Args{}) {}
+
+Multiply::Multiply(Args args)
+    : Merge("Multiply", LayerArgs{std::move(args.name), args.trainable}) {}
+
+std::unique_ptr<Multiply> Multiply::from_config(const Config& config) {
+  return merge_from_config<Multiply>(config, "Multiply", "multiply");
+}
+
+Tensor Multiply::merge_function(const std::vector<Tensor>& inputs,
+                                const Shape& output_shape) const {
+  return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] *= x[i];
+  });
+}
+
+Concatenate::Concatenate() : Concatenate(Args{}) {}
+
+Concatenate::Concatenate(Args args)
+    : Merge("Concatenate", LayerArgs{std::move(args.name), args.trainable}), axis_(args.axis) {}
+
+std::unique_ptr<Concatenate> Concatenate::from_config(const Config& config) {
+  const std::string layer_name = config_layer_name(config);  // outlives the reader
+  ConfigReader reader(config, {"Concatenate", layer_name});
+  const LayerArgs base = read_layer_args(reader, "concatenate");
+  Args args;
+  args.axis = reader.get_int("axis", -1);
+  reader.check_all_read();
+  args.name = base.name;
+  args.trainable = base.trainable;
+  return std::make_unique<Concatenate>(std::move(args));
+}
+
+Shape Concatenate::compute_output_shape(const std::vector<Shape>& input_shapes) const {
+  const ErrorSource source = error_source();
+  if (input_shapes.empty()) {
+    throw_value_error(source,
+                      "A `Concatenate` layer should be called on a list of at least 1 input",
+                      "a list of at least 1 input", "input_shape=[]");
+  }
+  const auto rank = static_cast<int64_t>(input_shapes[0].size());
+  if (axis_ < -rank || axis_ >= rank) {
+    throw_value_error(
+        source, "`axis` is out of bounds for the inputs",
+        "an axis in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
+        "axis=" + std::to_string(axis_) + ", input_shape=" + shapes_string(input_shapes));
+  }
+  const auto axis = static_cast<size_t>(axis_ < 0 ? axis_ + rank : axis_);
+  Shape output = input_shapes[0];
+  for (size_t i = 1; i < input_shapes.size(); ++i) {
+    const Shape& shape = input_shapes[i];
+    bool matches = static_cast<int64_t>(shape.size()) == rank;
+    for (size_t a = 0; matches && a < shape.size(); ++a) {
+      if (a == axis || shape[a] < 0) continue;
+      if (output[a] >= 0 && output[a] != shape[a]) matches = false;
+      if (output[a] < 0) output[a] = shape[a];
+    }
+    if (!matches) {
+      throw_value_error(source,
+                        "A `Concatenate` layer requires inputs with matching shapes except for "
+                        "the concatenation axis",
+                        "equal ranks and equal dimensions off axis=" + std::to_string(axis_),
+                        "input_shape=" + shapes_string(input_shapes));
+    }
+    output[axis] = output[axis] < 0 || shape[axis] < 0 ? -1 : output[axis] + shape[axis];
+  }
+  // Known dims of later inputs do not fill in unknown ones: Keras keeps the first input's.
+  for (size_t a = 0; a < output.size(); ++a) {
+    if (a != axis) output[a] = input_shapes[0][a];
+  }
+  return output;
+}
+
+Tensor Concatenate::merge_function(const std::vector<Tensor>& inputs,
+                                   const Shape& output_shape) const {
+  std::vector<Tensor> parts;
+  parts.reserve(inputs.size());
+  for (const Tensor& input : inputs) parts.push_back(input.contiguous());
+  const auto rank = static_cast<int64_t>(output_shape.size());
+  return concatenate(parts, axis_ < 0 ? axis_ + rank : axis_);
+}
+
+std::optional<Mask> Concatenate::compute_mask(const std::vector<Tensor>& inputs,
+                                              const std::vector<std::optional<Mask>>& masks) const {
+  if (masks.empty()) return std::nullopt;
+  check_mask_count(inputs, masks);
+  if (std::none_of(masks.begin(), masks.end(), [](const auto& m) { return m.has_value(); })) {
+    return std::nullopt;
+  }
+  const Shape output_shape = compute_output_shape(shapes_of(inputs));
+  // Concatenate.compute_mask: each mask brought to its input's shape, concatenated along the
+  // axis, then any() over the last axis.
+  std::vector<Mask> parts;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Shape& shape = inputs[i].shape();
+    if (!masks[i]) {
+      parts.push_back(Mask::full(shape, true));  // ops.ones_like(input, dtype="bool")
+      continue;
+    }
+    Mask mask = *masks[i];
+    if (mask.rank() < inputs[i].rank()) mask = mask.expand_dims(mask.rank());
+    if (!broadcast_shapes(mask.shape(), shape) || *broadcast_shapes(mask.shape(), shape) != shape) {
+      throw_value_error(error_source(), "A mask does not fit its input",
+                        "a mask of shape " + keras_shape(Shape(shape.begin(), shape.end() - 1)),
+                        "mask_shape=" + keras_shape(masks[i]->shape()) +
+                            " for input_shape=" + keras_shape(shape));
+    }
+    parts.push_back(broadcast_to(mask, shape));
+  }
+  const auto rank = static_cast<int64_t>(output_shape.size());
+  const Mask joined = concatenate(parts, axis_ < 0 ? axis_ + rank : axis_);
+  const int64_t last = joined.dim(-1);
+  Mask output(Shape(joined.shape().begin(), joined.shape().end() - 1));
+  for (int64_t i = 0; i < output.size(); ++i) {
+    const bool* row = joined.data() + i * last;
+    output.data()[i] = std::any_of(row, row + last, [](bool m) { return m; });
+  }
+  return output;
+}
+
+Config Concatenate::get_config() const {
+  Config config = Merge::get_config();
+  config["axis"] = axis_;
+  return config;
+}
+
+}  // namespace kattn
