@@ -96,6 +96,9 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
       trace->nodes.push_back(node);
       trace->outputs.push_back(outputs);
       trace->input_masks.push_back(std::move(seen_masks));
+      std::vector<std::optional<Mask>> carried;
+      for (const ValuePtr& output : outputs) carried.push_back(output->keras_mask);
+      trace->output_masks.push_back(std::move(carried));
     }
   }
   std::vector<ValuePtr> results;

@@ -36,6 +36,11 @@ WeightStore Model::weight_store() const {
     store.add_group(group.path);
     const WeightLayout layout = group.operation->weight_layout();
     for (const auto& [path, attribute] : layout.groups) {
+      // Sub-layer groups (query_dense, _softmax, ...) hold their own `vars`.
+      for (size_t slash = path.find('/'); slash != std::string::npos;
+           slash = path.find('/', slash + 1)) {
+        store.add_group(group.path + "/" + path.substr(0, slash));
+      }
       store.add_group(group.path + "/" + path, attribute);
     }
     if (const Layer* layer = group.operation->layer()) {
@@ -77,6 +82,13 @@ void Model::load_weights(const WeightStore& store) {
     }
   }
   for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+    std::map<std::string, std::string> names;
+    for (const auto& [path, attribute] : group.operation->weight_layout().groups) {
+      if (const std::optional<std::string> stored = store.group_name(group.path + "/" + path)) {
+        names.emplace(path, *stored);
+      }
+    }
+    group.operation->adopt_group_names(names);
     Layer* layer = group.operation->layer();
     if (layer == nullptr) continue;
     const WeightLayout layout = group.operation->weight_layout();

@@ -73,7 +73,8 @@ class Model {
   struct Trace {
     std::vector<std::shared_ptr<Node>> nodes;
     std::vector<std::vector<ValuePtr>> outputs;
-    std::vector<std::vector<std::optional<Mask>>> input_masks;  // as each node saw them
+    std::vector<std::vector<std::optional<Mask>>> input_masks;   // as each node saw them
+    std::vector<std::vector<std::optional<Mask>>> output_masks;  // right after each call
   };
   Trace trace(const std::vector<AnyTensor>& inputs, const PredictArgs& args = {}) const;
 

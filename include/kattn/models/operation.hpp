@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ class Operation {
   // Where the weights go in model.weights.h5 (layers only): by default `vars/0`, `vars/1`, ...
   // in a `vars` group named after the layer.
   virtual WeightLayout weight_layout() const;
+  // Takes the `name` attributes a weights file gives the groups of weight_layout() (paths
+  // relative to the layer's group) where Keras names them by a process-wide counter.
+  virtual void adopt_group_names(const std::map<std::string, std::string>& /*names*/) {}
 
   // The layer, when this operation is one with weights and a kattn::Layer class (nullptr for
   // InputLayer and keras.ops functions).

@@ -107,7 +107,12 @@ class DenseAttentionOperation : public LayerOperation<L> {
 template <typename L>
 class ProjectedAttentionOperation : public LayerOperation<L> {
  public:
-  using LayerOperation<L>::LayerOperation;
+  // Keras names the Softmax and Dropout sub-layers by its process-wide counters ("softmax",
+  // "softmax_1", ...); a loaded model keeps the names its file has.
+  explicit ProjectedAttentionOperation(std::shared_ptr<L> layer)
+      : LayerOperation<L>(std::move(layer)),
+        softmax_name_(unique_name("softmax")),
+        dropout_name_(unique_name("dropout")) {}
   using LayerOperation<L>::source;
 
   const std::vector<std::string>& call_parameters() const override {
@@ -173,9 +178,16 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
         }
       }
     }
-    layout.groups.emplace_back("_softmax/vars", "softmax");
-    layout.groups.emplace_back("_dropout_layer/vars", "dropout");
+    layout.groups.emplace_back("_softmax/vars", softmax_name_);
+    layout.groups.emplace_back("_dropout_layer/vars", dropout_name_);
     return layout;
+  }
+
+  void adopt_group_names(const std::map<std::string, std::string>& names) override {
+    if (const auto it = names.find("_softmax/vars"); it != names.end()) softmax_name_ = it->second;
+    if (const auto it = names.find("_dropout_layer/vars"); it != names.end()) {
+      dropout_name_ = it->second;
+    }
   }
 
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
@@ -222,6 +234,8 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
 
  private:
   static constexpr bool clears_input_masks = std::is_same_v<L, MultiHeadAttention>;
+  std::string softmax_name_;
+  std::string dropout_name_;
   static constexpr bool reads_explicit_query_mask = !clears_input_masks;
 
   // (B, <other axes>, N, <query attention axes>, <key attention axes>).

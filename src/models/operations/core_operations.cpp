@@ -1,9 +1,11 @@
-// Dense, EinsumDense, Embedding, Masking, Activation and Dropout in a model graph.
+// Dense, EinsumDense, Embedding, Masking, Activation, Dropout and LayerNormalization in a model
+// graph.
 #include "kattn/layers/activation.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
 #include "kattn/layers/embedding.hpp"
+#include "kattn/layers/layer_normalization.hpp"
 #include "kattn/layers/masking.hpp"
 #include "models/operation_registry.hpp"
 #include "models/operations/layer_operation.hpp"
@@ -104,7 +106,9 @@ std::vector<OperationEntry> core_operation_entries() {
           "Activation"),
       layer_entry<EmbeddingOperation, Embedding>("Embedding"),
       layer_entry<MaskingOperation, Masking>("Masking"),
-      layer_entry<DropoutOperation, Dropout>("Dropout")};
+      layer_entry<DropoutOperation, Dropout>("Dropout"),
+      layer_entry<UnaryLayerOperation<LayerNormalization, MaskRule::kPassThrough, true>,
+                  LayerNormalization>("LayerNormalization")};
 }
 
 }  // namespace kattn::detail

@@ -1,5 +1,8 @@
 #include "models/operations/layer_operation.hpp"
 
+#include <map>
+#include <mutex>
+
 namespace kattn::detail {
 
 namespace {
@@ -20,6 +23,14 @@ const T& typed_input(const ModelValue& value, DType expected, ErrorSource source
 }
 
 }  // namespace
+
+std::string unique_name(const std::string& base) {
+  static std::mutex mutex;
+  static std::map<std::string, int64_t> counts;
+  const std::lock_guard<std::mutex> lock(mutex);
+  const int64_t count = counts[base]++;
+  return count == 0 ? base : base + "_" + std::to_string(count);
+}
 
 Config shape_config(const Shape& shape) {
   Config list = Config::array();

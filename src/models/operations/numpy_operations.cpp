@@ -1,8 +1,5 @@
 #include "models/operations/numpy_operations.hpp"
 
-#include <map>
-#include <mutex>
-
 #include "kattn/models/operation.hpp"
 #include "models/operation_registry.hpp"
 #include "models/operations/layer_operation.hpp"
@@ -10,15 +7,6 @@
 namespace kattn::detail {
 
 namespace {
-
-// Keras's auto-naming of operations: the snake-case name, then "_1", "_2", ... for later ones.
-std::string unique_name(const std::string& base) {
-  static std::mutex mutex;
-  static std::map<std::string, int64_t> counts;
-  const std::lock_guard<std::mutex> lock(mutex);
-  const int64_t count = counts[base]++;
-  return count == 0 ? base : base + "_" + std::to_string(count);
-}
 
 const std::vector<std::string> kUnaryParameters{"x"};
 const std::vector<std::string> kBinaryParameters{"x1", "x2"};
