@@ -36,4 +36,11 @@ std::vector<std::string> Arguments::values(const std::string& name) const {
   return found;
 }
 
+std::optional<std::string> Arguments::value(const std::string& name) const {
+  const std::vector<std::string> found = values(name);
+  if (found.size() > 1) throw UsageError(name + " given more than once");
+  if (found.empty()) return std::nullopt;
+  return found[0];
+}
+
 }  // namespace kattn::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -26,6 +27,8 @@ class Arguments {
   bool flag(const std::string& name) const { return flags_.count(name) != 0; }
   // Every value given for a valued option, in order (options may repeat).
   std::vector<std::string> values(const std::string& name) const;
+  // The value of an option that may be given once, if given; UsageError when it is repeated.
+  std::optional<std::string> value(const std::string& name) const;
   bool wants_help() const { return flag("--help"); }
 
  private:
@@ -37,5 +40,7 @@ class Arguments {
 // Each verb: its arguments after the verb name; returns the exit status.
 int run_verify(const std::vector<std::string>& args);
 int run_demo(const std::vector<std::string>& args);
+int run_inspect(const std::vector<std::string>& args);
+int run_predict(const std::vector<std::string>& args);
 
 }  // namespace kattn::cli

@@ -11,8 +11,11 @@ namespace {
 constexpr const char* kUsage = R"(usage: kattn <verb> [arguments]
 
 verbs:
+  inspect MODEL    the layers, parameters, inputs and outputs of a .keras model
+  predict MODEL    run a .keras model on .npy inputs and write its outputs as .npy files
   verify PATH...   run Keras golden cases and compare with what Keras computed
-  demo             a worked example of Attention, AdditiveAttention and concat scoring
+  demo [MODEL]     a worked example of Attention, AdditiveAttention and concat scoring, then
+                   a Keras-saved attention model run next to what Keras computed
 
 'kattn <verb> --help' describes a verb.
 )";
@@ -30,11 +33,12 @@ int main(int argc, char** argv) {
   try {
     if (verb == "verify") return kattn::cli::run_verify(rest);
     if (verb == "demo") return kattn::cli::run_demo(rest);
+    if (verb == "inspect") return kattn::cli::run_inspect(rest);
+    if (verb == "predict") return kattn::cli::run_predict(rest);
     std::cerr << "kattn: unknown verb '" << verb << "'\n\n" << kUsage;
     return 2;
   } catch (const kattn::cli::UsageError& e) {
-    std::cerr << "kattn " << verb << ": " << e.what() << "\n(see 'kattn " << verb
-              << " --help')\n";
+    std::cerr << "kattn " << verb << ": " << e.what() << "\n(see 'kattn " << verb << " --help')\n";
     return 2;
   } catch (const kattn::Error& e) {
     std::cerr << "kattn " << verb << ": " << e.what() << "\n";

@@ -57,12 +57,11 @@ int run_verify(const std::vector<std::string>& args) {
     return 0;
   }
   if (arguments.positionals().empty()) throw UsageError("expected at least one PATH");
-  const std::vector<std::string> via = arguments.values("--via");
-  if (via.size() > 1) throw UsageError("--via given more than once");
-  if (!via.empty() && via[0] != "layer" && via[0] != "model") {
-    throw UsageError("--via expects 'layer' or 'model', received '" + via[0] + "'");
+  const std::optional<std::string> via = arguments.value("--via");
+  if (via && *via != "layer" && *via != "model") {
+    throw UsageError("--via expects 'layer' or 'model', received '" + *via + "'");
   }
-  const bool via_model = !via.empty() && via[0] == "model";
+  const bool via_model = via == "model";
 
   std::vector<std::filesystem::path> cases;
   for (const std::string& path : arguments.positionals()) {
