@@ -1,4 +1,6 @@
-// Bytes -> JSON -> the layer-config reader. Parsed documents must print and parse back equal.
+// Bytes -> JSON -> the config readers: every layer class's from_config and the functional
+// model's. Parsed documents must print and parse back equal; a model that loads must write a
+// config that loads back to the same config.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -7,6 +9,9 @@
 #include "kattn/error.hpp"
 #include "kattn/initializers.hpp"
 #include "kattn/io/json.hpp"
+#include "kattn/models/model.hpp"
+#include "models/operation_registry.hpp"
+#include "weight_budget.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -24,6 +29,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const kattn::Error&) {
   }
   if (!config.is_object()) return 0;
+  // Layers a config declares may not allocate more than a small budget.
+  const kattn::detail::WeightBudget budget(int64_t{1} << 20);
+  for (const std::string& class_name : kattn::detail::supported_class_names()) {
+    try {
+      const auto operation =
+          kattn::detail::operation_from_config({{"class_name", class_name}, {"config", config}});
+      (void)operation->get_config();
+    } catch (const kattn::Error&) {
+    }
+  }
+  try {
+    const kattn::Model model = kattn::Model::from_config(config);
+    const kattn::Config written = model.to_config();
+    if (kattn::Model::from_config(written).to_config() != written) std::abort();
+  } catch (const kattn::Error&) {
+  }
   try {
     kattn::ConfigReader reader(config, {"Fuzz", "fuzz"});
     kattn::read_layer_args(reader, "fuzz");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "weight_budget.hpp"
+
 namespace kattn {
 
 Layer::Layer(std::string class_name, LayerArgs args)
@@ -64,8 +66,10 @@ void Layer::set_weights(const std::vector<Tensor>& values) {
   for (size_t i = 0; i < values.size(); ++i) weights_[i].value = values[i].clone();
 }
 
-void Layer::add_weight(std::string name, Tensor initial, bool trainable) {
-  weights_.push_back(Variable{std::move(name), std::move(initial), trainable});
+void Layer::add_weight(std::string name, const Shape& shape, const Initializer& initializer,
+                       bool trainable) {
+  detail::WeightBudget::spend(error_source(), name, shape);
+  weights_.push_back(Variable{std::move(name), initializer(shape), trainable});
 }
 
 void Layer::build_once(const std::function<void()>& build) const {

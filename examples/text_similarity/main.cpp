@@ -45,15 +45,15 @@ kattn::Model text_similarity_model() {
   const kattn::KerasTensor value_input =
       kattn::Input({.shape = {-1}, .dtype = kattn::DType::kInt32, .name = "value_tokens"});
 
-  auto token_embedding = make_layer<kattn::Embedding>(
-      {.input_dim = 40, .output_dim = 8, .name = "token_embedding"});
-  auto cnn_layer = make_layer<kattn::Conv1D>(
-      {.filters = 6, .kernel_size = 4, .padding = "same", .name = "cnn"});
+  auto token_embedding =
+      make_layer<kattn::Embedding>({.input_dim = 40, .output_dim = 8, .name = "token_embedding"});
+  auto cnn_layer =
+      make_layer<kattn::Conv1D>({.filters = 6, .kernel_size = 4, .padding = "same", .name = "cnn"});
   const kattn::KerasTensor query_seq_encoding = cnn_layer(token_embedding(query_input));
   const kattn::KerasTensor value_seq_encoding = cnn_layer(token_embedding(value_input));
 
-  const kattn::KerasTensor query_value_attention_seq = make_layer<kattn::Attention>(
-      {.name = "attention"})({query_seq_encoding, value_seq_encoding});
+  const kattn::KerasTensor query_value_attention_seq =
+      make_layer<kattn::Attention>({.name = "attention"})({query_seq_encoding, value_seq_encoding});
 
   const kattn::KerasTensor query_encoding =
       make_layer<kattn::GlobalAveragePooling1D>({.name = "query_pool"})(query_seq_encoding);

@@ -13,6 +13,7 @@
 
 #include "kattn/config.hpp"
 #include "kattn/error.hpp"
+#include "kattn/initializers.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -61,8 +62,11 @@ class Layer {
   ErrorSource error_source() const { return {class_name_, args_.name}; }
   const LayerArgs& layer_args() const { return args_; }
 
-  // Creates a weight holding `initial` (Keras's add_weight); call it from build().
-  void add_weight(std::string name, Tensor initial, bool trainable = true);
+  // Creates a weight of `shape` filled by `initializer` (Keras's add_weight); call it from
+  // build(). ValueError before anything is allocated when a weight budget is in force and the
+  // weight does not fit in it (see weight_budget.hpp).
+  void add_weight(std::string name, const Shape& shape, const Initializer& initializer,
+                  bool trainable = true);
 
   // Runs `build` once, under a lock, unless the layer is built already: Keras builds a layer on
   // its first call. After it returns the weights are complete and read without locking.

@@ -47,8 +47,8 @@ GoldenCaseResult run_golden_case_via_model(const std::filesystem::path& dir) {
   result.name = dir.filename().string();
   result.status = CaseStatus::kFailed;
   try {
-    const Config manifest =
-        parse_json_object(read_file_bytes(dir / "case.json"), "'" + (dir / "case.json").string() + "'");
+    const Config manifest = parse_json_object(read_file_bytes(dir / "case.json"),
+                                              "'" + (dir / "case.json").string() + "'");
     const bool layer_level = manifest.contains("model");
     const Config& description = layer_level ? manifest["model"] : manifest;
     result.layer_class = layer_level ? manifest.value("layer_class", "") : "model";
@@ -56,7 +56,8 @@ GoldenCaseResult run_golden_case_via_model(const std::filesystem::path& dir) {
       expect_load_error(dir, manifest, result);
       return result;
     }
-    const Model model = load_model(dir / description.value(layer_level ? "file" : "model_file", "model.keras"));
+    const Model model =
+        load_model(dir / description.value(layer_level ? "file" : "model_file", "model.keras"));
     std::vector<AnyTensor> inputs;
     for (const Config& input : description.at("inputs")) {
       inputs.push_back(model_input(read_npy(dir / input.at("file").get<std::string>())));

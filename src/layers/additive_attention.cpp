@@ -35,7 +35,7 @@ std::unique_ptr<AdditiveAttention> AdditiveAttention::from_config(const Config& 
 
 void AdditiveAttention::create_weights(const std::vector<Shape>& input_shapes) {
   // AdditiveAttention.build: `scale` of shape (query dim,), glorot_uniform.
-  if (use_scale()) add_weight("scale", Initializer::glorot_uniform()({input_shapes[0].back()}));
+  if (use_scale()) add_weight("scale", {input_shapes[0].back()}, Initializer::glorot_uniform());
 }
 
 void AdditiveAttention::check_built_shapes(const std::vector<Shape>& input_shapes) const {

@@ -48,8 +48,8 @@ Config Attention::get_config() const {
 
 void Attention::create_weights(const std::vector<Shape>& /*input_shapes*/) {
   // Attention.build: `scale` then `concat_score_weight`, both () initialised to ones.
-  if (use_scale()) add_weight("scale", Tensor::full({}, 1.0f));
-  if (score_mode_ == "concat") add_weight("concat_score_weight", Tensor::full({}, 1.0f));
+  if (use_scale()) add_weight("scale", {}, Initializer::ones());
+  if (score_mode_ == "concat") add_weight("concat_score_weight", {}, Initializer::ones());
 }
 
 void Attention::calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const {

@@ -134,8 +134,8 @@ void Conv1D::build_weights(const Shape& input_shape) {
   }
   // BaseConv.build validates the output shape before creating kernel, then bias.
   compute_output_shape(input_shape);
-  add_weight("kernel", kernel_initializer_({kernel_size_, channels / groups_, filters_}));
-  if (use_bias_) add_weight("bias", bias_initializer_({filters_}));
+  add_weight("kernel", {kernel_size_, channels / groups_, filters_}, kernel_initializer_);
+  if (use_bias_) add_weight("bias", {filters_}, bias_initializer_);
 }
 
 Shape Conv1D::compute_output_shape(const Shape& input_shape) const {

@@ -61,8 +61,8 @@ void Dense::build_weights(const Shape& input_shape) {
   }
   // Dense.build: kernel, then bias.
   const Shape kernel_shape{input_shape.back(), units_};
-  add_weight("kernel", kernel_initializer_(kernel_shape));
-  if (use_bias_) add_weight("bias", bias_initializer_({units_}));
+  add_weight("kernel", kernel_shape, kernel_initializer_);
+  if (use_bias_) add_weight("bias", {units_}, bias_initializer_);
 }
 
 Shape Dense::compute_output_shape(const Shape& input_shape) const {

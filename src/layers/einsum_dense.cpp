@@ -307,8 +307,8 @@ void EinsumDense::build(const Shape& input_shape) {
 void EinsumDense::build_weights(const Shape& input_shape) {
   const Analysis analysis = analyze(input_shape);
   // EinsumDense.build: kernel, then bias.
-  add_weight("kernel", kernel_initializer_(analysis.kernel_shape));
-  if (analysis.bias_shape) add_weight("bias", bias_initializer_(*analysis.bias_shape));
+  add_weight("kernel", analysis.kernel_shape, kernel_initializer_);
+  if (analysis.bias_shape) add_weight("bias", *analysis.bias_shape, bias_initializer_);
   built_rank_ = static_cast<int64_t>(input_shape.size());
 }
 

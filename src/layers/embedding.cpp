@@ -69,7 +69,7 @@ void Embedding::build(const Shape& /*input_shape*/) {
 }
 
 void Embedding::build_weights() {
-  add_weight("embeddings", embeddings_initializer_({input_dim_, output_dim_}));
+  add_weight("embeddings", {input_dim_, output_dim_}, embeddings_initializer_);
 }
 
 Shape Embedding::compute_output_shape(const Shape& input_shape) const {

@@ -106,7 +106,7 @@ void GroupedQueryAttention::build_weights(const Shape& query_shape, const Shape&
   const int64_t D = query_shape.back();
   const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
     slot = static_cast<int64_t>(weights().size());
-    add_weight(name, kernel ? kernel_initializer_(shape) : bias_initializer_(shape));
+    add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
   };
   add("query/kernel", {D, N, H}, true, index_.query_kernel);
   if (use_bias_) add("query/bias", {N, H}, false, index_.query_bias);

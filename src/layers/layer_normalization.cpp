@@ -109,8 +109,8 @@ void LayerNormalization::build_weights(const Shape& input_shape) {
                       "shape=" + keras_shape(input_shape));
   }
   // LayerNormalization.build: gamma, then beta, shaped (input_shape[a] for a in axis).
-  if (scale_ || rms_scaling_) add_weight("gamma", gamma_initializer_(dims));
-  if (center_ && !rms_scaling_) add_weight("beta", beta_initializer_(dims));
+  if (scale_ || rms_scaling_) add_weight("gamma", dims, gamma_initializer_);
+  if (center_ && !rms_scaling_) add_weight("beta", dims, beta_initializer_);
   built_dims_ = dims;
   // Keras 3.16 keeps the axes as a list of non-negative axes after build (its saved configs
   // hold "axis": [2] for rank-3 inputs).

@@ -164,7 +164,7 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
   const Shape output_dims = output_shape_.value_or(Shape{query_shape.back()});
   const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
     slot = static_cast<int64_t>(weights().size());
-    add_weight(name, kernel ? kernel_initializer_(shape) : bias_initializer_(shape));
+    add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
   };
   add("query/kernel", {query_shape.back(), N, key_dim_}, true, index_.query_kernel);
   if (use_bias_) add("query/bias", {N, key_dim_}, false, index_.query_bias);

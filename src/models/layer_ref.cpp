@@ -24,8 +24,7 @@ std::vector<KerasTensor> SymbolicLayer::call(const std::vector<SymbolicArg>& arg
 KerasTensor SymbolicLayer::single(std::vector<KerasTensor> outputs) const {
   if (outputs.size() != 1) {
     throw_value_error({layer_->class_name(), layer_->name()}, "this call has several outputs",
-                      "call(...) to get them all",
-                      std::to_string(outputs.size()) + " outputs");
+                      "call(...) to get them all", std::to_string(outputs.size()) + " outputs");
   }
   return outputs.front();
 }

@@ -1,13 +1,12 @@
 #include "kattn/models/model.hpp"
 
-#include "models/text.hpp"
-
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
 
+#include "models/text.hpp"
 
 namespace kattn {
 
@@ -15,9 +14,7 @@ namespace {
 
 using TensorKey = std::pair<const Node*, int64_t>;
 
-TensorKey key_of(const KerasTensor& tensor) {
-  return {tensor.node().get(), tensor.tensor_index()};
-}
+TensorKey key_of(const KerasTensor& tensor) { return {tensor.node().get(), tensor.tensor_index()}; }
 
 }  // namespace
 
@@ -62,7 +59,8 @@ void Model::map_graph() {
   std::function<void(const KerasTensor&)> visit = [&](const KerasTensor& tensor) {
     const std::shared_ptr<Node>& node = tensor.node();
     if (!node) {
-      throw_value_error(source, "a tensor no layer produced", "tensors from kattn::Input and layers",
+      throw_value_error(source, "a tensor no layer produced",
+                        "tensors from kattn::Input and layers",
                         "a tensor of shape " + detail::python_shape(tensor.shape()));
     }
     if (finished.count(node.get()) != 0) return;
@@ -173,9 +171,9 @@ void Model::map_graph() {
   for (const std::shared_ptr<Operation>& operation : operations_) ++names[operation->name()];
   for (const auto& [operation_name, count] : names) {
     if (count > 1) {
-      throw_value_error(source, "two operations share a name", "unique operation names",
-                        "the name '" + operation_name + "' used " + std::to_string(count) +
-                            " times");
+      throw_value_error(
+          source, "two operations share a name", "unique operation names",
+          "the name '" + operation_name + "' used " + std::to_string(count) + " times");
     }
   }
 }
@@ -201,8 +199,7 @@ Layer& Model::get_layer(const std::string& layer_name) const {
     }
   }
   throw_value_error({"Functional", name_}, "no layer of that name",
-                    "one of: " + detail::join(known),
-                    "name=" + layer_name);
+                    "one of: " + detail::join(known), "name=" + layer_name);
 }
 
 int64_t Model::saved_node_index(const Node& node) const {

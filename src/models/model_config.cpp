@@ -65,20 +65,24 @@ void refuse_unsupported(const Config& layers, const std::string& model_name) {
     std::vector<std::string> classes{class_name};
     if (entry.contains("config")) nested_layer_classes(entry["config"], classes);
     for (const std::string& name : classes) {
-      if (!known(name) && std::find(unsupported.begin(), unsupported.end(), name) == unsupported.end()) {
+      if (!known(name) &&
+          std::find(unsupported.begin(), unsupported.end(), name) == unsupported.end()) {
         unsupported.push_back(name);
       }
     }
     if (!where.empty()) where += ", ";
-    where += std::string("'").append(entry.value("name", "")).append("' (").append(class_name).append(")");
+    where += std::string("'")
+                 .append(entry.value("name", ""))
+                 .append("' (")
+                 .append(class_name)
+                 .append(")");
   }
   if (unsupported.empty()) return;
   const std::string names = detail::join(unsupported);
   const std::string list = detail::join(supported);
-  throw NotSupportedError(error_message({"Functional", model_name},
-                                        "unsupported layer classes " + names + " in layers " + where,
-                                        "only the supported classes: " + list,
-                                        "class_name=" + names));
+  throw NotSupportedError(error_message(
+      {"Functional", model_name}, "unsupported layer classes " + names + " in layers " + where,
+      "only the supported classes: " + list, "class_name=" + names));
 }
 
 struct Deserializer {
@@ -104,12 +108,12 @@ struct Deserializer {
       return out;
     }
     if (json.value("class_name", "") != kKerasTensor) {
-      throw NotSupportedError(error_message({"Functional", ""}, "unsupported node argument at " + where,
-                                            "tensors, lists and plain values",
-                                            short_dump(json)));
+      throw NotSupportedError(error_message({"Functional", ""},
+                                            "unsupported node argument at " + where,
+                                            "tensors, lists and plain values", short_dump(json)));
     }
-    const Config history = json.contains("config") ? json["config"].value("keras_history", Config())
-                                                   : Config();
+    const Config history =
+        json.contains("config") ? json["config"].value("keras_history", Config()) : Config();
     if (!history.is_array() || history.size() != 3 || !history[0].is_string() ||
         !history[1].is_number_integer() || !history[2].is_number_integer()) {
       errors.fail(where, "keras_history [layer name, node index, tensor index]", short_dump(json));
@@ -118,8 +122,10 @@ struct Deserializer {
     const int64_t node_index = history[1].get<int64_t>();
     const int64_t tensor_index = history[2].get<int64_t>();
     const auto found = created.find(layer);
-    if (found == created.end()) errors.fail(where, "a tensor of a layer of the model", "layer '" + layer + "'");
-    if (node_index < 0 || tensor_index < 0) errors.fail(where, "non-negative indices", short_dump(history));
+    if (found == created.end())
+      errors.fail(where, "a tensor of a layer of the model", "layer '" + layer + "'");
+    if (node_index < 0 || tensor_index < 0)
+      errors.fail(where, "non-negative indices", short_dump(history));
     if (static_cast<size_t>(node_index) >= found->second.size()) return std::nullopt;
     const std::vector<KerasTensor>& outputs = found->second[static_cast<size_t>(node_index)];
     if (static_cast<size_t>(tensor_index) >= outputs.size()) {
@@ -137,11 +143,13 @@ std::vector<KerasTensor> endpoint_tensors(const Config& json, const CreatedNodes
                                           bool& flat) {
   flat = json.is_array() && json.size() == 3 && json[0].is_string();
   const Config triples = flat ? Config::array({json}) : json;
-  if (!triples.is_array() || triples.empty()) errors.fail(where, "a list of [name, node, tensor]", short_dump(json));
+  if (!triples.is_array() || triples.empty())
+    errors.fail(where, "a list of [name, node, tensor]", short_dump(json));
   std::vector<KerasTensor> tensors;
   const Deserializer deserializer{created, errors, where};
   for (const Config& triple : triples) {
-    if (!triple.is_array() || triple.size() != 3) errors.fail(where, "[name, node, tensor]", short_dump(triple));
+    if (!triple.is_array() || triple.size() != 3)
+      errors.fail(where, "[name, node, tensor]", short_dump(triple));
     Config tensor{{"class_name", kKerasTensor}, {"config", {{"keras_history", triple}}}};
     std::optional<NodeArg<KerasTensor>> arg = deserializer.arg(tensor);
     if (!arg) errors.fail(where, "a node that exists", short_dump(triple));
@@ -201,7 +209,8 @@ Model Model::from_config(const Config& config) {
   for (size_t i = 0; i < layers.size(); ++i) {
     const std::string where = "config.layers[" + std::to_string(i) + "]";
     const Config& entry = layers[i];
-    if (!entry.is_object() || !entry.contains("config") || !entry.value("name", Config()).is_string() ||
+    if (!entry.is_object() || !entry.contains("config") ||
+        !entry.value("name", Config()).is_string() ||
         !entry.value("inbound_nodes", Config()).is_array()) {
       errors.fail(where, "an object with name, config and inbound_nodes", short_dump(entry));
     }
@@ -239,17 +248,24 @@ Model Model::from_config(const Config& config) {
         bool ready = true;
         for (const Config& arg : args) {
           std::optional<NodeArg<KerasTensor>> converted = deserializer.arg(arg);
-          if (!converted) { ready = false; break; }
+          if (!converted) {
+            ready = false;
+            break;
+          }
           arguments.args.push_back(std::move(*converted));
         }
         for (const auto& [key, value] : kwargs.items()) {
           if (!ready) break;
           std::optional<NodeArg<KerasTensor>> converted = deserializer.arg(value);
-          if (!converted) { ready = false; break; }
+          if (!converted) {
+            ready = false;
+            break;
+          }
           arguments.kwargs.emplace(key, std::move(*converted));
         }
         if (!ready) break;
-        created[operations[i]->name()].push_back(call_symbolic(operations[i], std::move(arguments)));
+        created[operations[i]->name()].push_back(
+            call_symbolic(operations[i], std::move(arguments)));
         ++next_node[i];
         progress = true;
       }
@@ -268,10 +284,10 @@ Model Model::from_config(const Config& config) {
   }
 
   bool flat_inputs = false, flat_outputs = false;
-  std::vector<KerasTensor> inputs =
-      endpoint_tensors(body.value("input_layers", Config()), created, errors, "config.input_layers", flat_inputs);
-  std::vector<KerasTensor> outputs =
-      endpoint_tensors(body.value("output_layers", Config()), created, errors, "config.output_layers", flat_outputs);
+  std::vector<KerasTensor> inputs = endpoint_tensors(body.value("input_layers", Config()), created,
+                                                     errors, "config.input_layers", flat_inputs);
+  std::vector<KerasTensor> outputs = endpoint_tensors(
+      body.value("output_layers", Config()), created, errors, "config.output_layers", flat_outputs);
   Model model(std::move(inputs), std::move(outputs), model_name);
   model.flat_inputs_ = flat_inputs;
   model.flat_outputs_ = flat_outputs;
@@ -301,7 +317,8 @@ Config Model::to_config() const {
     Config inbound = Config::array();
     for (const std::shared_ptr<Node>& node : nodes) {
       Config args = Config::array();
-      for (const NodeArg<KerasTensor>& arg : node->arguments.args) args.push_back(serialize_arg(arg, *this));
+      for (const NodeArg<KerasTensor>& arg : node->arguments.args)
+        args.push_back(serialize_arg(arg, *this));
       Config kwargs = Config::object();
       for (const auto& [key, arg] : node->arguments.kwargs) kwargs[key] = serialize_arg(arg, *this);
       inbound.push_back({{"args", args}, {"kwargs", kwargs}});

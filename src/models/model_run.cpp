@@ -86,7 +86,8 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
                                          {class_name, operation_name});
     std::vector<std::optional<Mask>> seen_masks;
     if (trace != nullptr) {
-      for (const ValuePtr& input : flatten_tensors(arguments)) seen_masks.push_back(input->keras_mask);
+      for (const ValuePtr& input : flatten_tensors(arguments))
+        seen_masks.push_back(input->keras_mask);
     }
     std::vector<ValuePtr> outputs = node->operation->call(bound, context);
     for (size_t i = 0; i < outputs.size(); ++i) {

@@ -54,7 +54,8 @@ std::string Model::summary() const {
               [](const auto& a, const auto& b) { return a->call_index < b->call_index; });
     std::vector<std::string> shapes, connected;
     if (!nodes.empty()) {
-      for (const Shape& shape : nodes.front()->output_shapes) shapes.push_back(detail::python_shape(shape));
+      for (const Shape& shape : nodes.front()->output_shapes)
+        shapes.push_back(detail::python_shape(shape));
     }
     for (const std::shared_ptr<Node>& node : nodes) {
       for (const KerasTensor& input : node->input_tensors()) {

@@ -21,7 +21,8 @@ std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation
                                          : operation->class_name();
     const std::string base = to_snake_case(python_class);
     const int64_t count = seen[base]++;
-    groups.push_back({operation, "layers/" + (count == 0 ? base : base + "_" + std::to_string(count))});
+    groups.push_back(
+        {operation, "layers/" + (count == 0 ? base : base + "_" + std::to_string(count))});
   }
   return groups;
 }
@@ -103,8 +104,8 @@ void Model::load_weights(const std::filesystem::path& path) {
   try {
     load_weights(store);
   } catch (const FileError& e) {
-    throw FileError("weights file '" + path.string() + "': " +
-                    std::string(e.what()).substr(std::string("weights: ").size()));
+    throw FileError("weights file '" + path.string() +
+                    "': " + std::string(e.what()).substr(std::string("weights: ").size()));
   }
 }
 

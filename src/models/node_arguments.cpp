@@ -70,10 +70,10 @@ BoundArguments<Leaf>::BoundArguments(const NodeArguments<Leaf>& arguments,
                                      std::span<const std::string> parameters, ErrorSource source)
     : source_(source) {
   if (arguments.args.size() > parameters.size()) {
-    throw_value_error(source_, "too many positional arguments in a call",
-                      "at most " + std::to_string(parameters.size()) + " (" +
-                          joined(parameters) + ")",
-                      std::to_string(arguments.args.size()) + " positional arguments");
+    throw_value_error(
+        source_, "too many positional arguments in a call",
+        "at most " + std::to_string(parameters.size()) + " (" + joined(parameters) + ")",
+        std::to_string(arguments.args.size()) + " positional arguments");
   }
   for (size_t i = 0; i < arguments.args.size(); ++i) {
     bound_.emplace(parameters[i], &arguments.args[i]);
@@ -88,7 +88,8 @@ BoundArguments<Leaf>::BoundArguments(const NodeArguments<Leaf>& arguments,
     }
     if (!bound_.emplace(name, &arg).second) {
       throw_value_error(source_, "call argument given twice",
-                        "each argument once, by position or by keyword", name + "=" + describe(&arg));
+                        "each argument once, by position or by keyword",
+                        name + "=" + describe(&arg));
     }
   }
 }

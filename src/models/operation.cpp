@@ -19,7 +19,8 @@ void populate_mask_argument(const Operation& operation, NodeArguments<KerasTenso
   if (arguments.args.size() != 1 || !arguments.args[0].is_tensor() || !arguments.kwargs.empty()) {
     return;
   }
-  const std::optional<KerasTensor> mask = std::get<KerasTensor>(arguments.args[0].value).keras_mask();
+  const std::optional<KerasTensor> mask =
+      std::get<KerasTensor>(arguments.args[0].value).keras_mask();
   NodeArg<KerasTensor> recorded;
   if (mask) recorded.value = *mask;
   arguments.kwargs.emplace("mask", std::move(recorded));

@@ -37,10 +37,9 @@ std::shared_ptr<Operation> operation_from_config(const Config& entry) {
   for (const OperationEntry& candidate : entries()) {
     if (candidate.class_name == class_name) return candidate.from_config(entry.at("config"));
   }
-  throw NotSupportedError(error_message({class_name, config_layer_name(entry)},
-                                        "unsupported layer class",
-                                        "one of the supported classes: " + supported_list(),
-                                        "class_name=" + class_name));
+  throw NotSupportedError(error_message(
+      {class_name, config_layer_name(entry)}, "unsupported layer class",
+      "one of the supported classes: " + supported_list(), "class_name=" + class_name));
 }
 
 std::shared_ptr<Operation> operation_for_layer(const std::shared_ptr<Layer>& layer) {
@@ -48,10 +47,9 @@ std::shared_ptr<Operation> operation_for_layer(const std::shared_ptr<Layer>& lay
     if (entry.class_name != layer->class_name()) continue;
     if (std::shared_ptr<Operation> operation = entry.wrap(layer)) return operation;
   }
-  throw NotSupportedError(error_message({layer->class_name(), layer->name()},
-                                        "this layer class cannot be placed in a model",
-                                        "one of the supported classes: " + supported_list(),
-                                        "class_name=" + layer->class_name()));
+  throw NotSupportedError(error_message(
+      {layer->class_name(), layer->name()}, "this layer class cannot be placed in a model",
+      "one of the supported classes: " + supported_list(), "class_name=" + layer->class_name()));
 }
 
 }  // namespace kattn::detail

@@ -45,16 +45,15 @@ std::vector<std::string> supported_class_names();
 // An entry for layer class L whose graph operation is Op (constructed from shared_ptr<L>).
 template <typename Op, typename L>
 OperationEntry layer_entry(std::string class_name) {
-  return OperationEntry{
-      std::move(class_name), "keras.layers",
-      [](const Config& config) -> std::shared_ptr<Operation> {
-        return std::make_shared<Op>(std::shared_ptr<L>(L::from_config(config)));
-      },
-      [](const std::shared_ptr<Layer>& layer) -> std::shared_ptr<Operation> {
-        std::shared_ptr<L> typed = std::dynamic_pointer_cast<L>(layer);
-        if (!typed) return nullptr;
-        return std::make_shared<Op>(std::move(typed));
-      }};
+  return OperationEntry{std::move(class_name), "keras.layers",
+                        [](const Config& config) -> std::shared_ptr<Operation> {
+                          return std::make_shared<Op>(std::shared_ptr<L>(L::from_config(config)));
+                        },
+                        [](const std::shared_ptr<Layer>& layer) -> std::shared_ptr<Operation> {
+                          std::shared_ptr<L> typed = std::dynamic_pointer_cast<L>(layer);
+                          if (!typed) return nullptr;
+                          return std::make_shared<Op>(std::move(typed));
+                        }};
 }
 
 }  // namespace kattn::detail

@@ -2,6 +2,7 @@
 // model.weights.h5 through the weight layout, metadata.json as Keras writes it.
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/models/model.hpp"
+#include "weight_budget.hpp"
 
 namespace kattn {
 
@@ -10,6 +11,10 @@ Model load_model(const std::filesystem::path& path) {
   const std::string member = "zip archive '" + path.string() + "': member ";
   std::optional<Model> model;
   try {
+    // The layers may create no more weight values than model.weights.h5 holds.
+    int64_t held = 0;
+    for (const auto& [dataset, value] : archive.weights.datasets()) held += value.size();
+    const detail::WeightBudget budget(held);
     model.emplace(Model::from_config(archive.config));
   } catch (const NotSupportedError& e) {
     throw NotSupportedError(member + "'config.json': " + e.what());

@@ -17,8 +17,8 @@ using testing::message_of;
 
 Model masked_encoder() {
   auto ids = Input({.shape = {-1}, .dtype = DType::kInt32, .name = "tokens"});
-  auto embedding = make_layer<Embedding>(
-      {.input_dim = 20, .output_dim = 8, .mask_zero = true, .name = "embed"});
+  auto embedding =
+      make_layer<Embedding>({.input_dim = 20, .output_dim = 8, .mask_zero = true, .name = "embed"});
   KerasTensor x = embedding(ids);
   x = make_layer<MultiHeadAttention>({.num_heads = 2, .key_dim = 4, .name = "mha"})(
       x, x, {{"use_causal_mask", true}});
@@ -63,7 +63,9 @@ TEST(FunctionalApi, RefusesBadInputs) {
   EXPECT_EQ(message_of<ValueError>([&] { model.predict({}); }),
             "Functional 'encoder': wrong number of inputs. Expected 1 inputs (tokens). "
             "Received: 0 inputs.");
-  EXPECT_EQ(message_of<ValueError>([&] { model.predict({Tensor({1, 3})}); }),
+  EXPECT_EQ(message_of<ValueError>([&] {
+              model.predict({Tensor({1, 3})});
+            }),
             "Functional 'encoder': incompatible input 'tokens'. Expected dtype int32. "
             "Received: tokens of dtype float32.");
   EXPECT_EQ(message_of<ValueError>([&] { model.predict({Int32Tensor({3})}); }),

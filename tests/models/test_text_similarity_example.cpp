@@ -24,8 +24,8 @@ Config without_shared_ids(Config value) {
 TEST(TextSimilarityExample, SavesWhatKerasSavesForTheSameModel) {
   const std::filesystem::path saved =
       std::filesystem::temp_directory_path() / "kattn_text_similarity_example.keras";
-  const std::string command = std::string(KATTN_BINARY_DIR) + "/bin/text_similarity " +
-                              saved.string() + " > /dev/null";
+  const std::string command =
+      std::string(KATTN_BINARY_DIR) + "/bin/text_similarity " + saved.string() + " > /dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   const KerasArchive ours = load_keras_archive(saved);
   std::filesystem::remove(saved);

@@ -4,7 +4,8 @@
 //                                                .padding = "same", .name = "cnn"});
 //   kattn::KerasTensor encoding = cnn(embeddings);            // layer(x)
 //   kattn::KerasTensor attended = attention({encoding, values}); // layer([a, b])
-//   kattn::KerasTensor y = mha(x, x, {{"use_causal_mask", true}}); // layer(q, v, use_causal_mask=True)
+//   kattn::KerasTensor y = mha(x, x, {{"use_causal_mask", true}}); // layer(q, v,
+//   use_causal_mask=True)
 //
 // Each call records a node and builds the layer on its first call, as in Keras; the layer is
 // shared by every model that uses it.

@@ -109,7 +109,7 @@ class Model {
   std::vector<KerasTensor> inputs_;
   std::vector<KerasTensor> outputs_;
   bool trainable_ = true;
-  bool flat_inputs_ = false;   // keras.Model(x, ...) rather than keras.Model([x], ...)
+  bool flat_inputs_ = false;  // keras.Model(x, ...) rather than keras.Model([x], ...)
   bool flat_outputs_ = false;
   std::vector<std::shared_ptr<Operation>> operations_;
   std::vector<std::shared_ptr<Node>> nodes_;            // every node of the model

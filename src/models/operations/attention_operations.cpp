@@ -28,8 +28,8 @@ class DenseAttentionOperation : public LayerOperation<L> {
   using LayerOperation<L>::source;
 
   const std::vector<std::string>& call_parameters() const override {
-    static const std::vector<std::string> parameters{
-        "inputs", "mask", "training", "return_attention_scores", "use_causal_mask"};
+    static const std::vector<std::string> parameters{"inputs", "mask", "training",
+                                                     "return_attention_scores", "use_causal_mask"};
     return parameters;
   }
 
@@ -116,9 +116,16 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
   using LayerOperation<L>::source;
 
   const std::vector<std::string>& call_parameters() const override {
-    static const std::vector<std::string> parameters{
-        "query",          "value",   "key",      "query_mask",      "value_mask", "key_mask",
-        "attention_mask", "return_attention_scores", "training", "use_causal_mask"};
+    static const std::vector<std::string> parameters{"query",
+                                                     "value",
+                                                     "key",
+                                                     "query_mask",
+                                                     "value_mask",
+                                                     "key_mask",
+                                                     "attention_mask",
+                                                     "return_attention_scores",
+                                                     "training",
+                                                     "use_causal_mask"};
     return parameters;
   }
 
@@ -172,7 +179,8 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
       const std::string sublayer = weight.name.substr(0, slash);
       for (const auto& [keras_name, group] : sublayers) {
         if (keras_name != sublayer) continue;
-        layout.datasets.push_back(group + "/vars/" + (weight.name.substr(slash + 1) == "kernel" ? "0" : "1"));
+        layout.datasets.push_back(group + "/vars/" +
+                                  (weight.name.substr(slash + 1) == "kernel" ? "0" : "1"));
         if (layout.groups.back().first != group + "/vars") {
           layout.groups.emplace_back(group + "/vars", keras_name);
         }
@@ -201,12 +209,13 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
     // query_mask is ignored); GroupQueryAttention takes the keyword first.
     args.query_mask = query->keras_mask;
     if (reads_explicit_query_mask && arguments.given("query_mask")) {
-      args.query_mask = mask_argument(arguments.optional_tensor("query_mask"), source(), "query_mask");
+      args.query_mask =
+          mask_argument(arguments.optional_tensor("query_mask"), source(), "query_mask");
     }
-    args.value_mask = arguments.given("value_mask")
-                          ? mask_argument(arguments.optional_tensor("value_mask"), source(),
-                                          "value_mask")
-                          : value->keras_mask;
+    args.value_mask =
+        arguments.given("value_mask")
+            ? mask_argument(arguments.optional_tensor("value_mask"), source(), "value_mask")
+            : value->keras_mask;
     if (arguments.given("key_mask")) {
       args.key_mask = mask_argument(arguments.optional_tensor("key_mask"), source(), "key_mask");
     } else if (key) {

@@ -33,7 +33,8 @@ class GlobalAveragePoolingOperation : public LayerOperation<GlobalAveragePooling
                              const RunContext&) const override {
     const ValuePtr& x = arguments.tensor("inputs");
     std::optional<Mask> mask = x->keras_mask;
-    if (arguments.given("mask")) mask = mask_argument(arguments.optional_tensor("mask"), source(), "mask");
+    if (arguments.given("mask"))
+      mask = mask_argument(arguments.optional_tensor("mask"), source(), "mask");
     return {make_value(layer_->call(float_input(*x, source(), "inputs"), mask))};
   }
 };
@@ -41,11 +42,11 @@ class GlobalAveragePoolingOperation : public LayerOperation<GlobalAveragePooling
 }  // namespace
 
 std::vector<OperationEntry> convolution_pooling_operation_entries() {
-  return {layer_entry<UnaryLayerOperation<Conv1D, MaskRule::kDrop, true>, Conv1D>("Conv1D"),
-          layer_entry<GlobalAveragePoolingOperation, GlobalAveragePooling1D>(
-              "GlobalAveragePooling1D"),
-          layer_entry<UnaryLayerOperation<GlobalMaxPooling1D, MaskRule::kDrop, false>,
-                      GlobalMaxPooling1D>("GlobalMaxPooling1D")};
+  return {
+      layer_entry<UnaryLayerOperation<Conv1D, MaskRule::kDrop, true>, Conv1D>("Conv1D"),
+      layer_entry<GlobalAveragePoolingOperation, GlobalAveragePooling1D>("GlobalAveragePooling1D"),
+      layer_entry<UnaryLayerOperation<GlobalMaxPooling1D, MaskRule::kDrop, false>,
+                  GlobalMaxPooling1D>("GlobalMaxPooling1D")};
 }
 
 }  // namespace kattn::detail

@@ -98,17 +98,16 @@ class DropoutOperation : public LayerOperation<Dropout> {
 }  // namespace
 
 std::vector<OperationEntry> core_operation_entries() {
-  return {
-      layer_entry<UnaryLayerOperation<Dense, MaskRule::kPassThrough, true>, Dense>("Dense"),
-      layer_entry<UnaryLayerOperation<EinsumDense, MaskRule::kDrop, true>, EinsumDense>(
-          "EinsumDense"),
-      layer_entry<UnaryLayerOperation<Activation, MaskRule::kPassThrough, false>, Activation>(
-          "Activation"),
-      layer_entry<EmbeddingOperation, Embedding>("Embedding"),
-      layer_entry<MaskingOperation, Masking>("Masking"),
-      layer_entry<DropoutOperation, Dropout>("Dropout"),
-      layer_entry<UnaryLayerOperation<LayerNormalization, MaskRule::kPassThrough, true>,
-                  LayerNormalization>("LayerNormalization")};
+  return {layer_entry<UnaryLayerOperation<Dense, MaskRule::kPassThrough, true>, Dense>("Dense"),
+          layer_entry<UnaryLayerOperation<EinsumDense, MaskRule::kDrop, true>, EinsumDense>(
+              "EinsumDense"),
+          layer_entry<UnaryLayerOperation<Activation, MaskRule::kPassThrough, false>, Activation>(
+              "Activation"),
+          layer_entry<EmbeddingOperation, Embedding>("Embedding"),
+          layer_entry<MaskingOperation, Masking>("Masking"),
+          layer_entry<DropoutOperation, Dropout>("Dropout"),
+          layer_entry<UnaryLayerOperation<LayerNormalization, MaskRule::kPassThrough, true>,
+                      LayerNormalization>("LayerNormalization")};
 }
 
 }  // namespace kattn::detail

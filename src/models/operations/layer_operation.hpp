@@ -85,8 +85,9 @@ class UnaryLayerOperation : public LayerOperation<L> {
     const KerasTensor& x = arguments.tensor("inputs");
     check_dtype(x, DType::kFloat32, this->source(), "inputs");
     Shape shape = x.shape();
-    if constexpr (requires(L& layer) { layer.build(shape); }) this->layer_->build(shape);
-    if constexpr (kRecordsBuild) this->record_build_config(Config{{"input_shape", shape_config(shape)}});
+    if constexpr (requires(L & layer) { layer.build(shape); }) this->layer_->build(shape);
+    if constexpr (kRecordsBuild)
+      this->record_build_config(Config{{"input_shape", shape_config(shape)}});
     if constexpr (requires(const L& layer) { layer.compute_output_shape(shape); }) {
       shape = this->layer_->compute_output_shape(shape);
     }
@@ -99,7 +100,8 @@ class UnaryLayerOperation : public LayerOperation<L> {
                              const RunContext&) const override {
     const ValuePtr& x = arguments.tensor("inputs");
     Tensor y = this->layer_->call(float_input(*x, this->source(), "inputs"));
-    return {make_value(std::move(y), kMask == MaskRule::kPassThrough ? x->keras_mask : std::nullopt)};
+    return {
+        make_value(std::move(y), kMask == MaskRule::kPassThrough ? x->keras_mask : std::nullopt)};
   }
 };
 

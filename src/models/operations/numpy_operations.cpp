@@ -219,7 +219,8 @@ class ExpandDims : public NumpyOperation {
     const AnyTensor& x = arguments.tensor("x")->tensor;
     const int64_t axis =
         resolve_axis(axis_, static_cast<int64_t>(shape_of(x).size()) + 1, source());
-    return {make_value(std::visit([&](const auto& t) { return AnyTensor(t.expand_dims(axis)); }, x))};
+    return {
+        make_value(std::visit([&](const auto& t) { return AnyTensor(t.expand_dims(axis)); }, x))};
   }
 
  private:
@@ -291,13 +292,15 @@ void read_identity_conversion(ConfigReader& reader) {
 }
 
 template <typename Op>
-OperationEntry op_entry(std::string class_name, std::string module,
-                        void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
-  return OperationEntry{class_name, std::move(module),
-                        [class_name, read_extra](const Config& config) -> std::shared_ptr<Operation> {
-                          return std::make_shared<Op>(read_op_config(config, class_name, read_extra));
-                        },
-                        [](const std::shared_ptr<Layer>&) { return nullptr; }};
+OperationEntry op_entry(
+    std::string class_name, std::string module,
+    void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
+  return OperationEntry{
+      class_name, std::move(module),
+      [class_name, read_extra](const Config& config) -> std::shared_ptr<Operation> {
+        return std::make_shared<Op>(read_op_config(config, class_name, read_extra));
+      },
+      [](const std::shared_ptr<Layer>&) { return nullptr; }};
 }
 
 template <typename Op>
@@ -350,10 +353,11 @@ KerasTensor symbolic_any(const KerasTensor& x, int64_t axis) {
 }
 
 std::vector<OperationEntry> numpy_operation_entries() {
-  return {op_entry<NotEqual>("NotEqual", "keras.src.ops.numpy"),
-          op_entry<LogicalOr>("LogicalOr", "keras.src.ops.numpy"),
-          op_entry<ConvertToTensor>("ConvertToTensor", "keras.src.ops.core", read_identity_conversion),
-          axis_op_entry<ExpandDims>("ExpandDims", false), axis_op_entry<Any>("Any", true)};
+  return {
+      op_entry<NotEqual>("NotEqual", "keras.src.ops.numpy"),
+      op_entry<LogicalOr>("LogicalOr", "keras.src.ops.numpy"),
+      op_entry<ConvertToTensor>("ConvertToTensor", "keras.src.ops.core", read_identity_conversion),
+      axis_op_entry<ExpandDims>("ExpandDims", false), axis_op_entry<Any>("Any", true)};
 }
 
 }  // namespace kattn::detail
