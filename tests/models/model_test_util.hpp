@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <string>
 
-#include "kattn/io/json.hpp"
 #include "kattn/io/file.hpp"
+#include "kattn/io/json.hpp"
 
 namespace kattn::testing {
 
@@ -14,6 +14,17 @@ inline std::filesystem::path golden_models_dir() { return data_dir() / "golden-m
 
 inline Config read_case_json(const std::filesystem::path& dir) {
   return parse_json_object(read_file_bytes(dir / "case.json"), "case.json");
+}
+
+// config.json without the arbitrary `shared_object_id` Keras adds to shared objects.
+inline Config without_shared_ids(Config value) {
+  if (value.is_object()) {
+    value.erase("shared_object_id");
+    for (auto& [key, item] : value.items()) item = without_shared_ids(item);
+  } else if (value.is_array()) {
+    for (Config& item : value) item = without_shared_ids(item);
+  }
+  return value;
 }
 
 // The message of the exception `body` throws, or "no exception".

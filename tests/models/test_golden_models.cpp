@@ -39,17 +39,6 @@ std::vector<AnyTensor> case_inputs(const std::filesystem::path& dir, const Confi
   return inputs;
 }
 
-// config.json without the arbitrary `shared_object_id` Keras adds to shared objects.
-Config without_shared_ids(Config value) {
-  if (value.is_object()) {
-    value.erase("shared_object_id");
-    for (auto& [key, item] : value.items()) item = without_shared_ids(item);
-  } else if (value.is_array()) {
-    for (Config& item : value) item = without_shared_ids(item);
-  }
-  return value;
-}
-
 void expect_equal_arrays(const AnyTensor& actual, const AnyTensor& expected) {
   ASSERT_EQ(actual.index(), expected.index());
   std::visit(
@@ -149,7 +138,7 @@ TEST_P(GoldenModelGraph, SavesWhatKerasSavedAndLoadsBack) {
   const Config manifest = read_case_json(dir());
   const KerasArchive original = load_keras_archive(dir() / "model.keras");
   const Model model = load_model(dir() / "model.keras");
-  EXPECT_EQ(model.to_config(), without_shared_ids(original.config));
+  EXPECT_EQ(model.to_config(), testing::without_shared_ids(original.config));
   const WeightStore store = model.weight_store();
   for (const auto& [path, name] : original.weights.groups()) {
     const auto found = store.groups().find(path);

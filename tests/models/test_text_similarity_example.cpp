@@ -11,16 +11,6 @@
 namespace kattn {
 namespace {
 
-Config without_shared_ids(Config value) {
-  if (value.is_object()) {
-    value.erase("shared_object_id");
-    for (auto& [key, item] : value.items()) item = without_shared_ids(item);
-  } else if (value.is_array()) {
-    for (Config& item : value) item = without_shared_ids(item);
-  }
-  return value;
-}
-
 TEST(TextSimilarityExample, SavesWhatKerasSavesForTheSameModel) {
   const std::filesystem::path saved =
       std::filesystem::temp_directory_path() / "kattn_text_similarity_example.keras";
@@ -32,7 +22,7 @@ TEST(TextSimilarityExample, SavesWhatKerasSavesForTheSameModel) {
   const KerasArchive keras =
       load_keras_archive(testing::golden_models_dir() / "text_dot" / "model.keras");
 
-  EXPECT_EQ(ours.config, without_shared_ids(keras.config));
+  EXPECT_EQ(ours.config, testing::without_shared_ids(keras.config));
   EXPECT_EQ(ours.metadata.value("keras_version", ""), "3.16.0");
   EXPECT_EQ(ours.weights.groups(), keras.weights.groups());
   ASSERT_EQ(ours.weights.datasets().size(), keras.weights.datasets().size());
