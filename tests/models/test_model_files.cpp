@@ -1,5 +1,5 @@
 // Model files from strangers: standalone weights files, weights that do not fit the model,
-// configs that declare more weights than the file holds.
+// configs that declare more weights than the file holds or name what kattn does not support.
 #include <gtest/gtest.h>
 
 #include "kattn/io/keras_archive.hpp"
@@ -85,6 +85,17 @@ TEST(ModelFiles, ConfigsDeclaringMoreWeightsThanTheFileHoldsAreRefused) {
                          "': member 'config.json': Embedding 'token_embedding': weight "
                          "`embeddings` is larger than the weights file holds. Expected at most "
                          "631 more values. Received: shape (1099511627776, 8).");
+}
+
+TEST(ModelFiles, AnUnsupportedInputDtypeIsRefusedByLayerName) {
+  // Found by fuzz_config_json: the message named the layer through a dangling string view.
+  const Config config = parse_json_object(
+      read_file_bytes(testing::data_dir().parent_path() / "io" / "fuzz_regressions" /
+                      "config_json_input_layer_dangling_name.json"),
+      "config.json");
+  EXPECT_EQ(message_of<NotSupportedError>([&] { Model::from_config(config); }),
+            "InputLayer 'value_tokens': unsupported input dtype. Expected one of float32, int32, "
+            "bool. Received: dtype=int33.");
 }
 
 TEST(ModelFiles, MissingMembersAndBadWeightsNameTheMember) {

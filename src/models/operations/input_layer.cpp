@@ -16,7 +16,8 @@ class InputLayer : public Operation {
       : name_(std::move(name)), batch_shape_(std::move(batch_shape)), dtype_(dtype) {}
 
   static std::shared_ptr<InputLayer> from_config(const Config& config) {
-    ConfigReader reader(config, {"InputLayer", config_layer_name(config)});
+    const std::string layer_name = config_layer_name(config);  // outlives the reader
+    ConfigReader reader(config, {"InputLayer", layer_name});
     const std::string name = reader.get_string("name", "input_layer");
     const Config shape = reader.get("batch_shape", nullptr);
     Shape batch_shape;
