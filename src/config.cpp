@@ -88,13 +88,18 @@ std::string dtype_policy_name(const Config& dtype) {
 
 }  // namespace
 
-std::string config_layer_name(const Config& config) {
-  if (config.is_object()) {
-    const auto it = config.find("name");
-    if (it != config.end() && it->is_string()) return it->get<std::string>();
-  }
-  return "";
+Config config_member(const Config& config, std::string_view key) {
+  if (!config.is_object()) return Config();
+  const auto it = config.find(key);
+  return it == config.end() ? Config() : *it;
 }
+
+std::string config_string(const Config& config, std::string_view key) {
+  const Config value = config_member(config, key);
+  return value.is_string() ? value.get<std::string>() : "";
+}
+
+std::string config_layer_name(const Config& config) { return config_string(config, "name"); }
 
 LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name) {
   LayerArgs args;

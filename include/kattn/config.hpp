@@ -44,6 +44,14 @@ class ConfigReader {
   std::set<std::string, std::less<>> read_;
 };
 
+// config[key] when `config` is an object holding `key`, else null: for readers that check the
+// member's type next, on documents of any shape.
+Config config_member(const Config& config, std::string_view key);
+
+// config[key] when it is a string, else "": names and class names read to pick a reader or to
+// word an error message.
+std::string config_string(const Config& config, std::string_view key);
+
 // The `name` entry of a layer config, or "" when it has none (for error messages raised while
 // the config is read).
 std::string config_layer_name(const Config& config);

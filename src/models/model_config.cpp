@@ -42,7 +42,7 @@ std::string short_dump(const Config& value) {
 void nested_layer_classes(const Config& value, std::vector<std::string>& classes) {
   if (value.is_object()) {
     if (value.contains("class_name") && value["class_name"].is_string() &&
-        value.value("module", "").rfind("keras.layers", 0) == 0) {
+        config_string(value, "module").rfind("keras.layers", 0) == 0) {
       classes.push_back(value["class_name"].get<std::string>());
     }
     for (const auto& [key, item] : value.items()) nested_layer_classes(item, classes);
@@ -52,15 +52,21 @@ void nested_layer_classes(const Config& value, std::vector<std::string>& classes
 }
 
 // Every class of `layers` kattn cannot build, in file order, each once.
-void refuse_unsupported(const Config& layers, const std::string& model_name) {
+void refuse_unsupported(const Config& layers, const std::string& model_name,
+                        const ConfigError& errors) {
   const std::vector<std::string> supported = detail::supported_class_names();
   const auto known = [&](const std::string& name) {
     return std::find(supported.begin(), supported.end(), name) != supported.end();
   };
   std::vector<std::string> unsupported;
   std::string where;
-  for (const Config& entry : layers) {
-    const std::string class_name = entry.value("class_name", "");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Config& entry = layers[i];
+    if (!config_member(entry, "class_name").is_string()) {
+      errors.fail("config.layers[" + std::to_string(i) + "]", "an object with a class_name string",
+                  short_dump(entry));
+    }
+    const std::string class_name = config_string(entry, "class_name");
     if (known(class_name)) continue;
     std::vector<std::string> classes{class_name};
     if (entry.contains("config")) nested_layer_classes(entry["config"], classes);
@@ -72,7 +78,7 @@ void refuse_unsupported(const Config& layers, const std::string& model_name) {
     }
     if (!where.empty()) where += ", ";
     where += std::string("'")
-                 .append(entry.value("name", ""))
+                 .append(config_string(entry, "name"))
                  .append("' (")
                  .append(class_name)
                  .append(")");
@@ -107,13 +113,12 @@ struct Deserializer {
       out.value = json;
       return out;
     }
-    if (json.value("class_name", "") != kKerasTensor) {
+    if (config_string(json, "class_name") != kKerasTensor) {
       throw NotSupportedError(error_message({"Functional", ""},
                                             "unsupported node argument at " + where,
                                             "tensors, lists and plain values", short_dump(json)));
     }
-    const Config history =
-        json.contains("config") ? json["config"].value("keras_history", Config()) : Config();
+    const Config history = config_member(config_member(json, "config"), "keras_history");
     if (!history.is_array() || history.size() != 3 || !history[0].is_string() ||
         !history[1].is_number_integer() || !history[2].is_number_integer()) {
       errors.fail(where, "keras_history [layer name, node index, tensor index]", short_dump(json));
@@ -190,18 +195,20 @@ Config endpoints_config(const std::vector<KerasTensor>& tensors, bool flat, cons
 Model Model::from_config(const Config& config) {
   const ConfigError top("");
   if (!config.is_object()) top.fail("the top level", "a JSON object", config.type_name());
-  const std::string class_name = config.value("class_name", "");
+  const std::string class_name = config_string(config, "class_name");
   if (class_name != "Functional") {
     throw NotSupportedError(error_message({"Model", ""}, "unsupported model class",
                                           "a Functional model", "class_name=" + class_name));
   }
   const Config body = config.value("config", Config());
   if (!body.is_object()) top.fail("`config`", "a JSON object", short_dump(body));
-  const std::string model_name = body.value("name", "functional");
+  const Config name_entry = body.value("name", Config("functional"));
+  if (!name_entry.is_string()) top.fail("config.name", "a string", short_dump(name_entry));
+  const std::string model_name = name_entry.get<std::string>();
   const ConfigError errors(model_name);
   const Config layers = body.value("layers", Config());
   if (!layers.is_array()) errors.fail("config.layers", "a list", short_dump(layers));
-  refuse_unsupported(layers, model_name);
+  refuse_unsupported(layers, model_name, errors);
 
   CreatedNodes created;
   std::vector<std::shared_ptr<Operation>> operations;

@@ -33,9 +33,9 @@ std::vector<std::string> supported_class_names() {
 }
 
 std::shared_ptr<Operation> operation_from_config(const Config& entry) {
-  const std::string class_name = entry.value("class_name", "");
+  const std::string class_name = config_string(entry, "class_name");
   for (const OperationEntry& candidate : entries()) {
-    if (candidate.class_name == class_name) return candidate.from_config(entry.at("config"));
+    if (candidate.class_name == class_name) return candidate.from_config(config_member(entry, "config"));
   }
   throw NotSupportedError(error_message(
       {class_name, config_layer_name(entry)}, "unsupported layer class",

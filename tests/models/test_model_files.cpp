@@ -98,6 +98,22 @@ TEST(ModelFiles, AnUnsupportedInputDtypeIsRefusedByLayerName) {
             "bool. Received: dtype=int33.");
 }
 
+TEST(ModelFiles, MistypedConfigEntriesAreValueErrors) {
+  // Found by fuzz_config_json: a model name of 2 escaped as a JSON library exception.
+  const Config config = parse_json_object(
+      read_file_bytes(testing::data_dir().parent_path() / "io" / "fuzz_regressions" /
+                      "config_json_model_name_number.json"),
+      "config.json");
+  EXPECT_EQ(message_of<ValueError>([&] { Model::from_config(config); }),
+            "Functional: invalid config at config.name. Expected a string. Received: 2.");
+  // Entries of any JSON type where objects or strings belong.
+  const Config odd_layers = {{"class_name", "Functional"},
+                             {"config", {{"layers", {7, {{"class_name", 3}, {"name", {1}}}}}}}};
+  EXPECT_EQ(message_of<ValueError>([&] { Model::from_config(odd_layers); }),
+            "Functional 'functional': invalid config at config.layers[0]. Expected an object with "
+            "a class_name string. Received: 7.");
+}
+
 TEST(ModelFiles, MissingMembersAndBadWeightsNameTheMember) {
   const std::filesystem::path source = golden_models_dir() / "text_dot" / "model.keras";
   KerasArchive archive = load_keras_archive(source);
