@@ -35,4 +35,8 @@ double uniform(uint64_t key, uint64_t index) {
   return static_cast<double>(mix(key ^ mix(index)) >> 11) * 0x1.0p-53;
 }
 
+bool dropout_keeps(uint64_t key, uint64_t index, double rate) {
+  return uniform(key, index) < 1.0 - rate;
+}
+
 }  // namespace kattn

@@ -33,8 +33,6 @@ double uniform(uint64_t key, uint64_t index);
 
 // Keras's dropout rule for one element: kept when uniform(key, index) < 1 - rate; kept elements
 // are scaled by 1 / (1 - rate).
-inline bool dropout_keeps(uint64_t key, uint64_t index, double rate) {
-  return uniform(key, index) < 1.0 - rate;
-}
+bool dropout_keeps(uint64_t key, uint64_t index, double rate);
 
 }  // namespace kattn

@@ -1,13 +1,18 @@
-// Validates the attention problem, lays out the kernel parameters and runs the kernel. No
-// arithmetic here.
+// Validates the attention problem, lays out the kernel parameters and runs the kernel of the
+// active instruction set. No arithmetic here.
 #include "kattn/ops/sdpa.hpp"
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "kattn/context.hpp"
 #include "kattn/error.hpp"
+#include "kernels/dispatch.hpp"
+#include "kernels/flash/sdpa_flash.hpp"
 #include "kernels/reference/sdpa.hpp"
+#include "threads/parallel_for.hpp"
 
 namespace kattn::ops {
 
@@ -32,6 +37,51 @@ void copy_strides(const BasicTensor<Real>& tensor, int64_t (&strides)[4]) {
 std::string shapes(const Shape& a, const char* a_name, const Shape& b, const char* b_name) {
   return std::string(a_name) + ".shape=" + shape_to_string(a) + ", " + b_name +
          ".shape=" + shape_to_string(b);
+}
+
+template <typename Real>
+std::string describe(const kernels::SdpaParams<Real>& p) {
+  std::string text = "B=" + std::to_string(p.batch) + " T=" + std::to_string(p.query_len) +
+                     " S=" + std::to_string(p.key_len) + " N=" + std::to_string(p.num_heads) +
+                     " K=" + std::to_string(p.num_kv_heads) + " H=" + std::to_string(p.head_dim) +
+                     (std::is_same_v<Real, float> ? " float32" : " float64");
+  if (p.scores != nullptr) text += ", scores";
+  return text;
+}
+
+// A buffer owned by the calling thread, grown on demand and kept for its next call.
+float* thread_workspace(int64_t floats) {
+  thread_local std::vector<float> buffer;
+  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
+  return buffer.data();
+}
+
+void run_fused(const kernels::SdpaParams<float>& params, kernels::Isa isa, int64_t threads) {
+  auto* kernel = &kernels::sdpa_flash_forward_portable;
+#ifdef KATTN_HAVE_AVX2_KERNELS
+  if (isa == kernels::Isa::kAvx2) kernel = &kernels::sdpa_flash_forward_avx2;
+#endif
+  const int64_t floats = kernels::sdpa_flash_workspace_size(params);
+  detail::parallel_for(kernels::sdpa_flash_items(params), threads, [&](int64_t item) {
+    kernel(params, item, thread_workspace(floats));
+  });
+}
+
+template <typename Real>
+void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
+  const kernels::Isa isa = kernels::active_isa();
+  if constexpr (std::is_same_v<Real, float>) {
+    if (isa != kernels::Isa::kReference) {
+      kernels::report_kernel("scaled_dot_product_attention", isa, threads, describe(params));
+      run_fused(params, isa, threads);
+      return;
+    }
+  }
+  kernels::report_kernel("scaled_dot_product_attention", kernels::Isa::kReference, 1,
+                         describe(params));
+  std::vector<Real> workspace(static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) +
+                              1);
+  kernels::sdpa_forward_reference(params, workspace.data());
 }
 
 }  // namespace
@@ -72,6 +122,10 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   if (options.sliding_window < 0) {
     throw_value_error(kOp, "invalid `sliding_window`", "0 (none) or a positive integer",
                       "sliding_window=" + std::to_string(options.sliding_window));
+  }
+  if (options.num_threads < 0) {
+    throw_value_error(kOp, "invalid `num_threads`", "0 (the context's count) or a positive integer",
+                      "num_threads=" + std::to_string(options.num_threads));
   }
   const Shape full{B, N, T, S};
   if (options.mask) {
@@ -121,9 +175,7 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   copy_strides(result.output, params.output_strides);
   params.scores = result.scores ? result.scores->data() : nullptr;
 
-  std::vector<Real> workspace(static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) +
-                              1);
-  kernels::sdpa_forward_reference(params, workspace.data());
+  run_kernel(params, options.num_threads == 0 ? num_threads() : options.num_threads);
   return result;
 }
 

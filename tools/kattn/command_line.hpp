@@ -42,5 +42,6 @@ int run_verify(const std::vector<std::string>& args);
 int run_demo(const std::vector<std::string>& args);
 int run_inspect(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 
 }  // namespace kattn::cli

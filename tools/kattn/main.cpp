@@ -14,6 +14,7 @@ verbs:
   inspect MODEL    the layers, parameters, inputs and outputs of a .keras model
   predict MODEL    run a .keras model on .npy inputs and write its outputs as .npy files
   verify PATH...   run Keras golden cases and compare with what Keras computed
+  bench WHAT       time the attention op, AdditiveAttention, MultiHeadAttention or sgemm
   demo [MODEL]     a worked example of Attention, AdditiveAttention and concat scoring, then
                    a Keras-saved attention model run next to what Keras computed
 
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (verb == "demo") return kattn::cli::run_demo(rest);
     if (verb == "inspect") return kattn::cli::run_inspect(rest);
     if (verb == "predict") return kattn::cli::run_predict(rest);
+    if (verb == "bench") return kattn::cli::run_bench(rest);
     std::cerr << "kattn: unknown verb '" << verb << "'\n\n" << kUsage;
     return 2;
   } catch (const kattn::cli::UsageError& e) {

@@ -15,7 +15,10 @@
 //
 // Returns output (B, T, N, Hv) and, when asked, the probabilities (B, N, T, S) before dropout
 // (what Keras returns as attention scores). Inputs may be strided views; outputs are contiguous.
-// Templated on float (what the layers use) and double (a higher-precision reference).
+// Templated on float (what the layers use) and double (a higher-precision reference). Float runs
+// the fused kernel of the active instruction set (kernels/dispatch.hpp: KATTN_ISA,
+// KATTN_VERBOSE), which never materialises the (T, S) logits unless scores are asked for; double
+// and KATTN_ISA=reference run the reference kernel.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +57,9 @@ struct SdpaOptions {
   uint64_t dropout_key = 0;
   // Also return the probabilities (B, N, T, S), before dropout.
   bool return_scores = false;
+  // Threads to run on; 0 uses kattn::num_threads() (kattn/context.hpp). The result is the same
+  // for every count.
+  int64_t num_threads = 0;
 };
 
 template <typename Real>

@@ -1,0 +1,86 @@
+#include "kernels/dispatch.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+#include "kattn/error.hpp"
+
+namespace kattn::kernels {
+
+namespace {
+
+constexpr ErrorSource kSource{"KATTN_ISA", ""};
+
+thread_local int forced_isa = -1;  // -1: none; else an Isa
+
+void check_runnable(Isa isa) {
+  if (isa == Isa::kAvx2 && !cpu_has_avx2()) {
+    throw NotSupportedError(error_message(kSource, "this CPU cannot run the avx2 kernels",
+                                          "reference or portable", "avx2"));
+  }
+}
+
+// The environment's choice, read and checked on first use.
+Isa environment_isa() {
+  static const std::optional<Isa> isa = []() -> std::optional<Isa> {
+    const char* text = std::getenv("KATTN_ISA");
+    if (text == nullptr || *text == '\0') return cpu_has_avx2() ? Isa::kAvx2 : Isa::kPortable;
+    for (Isa candidate : {Isa::kReference, Isa::kPortable, Isa::kAvx2}) {
+      if (std::string_view(text) == isa_name(candidate)) return candidate;
+    }
+    return std::nullopt;
+  }();
+  if (!isa) {
+    throw NotSupportedError(error_message(kSource, "unknown instruction set",
+                                          "one of reference, portable, avx2",
+                                          std::string("KATTN_ISA=") + std::getenv("KATTN_ISA")));
+  }
+  check_runnable(*isa);
+  return *isa;
+}
+
+}  // namespace
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kReference: return "reference";
+    case Isa::kPortable: return "portable";
+    case Isa::kAvx2: return "avx2";
+  }
+  return "unknown";
+}
+
+bool cpu_has_avx2() {
+#if defined(KATTN_HAVE_AVX2_KERNELS) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
+Isa active_isa() {
+  return forced_isa >= 0 ? static_cast<Isa>(forced_isa) : environment_isa();
+}
+
+ScopedIsa::ScopedIsa(Isa isa) : previous_(forced_isa) {
+  check_runnable(isa);
+  forced_isa = static_cast<int>(isa);
+}
+
+ScopedIsa::~ScopedIsa() { forced_isa = previous_; }
+
+void report_kernel(const char* op, Isa isa, int64_t threads, const std::string& what) {
+  static const bool verbose = [] {
+    const char* text = std::getenv("KATTN_VERBOSE");
+    return text != nullptr && std::strcmp(text, "0") != 0 && *text != '\0';
+  }();
+  if (!verbose) return;
+  std::fprintf(stderr, "kattn: %s ran %s on %lld thread(s) (%s)\n", op, isa_name(isa),
+               static_cast<long long>(threads), what.c_str());
+}
+
+}  // namespace kattn::kernels

@@ -1,0 +1,42 @@
+// Which instruction set the kernels run with: chosen once per process from the CPU, or forced
+// with the environment variable KATTN_ISA=reference|portable|avx2. KATTN_VERBOSE=1 makes every
+// kernel call say on stderr which one ran.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace kattn::kernels {
+
+enum class Isa {
+  kReference,  // the specification: plain loops, materialised logits
+  kPortable,   // the fused kernels in plain C++
+  kAvx2,       // the fused kernels with AVX2 + FMA
+};
+
+const char* isa_name(Isa isa);
+
+// Whether this CPU (and this build) can run the AVX2 + FMA kernels.
+bool cpu_has_avx2();
+
+// The ISA calls on this thread use: a ScopedIsa's, else KATTN_ISA's, else the best the CPU has.
+// NotSupportedError when KATTN_ISA names something unknown or something this CPU cannot run.
+Isa active_isa();
+
+// Forces an ISA for calls made on the constructing thread until destroyed (tests sweep every
+// path in one process with it). NotSupportedError when the CPU cannot run `isa`.
+class ScopedIsa {
+ public:
+  explicit ScopedIsa(Isa isa);
+  ~ScopedIsa();
+  ScopedIsa(const ScopedIsa&) = delete;
+  ScopedIsa& operator=(const ScopedIsa&) = delete;
+
+ private:
+  int previous_;
+};
+
+// With KATTN_VERBOSE=1, writes "kattn: <op> ran <isa> on <threads> thread(s) (<what>)" to stderr.
+void report_kernel(const char* op, Isa isa, int64_t threads, const std::string& what);
+
+}  // namespace kattn::kernels

@@ -1,0 +1,45 @@
+// The fused scaled dot-product attention kernel: tiled, online softmax, never materialising the
+// (T, S) logits. One kernel written once over a vector type (kernels/flash/sdpa_flash_impl.hpp)
+// and instantiated per instruction set (kernels/portable/, kernels/avx2/). Float only; the
+// reference kernel (kernels/reference/sdpa.hpp) is the specification it is tested against.
+//
+// Work is cut into items of one (batch, query head, block of kQueryBlock query rows), each
+// computed start to finish by one thread, so results do not depend on how items are spread over
+// threads. Within an item the keys go by in tiles of kKeyTile:
+//
+//   logits^T (keys, queries) = K_tile (keys, H) . (scale * Q_block)^T (H, queries)
+//   running max m and sum l per query; P^T = exp(logits^T - m)
+//   out (queries, Hv) = out * exp(m_old - m) + P . V_tile (keys, Hv)
+//
+// with the logits kept transposed so the softmax runs along vector lanes (one lane per query).
+// Tiles that every mask rule excludes (above the causal diagonal, outside the sliding window)
+// are never computed. When scores are requested, a first pass finds each row's max and sum and
+// a second writes the probabilities once and accumulates the output.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/reference/sdpa.hpp"
+
+namespace kattn::kernels {
+
+struct SdpaFlashTiles {
+  static constexpr int64_t kQueryBlock = 48;  // query rows per item: 3 panels of 16, 8 groups of 6
+  static constexpr int64_t kKeyTile = 128;    // keys per tile
+};
+
+// Items of work for params: B * N * ceil(T / kQueryBlock), largest (latest query block) first.
+int64_t sdpa_flash_items(const SdpaParams<float>& params);
+
+// Floats of workspace one thread needs for any item of params.
+int64_t sdpa_flash_workspace_size(const SdpaParams<float>& params);
+
+// Computes item `item` of params (its output rows, and its score rows when params.scores is
+// set) using `workspace`, sdpa_flash_workspace_size(params) floats owned by the calling thread.
+void sdpa_flash_forward_portable(const SdpaParams<float>& params, int64_t item,
+                                 float* workspace) noexcept;
+// The same, AVX2 + FMA; call only when the CPU has both.
+void sdpa_flash_forward_avx2(const SdpaParams<float>& params, int64_t item,
+                             float* workspace) noexcept;
+
+}  // namespace kattn::kernels

@@ -1,0 +1,403 @@
+// The fused kernel of kernels/flash/sdpa_flash.hpp, written once over a vector type V of eight
+// floats (kernels/<isa>/vec8.hpp). Included only by the kernels/<isa>/sdpa_flash.cpp files; every
+// function is a member of SdpaFlash<V>, so each instruction set's copy has symbols of its own and
+// the linker never mixes code compiled for different instruction sets.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "kattn/random.hpp"
+#include "kernels/flash/sdpa_flash_layout.hpp"
+
+namespace kattn::kernels {
+
+template <typename V>
+struct SdpaFlash {
+  using L = SdpaFlashLayout;
+  static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel;
+  static constexpr int64_t kRows = 6;  // rows of a register block, in both products
+  static constexpr float kInf = std::numeric_limits<float>::infinity();
+
+  static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
+  static int64_t max(int64_t a, int64_t b) { return a > b ? a : b; }
+  static V min(V a, V b) { return vmin(a, b); }
+  static V max(V a, V b) { return vmax(a, b); }
+
+  // exp(x) within 2 ulp for x >= -87.3 (Cephes's expf polynomial); exactly 0 below, so masked
+  // logits (-inf) contribute nothing; NaN stays NaN.
+  static V exp(V x) {
+    const V lowest = V::splat(-87.33654f);
+    const V c = min(V::splat(88.37626f), max(lowest, x));  // NaN passes both
+    const V n = round(c * V::splat(1.44269504088896341f));
+    V r = fma(n, V::splat(-0.693359375f), c);
+    r = fma(n, V::splat(2.12194440e-4f), r);
+    V p = V::splat(1.9875691500e-4f);
+    p = fma(p, r, V::splat(1.3981999507e-3f));
+    p = fma(p, r, V::splat(8.3334519073e-3f));
+    p = fma(p, r, V::splat(4.1665795894e-2f));
+    p = fma(p, r, V::splat(1.6666665459e-1f));
+    p = fma(p, r, V::splat(5.0000001201e-1f));
+    p = fma(p * r, r, r + V::splat(1.0f));
+    return zero_where_less(p * pow2(n), x, lowest);
+  }
+
+  // tile[r * kBr + c] = sum_h key_row_r[h] * q[h * 16 + c] for r < R, c < 16: R keys against one
+  // packed panel of 16 (pre-scaled) queries.
+  template <size_t R>
+  static void logits_block(const float* key, int64_t key_row_stride, int64_t key_h_stride,
+                           const float* q, int64_t head_dim, float* tile) {
+    V acc[R][2];
+    for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
+    for (int64_t h = 0; h < head_dim; ++h) {
+      const V q0 = V::load(q + h * kPanel), q1 = V::load(q + h * kPanel + 8);
+      for (size_t r = 0; r < R; ++r) {
+        const V k = V::broadcast(key + static_cast<int64_t>(r) * key_row_stride + h * key_h_stride);
+        acc[r][0] = fma(k, q0, acc[r][0]);
+        acc[r][1] = fma(k, q1, acc[r][1]);
+      }
+    }
+    for (size_t r = 0; r < R; ++r) {
+      acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
+      acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
+    }
+  }
+
+  // out[r * out_stride + c] += sum_j tile[j * kBr + r] * value[j * value_stride + c] for r < R,
+  // c < 16, j < keys: the probabilities of R queries against one panel of 16 value columns.
+  template <size_t R>
+  static void values_block(const float* tile, const float* value, int64_t value_stride,
+                           int64_t keys, float* out, int64_t out_stride) {
+    V acc[R][2];
+    for (size_t r = 0; r < R; ++r) {
+      acc[r][0] = V::load(out + static_cast<int64_t>(r) * out_stride);
+      acc[r][1] = V::load(out + static_cast<int64_t>(r) * out_stride + 8);
+    }
+    for (int64_t j = 0; j < keys; ++j) {
+      const V v0 = V::load(value + j * value_stride), v1 = V::load(value + j * value_stride + 8);
+      for (size_t r = 0; r < R; ++r) {
+        const V p = V::broadcast(tile + j * kBr + static_cast<int64_t>(r));
+        acc[r][0] = fma(p, v0, acc[r][0]);
+        acc[r][1] = fma(p, v1, acc[r][1]);
+      }
+    }
+    for (size_t r = 0; r < R; ++r) {
+      acc[r][0].store(out + static_cast<int64_t>(r) * out_stride);
+      acc[r][1].store(out + static_cast<int64_t>(r) * out_stride + 8);
+    }
+  }
+
+  // One item: fixed (b, n, query block) coordinates and the buffers of its workspace.
+  struct Item {
+    const SdpaParams<float>& p;
+    float* ws;
+    L layout;
+    int64_t b, n, kv, q0, rows, panels;
+    int64_t key_begin, key_end;  // keys some query of the block may attend
+    float* query_packed() const { return ws + layout.query_packed; }
+    float* tile() const { return ws + layout.tile; }
+    float* out() const { return ws + layout.out; }
+    float* value_packed() const { return ws + layout.value_packed; }
+    float* row_max() const { return ws + layout.row_max; }
+    float* row_sum() const { return ws + layout.row_sum; }
+    float* rescale() const { return ws + layout.rescale; }
+    int64_t flat_row(int64_t q) const {  // index of logits[b, n, q0 + q, 0] in (B, N, T, S)
+      return ((b * p.num_heads + n) * p.query_len + q0 + q) * p.key_len;
+    }
+  };
+
+  static Item make_item(const SdpaParams<float>& p, int64_t item, float* ws) {
+    const L layout = sdpa_flash_layout(p);
+    const int64_t blocks = layout.query_blocks;
+    const int64_t heads = p.batch * p.num_heads;
+    const int64_t block = blocks - 1 - item / heads;  // latest (largest when causal) first
+    const int64_t b = item % heads / p.num_heads, n = item % p.num_heads;
+    const int64_t q0 = block * kBr, rows = min(kBr, p.query_len - q0);
+    int64_t key_begin = 0, key_end = p.key_len;
+    if (p.is_causal) key_end = min(key_end, q0 + rows);  // j <= i
+    if (p.sliding_window > 0) {                            // |i - j| < window
+      key_begin = min(p.key_len, max(key_begin, q0 - p.sliding_window + 1));
+      key_end = min(key_end, q0 + rows - 1 + p.sliding_window);
+    }
+    return Item{p,    ws,   layout, b, n, n / (p.num_heads / p.num_kv_heads), q0,
+                rows, (rows + kPanel - 1) / kPanel, key_begin, max(key_begin, key_end)};
+  }
+
+  // query_packed[panel][h][lane] = scale * query[b, q0 + 16 panel + lane, n, h], zero past T.
+  static void pack_queries(const Item& it) {
+    const SdpaParams<float>& p = it.p;
+    const int64_t* qs = p.query_strides;
+    float* packed = it.query_packed();
+    for (int64_t panel = 0; panel < it.panels; ++panel) {
+      for (int64_t lane = 0; lane < kPanel; ++lane) {
+        const int64_t q = panel * kPanel + lane;
+        const float* row = p.query + it.b * qs[0] + (it.q0 + q) * qs[1] + it.n * qs[2];
+        for (int64_t h = 0; h < p.head_dim; ++h) {
+          packed[(panel * p.head_dim + h) * kPanel + lane] = q < it.rows ? row[h * qs[3]] * p.scale
+                                                                         : 0.0f;
+        }
+      }
+    }
+  }
+
+  // tile[j][q] = logits of the keys [j0, j0 + keys) against the block's queries, -inf where a
+  // mask rule excludes the pair.
+  static void logits_tile(const Item& it, int64_t j0, int64_t keys) {
+    const SdpaParams<float>& p = it.p;
+    const int64_t* ks = p.key_strides;
+    const float* key = p.key + it.b * ks[0] + j0 * ks[1] + it.kv * ks[2];
+    float* tile = it.tile();
+    for (int64_t j = 0; j < keys; j += kRows) {
+      const int64_t rows = min(kRows, keys - j);
+      for (int64_t panel = 0; panel < it.panels; ++panel) {
+        const float* q = it.query_packed() + panel * p.head_dim * kPanel;
+        float* out = tile + j * kBr + panel * kPanel;
+        const float* k = key + j * ks[1];
+        switch (rows) {
+          case 6: logits_block<6>(k, ks[1], ks[3], q, p.head_dim, out); break;
+          case 5: logits_block<5>(k, ks[1], ks[3], q, p.head_dim, out); break;
+          case 4: logits_block<4>(k, ks[1], ks[3], q, p.head_dim, out); break;
+          case 3: logits_block<3>(k, ks[1], ks[3], q, p.head_dim, out); break;
+          case 2: logits_block<2>(k, ks[1], ks[3], q, p.head_dim, out); break;
+          default: logits_block<1>(k, ks[1], ks[3], q, p.head_dim, out); break;
+        }
+      }
+    }
+    mask_tile(it, j0, keys);
+  }
+
+  static void mask_tile(const Item& it, int64_t j0, int64_t keys) {
+    const SdpaParams<float>& p = it.p;
+    const int64_t i_first = it.q0, i_last = it.q0 + it.rows - 1, j_last = j0 + keys - 1;
+    const bool causal = p.is_causal && j_last > i_first;
+    const bool window = p.sliding_window > 0 && (i_last - j0 >= p.sliding_window ||
+                                                 j_last - i_first >= p.sliding_window);
+    if (p.mask == nullptr && !causal && !window) return;
+    const int64_t* ms = p.mask_strides;
+    float* tile = it.tile();
+    for (int64_t j = 0; j < keys; ++j) {
+      const int64_t key = j0 + j;
+      const bool* mask_row = p.mask == nullptr
+                                 ? nullptr
+                                 : p.mask + it.b * ms[0] + it.n * ms[1] + key * ms[3];
+      for (int64_t q = 0; q < it.rows; ++q) {
+        const int64_t query = it.q0 + q;
+        const bool excluded =
+            (causal && key > query) ||
+            (window && (query - key >= p.sliding_window || key - query >= p.sliding_window)) ||
+            (mask_row != nullptr && !mask_row[query * ms[2]]);
+        if (excluded) tile[j * kBr + q] = -kInf;
+      }
+    }
+  }
+
+  // Folds the tile's logits into row_max / row_sum. With `probabilities`, also turns the tile
+  // into exp(logit - new max) and leaves exp(old max - new max) in rescale.
+  static void online_softmax(const Item& it, int64_t keys, bool probabilities) {
+    const float* tile = it.tile();
+    for (int64_t c = 0; c < it.rows; c += 8) {
+      const V old_max = V::load(it.row_max() + c);
+      V new_max = old_max;
+      for (int64_t j = 0; j < keys; ++j) new_max = max(new_max, V::load(tile + j * kBr + c));
+      // A query with nothing allowed yet keeps max -inf; shifting by 0 keeps its exps at 0.
+      const V shift = select_equal(new_max, V::splat(-kInf), V::zero(), new_max);
+      V sum = V::zero();
+      for (int64_t j = 0; j < keys; ++j) {
+        const V e = exp(V::load(tile + j * kBr + c) - shift);
+        if (probabilities) e.store(it.tile() + j * kBr + c);
+        sum = sum + e;
+      }
+      const V rescale = exp(old_max - shift);
+      fma(V::load(it.row_sum() + c), rescale, sum).store(it.row_sum() + c);
+      new_max.store(it.row_max() + c);
+      rescale.store(it.rescale() + c);
+    }
+  }
+
+  // Keras's dropout on the probabilities of the tile: element (b, n, i, j) kept or zeroed by
+  // dropout_keeps at its index in (B, N, T, S), kept ones scaled by 1 / (1 - rate).
+  static void dropout_tile(const Item& it, int64_t j0, int64_t keys) {
+    const SdpaParams<float>& p = it.p;
+    const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
+    float* tile = it.tile();
+    for (int64_t q = 0; q < it.rows; ++q) {
+      const uint64_t row = static_cast<uint64_t>(it.flat_row(q) + j0);
+      for (int64_t j = 0; j < keys; ++j) {
+        float& e = tile[j * kBr + q];
+        e = dropout_keeps(p.dropout_key, row + static_cast<uint64_t>(j), p.dropout_rate)
+                ? e * keep_scale
+                : 0.0f;
+      }
+    }
+  }
+
+  // out (rows, value_cols) += P (rows, keys) . value[j0 : j0 + keys]
+  static void accumulate_values(const Item& it, int64_t j0, int64_t keys) {
+    const SdpaParams<float>& p = it.p;
+    const int64_t* vs = p.value_strides;
+    const float* value = p.value + it.b * vs[0] + j0 * vs[1] + it.kv * vs[2];
+    const int64_t cols = it.layout.value_cols;
+    // Whole contiguous panels are read in place; anything else is copied into panels first.
+    const bool in_place = vs[3] == 1 && p.value_dim == cols;
+    if (!in_place) {
+      float* packed = it.value_packed();
+      for (int64_t j = 0; j < keys; ++j) {
+        for (int64_t c = 0; c < cols; ++c) {
+          packed[((c / kPanel) * kBc + j) * kPanel + c % kPanel] =
+              c < p.value_dim ? value[j * vs[1] + c * vs[3]] : 0.0f;
+        }
+      }
+    }
+    const float* tile = it.tile();
+    for (int64_t q = 0; q < it.rows; q += kRows) {
+      const int64_t rows = min(kRows, it.rows - q);
+      for (int64_t c = 0; c < cols; c += kPanel) {
+        const float* v = in_place ? value + c : it.value_packed() + c * kBc;
+        const int64_t stride = in_place ? vs[1] : kPanel;
+        float* out = it.out() + q * cols + c;
+        switch (rows) {
+          case 6: values_block<6>(tile + q, v, stride, keys, out, cols); break;
+          case 5: values_block<5>(tile + q, v, stride, keys, out, cols); break;
+          case 4: values_block<4>(tile + q, v, stride, keys, out, cols); break;
+          case 3: values_block<3>(tile + q, v, stride, keys, out, cols); break;
+          case 2: values_block<2>(tile + q, v, stride, keys, out, cols); break;
+          default: values_block<1>(tile + q, v, stride, keys, out, cols); break;
+        }
+      }
+    }
+  }
+
+  static void rescale_out(const Item& it) {
+    const int64_t cols = it.layout.value_cols;
+    for (int64_t q = 0; q < it.rows; ++q) {
+      const V factor = V::broadcast(it.rescale() + q);
+      float* row = it.out() + q * cols;
+      for (int64_t c = 0; c < cols; c += 8) (V::load(row + c) * factor).store(row + c);
+    }
+  }
+
+  // A query that may attend no key, as FullyMaskedRows says: output and scores zero (kZero), or
+  // probabilities 1 / S everywhere, dropout applied to them, and the matching average of the
+  // values (kUniform).
+  static void fully_masked_row(const Item& it, int64_t q) {
+    const SdpaParams<float>& p = it.p;
+    const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform;
+    const float prob = uniform ? 1.0f / static_cast<float>(p.key_len) : 0.0f;
+    const int64_t* vs = p.value_strides;
+    const int64_t* os = p.output_strides;
+    float* out = p.output + it.b * os[0] + (it.q0 + q) * os[1] + it.n * os[2];
+    for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] = 0.0f;
+    if (p.scores != nullptr) {
+      float* scores = p.scores + it.flat_row(q);
+      for (int64_t j = 0; j < p.key_len; ++j) scores[j] = prob;
+    }
+    if (!uniform) return;
+    const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
+    for (int64_t j = 0; j < p.key_len; ++j) {
+      float weight = prob;
+      if (p.dropout_rate > 0.0) {
+        const uint64_t index = static_cast<uint64_t>(it.flat_row(q) + j);
+        weight = dropout_keeps(p.dropout_key, index, p.dropout_rate) ? prob * keep_scale : 0.0f;
+      }
+      const float* value = p.value + it.b * vs[0] + j * vs[1] + it.kv * vs[2];
+      for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] += weight * value[c * vs[3]];
+    }
+  }
+
+  // output[b, q0 + q, n, :] = out[q, :] * (1 / row_sum[q] when `normalise`).
+  static void write_output(const Item& it, bool normalise) {
+    const SdpaParams<float>& p = it.p;
+    const int64_t* os = p.output_strides;
+    for (int64_t q = 0; q < it.rows; ++q) {
+      if (it.row_max()[q] == -kInf) {
+        fully_masked_row(it, q);
+        continue;
+      }
+      const float factor = normalise ? 1.0f / it.row_sum()[q] : 1.0f;
+      const float* row = it.out() + q * it.layout.value_cols;
+      float* out = p.output + it.b * os[0] + (it.q0 + q) * os[1] + it.n * os[2];
+      for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] = row[c] * factor;
+    }
+  }
+
+  static void start(const Item& it) {
+    pack_queries(it);
+    for (int64_t q = 0; q < kBr; ++q) {
+      it.row_max()[q] = -kInf;
+      it.row_sum()[q] = 0.0f;
+    }
+    const int64_t cells = kBr * it.layout.value_cols;
+    for (int64_t i = 0; i < cells; ++i) it.out()[i] = 0.0f;
+  }
+
+  // One pass: online softmax, the output rescaled as the max grows.
+  static void forward_output_only(const Item& it) {
+    for (int64_t j0 = it.key_begin; j0 < it.key_end; j0 += kBc) {
+      const int64_t keys = min(kBc, it.key_end - j0);
+      logits_tile(it, j0, keys);
+      online_softmax(it, keys, true);
+      if (it.p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
+      rescale_out(it);
+      accumulate_values(it, j0, keys);
+    }
+    write_output(it, true);
+  }
+
+  // Two passes: the final max and sum of every row first, then the probabilities, written to
+  // params.scores once and accumulated into the output.
+  static void forward_with_scores(const Item& it) {
+    for (int64_t j0 = it.key_begin; j0 < it.key_end; j0 += kBc) {
+      const int64_t keys = min(kBc, it.key_end - j0);
+      logits_tile(it, j0, keys);
+      online_softmax(it, keys, false);
+    }
+    const SdpaParams<float>& p = it.p;
+    float* tile = it.tile();
+    for (int64_t q = 0; q < it.rows; ++q) {
+      // Keys no rule lets the block attend have probability 0.
+      float* scores = p.scores + it.flat_row(q);
+      for (int64_t j = 0; j < it.key_begin; ++j) scores[j] = 0.0f;
+      for (int64_t j = it.key_end; j < p.key_len; ++j) scores[j] = 0.0f;
+    }
+    for (int64_t j0 = it.key_begin; j0 < it.key_end; j0 += kBc) {
+      const int64_t keys = min(kBc, it.key_end - j0);
+      logits_tile(it, j0, keys);
+      for (int64_t c = 0; c < it.rows; c += 8) {
+        const V row_max = V::load(it.row_max() + c);
+        const V shift = select_equal(row_max, V::splat(-kInf), V::zero(), row_max);
+        // Rows with nothing allowed are rewritten by fully_masked_row; 0 keeps them finite.
+        const V inverse = reciprocal(V::load(it.row_sum() + c));
+        for (int64_t j = 0; j < keys; ++j) {
+          (exp(V::load(tile + j * kBr + c) - shift) * inverse).store(tile + j * kBr + c);
+        }
+      }
+      for (int64_t q = 0; q < it.rows; ++q) {
+        float* scores = p.scores + it.flat_row(q) + j0;
+        for (int64_t j = 0; j < keys; ++j) scores[j] = tile[j * kBr + q];
+      }
+      if (p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
+      accumulate_values(it, j0, keys);
+    }
+    write_output(it, false);
+  }
+
+  static V reciprocal(V x) {
+    float lanes[8];
+    x.store(lanes);
+    for (float& lane : lanes) lane = lane == 0.0f ? 0.0f : 1.0f / lane;
+    return V::load(lanes);
+  }
+
+  static void forward(const SdpaParams<float>& p, int64_t item, float* workspace) {
+    const Item it = make_item(p, item, workspace);
+    start(it);
+    if (p.scores != nullptr) {
+      forward_with_scores(it);
+    } else {
+      forward_output_only(it);
+    }
+  }
+};
+
+}  // namespace kattn::kernels

@@ -1,0 +1,40 @@
+// The ISA-independent part of the fused kernel: how big its items and workspace are.
+#include "kernels/flash/sdpa_flash.hpp"
+
+#include "kernels/flash/sdpa_flash_layout.hpp"
+
+namespace kattn::kernels {
+
+namespace {
+
+// Rounded up to a multiple of 16 floats, so every buffer starts 64-byte aligned relative to
+// the workspace.
+int64_t cache_lines(int64_t floats) { return (floats + 15) / 16 * 16; }
+
+}  // namespace
+
+SdpaFlashLayout sdpa_flash_layout(const SdpaParams<float>& p) {
+  using L = SdpaFlashLayout;
+  L layout;
+  layout.query_blocks = (p.query_len + L::kBr - 1) / L::kBr;
+  layout.value_cols = (p.value_dim + L::kPanel - 1) / L::kPanel * L::kPanel;
+  layout.query_packed = 0;
+  layout.tile = layout.query_packed + cache_lines(L::kBr * p.head_dim);
+  layout.out = layout.tile + L::kBc * L::kBr;
+  layout.value_packed = layout.out + cache_lines(L::kBr * layout.value_cols);
+  layout.row_max = layout.value_packed + L::kBc * layout.value_cols;
+  layout.row_sum = layout.row_max + L::kBr;
+  layout.rescale = layout.row_sum + L::kBr;
+  layout.total = layout.rescale + L::kBr;
+  return layout;
+}
+
+int64_t sdpa_flash_items(const SdpaParams<float>& params) {
+  return params.batch * params.num_heads * sdpa_flash_layout(params).query_blocks;
+}
+
+int64_t sdpa_flash_workspace_size(const SdpaParams<float>& params) {
+  return sdpa_flash_layout(params).total;
+}
+
+}  // namespace kattn::kernels

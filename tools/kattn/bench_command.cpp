@@ -1,0 +1,218 @@
+// kattn bench: times kattn's kernels and layers, and the OpenBLAS sgemm ceiling they are judged
+// against, on random inputs (never zeros), after a warm-up; reports median, min and max.
+#include <cblas.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "command_line.hpp"
+#include "kattn/context.hpp"
+#include "kattn/layers/attention.hpp"
+#include "kattn/layers/multi_head_attention.hpp"
+#include "kattn/ops/sdpa.hpp"
+#include "kernels/dispatch.hpp"
+
+namespace kattn::cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: kattn bench <what> [options]
+
+what:
+  sdpa       the attention op (kattn/ops/sdpa.hpp) on (B, T, N, H) inputs
+               --batch B --heads N [--kv-heads K] --seq-q T --seq-k S --head-dim H [--causal]
+               [--scores]; GFLOP = 4*B*N*T*S*H / 1e9, half with --causal
+  additive   the AdditiveAttention layer on (B, T, H) query and (B, S, H) value
+               --batch B --seq-q T --seq-k S --head-dim H; GFLOP = 4*B*T*S*H / 1e9
+  mha        the MultiHeadAttention layer, self-attention on (B, T, E)
+               --batch B --seq-q T --embed E --heads N [--causal];
+               GFLOP = (8*B*T*E*E + 4*B*T*T*E) / 1e9 (four projections, the attention)
+  sgemm      OpenBLAS sgemm of two (M, M) matrices, the ceiling the others are judged against
+               --size M; GFLOP = 2*M^3 / 1e9
+
+every one:
+  --threads n     threads for kattn's kernels and OpenBLAS (default: every core)
+  --iters I       timed runs after 3 warm-up runs (default 10)
+  --json          one JSON line: what, shape, threads, isa, gflops, median_ms, min_ms, max_ms
+
+KATTN_ISA=reference|portable|avx2 picks the kernels; the report names the ones that ran.
+)";
+
+int64_t integer(const Arguments& arguments, const std::string& name,
+                std::optional<int64_t> fallback = std::nullopt) {
+  const std::optional<std::string> text = arguments.value(name);
+  if (!text) {
+    if (fallback) return *fallback;
+    throw UsageError(name + " is required");
+  }
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < 1) {
+    throw UsageError(name + " expects a positive integer, received '" + *text + "'");
+  }
+  return value;
+}
+
+Tensor random_tensor(Shape shape, uint64_t seed) {
+  Tensor tensor(std::move(shape));
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> normal;
+  float* data = tensor.data();
+  for (int64_t i = 0; i < tensor.size(); ++i) data[i] = normal(engine);
+  return tensor;
+}
+
+struct Timing {
+  double median_ms = 0, min_ms = 0, max_ms = 0;
+};
+
+Timing time_runs(int64_t iters, const std::function<void()>& body) {
+  for (int warmup = 0; warmup < 3; ++warmup) body();
+  std::vector<double> ms;
+  for (int64_t i = 0; i < iters; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    body();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           start)
+                     .count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const size_t n = ms.size();
+  return {n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2, ms.front(), ms.back()};
+}
+
+struct Benchmark {
+  std::string shape;  // for the report
+  double gflop = 0;   // per run
+  std::string isa;    // the kernels that run
+  std::function<void()> body;
+};
+
+std::string active_isa() { return kernels::isa_name(kernels::active_isa()); }
+
+Benchmark sdpa_benchmark(const Arguments& a) {
+  const int64_t B = integer(a, "--batch"), N = integer(a, "--heads");
+  const int64_t K = integer(a, "--kv-heads", N), T = integer(a, "--seq-q");
+  const int64_t S = integer(a, "--seq-k"), H = integer(a, "--head-dim");
+  const bool causal = a.flag("--causal");
+  auto query = std::make_shared<Tensor>(random_tensor({B, T, N, H}, 1));
+  auto key = std::make_shared<Tensor>(random_tensor({B, S, K, H}, 2));
+  auto value = std::make_shared<Tensor>(random_tensor({B, S, K, H}, 3));
+  const ops::SdpaOptions options{.scale = 1.0 / std::sqrt(static_cast<double>(H)),
+                                 .is_causal = causal,
+                                 .return_scores = a.flag("--scores")};
+  const double flop = 4.0 * static_cast<double>(B * N * T) * static_cast<double>(S * H);
+  return {std::to_string(B) + "x" + std::to_string(N) + "(" + std::to_string(K) + ")x" +
+              std::to_string(T) + "x" + std::to_string(S) + "x" + std::to_string(H) +
+              (causal ? " causal" : "") + (options.return_scores ? " scores" : ""),
+          (causal ? flop / 2 : flop) / 1e9, active_isa(),
+          [=] { (void)ops::scaled_dot_product_attention(*query, *key, *value, options); }};
+}
+
+Benchmark additive_benchmark(const Arguments& a) {
+  const int64_t B = integer(a, "--batch"), T = integer(a, "--seq-q");
+  const int64_t S = integer(a, "--seq-k"), H = integer(a, "--head-dim");
+  auto layer = std::make_shared<AdditiveAttention>();
+  auto query = std::make_shared<Tensor>(random_tensor({B, T, H}, 1));
+  auto value = std::make_shared<Tensor>(random_tensor({B, S, H}, 2));
+  layer->build({query->shape(), value->shape()});
+  return {std::to_string(B) + "x" + std::to_string(T) + "x" + std::to_string(S) + "x" +
+              std::to_string(H),
+          4.0 * static_cast<double>(B * T) * static_cast<double>(S * H) / 1e9, "reference",
+          [=] { (void)layer->call(*query, *value); }};
+}
+
+Benchmark mha_benchmark(const Arguments& a) {
+  const int64_t B = integer(a, "--batch"), T = integer(a, "--seq-q");
+  const int64_t E = integer(a, "--embed"), N = integer(a, "--heads");
+  if (E % N != 0) throw UsageError("--embed must be a multiple of --heads");
+  const bool causal = a.flag("--causal");
+  auto layer = std::make_shared<MultiHeadAttention>(
+      MultiHeadAttention::Args{.num_heads = N, .key_dim = E / N});
+  auto x = std::make_shared<Tensor>(random_tensor({B, T, E}, 1));
+  layer->build(x->shape(), x->shape());
+  const double bt = static_cast<double>(B * T);
+  return {std::to_string(B) + "x" + std::to_string(T) + " E=" + std::to_string(E) +
+              " N=" + std::to_string(N) + (causal ? " causal" : ""),
+          (8.0 * bt * static_cast<double>(E * E) +
+           4.0 * bt * static_cast<double>(T * E) * (causal ? 0.5 : 1.0)) /
+              1e9,
+          active_isa(), [=] { (void)layer->call(*x, *x, {.use_causal_mask = causal}); }};
+}
+
+Benchmark sgemm_benchmark(const Arguments& a) {
+  const int64_t M = integer(a, "--size");
+  auto left = std::make_shared<Tensor>(random_tensor({M, M}, 1));
+  auto right = std::make_shared<Tensor>(random_tensor({M, M}, 2));
+  auto out = std::make_shared<Tensor>(Shape{M, M});
+  const auto m = static_cast<blasint>(M);
+  return {std::to_string(M) + "x" + std::to_string(M),
+          2.0 * std::pow(static_cast<double>(M), 3) / 1e9, "openblas", [=] {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, left->data(), m,
+                        right->data(), m, 0.0f, out->data(), m);
+          }};
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& args) {
+  const Arguments arguments(args,
+                            {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k",
+                             "--head-dim", "--embed", "--size", "--threads", "--iters"},
+                            {"--causal", "--scores", "--json", "--help"});
+  if (arguments.wants_help()) {
+    std::cout << kHelp;
+    return 0;
+  }
+  if (arguments.positionals().size() != 1) {
+    throw UsageError("expected one of sdpa, additive, mha, sgemm");
+  }
+  const std::string what = arguments.positionals()[0];
+  const int64_t threads = integer(arguments, "--threads", hardware_threads());
+  const int64_t iters = integer(arguments, "--iters", 10);
+  const ScopedNumThreads scope(threads);
+  openblas_set_num_threads(static_cast<int>(threads));
+
+  Benchmark benchmark;
+  if (what == "sdpa") {
+    benchmark = sdpa_benchmark(arguments);
+  } else if (what == "additive") {
+    benchmark = additive_benchmark(arguments);
+  } else if (what == "mha") {
+    benchmark = mha_benchmark(arguments);
+  } else if (what == "sgemm") {
+    benchmark = sgemm_benchmark(arguments);
+  } else {
+    throw UsageError("unknown benchmark '" + what + "': expected sdpa, additive, mha or sgemm");
+  }
+  const Timing timing = time_runs(iters, benchmark.body);
+  const double gflops = benchmark.gflop / (timing.median_ms / 1e3);
+  const char* isa = benchmark.isa.c_str();
+  char line[512];
+  if (arguments.flag("--json")) {
+    std::snprintf(line, sizeof line,
+                  "{\"what\": \"%s\", \"shape\": \"%s\", \"threads\": %lld, \"isa\": \"%s\", "
+                  "\"gflops\": %.3f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f}\n",
+                  what.c_str(), benchmark.shape.c_str(), static_cast<long long>(threads), isa,
+                  gflops, timing.median_ms, timing.min_ms, timing.max_ms);
+  } else {
+    std::snprintf(line, sizeof line,
+                  "%s %s, %lld thread(s), %s: %.2f GFLOP/s, median %.3f ms (min %.3f, max %.3f) "
+                  "over %lld runs\n",
+                  what.c_str(), benchmark.shape.c_str(), static_cast<long long>(threads), isa,
+                  gflops, timing.median_ms, timing.min_ms, timing.max_ms,
+                  static_cast<long long>(iters));
+  }
+  std::cout << line;
+  return 0;
+}
+
+}  // namespace kattn::cli
