@@ -44,20 +44,24 @@ struct SdpaFlash {
   }
 
   // tile[r * kBr + c] = sum_h key_row_r[h] * q[h * 16 + c] for r < R, c < 16: R keys against one
-  // packed panel of 16 (pre-scaled) queries.
+  // packed panel of 16 (pre-scaled) queries. The loops over r are unrolled before the compiler
+  // decides where `acc` lives, which keeps it in registers (GCC otherwise spills it each step).
   template <size_t R>
   static void logits_block(const float* key, int64_t key_row_stride, int64_t key_h_stride,
                            const float* q, int64_t head_dim, float* tile) {
     V acc[R][2];
+    #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
     for (int64_t h = 0; h < head_dim; ++h) {
       const V q0 = V::load(q + h * kPanel), q1 = V::load(q + h * kPanel + 8);
+      #pragma GCC unroll 8
       for (size_t r = 0; r < R; ++r) {
         const V k = V::broadcast(key + static_cast<int64_t>(r) * key_row_stride + h * key_h_stride);
         acc[r][0] = fma(k, q0, acc[r][0]);
         acc[r][1] = fma(k, q1, acc[r][1]);
       }
     }
+    #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
       acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
       acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
@@ -70,18 +74,21 @@ struct SdpaFlash {
   static void values_block(const float* tile, const float* value, int64_t value_stride,
                            int64_t keys, float* out, int64_t out_stride) {
     V acc[R][2];
+    #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
       acc[r][0] = V::load(out + static_cast<int64_t>(r) * out_stride);
       acc[r][1] = V::load(out + static_cast<int64_t>(r) * out_stride + 8);
     }
     for (int64_t j = 0; j < keys; ++j) {
       const V v0 = V::load(value + j * value_stride), v1 = V::load(value + j * value_stride + 8);
+      #pragma GCC unroll 8
       for (size_t r = 0; r < R; ++r) {
         const V p = V::broadcast(tile + j * kBr + static_cast<int64_t>(r));
         acc[r][0] = fma(p, v0, acc[r][0]);
         acc[r][1] = fma(p, v1, acc[r][1]);
       }
     }
+    #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
       acc[r][0].store(out + static_cast<int64_t>(r) * out_stride);
       acc[r][1].store(out + static_cast<int64_t>(r) * out_stride + 8);
