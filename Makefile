@@ -3,11 +3,15 @@
 #
 #   make          configure and build everything into build/ (kattn at build/bin/kattn)
 #   make test     build and run the whole suite, then again under ASan + UBSan
+#   make test-thread  the core suite (kernels, thread pool, layers) under ThreadSanitizer
+#   make bench    same-run ratios of kattn against the sgemm ceiling and the peers
+#                 (scripts/bench_peers; BENCH_FLAGS=--quick, --install)
 #   make demo     build and run `kattn demo`
 #   make fuzz     build the libFuzzer targets with clang and run each for FUZZ_SECONDS (60)
 
 BUILD_DIR ?= build
 SANITIZE_DIR ?= build-sanitize
+THREAD_DIR ?= build-thread
 # Warnings are errors in CI.
 WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
@@ -16,7 +20,7 @@ PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas
 
 CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
 
-.PHONY: all deps build test test-release test-sanitize demo fuzz clean
+.PHONY: all deps build test test-release test-sanitize test-thread bench demo fuzz clean
 
 all: build
 
@@ -39,6 +43,17 @@ test-sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)
 
+# OpenBLAS runs single-threaded here: its own threads are not instrumented.
+test-thread: deps
+	$(CONFIGURE) -B $(THREAD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKATTN_SANITIZE=thread \
+	  -DKATTN_BUILD_TOOLS=OFF -DKATTN_BUILD_BENCHMARKS=OFF
+	cmake --build $(THREAD_DIR) --target kattn_tests -j $(JOBS)
+	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(THREAD_DIR)/bin/kattn_tests
+
+BENCH_FLAGS ?=
+bench: build
+	scripts/bench_peers $(BENCH_FLAGS)
+
 demo: build
 	$(BUILD_DIR)/bin/kattn demo
 
@@ -48,4 +63,4 @@ fuzz: deps
 	scripts/fuzz $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) build-fuzz
+	rm -rf $(BUILD_DIR) $(SANITIZE_DIR) $(THREAD_DIR) build-fuzz

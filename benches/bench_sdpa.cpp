@@ -1,0 +1,78 @@
+// The attention op on every instruction set, beside the OpenBLAS sgemm ceiling, as Google
+// Benchmark runs: build/bin/kattn_bench_sdpa [--benchmark_filter=...]. Counters: GFLOP/s with
+// FLOPs = 4*B*N*T*S*H (half when causal), and 2*M^3 for sgemm. Compare ratios within one run.
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cmath>
+#include <random>
+
+#include "kattn/context.hpp"
+#include "kattn/ops/sdpa.hpp"
+#include "kernels/dispatch.hpp"
+
+namespace {
+
+using kattn::kernels::Isa;
+
+kattn::Tensor random_tensor(kattn::Shape shape, uint64_t seed) {
+  kattn::Tensor tensor(std::move(shape));
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> normal;
+  for (int64_t i = 0; i < tensor.size(); ++i) tensor.data()[i] = normal(engine);
+  return tensor;
+}
+
+// Arguments: isa, threads, T (= S), causal; B = 1, N = 8, H = 64.
+void BM_Sdpa(benchmark::State& state) {
+  const auto isa = static_cast<Isa>(state.range(0));
+  if (isa == Isa::kAvx2 && !kattn::kernels::cpu_has_avx2()) {
+    state.SkipWithError("this CPU has no AVX2");
+    return;
+  }
+  const int64_t threads = state.range(1), T = state.range(2), N = 8, H = 64;
+  const bool causal = state.range(3) != 0;
+  const kattn::Tensor q = random_tensor({1, T, N, H}, 1), k = random_tensor({1, T, N, H}, 2),
+                      v = random_tensor({1, T, N, H}, 3);
+  const kattn::kernels::ScopedIsa scoped(isa);
+  const kattn::ops::SdpaOptions options{
+      .scale = 0.125, .is_causal = causal, .num_threads = threads};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kattn::ops::scaled_dot_product_attention(q, k, v, options));
+  }
+  const double flop = 4.0 * static_cast<double>(N * T) * static_cast<double>(T * H);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      (causal ? flop / 2 : flop) * static_cast<double>(state.iterations()) / 1e9,
+      benchmark::Counter::kIsRate);
+  state.SetLabel(kattn::kernels::isa_name(isa));
+}
+BENCHMARK(BM_Sdpa)
+    ->ArgNames({"isa", "threads", "T", "causal"})
+    ->ArgsProduct({{static_cast<int64_t>(Isa::kPortable), static_cast<int64_t>(Isa::kAvx2)},
+                   {1, 2},
+                   {512, 2048},
+                   {0, 1}})
+    ->Args({static_cast<int64_t>(Isa::kReference), 1, 512, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Argument: threads; M = 1024.
+void BM_Sgemm(benchmark::State& state) {
+  const int64_t M = 1024;
+  openblas_set_num_threads(static_cast<int>(state.range(0)));
+  const kattn::Tensor a = random_tensor({M, M}, 1), b = random_tensor({M, M}, 2);
+  kattn::Tensor c({M, M});
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, M, 1.0f, a.data(), M, b.data(),
+                M, 0.0f, c.data(), M);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * std::pow(static_cast<double>(M), 3) * static_cast<double>(state.iterations()) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Sgemm)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
