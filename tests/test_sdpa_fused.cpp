@@ -13,6 +13,7 @@
 #include "kattn/context.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "kernels/dispatch.hpp"
+#include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
 #include "projected_test_util.hpp"
 
@@ -30,6 +31,8 @@ using testing::random_normal;
 
 constexpr int64_t kBr = kernels::SdpaFlashTiles::kQueryBlock;
 constexpr int64_t kBc = kernels::SdpaFlashTiles::kKeyTile;
+constexpr int64_t kChunk = kernels::SdpaDecodeTiles::kKeyChunk;
+constexpr int64_t kDecodeRows = kernels::SdpaDecodeTiles::kMaxQueryLen;
 
 std::vector<Isa> fused_isas() {
   std::vector<Isa> isas{Isa::kPortable};
@@ -259,6 +262,41 @@ TEST(SdpaFused, SameResultForEveryThreadCount) {
       EXPECT_TRUE(all_close(many.output, one.output, 0.0, 0.0)) << threads << " threads";
       EXPECT_TRUE(all_close(*many.scores, *one.scores, 0.0, 0.0)) << threads << " threads";
     }
+  }
+}
+
+TEST(SdpaFused, DecodeSplitsKeysIntoChunks) {
+  // Few query rows (the decode kernel, unless scores are asked for) against keys across chunk
+  // edges, with every mask kind, causal, sliding windows, grouped heads and dropout.
+  uint64_t seed = 1000;
+  for (int64_t T : {int64_t{1}, int64_t{2}, kDecodeRows}) {
+    for (int64_t S : {int64_t{1}, kChunk - 1, kChunk, kChunk + 1, 3 * kChunk + 5}) {
+      expect_matches_reference({.batch = 2, .query_len = T, .key_len = S, .heads = 4,
+                                .kv_heads = 2, .head_dim = 13, .value_dim = 19},
+                               ++seed);
+    }
+  }
+  for (MaskKind mask : {MaskKind::kKeyPadding, MaskKind::kQuery, MaskKind::kPerHead,
+                        MaskKind::kShared, MaskKind::kFullyMaskedRows}) {
+    for (FullyMaskedRows fully : {FullyMaskedRows::kUniform, FullyMaskedRows::kZero}) {
+      expect_matches_reference({.batch = 2, .query_len = 3, .key_len = 2 * kChunk + 3,
+                                .heads = 2, .kv_heads = 1, .head_dim = 64, .value_dim = 64,
+                                .mask = mask, .fully = fully, .dropout = 0.2},
+                               ++seed);
+    }
+  }
+  for (int64_t window : {0, 1, 5}) {
+    expect_matches_reference({.query_len = kDecodeRows, .key_len = kChunk + 9, .heads = 3,
+                              .kv_heads = 3, .head_dim = 8, .value_dim = 8, .causal = true,
+                              .window = window},
+                             ++seed);
+  }
+  const Case one_head{.query_len = 1, .key_len = 5 * kChunk, .head_dim = 128, .value_dim = 128};
+  const Problem problem = make_problem(one_head, ++seed);
+  for (Isa isa : fused_isas()) {
+    const ops::SdpaResult<float> single = run(problem, isa, 1);
+    EXPECT_TRUE(all_close(run(problem, isa, 2).output, single.output, 0.0, 0.0));
+    EXPECT_TRUE(all_close(run(problem, isa, 5).output, single.output, 0.0, 0.0));
   }
 }
 

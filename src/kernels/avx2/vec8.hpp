@@ -39,6 +39,12 @@ struct Vec8 {
   friend Vec8 zero_where_less(Vec8 a, Vec8 x, Vec8 bound) {
     return {_mm256_andnot_ps(_mm256_cmp_ps(x.v, bound.v, _CMP_LT_OQ), a.v)};
   }
+  // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7))
+  friend float hsum(Vec8 a) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(a.v), _mm256_extractf128_ps(a.v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+  }
   // if_equal where a == b, else otherwise.
   friend Vec8 select_equal(Vec8 a, Vec8 b, Vec8 if_equal, Vec8 otherwise) {
     return {_mm256_blendv_ps(otherwise.v, if_equal.v, _mm256_cmp_ps(a.v, b.v, _CMP_EQ_OQ))};

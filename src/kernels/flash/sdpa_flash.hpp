@@ -28,6 +28,13 @@ struct SdpaFlashTiles {
   static constexpr int64_t kKeyTile = 128;    // keys per tile
 };
 
+// Writes output row (b, i, n) and its score row (when params.scores is set) for a query that may
+// attend no key, as params.fully_masked_rows says: zeros (kZero), or probabilities 1 / S with
+// dropout applied and the matching average of the values (kUniform). Plain C++, shared by the
+// fused kernels of every ISA; such rows are rare.
+void sdpa_fully_masked_row(const SdpaParams<float>& params, int64_t b, int64_t n,
+                           int64_t i) noexcept;
+
 // Items of work for params: B * N * ceil(T / kQueryBlock), largest (latest query block) first.
 int64_t sdpa_flash_items(const SdpaParams<float>& params);
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "kattn/random.hpp"
+#include "kernels/flash/vec_exp.hpp"
 #include "kernels/flash/sdpa_flash_layout.hpp"
 
 namespace kattn::kernels {
@@ -22,26 +23,9 @@ struct SdpaFlash {
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
   static int64_t max(int64_t a, int64_t b) { return a > b ? a : b; }
-  static V min(V a, V b) { return vmin(a, b); }
   static V max(V a, V b) { return vmax(a, b); }
 
-  // exp(x) within 2 ulp for x >= -87.3 (Cephes's expf polynomial); exactly 0 below, so masked
-  // logits (-inf) contribute nothing; NaN stays NaN.
-  static V exp(V x) {
-    const V lowest = V::splat(-87.33654f);
-    const V c = min(V::splat(88.37626f), max(lowest, x));  // NaN passes both
-    const V n = round(c * V::splat(1.44269504088896341f));
-    V r = fma(n, V::splat(-0.693359375f), c);
-    r = fma(n, V::splat(2.12194440e-4f), r);
-    V p = V::splat(1.9875691500e-4f);
-    p = fma(p, r, V::splat(1.3981999507e-3f));
-    p = fma(p, r, V::splat(8.3334519073e-3f));
-    p = fma(p, r, V::splat(4.1665795894e-2f));
-    p = fma(p, r, V::splat(1.6666665459e-1f));
-    p = fma(p, r, V::splat(5.0000001201e-1f));
-    p = fma(p * r, r, r + V::splat(1.0f));
-    return zero_where_less(p * pow2(n), x, lowest);
-  }
+  static V exp(V x) { return vexp(x); }
 
   // tile[r * kBr + c] = sum_h key_row_r[h] * q[h * 16 + c] for r < R, c < 16: R keys against one
   // packed panel of 16 (pre-scaled) queries. The loops over r are unrolled before the compiler
@@ -284,41 +268,13 @@ struct SdpaFlash {
     }
   }
 
-  // A query that may attend no key, as FullyMaskedRows says: output and scores zero (kZero), or
-  // probabilities 1 / S everywhere, dropout applied to them, and the matching average of the
-  // values (kUniform).
-  static void fully_masked_row(const Item& it, int64_t q) {
-    const SdpaParams<float>& p = it.p;
-    const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform;
-    const float prob = uniform ? 1.0f / static_cast<float>(p.key_len) : 0.0f;
-    const int64_t* vs = p.value_strides;
-    const int64_t* os = p.output_strides;
-    float* out = p.output + it.b * os[0] + (it.q0 + q) * os[1] + it.n * os[2];
-    for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] = 0.0f;
-    if (p.scores != nullptr) {
-      float* scores = p.scores + it.flat_row(q);
-      for (int64_t j = 0; j < p.key_len; ++j) scores[j] = prob;
-    }
-    if (!uniform) return;
-    const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
-    for (int64_t j = 0; j < p.key_len; ++j) {
-      float weight = prob;
-      if (p.dropout_rate > 0.0) {
-        const uint64_t index = static_cast<uint64_t>(it.flat_row(q) + j);
-        weight = dropout_keeps(p.dropout_key, index, p.dropout_rate) ? prob * keep_scale : 0.0f;
-      }
-      const float* value = p.value + it.b * vs[0] + j * vs[1] + it.kv * vs[2];
-      for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] += weight * value[c * vs[3]];
-    }
-  }
-
   // output[b, q0 + q, n, :] = out[q, :] * (1 / row_sum[q] when `normalise`).
   static void write_output(const Item& it, bool normalise) {
     const SdpaParams<float>& p = it.p;
     const int64_t* os = p.output_strides;
     for (int64_t q = 0; q < it.rows; ++q) {
       if (it.row_max()[q] == -kInf) {
-        fully_masked_row(it, q);
+        sdpa_fully_masked_row(p, it.b, it.n, it.q0 + q);
         continue;
       }
       const float factor = normalise ? 1.0f / it.row_sum()[q] : 1.0f;
@@ -373,7 +329,7 @@ struct SdpaFlash {
       for (int64_t c = 0; c < it.rows; c += 8) {
         const V row_max = V::load(it.row_max() + c);
         const V shift = select_equal(row_max, V::splat(-kInf), V::zero(), row_max);
-        // Rows with nothing allowed are rewritten by fully_masked_row; 0 keeps them finite.
+        // Rows with nothing allowed are rewritten by sdpa_fully_masked_row; 0 keeps them finite.
         const V inverse = reciprocal(V::load(it.row_sum() + c));
         for (int64_t j = 0; j < keys; ++j) {
           (exp(V::load(tile + j * kBr + c) - shift) * inverse).store(tile + j * kBr + c);

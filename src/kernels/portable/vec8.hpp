@@ -65,6 +65,12 @@ struct Vec8 {
     for (int i = 0; i < 8; ++i) r.v[i] = x.v[i] < bound.v[i] ? 0.0f : a.v[i];
     return r;
   }
+  // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)), the order of the AVX2 version.
+  friend float hsum(Vec8 a) {
+    const float x0 = a.v[0] + a.v[4], x1 = a.v[1] + a.v[5], x2 = a.v[2] + a.v[6],
+                x3 = a.v[3] + a.v[7];
+    return (x0 + x2) + (x1 + x3);
+  }
   // if_equal where a == b, else otherwise.
   friend Vec8 select_equal(Vec8 a, Vec8 b, Vec8 if_equal, Vec8 otherwise) {
     Vec8 r;

@@ -1,0 +1,47 @@
+// The decode kernel: a few query rows (T <= kMaxQueryLen) against many keys, as when a model
+// generates one token at a time. The tiled kernel would spend most of its query lanes on
+// padding there; this one is bound by reading K and V once. Each query row's keys are split into
+// chunks of kKeyChunk, so the cores share even a single head:
+//
+//   chunk item (row, c):  m_c = max_j logits, l_c = sum_j exp(logit_j - m_c),
+//                         o_c = sum_j dropout(exp(logit_j - m_c)) value_j      j in chunk c
+//   combine (row):        out = sum_c exp(m_c - M) o_c / sum_c exp(m_c - M) l_c, M = max_c m_c
+//
+// The chunks are fixed and combined in order, so the result does not depend on the thread count.
+// Scores are never written here: calls that ask for them take the tiled kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/reference/sdpa.hpp"
+
+namespace kattn::kernels {
+
+struct SdpaDecodeTiles {
+  static constexpr int64_t kMaxQueryLen = 4;
+  static constexpr int64_t kKeyChunk = 256;
+};
+
+// Whether params should run the decode kernel.
+bool sdpa_decode_applies(const SdpaParams<float>& params);
+
+// Rows B * N * T, row r = ((b * N) + n) * T + i; chunks per row ceil(S / kKeyChunk); chunk items
+// rows * chunks, item = r * chunks + c.
+int64_t sdpa_decode_rows(const SdpaParams<float>& params);
+int64_t sdpa_decode_chunks(const SdpaParams<float>& params);
+
+// Floats of the partial result of one chunk item: m, l, then Hv values of o.
+int64_t sdpa_decode_partial_size(const SdpaParams<float>& params);
+
+// Computes chunk item `item` into partials + item * sdpa_decode_partial_size(params), using
+// `logits`, kKeyChunk + 8 floats owned by the calling thread.
+void sdpa_decode_chunk_portable(const SdpaParams<float>& params, int64_t item, float* logits,
+                                float* partials) noexcept;
+void sdpa_decode_chunk_avx2(const SdpaParams<float>& params, int64_t item, float* logits,
+                            float* partials) noexcept;
+
+// Writes output row `row` from its chunks' partials (plain C++: a few values per chunk).
+void sdpa_decode_combine(const SdpaParams<float>& params, int64_t row,
+                         const float* partials) noexcept;
+
+}  // namespace kattn::kernels

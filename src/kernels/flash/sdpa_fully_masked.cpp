@@ -1,0 +1,31 @@
+#include "kattn/random.hpp"
+#include "kernels/flash/sdpa_flash.hpp"
+
+namespace kattn::kernels {
+
+void sdpa_fully_masked_row(const SdpaParams<float>& p, int64_t b, int64_t n, int64_t i) noexcept {
+  const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform;
+  const float prob = uniform ? 1.0f / static_cast<float>(p.key_len) : 0.0f;
+  const int64_t kv = n / (p.num_heads / p.num_kv_heads);
+  const int64_t flat_row = ((b * p.num_heads + n) * p.query_len + i) * p.key_len;
+  const int64_t* vs = p.value_strides;
+  const int64_t* os = p.output_strides;
+  float* out = p.output + b * os[0] + i * os[1] + n * os[2];
+  for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] = 0.0f;
+  if (p.scores != nullptr) {
+    for (int64_t j = 0; j < p.key_len; ++j) p.scores[flat_row + j] = prob;
+  }
+  if (!uniform) return;
+  const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
+  for (int64_t j = 0; j < p.key_len; ++j) {
+    float weight = prob;
+    if (p.dropout_rate > 0.0) {
+      const uint64_t index = static_cast<uint64_t>(flat_row + j);
+      weight = dropout_keeps(p.dropout_key, index, p.dropout_rate) ? prob * keep_scale : 0.0f;
+    }
+    const float* value = p.value + b * vs[0] + j * vs[1] + kv * vs[2];
+    for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] += weight * value[c * vs[3]];
+  }
+}
+
+}  // namespace kattn::kernels
