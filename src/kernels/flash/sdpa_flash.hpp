@@ -3,9 +3,10 @@
 // and instantiated per instruction set (kernels/portable/, kernels/avx2/). Float only; the
 // reference kernel (kernels/reference/sdpa.hpp) is the specification it is tested against.
 //
-// Work is cut into items of one (batch, query head, block of kQueryBlock query rows), each
-// computed start to finish by one thread, so results do not depend on how items are spread over
-// threads. Within an item the keys go by in tiles of kKeyTile:
+// Work is cut into items of one (batch, query head, kBlocksPerItem blocks of kQueryBlock query
+// rows), each computed start to finish by one thread, so results do not depend on how items are
+// spread over threads. Within an item the keys go by in tiles of kKeyTile, each copied once into
+// contiguous rows for all the item's blocks:
 //
 //   logits^T (keys, queries) = K_tile (keys, H) . (scale * Q_block)^T (H, queries)
 //   running max m and sum l per query; P^T = exp(logits^T - m)
@@ -26,6 +27,9 @@ namespace kattn::kernels {
 struct SdpaFlashTiles {
   static constexpr int64_t kQueryBlock = 48;  // query rows per item: 3 panels of 16, 8 groups of 6
   static constexpr int64_t kKeyTile = 128;    // keys per tile
+  // Query blocks per item, sharing each copy of a key and value tile: copying a tile costs
+  // about as much as one block's products with it, since its rows come from far apart.
+  static constexpr int64_t kBlocksPerItem = 4;
 };
 
 // Writes output row (b, i, n) and its score row (when params.scores is set) for a query that may
@@ -35,7 +39,8 @@ struct SdpaFlashTiles {
 void sdpa_fully_masked_row(const SdpaParams<float>& params, int64_t b, int64_t n,
                            int64_t i) noexcept;
 
-// Items of work for params: B * N * ceil(T / kQueryBlock), largest (latest query block) first.
+// Items of work for params: B * N * ceil(T / (kQueryBlock * kBlocksPerItem)), largest (latest
+// query blocks) first.
 int64_t sdpa_flash_items(const SdpaParams<float>& params);
 
 // Floats of workspace one thread needs for any item of params.

@@ -17,7 +17,7 @@ namespace kattn::kernels {
 template <typename V>
 struct SdpaFlash {
   using L = SdpaFlashLayout;
-  static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel;
+  static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel, kGroup = L::kGroup;
   static constexpr int64_t kRows = 6;  // rows of a register block, in both products
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
@@ -79,31 +79,22 @@ struct SdpaFlash {
     }
   }
 
-  // One item: fixed (b, n, query block) coordinates and the buffers of its workspace.
-  struct Item {
+  // One block of kBr query rows of an item: its coordinates, its own buffers, and the key and
+  // value tiles it shares with the other blocks of the item.
+  struct Block {
     const SdpaParams<float>& p;
-    float* ws;
-    L layout;
     int64_t b, n, kv, q0, rows, panels;
     int64_t key_begin, key_end;  // keys some query of the block may attend
-    float* query_packed() const { return ws + layout.query_packed; }
-    float* tile() const { return ws + layout.tile; }
-    float* out() const { return ws + layout.out; }
-    float* value_packed() const { return ws + layout.value_packed; }
-    float* row_max() const { return ws + layout.row_max; }
-    float* row_sum() const { return ws + layout.row_sum; }
-    float* rescale() const { return ws + layout.rescale; }
+    int64_t value_cols;
+    float *query_packed, *out, *row_max, *row_sum, *rescale;  // this block's
+    float *tile, *key_packed, *value_packed;                  // shared
     int64_t flat_row(int64_t q) const {  // index of logits[b, n, q0 + q, 0] in (B, N, T, S)
       return ((b * p.num_heads + n) * p.query_len + q0 + q) * p.key_len;
     }
   };
 
-  static Item make_item(const SdpaParams<float>& p, int64_t item, float* ws) {
-    const L layout = sdpa_flash_layout(p);
-    const int64_t blocks = layout.query_blocks;
-    const int64_t heads = p.batch * p.num_heads;
-    const int64_t block = blocks - 1 - item / heads;  // latest (largest when causal) first
-    const int64_t b = item % heads / p.num_heads, n = item % p.num_heads;
+  static Block make_block(const SdpaParams<float>& p, const L& layout, float* ws, int64_t b,
+                          int64_t n, int64_t block, int64_t g) {
     const int64_t q0 = block * kBr, rows = min(kBr, p.query_len - q0);
     int64_t key_begin = 0, key_end = p.key_len;
     if (p.is_causal) key_end = min(key_end, q0 + rows);  // j <= i
@@ -111,15 +102,32 @@ struct SdpaFlash {
       key_begin = min(p.key_len, max(key_begin, q0 - p.sliding_window + 1));
       key_end = min(key_end, q0 + rows - 1 + p.sliding_window);
     }
-    return Item{p,    ws,   layout, b, n, n / (p.num_heads / p.num_kv_heads), q0,
-                rows, (rows + kPanel - 1) / kPanel, key_begin, max(key_begin, key_end)};
+    const int64_t qp = layout.query_packed_stride, os = layout.out_stride;
+    return Block{p,
+                 b,
+                 n,
+                 n / (p.num_heads / p.num_kv_heads),
+                 q0,
+                 rows,
+                 (rows + kPanel - 1) / kPanel,
+                 key_begin,
+                 max(key_begin, key_end),
+                 layout.value_cols,
+                 ws + layout.query_packed + g * qp,
+                 ws + layout.out + g * os,
+                 ws + layout.row_max + g * kBr,
+                 ws + layout.row_sum + g * kBr,
+                 ws + layout.rescale + g * kBr,
+                 ws + layout.tile,
+                 ws + layout.key_packed,
+                 ws + layout.value_packed};
   }
 
   // query_packed[panel][h][lane] = scale * query[b, q0 + 16 panel + lane, n, h], zero past T.
-  static void pack_queries(const Item& it) {
+  static void pack_queries(const Block& it) {
     const SdpaParams<float>& p = it.p;
     const int64_t* qs = p.query_strides;
-    float* packed = it.query_packed();
+    float* packed = it.query_packed;
     for (int64_t panel = 0; panel < it.panels; ++panel) {
       for (int64_t lane = 0; lane < kPanel; ++lane) {
         const int64_t q = panel * kPanel + lane;
@@ -132,33 +140,78 @@ struct SdpaFlash {
     }
   }
 
-  // tile[j][q] = logits of the keys [j0, j0 + keys) against the block's queries, -inf where a
-  // mask rule excludes the pair.
-  static void logits_tile(const Item& it, int64_t j0, int64_t keys) {
+  // Rows of K and V lie a whole (K * H)-float stride apart, too far for the hardware to fetch
+  // them ahead; each copy asks for the row kAhead rows on.
+  static constexpr int64_t kAhead = 4;
+  static void prefetch_row(const float* row, int64_t stride, int64_t n) {
+    for (int64_t h = 0; h < n; h += 16) __builtin_prefetch(row + h * stride);
+  }
+
+  // to[0 : n] = from[0 : n * stride : stride], to[n : padded] = 0.
+  static void copy_row(const float* from, int64_t stride, int64_t n, float* to, int64_t padded) {
+    int64_t h = 0;
+    if (stride == 1) {
+      for (; h + 8 <= n; h += 8) V::load(from + h).store(to + h);
+    }
+    for (; h < n; ++h) to[h] = from[h * stride];
+    for (; h < padded; ++h) to[h] = 0.0f;
+  }
+
+  // key_packed (keys, H) = key[b, j0 : j0 + keys, kv, :]
+  static void pack_keys(const Block& it, int64_t j0, int64_t keys) {
     const SdpaParams<float>& p = it.p;
     const int64_t* ks = p.key_strides;
     const float* key = p.key + it.b * ks[0] + j0 * ks[1] + it.kv * ks[2];
-    float* tile = it.tile();
+    const int64_t H = p.head_dim;
+    for (int64_t j = 0; j < keys; ++j) {
+      if (j + kAhead < keys) prefetch_row(key + (j + kAhead) * ks[1], ks[3], H);
+      copy_row(key + j * ks[1], ks[3], H, it.key_packed + j * H, H);
+    }
+  }
+
+  // value_packed (value_cols / 16, keys, 16) = value[b, j0 : j0 + keys, kv, :], zero padded.
+  static void pack_values(const Block& it, int64_t j0, int64_t keys) {
+    const SdpaParams<float>& p = it.p;
+    const int64_t* vs = p.value_strides;
+    const float* value = p.value + it.b * vs[0] + j0 * vs[1] + it.kv * vs[2];
+    for (int64_t c = 0; c < it.value_cols; c += kPanel) {
+      const int64_t n = min(kPanel, p.value_dim - c);
+      for (int64_t j = 0; j < keys; ++j) {
+        if (c == 0 && j + kAhead < keys) {
+          prefetch_row(value + (j + kAhead) * vs[1], vs[3], p.value_dim);
+        }
+        copy_row(value + j * vs[1] + c * vs[3], vs[3], n, it.value_packed + (c * kBc + j * kPanel),
+                 kPanel);
+      }
+    }
+  }
+
+  // tile[j][q] = logits of the packed keys [j0, j0 + keys) against the block's queries, -inf
+  // where a mask rule excludes the pair.
+  static void logits_tile(const Block& it, int64_t j0, int64_t keys) {
+    const int64_t H = it.p.head_dim;
+    const float* packed = it.key_packed;
+    float* tile = it.tile;
     for (int64_t j = 0; j < keys; j += kRows) {
       const int64_t rows = min(kRows, keys - j);
       for (int64_t panel = 0; panel < it.panels; ++panel) {
-        const float* q = it.query_packed() + panel * p.head_dim * kPanel;
+        const float* q = it.query_packed + panel * H * kPanel;
         float* out = tile + j * kBr + panel * kPanel;
-        const float* k = key + j * ks[1];
+        const float* k = packed + j * H;
         switch (rows) {
-          case 6: logits_block<6>(k, ks[1], ks[3], q, p.head_dim, out); break;
-          case 5: logits_block<5>(k, ks[1], ks[3], q, p.head_dim, out); break;
-          case 4: logits_block<4>(k, ks[1], ks[3], q, p.head_dim, out); break;
-          case 3: logits_block<3>(k, ks[1], ks[3], q, p.head_dim, out); break;
-          case 2: logits_block<2>(k, ks[1], ks[3], q, p.head_dim, out); break;
-          default: logits_block<1>(k, ks[1], ks[3], q, p.head_dim, out); break;
+          case 6: logits_block<6>(k, H, 1, q, H, out); break;
+          case 5: logits_block<5>(k, H, 1, q, H, out); break;
+          case 4: logits_block<4>(k, H, 1, q, H, out); break;
+          case 3: logits_block<3>(k, H, 1, q, H, out); break;
+          case 2: logits_block<2>(k, H, 1, q, H, out); break;
+          default: logits_block<1>(k, H, 1, q, H, out); break;
         }
       }
     }
     mask_tile(it, j0, keys);
   }
 
-  static void mask_tile(const Item& it, int64_t j0, int64_t keys) {
+  static void mask_tile(const Block& it, int64_t j0, int64_t keys) {
     const SdpaParams<float>& p = it.p;
     const int64_t i_first = it.q0, i_last = it.q0 + it.rows - 1, j_last = j0 + keys - 1;
     const bool causal = p.is_causal && j_last > i_first;
@@ -166,7 +219,7 @@ struct SdpaFlash {
                                                  j_last - i_first >= p.sliding_window);
     if (p.mask == nullptr && !causal && !window) return;
     const int64_t* ms = p.mask_strides;
-    float* tile = it.tile();
+    float* tile = it.tile;
     for (int64_t j = 0; j < keys; ++j) {
       const int64_t key = j0 + j;
       const bool* mask_row = p.mask == nullptr
@@ -185,10 +238,10 @@ struct SdpaFlash {
 
   // Folds the tile's logits into row_max / row_sum. With `probabilities`, also turns the tile
   // into exp(logit - new max) and leaves exp(old max - new max) in rescale.
-  static void online_softmax(const Item& it, int64_t keys, bool probabilities) {
-    const float* tile = it.tile();
+  static void online_softmax(const Block& it, int64_t keys, bool probabilities) {
+    const float* tile = it.tile;
     for (int64_t c = 0; c < it.rows; c += 8) {
-      const V old_max = V::load(it.row_max() + c);
+      const V old_max = V::load(it.row_max + c);
       V new_max = old_max;
       for (int64_t j = 0; j < keys; ++j) new_max = max(new_max, V::load(tile + j * kBr + c));
       // A query with nothing allowed yet keeps max -inf; shifting by 0 keeps its exps at 0.
@@ -196,22 +249,22 @@ struct SdpaFlash {
       V sum = V::zero();
       for (int64_t j = 0; j < keys; ++j) {
         const V e = exp(V::load(tile + j * kBr + c) - shift);
-        if (probabilities) e.store(it.tile() + j * kBr + c);
+        if (probabilities) e.store(it.tile + j * kBr + c);
         sum = sum + e;
       }
       const V rescale = exp(old_max - shift);
-      fma(V::load(it.row_sum() + c), rescale, sum).store(it.row_sum() + c);
-      new_max.store(it.row_max() + c);
-      rescale.store(it.rescale() + c);
+      fma(V::load(it.row_sum + c), rescale, sum).store(it.row_sum + c);
+      new_max.store(it.row_max + c);
+      rescale.store(it.rescale + c);
     }
   }
 
   // Keras's dropout on the probabilities of the tile: element (b, n, i, j) kept or zeroed by
   // dropout_keeps at its index in (B, N, T, S), kept ones scaled by 1 / (1 - rate).
-  static void dropout_tile(const Item& it, int64_t j0, int64_t keys) {
+  static void dropout_tile(const Block& it, int64_t j0, int64_t keys) {
     const SdpaParams<float>& p = it.p;
     const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
-    float* tile = it.tile();
+    float* tile = it.tile;
     for (int64_t q = 0; q < it.rows; ++q) {
       const uint64_t row = static_cast<uint64_t>(it.flat_row(q) + j0);
       for (int64_t j = 0; j < keys; ++j) {
@@ -223,30 +276,17 @@ struct SdpaFlash {
     }
   }
 
-  // out (rows, value_cols) += P (rows, keys) . value[j0 : j0 + keys]
-  static void accumulate_values(const Item& it, int64_t j0, int64_t keys) {
-    const SdpaParams<float>& p = it.p;
-    const int64_t* vs = p.value_strides;
-    const float* value = p.value + it.b * vs[0] + j0 * vs[1] + it.kv * vs[2];
-    const int64_t cols = it.layout.value_cols;
-    // Whole contiguous panels are read in place; anything else is copied into panels first.
-    const bool in_place = vs[3] == 1 && p.value_dim == cols;
-    if (!in_place) {
-      float* packed = it.value_packed();
-      for (int64_t j = 0; j < keys; ++j) {
-        for (int64_t c = 0; c < cols; ++c) {
-          packed[((c / kPanel) * kBc + j) * kPanel + c % kPanel] =
-              c < p.value_dim ? value[j * vs[1] + c * vs[3]] : 0.0f;
-        }
-      }
-    }
-    const float* tile = it.tile();
+  // out (rows, value_cols) += P (rows, keys) . value_packed
+  static void accumulate_values(const Block& it, int64_t keys) {
+    const int64_t cols = it.value_cols;
+    const float* packed = it.value_packed;
+    const float* tile = it.tile;
     for (int64_t q = 0; q < it.rows; q += kRows) {
       const int64_t rows = min(kRows, it.rows - q);
       for (int64_t c = 0; c < cols; c += kPanel) {
-        const float* v = in_place ? value + c : it.value_packed() + c * kBc;
-        const int64_t stride = in_place ? vs[1] : kPanel;
-        float* out = it.out() + q * cols + c;
+        const float* v = packed + c * kBc;
+        const int64_t stride = kPanel;
+        float* out = it.out + q * cols + c;
         switch (rows) {
           case 6: values_block<6>(tile + q, v, stride, keys, out, cols); break;
           case 5: values_block<5>(tile + q, v, stride, keys, out, cols); break;
@@ -259,90 +299,118 @@ struct SdpaFlash {
     }
   }
 
-  static void rescale_out(const Item& it) {
-    const int64_t cols = it.layout.value_cols;
+  static void rescale_out(const Block& it) {
+    const int64_t cols = it.value_cols;
     for (int64_t q = 0; q < it.rows; ++q) {
-      const V factor = V::broadcast(it.rescale() + q);
-      float* row = it.out() + q * cols;
+      const V factor = V::broadcast(it.rescale + q);
+      float* row = it.out + q * cols;
       for (int64_t c = 0; c < cols; c += 8) (V::load(row + c) * factor).store(row + c);
     }
   }
 
   // output[b, q0 + q, n, :] = out[q, :] * (1 / row_sum[q] when `normalise`).
-  static void write_output(const Item& it, bool normalise) {
+  static void write_output(const Block& it, bool normalise) {
     const SdpaParams<float>& p = it.p;
     const int64_t* os = p.output_strides;
     for (int64_t q = 0; q < it.rows; ++q) {
-      if (it.row_max()[q] == -kInf) {
+      if (it.row_max[q] == -kInf) {
         sdpa_fully_masked_row(p, it.b, it.n, it.q0 + q);
         continue;
       }
-      const float factor = normalise ? 1.0f / it.row_sum()[q] : 1.0f;
-      const float* row = it.out() + q * it.layout.value_cols;
+      const float factor = normalise ? 1.0f / it.row_sum[q] : 1.0f;
+      const float* row = it.out + q * it.value_cols;
       float* out = p.output + it.b * os[0] + (it.q0 + q) * os[1] + it.n * os[2];
       for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] = row[c] * factor;
     }
   }
 
-  static void start(const Item& it) {
+  static void start(const Block& it) {
     pack_queries(it);
     for (int64_t q = 0; q < kBr; ++q) {
-      it.row_max()[q] = -kInf;
-      it.row_sum()[q] = 0.0f;
+      it.row_max[q] = -kInf;
+      it.row_sum[q] = 0.0f;
     }
-    const int64_t cells = kBr * it.layout.value_cols;
-    for (int64_t i = 0; i < cells; ++i) it.out()[i] = 0.0f;
+    const int64_t cells = kBr * it.value_cols;
+    for (int64_t i = 0; i < cells; ++i) it.out[i] = 0.0f;
+  }
+
+  // Whether the keys [j0, j0 + keys) include some the block may attend.
+  static bool reaches(const Block& it, int64_t j0, int64_t keys) {
+    return j0 < it.key_end && j0 + keys > it.key_begin;
   }
 
   // One pass: online softmax, the output rescaled as the max grows.
-  static void forward_output_only(const Item& it) {
-    for (int64_t j0 = it.key_begin; j0 < it.key_end; j0 += kBc) {
-      const int64_t keys = min(kBc, it.key_end - j0);
-      logits_tile(it, j0, keys);
-      online_softmax(it, keys, true);
-      if (it.p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
-      rescale_out(it);
-      accumulate_values(it, j0, keys);
+  static void forward_output_only(const Block* blocks, int64_t count, int64_t begin, int64_t end) {
+    for (int64_t j0 = begin; j0 < end; j0 += kBc) {
+      const int64_t keys = min(kBc, end - j0);
+      pack_keys(blocks[0], j0, keys);
+      pack_values(blocks[0], j0, keys);
+      for (int64_t g = 0; g < count; ++g) {
+        const Block& it = blocks[g];
+        if (!reaches(it, j0, keys)) continue;
+        logits_tile(it, j0, keys);
+        online_softmax(it, keys, true);
+        if (it.p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
+        rescale_out(it);
+        accumulate_values(it, keys);
+      }
     }
-    write_output(it, true);
+    for (int64_t g = 0; g < count; ++g) write_output(blocks[g], true);
   }
 
   // Two passes: the final max and sum of every row first, then the probabilities, written to
   // params.scores once and accumulated into the output.
-  static void forward_with_scores(const Item& it) {
-    for (int64_t j0 = it.key_begin; j0 < it.key_end; j0 += kBc) {
-      const int64_t keys = min(kBc, it.key_end - j0);
-      logits_tile(it, j0, keys);
-      online_softmax(it, keys, false);
-    }
-    const SdpaParams<float>& p = it.p;
-    float* tile = it.tile();
-    for (int64_t q = 0; q < it.rows; ++q) {
-      // Keys no rule lets the block attend have probability 0.
-      float* scores = p.scores + it.flat_row(q);
-      for (int64_t j = 0; j < it.key_begin; ++j) scores[j] = 0.0f;
-      for (int64_t j = it.key_end; j < p.key_len; ++j) scores[j] = 0.0f;
-    }
-    for (int64_t j0 = it.key_begin; j0 < it.key_end; j0 += kBc) {
-      const int64_t keys = min(kBc, it.key_end - j0);
-      logits_tile(it, j0, keys);
-      for (int64_t c = 0; c < it.rows; c += 8) {
-        const V row_max = V::load(it.row_max() + c);
-        const V shift = select_equal(row_max, V::splat(-kInf), V::zero(), row_max);
-        // Rows with nothing allowed are rewritten by sdpa_fully_masked_row; 0 keeps them finite.
-        const V inverse = reciprocal(V::load(it.row_sum() + c));
-        for (int64_t j = 0; j < keys; ++j) {
-          (exp(V::load(tile + j * kBr + c) - shift) * inverse).store(tile + j * kBr + c);
-        }
+  static void forward_with_scores(const Block* blocks, int64_t count, int64_t begin,
+                                  int64_t end) {
+    const SdpaParams<float>& p = blocks[0].p;
+    for (int64_t j0 = begin; j0 < end; j0 += kBc) {
+      const int64_t keys = min(kBc, end - j0);
+      pack_keys(blocks[0], j0, keys);
+      for (int64_t g = 0; g < count; ++g) {
+        if (!reaches(blocks[g], j0, keys)) continue;
+        logits_tile(blocks[g], j0, keys);
+        online_softmax(blocks[g], keys, false);
       }
+    }
+    for (int64_t g = 0; g < count; ++g) {
+      const Block& it = blocks[g];
       for (int64_t q = 0; q < it.rows; ++q) {
-        float* scores = p.scores + it.flat_row(q) + j0;
-        for (int64_t j = 0; j < keys; ++j) scores[j] = tile[j * kBr + q];
+        // Keys no rule lets the block attend have probability 0.
+        float* scores = p.scores + it.flat_row(q);
+        for (int64_t j = 0; j < it.key_begin; ++j) scores[j] = 0.0f;
+        for (int64_t j = it.key_end; j < p.key_len; ++j) scores[j] = 0.0f;
       }
-      if (p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
-      accumulate_values(it, j0, keys);
     }
-    write_output(it, false);
+    for (int64_t j0 = begin; j0 < end; j0 += kBc) {
+      const int64_t keys = min(kBc, end - j0);
+      pack_keys(blocks[0], j0, keys);
+      pack_values(blocks[0], j0, keys);
+      for (int64_t g = 0; g < count; ++g) {
+        const Block& it = blocks[g];
+        if (!reaches(it, j0, keys)) continue;
+        logits_tile(it, j0, keys);
+        float* tile = it.tile;
+        for (int64_t c = 0; c < it.rows; c += 8) {
+          const V row_max = V::load(it.row_max + c);
+          const V shift = select_equal(row_max, V::splat(-kInf), V::zero(), row_max);
+          // Rows with nothing allowed are rewritten by sdpa_fully_masked_row; 0 keeps them
+          // finite.
+          const V inverse = reciprocal(V::load(it.row_sum + c));
+          for (int64_t j = 0; j < keys; ++j) {
+            (exp(V::load(tile + j * kBr + c) - shift) * inverse).store(tile + j * kBr + c);
+          }
+        }
+        // Scores of this tile the block does not reach stay as zeroed above.
+        const int64_t from = max(j0, it.key_begin), to = min(j0 + keys, it.key_end);
+        for (int64_t q = 0; q < it.rows; ++q) {
+          float* scores = p.scores + it.flat_row(q);
+          for (int64_t j = from; j < to; ++j) scores[j] = tile[(j - j0) * kBr + q];
+        }
+        if (p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
+        accumulate_values(it, keys);
+      }
+    }
+    for (int64_t g = 0; g < count; ++g) write_output(blocks[g], false);
   }
 
   static V reciprocal(V x) {
@@ -352,13 +420,30 @@ struct SdpaFlash {
     return V::load(lanes);
   }
 
+  // Item `item`: up to kGroup consecutive query blocks of one (batch, head), latest first, which
+  // share every packed key and value tile.
   static void forward(const SdpaParams<float>& p, int64_t item, float* workspace) {
-    const Item it = make_item(p, item, workspace);
-    start(it);
+    const L layout = sdpa_flash_layout(p);
+    const int64_t heads = p.batch * p.num_heads;
+    const int64_t group = layout.groups - 1 - item / heads;
+    const int64_t b = item % heads / p.num_heads, n = item % p.num_heads;
+    const int64_t first = group * kGroup, count = min(kGroup, layout.query_blocks - first);
+    // Slots past `count` repeat the last block and are never used.
+    const auto slot = [&](int64_t g) {
+      return make_block(p, layout, workspace, b, n, first + min(g, count - 1), g);
+    };
+    static_assert(kGroup == 4, "one slot per block of a group");
+    Block blocks[kGroup] = {slot(0), slot(1), slot(2), slot(3)};
+    int64_t begin = p.key_len, end = 0;
+    for (int64_t g = 0; g < count; ++g) {
+      start(blocks[g]);
+      begin = min(begin, blocks[g].key_begin);
+      end = max(end, blocks[g].key_end);
+    }
     if (p.scores != nullptr) {
-      forward_with_scores(it);
+      forward_with_scores(blocks, count, begin, end);
     } else {
-      forward_output_only(it);
+      forward_output_only(blocks, count, begin, end);
     }
   }
 };

@@ -17,20 +17,24 @@ SdpaFlashLayout sdpa_flash_layout(const SdpaParams<float>& p) {
   using L = SdpaFlashLayout;
   L layout;
   layout.query_blocks = (p.query_len + L::kBr - 1) / L::kBr;
+  layout.groups = (layout.query_blocks + L::kGroup - 1) / L::kGroup;
   layout.value_cols = (p.value_dim + L::kPanel - 1) / L::kPanel * L::kPanel;
+  layout.query_packed_stride = cache_lines(L::kBr * p.head_dim);
+  layout.out_stride = cache_lines(L::kBr * layout.value_cols);
   layout.query_packed = 0;
-  layout.tile = layout.query_packed + cache_lines(L::kBr * p.head_dim);
+  layout.tile = layout.query_packed + L::kGroup * layout.query_packed_stride;
   layout.out = layout.tile + L::kBc * L::kBr;
-  layout.value_packed = layout.out + cache_lines(L::kBr * layout.value_cols);
+  layout.key_packed = layout.out + L::kGroup * layout.out_stride;
+  layout.value_packed = layout.key_packed + cache_lines(L::kBc * p.head_dim);
   layout.row_max = layout.value_packed + L::kBc * layout.value_cols;
-  layout.row_sum = layout.row_max + L::kBr;
-  layout.rescale = layout.row_sum + L::kBr;
-  layout.total = layout.rescale + L::kBr;
+  layout.row_sum = layout.row_max + L::kGroup * L::kBr;
+  layout.rescale = layout.row_sum + L::kGroup * L::kBr;
+  layout.total = layout.rescale + L::kGroup * L::kBr;
   return layout;
 }
 
 int64_t sdpa_flash_items(const SdpaParams<float>& params) {
-  return params.batch * params.num_heads * sdpa_flash_layout(params).query_blocks;
+  return params.batch * params.num_heads * sdpa_flash_layout(params).groups;
 }
 
 int64_t sdpa_flash_workspace_size(const SdpaParams<float>& params) {
