@@ -3,13 +3,9 @@
 
 #include "kattn/initializers.hpp"
 #include "kattn/layers/attention.hpp"
-#include "kernels/reference/dense_attention.hpp"
 #include "layers/dense_attention_config.hpp"
-#include "layers/dense_attention_dims.hpp"
 
 namespace kattn {
-
-namespace dense = kernels::reference::dense;
 
 AdditiveAttention::AdditiveAttention() : AdditiveAttention(Args{}) {}
 
@@ -50,11 +46,11 @@ void AdditiveAttention::check_built_shapes(const std::vector<Shape>& input_shape
   }
 }
 
-void AdditiveAttention::calculate_scores(const Tensor& query, const Tensor& key,
-                                         Tensor& scores) const {
-  const dense::Dims dims = detail::dense_attention_dims(query.shape(), key.shape(), key.shape());
-  const float* scale = use_scale() ? weight("scale").data() : nullptr;
-  dense::additive_scores<float>(dims, query.data(), key.data(), scale, scores.data());
+DenseAttention::ScoreFunction AdditiveAttention::score_function() const {
+  ScoreFunction score;
+  score.kind = ScoreFunction::Kind::kAdditive;
+  if (use_scale()) score.scale = &weight("scale");
+  return score;
 }
 
 }  // namespace kattn

@@ -3,13 +3,9 @@
 
 #include <utility>
 
-#include "kernels/reference/dense_attention.hpp"
 #include "layers/dense_attention_config.hpp"
-#include "layers/dense_attention_dims.hpp"
 
 namespace kattn {
-
-namespace dense = kernels::reference::dense;
 
 Attention::Attention() : Attention(Args{}) {}
 
@@ -52,15 +48,12 @@ void Attention::create_weights(const std::vector<Shape>& /*input_shapes*/) {
   if (score_mode_ == "concat") add_weight("concat_score_weight", {}, Initializer::ones());
 }
 
-void Attention::calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const {
-  const dense::Dims dims = detail::dense_attention_dims(query.shape(), key.shape(), key.shape());
-  const float* scale = use_scale() ? weight("scale").data() : nullptr;
-  if (score_mode_ == "dot") {
-    dense::dot_scores<float>(dims, query.data(), key.data(), scale, scores.data());
-  } else {
-    dense::concat_scores<float>(dims, query.data(), key.data(), scale,
-                                weight("concat_score_weight").data(), scores.data());
-  }
+DenseAttention::ScoreFunction Attention::score_function() const {
+  ScoreFunction score;
+  score.kind = score_mode_ == "dot" ? ScoreFunction::Kind::kDot : ScoreFunction::Kind::kConcat;
+  if (use_scale()) score.scale = &weight("scale");
+  if (score_mode_ == "concat") score.concat_score_weight = &weight("concat_score_weight");
+  return score;
 }
 
 }  // namespace kattn

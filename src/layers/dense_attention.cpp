@@ -3,13 +3,11 @@
 #include <utility>
 
 #include "kattn/layers/attention.hpp"
-#include "kernels/reference/dense_attention.hpp"
 #include "layers/dense_attention_checks.hpp"
 #include "layers/dense_attention_dims.hpp"
+#include "layers/dense_attention_kernels.hpp"
 
 namespace kattn {
-
-namespace dense = kernels::reference::dense;
 
 namespace {
 
@@ -71,36 +69,43 @@ AttentionOutput DenseAttention::call(const std::vector<Tensor>& inputs,
   const Tensor query = inputs[0].contiguous();
   const Tensor value = inputs[1].contiguous();
   const Tensor key = inputs.size() == 3 ? inputs[2].contiguous() : value;
-  const dense::Dims dims = detail::dense_attention_dims(query.shape(), key.shape(), value.shape());
+  const kernels::reference::dense::Dims dims =
+      detail::dense_attention_dims(query.shape(), key.shape(), value.shape());
 
   Shape scores_shape(query.shape().begin(), query.shape().end() - 1);
   scores_shape.push_back(dims.tv);
-  Tensor scores(scores_shape);
   Shape output_shape(query.shape().begin(), query.shape().end() - 1);
   output_shape.push_back(dims.value_dim);
   Tensor output(output_shape);
+  std::optional<Tensor> scores;
+  if (args.return_attention_scores) scores.emplace(scores_shape);
 
   std::optional<Mask> query_mask;
   std::optional<Mask> value_mask;
   if (args.query_mask) query_mask = args.query_mask->contiguous();
   if (args.value_mask) value_mask = args.value_mask->contiguous();
 
-  dense::ApplyScoresArgs apply;
-  apply.query_mask = query_mask ? query_mask->data() : nullptr;
-  apply.value_mask = value_mask ? value_mask->data() : nullptr;
-  apply.use_causal_mask = args.use_causal_mask;
+  detail::DenseAttentionRun run;
+  run.dims = dims;
+  run.score = score_function();
+  run.query = query.data();
+  run.key = key.data();
+  run.value = value.data();
+  run.query_mask = query_mask ? query_mask->data() : nullptr;
+  run.value_mask = value_mask ? value_mask->data() : nullptr;
+  run.use_causal_mask = args.use_causal_mask;
   // Attention._apply_scores: `if training and self.dropout > 0`; one key per such call.
   if (args.training && dropout_ > 0.0) {
-    apply.dropout_rate = dropout_;
-    apply.dropout_key = seed_generator_.next_key();
+    run.dropout_rate = dropout_;
+    run.dropout_key = seed_generator_.next_key();
   }
-
-  calculate_scores(query, key, scores);
-  dense::apply_scores<float>(dims, apply, value.data(), scores.data(), output.data());
+  run.output = output.data();
+  run.scores = scores ? scores->data() : nullptr;
+  detail::run_dense_attention(class_name(), run);
 
   AttentionOutput result;
   result.output = std::move(output);
-  if (args.return_attention_scores) result.attention_scores = std::move(scores);
+  result.attention_scores = std::move(scores);
   return result;
 }
 

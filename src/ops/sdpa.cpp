@@ -14,6 +14,7 @@
 #include "kernels/flash/sdpa_flash.hpp"
 #include "kernels/reference/sdpa.hpp"
 #include "threads/parallel_for.hpp"
+#include "threads/thread_buffer.hpp"
 
 namespace kattn::ops {
 
@@ -50,27 +51,6 @@ std::string describe(const kernels::SdpaParams<Real>& p) {
   return text;
 }
 
-// Buffers owned by the calling thread, grown on demand and kept for its next call: a kernel's
-// workspace, and the decode kernel's partial results.
-enum class Buffer { kWorkspace, kPartials };
-template <Buffer kind>
-float* thread_buffer(int64_t floats) {
-  thread_local std::vector<float> buffer;
-  if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
-  return buffer.data();
-}
-
-void run_tiled(const kernels::SdpaParams<float>& params, kernels::Isa isa, int64_t threads) {
-  auto* kernel = &kernels::sdpa_flash_forward_portable;
-#ifdef KATTN_HAVE_AVX2_KERNELS
-  if (isa == kernels::Isa::kAvx2) kernel = &kernels::sdpa_flash_forward_avx2;
-#endif
-  const int64_t floats = kernels::sdpa_flash_workspace_size(params);
-  detail::parallel_for(kernels::sdpa_flash_items(params), threads, [&](int64_t item) {
-    kernel(params, item, thread_buffer<Buffer::kWorkspace>(floats));
-  });
-}
-
 void run_decode(const kernels::SdpaParams<float>& params, kernels::Isa isa, int64_t threads) {
   auto* chunk = &kernels::sdpa_decode_chunk_portable;
 #ifdef KATTN_HAVE_AVX2_KERNELS
@@ -78,15 +58,16 @@ void run_decode(const kernels::SdpaParams<float>& params, kernels::Isa isa, int6
 #endif
   const int64_t rows = kernels::sdpa_decode_rows(params);
   const int64_t items = rows * kernels::sdpa_decode_chunks(params);
-  float* partials =
-      thread_buffer<Buffer::kPartials>(items * kernels::sdpa_decode_partial_size(params));
+  float* partials = detail::thread_buffer<detail::Buffer::kPartials>(
+      items * kernels::sdpa_decode_partial_size(params));
   detail::parallel_for(items, threads, [&](int64_t item) {
-    chunk(params, item,
-          thread_buffer<Buffer::kWorkspace>(kernels::SdpaDecodeTiles::kKeyChunk + 8), partials);
+    chunk(
+        params, item,
+        detail::thread_buffer<detail::Buffer::kWorkspace>(kernels::SdpaDecodeTiles::kKeyChunk + 8),
+        partials);
   });
-  detail::parallel_for(rows, threads, [&](int64_t row) {
-    kernels::sdpa_decode_combine(params, row, partials);
-  });
+  detail::parallel_for(rows, threads,
+                       [&](int64_t row) { kernels::sdpa_decode_combine(params, row, partials); });
 }
 
 template <typename Real>
@@ -95,13 +76,13 @@ void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
   if constexpr (std::is_same_v<Real, float>) {
     if (isa != kernels::Isa::kReference) {
       const bool decode = kernels::sdpa_decode_applies(params);
-      kernels::report_kernel(decode ? "scaled_dot_product_attention (decode)"
-                                    : "scaled_dot_product_attention",
-                             isa, threads, describe(params));
+      kernels::report_kernel(
+          decode ? "scaled_dot_product_attention (decode)" : "scaled_dot_product_attention", isa,
+          threads, describe(params));
       if (decode) {
         run_decode(params, isa, threads);
       } else {
-        run_tiled(params, isa, threads);
+        kernels::sdpa_flash_run(params, kernels::FlashScoring{}, isa, threads);
       }
       return;
     }

@@ -80,8 +80,7 @@ Timing time_runs(int64_t iters, const std::function<void()>& body) {
   for (int64_t i = 0; i < iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
     body();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                           start)
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                      .count());
   }
   std::sort(ms.begin(), ms.end());
@@ -126,7 +125,7 @@ Benchmark additive_benchmark(const Arguments& a) {
   layer->build({query->shape(), value->shape()});
   return {std::to_string(B) + "x" + std::to_string(T) + "x" + std::to_string(S) + "x" +
               std::to_string(H),
-          4.0 * static_cast<double>(B * T) * static_cast<double>(S * H) / 1e9, "reference",
+          4.0 * static_cast<double>(B * T) * static_cast<double>(S * H) / 1e9, active_isa(),
           [=] { (void)layer->call(*query, *value); }};
 }
 
@@ -165,8 +164,8 @@ Benchmark sgemm_benchmark(const Arguments& a) {
 
 int run_bench(const std::vector<std::string>& args) {
   const Arguments arguments(args,
-                            {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k",
-                             "--head-dim", "--embed", "--size", "--threads", "--iters"},
+                            {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim",
+                             "--embed", "--size", "--threads", "--iters"},
                             {"--causal", "--scores", "--json", "--help"});
   if (arguments.wants_help()) {
     std::cout << kHelp;

@@ -28,9 +28,10 @@ namespace kattn {
 // Call arguments of Attention and AdditiveAttention (Keras's `mask=[query_mask, value_mask]`,
 // `use_causal_mask`, `return_attention_scores`, `training`).
 struct DenseAttentionCallArgs {
-  std::optional<Mask> query_mask = std::nullopt;  // (B, ..., Tq): false rows of the output are zeroed
+  std::optional<Mask> query_mask =
+      std::nullopt;  // (B, ..., Tq): false rows of the output are zeroed
   std::optional<Mask> value_mask = std::nullopt;  // (B, ..., Tv): false keys are not attended
-  bool use_causal_mask = false;    // key j is attended from query i only when j <= i
+  bool use_causal_mask = false;                   // key j is attended from query i only when j <= i
   bool return_attention_scores = false;
   bool training = false;  // dropout on the attention distribution only when true
 };
@@ -39,6 +40,14 @@ struct DenseAttentionCallArgs {
 // Attention): masks, softmax, dropout, the output product, call validation.
 class DenseAttention : public Layer {
  public:
+  // Which score formula of the header a layer computes, with its weights.
+  struct ScoreFunction {
+    enum class Kind { kDot, kConcat, kAdditive };
+    Kind kind = Kind::kDot;
+    const Tensor* scale = nullptr;                // () or (D,), null without use_scale
+    const Tensor* concat_score_weight = nullptr;  // (), Kind::kConcat only
+  };
+
   // `inputs` is [query, value] or [query, value, key]: anything else raises ValueError.
   AttentionOutput call(const std::vector<Tensor>& inputs,
                        const DenseAttentionCallArgs& args = {}) const;
@@ -68,9 +77,9 @@ class DenseAttention : public Layer {
   // Checks that inputs of these (validated) shapes fit the weights the layer was built with;
   // runs before any arithmetic of a call.
   virtual void check_built_shapes(const std::vector<Shape>& input_shapes) const;
-  // Keras's _calculate_scores: scores (B, ..., Tq, Tv) of a contiguous query (B, ..., Tq, D)
-  // against a contiguous key (B, ..., Tv, D), written into the contiguous `scores`.
-  virtual void calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const = 0;
+  // Keras's _calculate_scores, as the kernels take it: the formula of the class header, and
+  // this layer's weights in it.
+  virtual ScoreFunction score_function() const = 0;
 
  private:
   bool use_scale_;
@@ -101,7 +110,7 @@ class Attention : public DenseAttention {
 
  protected:
   void create_weights(const std::vector<Shape>& input_shapes) override;
-  void calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const override;
+  ScoreFunction score_function() const override;
 
  private:
   std::string score_mode_;
@@ -124,7 +133,7 @@ class AdditiveAttention : public DenseAttention {
  protected:
   void create_weights(const std::vector<Shape>& input_shapes) override;
   void check_built_shapes(const std::vector<Shape>& input_shapes) const override;
-  void calculate_scores(const Tensor& query, const Tensor& key, Tensor& scores) const override;
+  ScoreFunction score_function() const override;
 };
 
 }  // namespace kattn

@@ -5,9 +5,9 @@
 
 namespace kattn::kernels {
 
-void sdpa_flash_forward_avx2(const SdpaParams<float>& params, int64_t item,
-                             float* workspace) noexcept {
-  SdpaFlash<avx2::Vec8>::forward(params, item, workspace);
+void sdpa_flash_forward_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
+                             int64_t item, float* workspace) noexcept {
+  SdpaFlash<avx2::Vec8>::forward(params, scoring, item, workspace);
 }
 
 }  // namespace kattn::kernels

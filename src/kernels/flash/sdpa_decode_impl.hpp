@@ -92,11 +92,11 @@ struct SdpaDecode {
     part[1] = hsum(sum);
 
     if (p.dropout_rate > 0.0) {
-      const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
+      const float keep_prob = static_cast<float>(1.0 - p.dropout_rate);
       const uint64_t flat = static_cast<uint64_t>(row * p.key_len + j0);
       for (int64_t j = 0; j < keys; ++j) {
         logit[j] = dropout_keeps(p.dropout_key, flat + static_cast<uint64_t>(j), p.dropout_rate)
-                       ? logit[j] * keep_scale
+                       ? logit[j] / keep_prob
                        : 0.0f;
       }
     }

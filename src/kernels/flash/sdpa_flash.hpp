@@ -16,10 +16,14 @@
 // Tiles that every mask rule excludes (above the causal diagonal, outside the sliding window)
 // are never computed. When scores are requested, a first pass finds each row's max and sum and
 // a second writes the probabilities once and accumulates the output.
+//
+// FlashScoring makes the same kernel keras.layers.Attention's and AdditiveAttention's: tanh
+// scores, computed on the same packed tiles, and their masking, dropout and query-mask rules.
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/dispatch.hpp"
 #include "kernels/reference/sdpa.hpp"
 
 namespace kattn::kernels {
@@ -30,6 +34,28 @@ struct SdpaFlashTiles {
   // Query blocks per item, sharing each copy of a key and value tile: copying a tile costs
   // about as much as one block's products with it, since its rows come from far apart.
   static constexpr int64_t kBlocksPerItem = 4;
+};
+
+// How a logit is computed and masked. The defaults are scaled_dot_product_attention's; the
+// rest is what keras.layers.Attention and AdditiveAttention do (kernels/reference/dense_*.cpp),
+// with N = K = 1.
+struct FlashScoring {
+  enum class Score {
+    kDot,       // scale * sum_h q_h k_h   (params.scale)
+    kAdditive,  // sum_h additive_scale_h * tanh(q_h + k_h)
+    kConcat,    // concat_score_weight * sum_h tanh(concat_scale * (q_h + k_h))
+  };
+  Score score = Score::kDot;
+  const float* additive_scale = nullptr;  // (H,), or null for 1
+  const float* concat_scale = nullptr;    // (), or null for none
+  float concat_score_weight = 1.0f;
+  // Keras's dense-attention masking: a masked logit becomes float32(logit) - 1e9 rather than
+  // -inf, so no tile is skipped and no row is ever fully masked.
+  bool subtract_1e9 = false;
+  // Scores returned after dropout (keras.layers.Attention) rather than before.
+  bool scores_after_dropout = false;
+  // (B, T): output rows whose entry is false are multiplied by 0; null for none.
+  const bool* query_mask = nullptr;
 };
 
 // Writes output row (b, i, n) and its score row (when params.scores is set) for a query that may
@@ -48,10 +74,15 @@ int64_t sdpa_flash_workspace_size(const SdpaParams<float>& params);
 
 // Computes item `item` of params (its output rows, and its score rows when params.scores is
 // set) using `workspace`, sdpa_flash_workspace_size(params) floats owned by the calling thread.
-void sdpa_flash_forward_portable(const SdpaParams<float>& params, int64_t item,
-                                 float* workspace) noexcept;
+void sdpa_flash_forward_portable(const SdpaParams<float>& params, const FlashScoring& scoring,
+                                 int64_t item, float* workspace) noexcept;
 // The same, AVX2 + FMA; call only when the CPU has both.
-void sdpa_flash_forward_avx2(const SdpaParams<float>& params, int64_t item,
-                             float* workspace) noexcept;
+void sdpa_flash_forward_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
+                             int64_t item, float* workspace) noexcept;
+
+// Every item of params on `threads` threads with the kernel of `isa` (kPortable or kAvx2),
+// each thread in a workspace of its own kept between calls.
+void sdpa_flash_run(const SdpaParams<float>& params, const FlashScoring& scoring, Isa isa,
+                    int64_t threads);
 
 }  // namespace kattn::kernels

@@ -9,14 +9,16 @@
 #include <limits>
 
 #include "kattn/random.hpp"
-#include "kernels/flash/vec_exp.hpp"
 #include "kernels/flash/sdpa_flash_layout.hpp"
+#include "kernels/flash/vec_exp.hpp"
+#include "kernels/flash/vec_tanh.hpp"
 
 namespace kattn::kernels {
 
 template <typename V>
 struct SdpaFlash {
   using L = SdpaFlashLayout;
+  using Score = FlashScoring::Score;
   static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel, kGroup = L::kGroup;
   static constexpr int64_t kRows = 6;  // rows of a register block, in both products
   static constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -34,18 +36,43 @@ struct SdpaFlash {
   static void logits_block(const float* key, int64_t key_row_stride, int64_t key_h_stride,
                            const float* q, int64_t head_dim, float* tile) {
     V acc[R][2];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
     for (int64_t h = 0; h < head_dim; ++h) {
       const V q0 = V::load(q + h * kPanel), q1 = V::load(q + h * kPanel + 8);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (size_t r = 0; r < R; ++r) {
         const V k = V::broadcast(key + static_cast<int64_t>(r) * key_row_stride + h * key_h_stride);
         acc[r][0] = fma(k, q0, acc[r][0]);
         acc[r][1] = fma(k, q1, acc[r][1]);
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r) {
+      acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
+      acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
+    }
+  }
+
+  // tile[r * kBr + c] = sum_h term(h, q[h * 16 + c] + key_row_r[h]) for r < R, c < 16, the
+  // terms added in order of h as the reference does: R keys against one packed panel of 16
+  // queries with a tanh scorer, term(h, x, acc) adding its tanh of x to acc.
+  template <size_t R, typename Term>
+  static void tanh_block(const float* key, int64_t head_dim, const float* q, float* tile,
+                         Term term) {
+    V acc[R][2];
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
+    for (int64_t h = 0; h < head_dim; ++h) {
+      const V q0 = V::load(q + h * kPanel), q1 = V::load(q + h * kPanel + 8);
+#pragma GCC unroll 8
+      for (size_t r = 0; r < R; ++r) {
+        const V k = V::broadcast(key + static_cast<int64_t>(r) * head_dim + h);
+        acc[r][0] = term(h, q0 + k, acc[r][0]);
+        acc[r][1] = term(h, q1 + k, acc[r][1]);
+      }
+    }
+#pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
       acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
       acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
@@ -58,21 +85,21 @@ struct SdpaFlash {
   static void values_block(const float* tile, const float* value, int64_t value_stride,
                            int64_t keys, float* out, int64_t out_stride) {
     V acc[R][2];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
       acc[r][0] = V::load(out + static_cast<int64_t>(r) * out_stride);
       acc[r][1] = V::load(out + static_cast<int64_t>(r) * out_stride + 8);
     }
     for (int64_t j = 0; j < keys; ++j) {
       const V v0 = V::load(value + j * value_stride), v1 = V::load(value + j * value_stride + 8);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (size_t r = 0; r < R; ++r) {
         const V p = V::broadcast(tile + j * kBr + static_cast<int64_t>(r));
         acc[r][0] = fma(p, v0, acc[r][0]);
         acc[r][1] = fma(p, v1, acc[r][1]);
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
       acc[r][0].store(out + static_cast<int64_t>(r) * out_stride);
       acc[r][1].store(out + static_cast<int64_t>(r) * out_stride + 8);
@@ -83,6 +110,7 @@ struct SdpaFlash {
   // value tiles it shares with the other blocks of the item.
   struct Block {
     const SdpaParams<float>& p;
+    const FlashScoring& s;
     int64_t b, n, kv, q0, rows, panels;
     int64_t key_begin, key_end;  // keys some query of the block may attend
     int64_t value_cols;
@@ -93,17 +121,20 @@ struct SdpaFlash {
     }
   };
 
-  static Block make_block(const SdpaParams<float>& p, const L& layout, float* ws, int64_t b,
-                          int64_t n, int64_t block, int64_t g) {
+  static Block make_block(const SdpaParams<float>& p, const FlashScoring& s, const L& layout,
+                          float* ws, int64_t b, int64_t n, int64_t block, int64_t g) {
     const int64_t q0 = block * kBr, rows = min(kBr, p.query_len - q0);
     int64_t key_begin = 0, key_end = p.key_len;
-    if (p.is_causal) key_end = min(key_end, q0 + rows);  // j <= i
-    if (p.sliding_window > 0) {                            // |i - j| < window
+    // Keys past the masks still count when masking subtracts 1e9 (a row may be all masked).
+    const bool skip = !s.subtract_1e9;
+    if (skip && p.is_causal) key_end = min(key_end, q0 + rows);  // j <= i
+    if (skip && p.sliding_window > 0) {                          // |i - j| < window
       key_begin = min(p.key_len, max(key_begin, q0 - p.sliding_window + 1));
       key_end = min(key_end, q0 + rows - 1 + p.sliding_window);
     }
     const int64_t qp = layout.query_packed_stride, os = layout.out_stride;
     return Block{p,
+                 s,
                  b,
                  n,
                  n / (p.num_heads / p.num_kv_heads),
@@ -123,9 +154,11 @@ struct SdpaFlash {
                  ws + layout.value_packed};
   }
 
-  // query_packed[panel][h][lane] = scale * query[b, q0 + 16 panel + lane, n, h], zero past T.
+  // query_packed[panel][h][lane] = scale * query[b, q0 + 16 panel + lane, n, h], zero past T;
+  // the tanh scorers take the query as it is.
   static void pack_queries(const Block& it) {
     const SdpaParams<float>& p = it.p;
+    const float scale = it.s.score == Score::kDot ? p.scale : 1.0f;
     const int64_t* qs = p.query_strides;
     float* packed = it.query_packed;
     for (int64_t panel = 0; panel < it.panels; ++panel) {
@@ -133,8 +166,8 @@ struct SdpaFlash {
         const int64_t q = panel * kPanel + lane;
         const float* row = p.query + it.b * qs[0] + (it.q0 + q) * qs[1] + it.n * qs[2];
         for (int64_t h = 0; h < p.head_dim; ++h) {
-          packed[(panel * p.head_dim + h) * kPanel + lane] = q < it.rows ? row[h * qs[3]] * p.scale
-                                                                         : 0.0f;
+          packed[(panel * p.head_dim + h) * kPanel + lane] =
+              q < it.rows ? row[h * qs[3]] * scale : 0.0f;
         }
       }
     }
@@ -186,9 +219,53 @@ struct SdpaFlash {
     }
   }
 
-  // tile[j][q] = logits of the packed keys [j0, j0 + keys) against the block's queries, -inf
+  // tile[j][q] = logits of the packed keys [j0, j0 + keys) against the block's queries, masked
   // where a mask rule excludes the pair.
   static void logits_tile(const Block& it, int64_t j0, int64_t keys) {
+    const FlashScoring& s = it.s;
+    if (s.score == Score::kAdditive && s.additive_scale != nullptr) {
+      const float* scale = s.additive_scale;
+      tanh_tile(it, keys, [scale](int64_t h, V x, V acc) {
+        return fma(V::broadcast(scale + h), vtanh(x), acc);
+      });
+    } else if (s.score == Score::kConcat && s.concat_scale != nullptr) {
+      const V scale = V::splat(*s.concat_scale);
+      tanh_tile(it, keys, [scale](int64_t, V x, V acc) { return acc + vtanh(scale * x); });
+    } else if (s.score != Score::kDot) {
+      tanh_tile(it, keys, [](int64_t, V x, V acc) { return acc + vtanh(x); });
+    } else {
+      dot_tile(it, keys);
+    }
+    if (s.score == Score::kConcat) {
+      const V weight = V::splat(s.concat_score_weight);
+      for (int64_t j = 0; j < keys; ++j) {
+        for (int64_t c = 0; c < it.panels * kPanel; c += 8) {
+          float* cell = it.tile + j * kBr + c;
+          (weight * V::load(cell)).store(cell);
+        }
+      }
+    }
+    mask_tile(it, j0, keys);
+  }
+
+  template <typename Term>
+  static void tanh_tile(const Block& it, int64_t keys, Term term) {
+    const int64_t H = it.p.head_dim;
+    for (int64_t j = 0; j < keys; j += 2) {
+      for (int64_t panel = 0; panel < it.panels; ++panel) {
+        const float* q = it.query_packed + panel * H * kPanel;
+        float* out = it.tile + j * kBr + panel * kPanel;
+        const float* k = it.key_packed + j * H;
+        if (j + 1 < keys) {
+          tanh_block<2>(k, H, q, out, term);
+        } else {
+          tanh_block<1>(k, H, q, out, term);
+        }
+      }
+    }
+  }
+
+  static void dot_tile(const Block& it, int64_t keys) {
     const int64_t H = it.p.head_dim;
     const float* packed = it.key_packed;
     float* tile = it.tile;
@@ -199,39 +276,51 @@ struct SdpaFlash {
         float* out = tile + j * kBr + panel * kPanel;
         const float* k = packed + j * H;
         switch (rows) {
-          case 6: logits_block<6>(k, H, 1, q, H, out); break;
-          case 5: logits_block<5>(k, H, 1, q, H, out); break;
-          case 4: logits_block<4>(k, H, 1, q, H, out); break;
-          case 3: logits_block<3>(k, H, 1, q, H, out); break;
-          case 2: logits_block<2>(k, H, 1, q, H, out); break;
-          default: logits_block<1>(k, H, 1, q, H, out); break;
+          case 6:
+            logits_block<6>(k, H, 1, q, H, out);
+            break;
+          case 5:
+            logits_block<5>(k, H, 1, q, H, out);
+            break;
+          case 4:
+            logits_block<4>(k, H, 1, q, H, out);
+            break;
+          case 3:
+            logits_block<3>(k, H, 1, q, H, out);
+            break;
+          case 2:
+            logits_block<2>(k, H, 1, q, H, out);
+            break;
+          default:
+            logits_block<1>(k, H, 1, q, H, out);
+            break;
         }
       }
     }
-    mask_tile(it, j0, keys);
   }
 
   static void mask_tile(const Block& it, int64_t j0, int64_t keys) {
     const SdpaParams<float>& p = it.p;
     const int64_t i_first = it.q0, i_last = it.q0 + it.rows - 1, j_last = j0 + keys - 1;
     const bool causal = p.is_causal && j_last > i_first;
-    const bool window = p.sliding_window > 0 && (i_last - j0 >= p.sliding_window ||
-                                                 j_last - i_first >= p.sliding_window);
+    const bool window = p.sliding_window > 0 &&
+                        (i_last - j0 >= p.sliding_window || j_last - i_first >= p.sliding_window);
     if (p.mask == nullptr && !causal && !window) return;
     const int64_t* ms = p.mask_strides;
     float* tile = it.tile;
     for (int64_t j = 0; j < keys; ++j) {
       const int64_t key = j0 + j;
-      const bool* mask_row = p.mask == nullptr
-                                 ? nullptr
-                                 : p.mask + it.b * ms[0] + it.n * ms[1] + key * ms[3];
+      const bool* mask_row =
+          p.mask == nullptr ? nullptr : p.mask + it.b * ms[0] + it.n * ms[1] + key * ms[3];
       for (int64_t q = 0; q < it.rows; ++q) {
         const int64_t query = it.q0 + q;
         const bool excluded =
             (causal && key > query) ||
             (window && (query - key >= p.sliding_window || key - query >= p.sliding_window)) ||
             (mask_row != nullptr && !mask_row[query * ms[2]]);
-        if (excluded) tile[j * kBr + q] = -kInf;
+        if (!excluded) continue;
+        float& logit = tile[j * kBr + q];
+        logit = it.s.subtract_1e9 ? logit - 1.0e9f : -kInf;
       }
     }
   }
@@ -260,17 +349,18 @@ struct SdpaFlash {
   }
 
   // Keras's dropout on the probabilities of the tile: element (b, n, i, j) kept or zeroed by
-  // dropout_keeps at its index in (B, N, T, S), kept ones scaled by 1 / (1 - rate).
+  // dropout_keeps at its index in (B, N, T, S), kept ones divided by 1 - rate
+  // as Keras's dropout does.
   static void dropout_tile(const Block& it, int64_t j0, int64_t keys) {
     const SdpaParams<float>& p = it.p;
-    const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
+    const float keep_prob = static_cast<float>(1.0 - p.dropout_rate);
     float* tile = it.tile;
     for (int64_t q = 0; q < it.rows; ++q) {
       const uint64_t row = static_cast<uint64_t>(it.flat_row(q) + j0);
       for (int64_t j = 0; j < keys; ++j) {
         float& e = tile[j * kBr + q];
         e = dropout_keeps(p.dropout_key, row + static_cast<uint64_t>(j), p.dropout_rate)
-                ? e * keep_scale
+                ? e / keep_prob
                 : 0.0f;
       }
     }
@@ -288,12 +378,24 @@ struct SdpaFlash {
         const int64_t stride = kPanel;
         float* out = it.out + q * cols + c;
         switch (rows) {
-          case 6: values_block<6>(tile + q, v, stride, keys, out, cols); break;
-          case 5: values_block<5>(tile + q, v, stride, keys, out, cols); break;
-          case 4: values_block<4>(tile + q, v, stride, keys, out, cols); break;
-          case 3: values_block<3>(tile + q, v, stride, keys, out, cols); break;
-          case 2: values_block<2>(tile + q, v, stride, keys, out, cols); break;
-          default: values_block<1>(tile + q, v, stride, keys, out, cols); break;
+          case 6:
+            values_block<6>(tile + q, v, stride, keys, out, cols);
+            break;
+          case 5:
+            values_block<5>(tile + q, v, stride, keys, out, cols);
+            break;
+          case 4:
+            values_block<4>(tile + q, v, stride, keys, out, cols);
+            break;
+          case 3:
+            values_block<3>(tile + q, v, stride, keys, out, cols);
+            break;
+          case 2:
+            values_block<2>(tile + q, v, stride, keys, out, cols);
+            break;
+          default:
+            values_block<1>(tile + q, v, stride, keys, out, cols);
+            break;
         }
       }
     }
@@ -312,12 +414,14 @@ struct SdpaFlash {
   static void write_output(const Block& it, bool normalise) {
     const SdpaParams<float>& p = it.p;
     const int64_t* os = p.output_strides;
+    const bool* query_mask = it.s.query_mask;
     for (int64_t q = 0; q < it.rows; ++q) {
-      if (it.row_max[q] == -kInf) {
+      if (it.row_max[q] == -kInf && !it.s.subtract_1e9) {
         sdpa_fully_masked_row(p, it.b, it.n, it.q0 + q);
         continue;
       }
-      const float factor = normalise ? 1.0f / it.row_sum[q] : 1.0f;
+      float factor = normalise ? 1.0f / it.row_sum[q] : 1.0f;
+      if (query_mask != nullptr && !query_mask[it.b * p.query_len + it.q0 + q]) factor *= 0.0f;
       const float* row = it.out + q * it.value_cols;
       float* out = p.output + it.b * os[0] + (it.q0 + q) * os[1] + it.n * os[2];
       for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] = row[c] * factor;
@@ -360,8 +464,7 @@ struct SdpaFlash {
 
   // Two passes: the final max and sum of every row first, then the probabilities, written to
   // params.scores once and accumulated into the output.
-  static void forward_with_scores(const Block* blocks, int64_t count, int64_t begin,
-                                  int64_t end) {
+  static void forward_with_scores(const Block* blocks, int64_t count, int64_t begin, int64_t end) {
     const SdpaParams<float>& p = blocks[0].p;
     for (int64_t j0 = begin; j0 < end; j0 += kBc) {
       const int64_t keys = min(kBc, end - j0);
@@ -400,13 +503,15 @@ struct SdpaFlash {
             (exp(V::load(tile + j * kBr + c) - shift) * inverse).store(tile + j * kBr + c);
           }
         }
+        const bool dropout = p.dropout_rate > 0.0;
+        if (dropout && it.s.scores_after_dropout) dropout_tile(it, j0, keys);
         // Scores of this tile the block does not reach stay as zeroed above.
         const int64_t from = max(j0, it.key_begin), to = min(j0 + keys, it.key_end);
         for (int64_t q = 0; q < it.rows; ++q) {
           float* scores = p.scores + it.flat_row(q);
           for (int64_t j = from; j < to; ++j) scores[j] = tile[(j - j0) * kBr + q];
         }
-        if (p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
+        if (dropout && !it.s.scores_after_dropout) dropout_tile(it, j0, keys);
         accumulate_values(it, keys);
       }
     }
@@ -422,7 +527,8 @@ struct SdpaFlash {
 
   // Item `item`: up to kGroup consecutive query blocks of one (batch, head), latest first, which
   // share every packed key and value tile.
-  static void forward(const SdpaParams<float>& p, int64_t item, float* workspace) {
+  static void forward(const SdpaParams<float>& p, const FlashScoring& s, int64_t item,
+                      float* workspace) {
     const L layout = sdpa_flash_layout(p);
     const int64_t heads = p.batch * p.num_heads;
     const int64_t group = layout.groups - 1 - item / heads;
@@ -430,7 +536,7 @@ struct SdpaFlash {
     const int64_t first = group * kGroup, count = min(kGroup, layout.query_blocks - first);
     // Slots past `count` repeat the last block and are never used.
     const auto slot = [&](int64_t g) {
-      return make_block(p, layout, workspace, b, n, first + min(g, count - 1), g);
+      return make_block(p, s, layout, workspace, b, n, first + min(g, count - 1), g);
     };
     static_assert(kGroup == 4, "one slot per block of a group");
     Block blocks[kGroup] = {slot(0), slot(1), slot(2), slot(3)};

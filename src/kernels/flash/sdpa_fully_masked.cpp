@@ -16,12 +16,12 @@ void sdpa_fully_masked_row(const SdpaParams<float>& p, int64_t b, int64_t n, int
     for (int64_t j = 0; j < p.key_len; ++j) p.scores[flat_row + j] = prob;
   }
   if (!uniform) return;
-  const float keep_scale = static_cast<float>(1.0 / (1.0 - p.dropout_rate));
+  const float keep_prob = static_cast<float>(1.0 - p.dropout_rate);
   for (int64_t j = 0; j < p.key_len; ++j) {
     float weight = prob;
     if (p.dropout_rate > 0.0) {
       const uint64_t index = static_cast<uint64_t>(flat_row + j);
-      weight = dropout_keeps(p.dropout_key, index, p.dropout_rate) ? prob * keep_scale : 0.0f;
+      weight = dropout_keeps(p.dropout_key, index, p.dropout_rate) ? prob / keep_prob : 0.0f;
     }
     const float* value = p.value + b * vs[0] + j * vs[1] + kv * vs[2];
     for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] += weight * value[c * vs[3]];

@@ -33,9 +33,18 @@ struct Vec8 {
     return r;
   }
 
-  friend Vec8 operator+(Vec8 a, Vec8 b) { return map(a, b, [](float x, float y) { return x + y; }); }
-  friend Vec8 operator-(Vec8 a, Vec8 b) { return map(a, b, [](float x, float y) { return x - y; }); }
-  friend Vec8 operator*(Vec8 a, Vec8 b) { return map(a, b, [](float x, float y) { return x * y; }); }
+  friend Vec8 operator+(Vec8 a, Vec8 b) {
+    return map(a, b, [](float x, float y) { return x + y; });
+  }
+  friend Vec8 operator-(Vec8 a, Vec8 b) {
+    return map(a, b, [](float x, float y) { return x - y; });
+  }
+  friend Vec8 operator*(Vec8 a, Vec8 b) {
+    return map(a, b, [](float x, float y) { return x * y; });
+  }
+  friend Vec8 operator/(Vec8 a, Vec8 b) {
+    return map(a, b, [](float x, float y) { return x / y; });
+  }
   // a * b + c (two roundings: portable code cannot count on an FMA instruction).
   friend Vec8 fma(Vec8 a, Vec8 b, Vec8 c) { return a * b + c; }
   // Like maxps / minps: b when either is NaN.

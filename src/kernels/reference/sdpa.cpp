@@ -41,7 +41,7 @@ void sdpa_forward_reference(const SdpaParams<Real>& p, Real* row) noexcept {
   const int64_t group = p.num_heads / p.num_kv_heads;  // query heads per key/value head
   const bool masking = p.mask != nullptr || p.is_causal || p.sliding_window > 0;
   const bool zero_masked = p.fully_masked_rows == ops::FullyMaskedRows::kZero;
-  const Real keep_scale = static_cast<Real>(1.0 / (1.0 - p.dropout_rate));
+  const Real keep_prob = static_cast<Real>(1.0 - p.dropout_rate);
   const int64_t* qs = p.query_strides;
   const int64_t* ks = p.key_strides;
   const int64_t* vs = p.value_strides;
@@ -84,7 +84,7 @@ void sdpa_forward_reference(const SdpaParams<Real>& p, Real* row) noexcept {
           for (int64_t j = 0; j < p.key_len; ++j) {
             const bool keep =
                 dropout_keeps(p.dropout_key, static_cast<uint64_t>(flat_row + j), p.dropout_rate);
-            row[j] = keep ? row[j] * keep_scale : Real(0);
+            row[j] = keep ? row[j] / keep_prob : Real(0);
           }
         }
 

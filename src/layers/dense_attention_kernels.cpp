@@ -1,0 +1,125 @@
+#include "layers/dense_attention_kernels.hpp"
+
+#include <vector>
+
+#include "kattn/context.hpp"
+#include "kernels/dispatch.hpp"
+#include "kernels/flash/sdpa_flash.hpp"
+
+namespace kattn::detail {
+
+namespace dense = kernels::reference::dense;
+using Kind = DenseAttention::ScoreFunction::Kind;
+
+namespace {
+
+const float* data_or_null(const Tensor* weight) {
+  return weight != nullptr ? weight->data() : nullptr;
+}
+
+void run_reference(const DenseAttentionRun& run) {
+  const dense::Dims& dims = run.dims;
+  std::vector<float> own_scores;
+  float* scores = run.scores;
+  if (scores == nullptr) {
+    own_scores.resize(static_cast<size_t>(dims.batch * dims.tq * dims.tv));
+    scores = own_scores.data();
+  }
+  const float* scale = data_or_null(run.score.scale);
+  switch (run.score.kind) {
+    case Kind::kDot:
+      dense::dot_scores<float>(dims, run.query, run.key, scale, scores);
+      break;
+    case Kind::kConcat:
+      dense::concat_scores<float>(dims, run.query, run.key, scale,
+                                  run.score.concat_score_weight->data(), scores);
+      break;
+    case Kind::kAdditive:
+      dense::additive_scores<float>(dims, run.query, run.key, scale, scores);
+      break;
+  }
+  dense::ApplyScoresArgs apply;
+  apply.query_mask = run.query_mask;
+  apply.value_mask = run.value_mask;
+  apply.use_causal_mask = run.use_causal_mask;
+  apply.dropout_rate = run.dropout_rate;
+  apply.dropout_key = run.dropout_key;
+  dense::apply_scores<float>(dims, apply, run.value, scores, run.output);
+}
+
+// The call as one head of scaled dot-product attention: (B, T, 1, H) views of the rows.
+void run_fused(const DenseAttentionRun& run, kernels::Isa isa, int64_t threads) {
+  const dense::Dims& d = run.dims;
+  kernels::SdpaParams<float> p;
+  p.batch = d.batch;
+  p.query_len = d.tq;
+  p.key_len = d.tv;
+  p.num_heads = p.num_kv_heads = 1;
+  p.head_dim = d.dim;
+  p.value_dim = d.value_dim;
+  const auto rows = [](int64_t(&strides)[4], int64_t len, int64_t width) {
+    strides[0] = len * width;
+    strides[1] = strides[2] = width;
+    strides[3] = 1;
+  };
+  p.query = run.query;
+  rows(p.query_strides, d.tq, d.dim);
+  p.key = run.key;
+  rows(p.key_strides, d.tv, d.dim);
+  p.value = run.value;
+  rows(p.value_strides, d.tv, d.value_dim);
+  if (run.value_mask != nullptr) {
+    p.mask = run.value_mask;  // (B, 1, 1, Tv) broadcast
+    p.mask_strides[0] = d.tv;
+    p.mask_strides[3] = 1;
+  }
+  p.is_causal = run.use_causal_mask;
+  p.dropout_rate = run.dropout_rate;
+  p.dropout_key = run.dropout_key;
+  p.output = run.output;
+  rows(p.output_strides, d.tq, d.value_dim);
+  p.scores = run.scores;
+
+  kernels::FlashScoring scoring;
+  const float* scale = data_or_null(run.score.scale);
+  switch (run.score.kind) {
+    case Kind::kDot:
+      scoring.score = kernels::FlashScoring::Score::kDot;
+      p.scale = scale != nullptr ? *scale : 1.0f;
+      break;
+    case Kind::kConcat:
+      scoring.score = kernels::FlashScoring::Score::kConcat;
+      scoring.concat_scale = scale;
+      scoring.concat_score_weight = *run.score.concat_score_weight->data();
+      break;
+    case Kind::kAdditive:
+      scoring.score = kernels::FlashScoring::Score::kAdditive;
+      scoring.additive_scale = scale;
+      break;
+  }
+  scoring.subtract_1e9 = true;
+  scoring.scores_after_dropout = true;
+  scoring.query_mask = run.query_mask;
+  kernels::sdpa_flash_run(p, scoring, isa, threads);
+}
+
+std::string describe(const dense::Dims& d, bool scores) {
+  return "B=" + std::to_string(d.batch) + " Tq=" + std::to_string(d.tq) +
+         " Tv=" + std::to_string(d.tv) + " D=" + std::to_string(d.dim) +
+         " Dv=" + std::to_string(d.value_dim) + (scores ? ", scores" : "");
+}
+
+}  // namespace
+
+void run_dense_attention(const std::string& layer, const DenseAttentionRun& run) {
+  const kernels::Isa isa = kernels::active_isa();
+  const int64_t threads = isa == kernels::Isa::kReference ? 1 : num_threads();
+  kernels::report_kernel(layer.c_str(), isa, threads, describe(run.dims, run.scores != nullptr));
+  if (isa == kernels::Isa::kReference) {
+    run_reference(run);
+  } else {
+    run_fused(run, isa, threads);
+  }
+}
+
+}  // namespace kattn::detail

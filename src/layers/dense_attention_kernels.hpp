@@ -1,0 +1,34 @@
+// The arithmetic of DenseAttention::call on validated, contiguous inputs: the reference kernels
+// (kernels/reference/dense_attention.hpp) for double checks and KATTN_ISA=reference, else the
+// fused kernel of the active instruction set with Keras's dense-attention rules
+// (kernels/flash/sdpa_flash.hpp: FlashScoring), which keeps no (Tq, Tv) scores unless asked for
+// and no (Tq, Tv, D) tanh arguments ever.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kattn/layers/attention.hpp"
+#include "kernels/reference/dense_attention.hpp"
+
+namespace kattn::detail {
+
+struct DenseAttentionRun {
+  kernels::reference::dense::Dims dims;
+  DenseAttention::ScoreFunction score;
+  const float* query = nullptr;      // (B, Tq, D)
+  const float* key = nullptr;        // (B, Tv, D)
+  const float* value = nullptr;      // (B, Tv, Dv)
+  const bool* query_mask = nullptr;  // (B, Tq) or null
+  const bool* value_mask = nullptr;  // (B, Tv) or null
+  bool use_causal_mask = false;
+  double dropout_rate = 0.0;  // 0 at inference
+  uint64_t dropout_key = 0;
+  float* output = nullptr;  // (B, Tq, Dv)
+  float* scores = nullptr;  // (B, Tq, Tv), after dropout; null when not asked for
+};
+
+// `layer` names the calling layer class in KATTN_VERBOSE's report.
+void run_dense_attention(const std::string& layer, const DenseAttentionRun& run);
+
+}  // namespace kattn::detail
