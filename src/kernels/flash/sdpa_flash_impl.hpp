@@ -12,6 +12,7 @@
 #include "kernels/flash/sdpa_flash_layout.hpp"
 #include "kernels/flash/vec_exp.hpp"
 #include "kernels/flash/vec_tanh.hpp"
+#include "kernels/register_block.hpp"
 
 namespace kattn::kernels {
 
@@ -20,7 +21,8 @@ struct SdpaFlash {
   using L = SdpaFlashLayout;
   using Score = FlashScoring::Score;
   static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel, kGroup = L::kGroup;
-  static constexpr int64_t kRows = 6;  // rows of a register block, in both products
+  using Block6 = RegisterBlock<V>;
+  static constexpr int64_t kRows = Block6::kMaxRows;  // rows of a register block, both products
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -28,31 +30,6 @@ struct SdpaFlash {
   static V max(V a, V b) { return vmax(a, b); }
 
   static V exp(V x) { return vexp(x); }
-
-  // tile[r * kBr + c] = sum_h key_row_r[h] * q[h * 16 + c] for r < R, c < 16: R keys against one
-  // packed panel of 16 (pre-scaled) queries. The loops over r are unrolled before the compiler
-  // decides where `acc` lives, which keeps it in registers (GCC otherwise spills it each step).
-  template <size_t R>
-  static void logits_block(const float* key, int64_t key_row_stride, int64_t key_h_stride,
-                           const float* q, int64_t head_dim, float* tile) {
-    V acc[R][2];
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
-    for (int64_t h = 0; h < head_dim; ++h) {
-      const V q0 = V::load(q + h * kPanel), q1 = V::load(q + h * kPanel + 8);
-#pragma GCC unroll 8
-      for (size_t r = 0; r < R; ++r) {
-        const V k = V::broadcast(key + static_cast<int64_t>(r) * key_row_stride + h * key_h_stride);
-        acc[r][0] = fma(k, q0, acc[r][0]);
-        acc[r][1] = fma(k, q1, acc[r][1]);
-      }
-    }
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r) {
-      acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
-      acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
-    }
-  }
 
   // tile[r * kBr + c] = sum_h term(h, q[h * 16 + c] + key_row_r[h]) for r < R, c < 16, the
   // terms added in order of h as the reference does: R keys against one packed panel of 16
@@ -76,33 +53,6 @@ struct SdpaFlash {
     for (size_t r = 0; r < R; ++r) {
       acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
       acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
-    }
-  }
-
-  // out[r * out_stride + c] += sum_j tile[j * kBr + r] * value[j * value_stride + c] for r < R,
-  // c < 16, j < keys: the probabilities of R queries against one panel of 16 value columns.
-  template <size_t R>
-  static void values_block(const float* tile, const float* value, int64_t value_stride,
-                           int64_t keys, float* out, int64_t out_stride) {
-    V acc[R][2];
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r) {
-      acc[r][0] = V::load(out + static_cast<int64_t>(r) * out_stride);
-      acc[r][1] = V::load(out + static_cast<int64_t>(r) * out_stride + 8);
-    }
-    for (int64_t j = 0; j < keys; ++j) {
-      const V v0 = V::load(value + j * value_stride), v1 = V::load(value + j * value_stride + 8);
-#pragma GCC unroll 8
-      for (size_t r = 0; r < R; ++r) {
-        const V p = V::broadcast(tile + j * kBr + static_cast<int64_t>(r));
-        acc[r][0] = fma(p, v0, acc[r][0]);
-        acc[r][1] = fma(p, v1, acc[r][1]);
-      }
-    }
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r) {
-      acc[r][0].store(out + static_cast<int64_t>(r) * out_stride);
-      acc[r][1].store(out + static_cast<int64_t>(r) * out_stride + 8);
     }
   }
 
@@ -275,26 +225,8 @@ struct SdpaFlash {
         const float* q = it.query_packed + panel * H * kPanel;
         float* out = tile + j * kBr + panel * kPanel;
         const float* k = packed + j * H;
-        switch (rows) {
-          case 6:
-            logits_block<6>(k, H, 1, q, H, out);
-            break;
-          case 5:
-            logits_block<5>(k, H, 1, q, H, out);
-            break;
-          case 4:
-            logits_block<4>(k, H, 1, q, H, out);
-            break;
-          case 3:
-            logits_block<3>(k, H, 1, q, H, out);
-            break;
-          case 2:
-            logits_block<2>(k, H, 1, q, H, out);
-            break;
-          default:
-            logits_block<1>(k, H, 1, q, H, out);
-            break;
-        }
+        // tile[j + r][c] = sum_h key[j + r][h] * q[h][c]
+        Block6::template multiply_rows<false>(rows, k, H, 1, q, kPanel, H, out, kBr);
       }
     }
   }
@@ -377,26 +309,8 @@ struct SdpaFlash {
         const float* v = packed + c * kBc;
         const int64_t stride = kPanel;
         float* out = it.out + q * cols + c;
-        switch (rows) {
-          case 6:
-            values_block<6>(tile + q, v, stride, keys, out, cols);
-            break;
-          case 5:
-            values_block<5>(tile + q, v, stride, keys, out, cols);
-            break;
-          case 4:
-            values_block<4>(tile + q, v, stride, keys, out, cols);
-            break;
-          case 3:
-            values_block<3>(tile + q, v, stride, keys, out, cols);
-            break;
-          case 2:
-            values_block<2>(tile + q, v, stride, keys, out, cols);
-            break;
-          default:
-            values_block<1>(tile + q, v, stride, keys, out, cols);
-            break;
-        }
+        // out[q + r][c] += sum_j tile[j][q + r] * v[j][c]
+        Block6::template multiply_rows<true>(rows, tile + q, 1, kBr, v, stride, keys, out, cols);
       }
     }
   }
