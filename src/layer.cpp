@@ -42,11 +42,12 @@ void Layer::set_weight(std::string_view name, const Tensor& value) {
                       "shape=" + shape_to_string(value.shape()));
   }
   variable.value = value.clone();
+  forget_derived();
 }
 
 std::vector<Tensor> Layer::get_weights() const {
   std::vector<Tensor> values;
-  for (const Variable& variable : weights_) values.push_back(variable.value);
+  for (const Variable& variable : weights_) values.push_back(variable.value.clone());
   return values;
 }
 
@@ -64,6 +65,19 @@ void Layer::set_weights(const std::vector<Tensor>& values) {
     }
   }
   for (size_t i = 0; i < values.size(); ++i) weights_[i].value = values[i].clone();
+  forget_derived();
+}
+
+std::shared_ptr<const void> Layer::derived_from_weights(
+    const std::function<std::shared_ptr<const void>()>& make) const {
+  const std::lock_guard<std::mutex> lock(*derived_mutex_);
+  if (!derived_) derived_ = make();
+  return derived_;
+}
+
+void Layer::forget_derived() {
+  const std::lock_guard<std::mutex> lock(*derived_mutex_);
+  derived_.reset();
 }
 
 void Layer::add_weight(std::string name, const Shape& shape, const Initializer& initializer,

@@ -54,7 +54,8 @@ class Layer {
   // Replaces a weight's value with a copy of `value`; the shape must match the weight's.
   void set_weight(std::string_view name, const Tensor& value);
 
-  // All weights, in order, as in Keras's get_weights() / set_weights().
+  // All weights, in order, as in Keras's get_weights() / set_weights(); get_weights returns
+  // copies, as Keras returns numpy arrays.
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& values);
 
@@ -72,14 +73,23 @@ class Layer {
   // its first call. After it returns the weights are complete and read without locking.
   void build_once(const std::function<void()>& build) const;
 
+  // What the layer derives from its weights for its kernels (packed copies), made by `make` on
+  // the first call that asks and kept until set_weight or set_weights changes a weight. Safe
+  // from many threads at once; a caller's pointer stays valid after a change.
+  std::shared_ptr<const void> derived_from_weights(
+      const std::function<std::shared_ptr<const void>()>& make) const;
+
  private:
   Variable& find_weight(std::string_view name);
+  void forget_derived();
 
   std::string class_name_;
   LayerArgs args_;
   std::vector<Variable> weights_;
   std::unique_ptr<std::atomic<bool>> built_ = std::make_unique<std::atomic<bool>>(false);
   std::unique_ptr<std::mutex> build_mutex_ = std::make_unique<std::mutex>();
+  std::unique_ptr<std::mutex> derived_mutex_ = std::make_unique<std::mutex>();
+  mutable std::shared_ptr<const void> derived_;
 };
 
 }  // namespace kattn

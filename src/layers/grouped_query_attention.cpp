@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/dispatch.hpp"
 #include "layers/detail/projected_attention.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
@@ -168,6 +169,12 @@ AttentionOutput GroupedQueryAttention::call(const Tensor& query, const Tensor& v
   w.value_bias = weight_or_null(index_.value_bias);
   w.output_kernel = weight_or_null(index_.output_kernel);
   w.output_bias = weight_or_null(index_.output_bias);
+  std::shared_ptr<const detail::PackedProjections> packed;
+  if (kernels::active_isa() == kernels::Isa::kAvx2) {
+    packed = std::static_pointer_cast<const detail::PackedProjections>(
+        derived_from_weights([&] { return detail::pack_projections(w); }));
+    w.packed = packed.get();
+  }
   return detail::projected_attention_call(error_source(), settings, w, query, value, key, args,
                                           seed_generator_);
 }

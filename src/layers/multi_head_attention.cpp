@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/dispatch.hpp"
 #include "layers/detail/projected_attention.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
@@ -251,6 +252,12 @@ AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& valu
   w.value_bias = weight_or_null(index_.value_bias);
   w.output_kernel = weight_or_null(index_.output_kernel);
   w.output_bias = weight_or_null(index_.output_bias);
+  std::shared_ptr<const detail::PackedProjections> packed;
+  if (kernels::active_isa() == kernels::Isa::kAvx2) {
+    packed = std::static_pointer_cast<const detail::PackedProjections>(
+        derived_from_weights([&] { return detail::pack_projections(w); }));
+    w.packed = packed.get();
+  }
   return detail::projected_attention_call(error_source(), settings, w, query, value, key, args,
                                           seed_generator_);
 }

@@ -7,9 +7,9 @@
 
 namespace kattn::detail {
 
-// Which of a thread's buffers: a kernel's workspace, or the decode kernel's partial results
-// (alive at the same time as the workspaces).
-enum class Buffer { kWorkspace, kPartials };
+// Which of a thread's buffers: an attention kernel's workspace, the decode kernel's partial
+// results (alive at the same time as the workspaces), the packed product's block of rows.
+enum class Buffer { kWorkspace, kPartials, kGemm };
 
 // At least `floats` floats, valid until the calling thread asks for the same `kind` again.
 template <Buffer kind>

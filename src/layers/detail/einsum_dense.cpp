@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <limits>
 
+#include "kattn/context.hpp"
+#include "kernels/dispatch.hpp"
+
 namespace kattn::detail {
 
 Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
-                    const Tensor* bias) {
+                    const Tensor* bias, const kernels::PackedMatrix* packed) {
   const Shape& x_shape = x.shape();
   const int64_t lead_rank = x.rank() - contracted_axes;
   Shape out_shape(x_shape.begin(), x_shape.begin() + lead_rank);
@@ -23,7 +26,20 @@ Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kern
   const int64_t rows = inner == 0 ? 0 : x.size() / inner;
 
   Tensor out(out_shape);
-  const Tensor a = x.contiguous();       // (rows, inner)
+  const Tensor a = x.contiguous();  // (rows, inner)
+  if (packed != nullptr && kernels::active_isa() == kernels::Isa::kAvx2) {
+    const Tensor b = bias != nullptr ? bias->contiguous() : Tensor();
+    kernels::PackedGemmParams params;
+    params.m = rows;
+    params.a = a.data();
+    params.lda = inner;
+    params.b = packed;
+    params.bias = bias != nullptr ? b.data() : nullptr;
+    params.c = out.data();
+    params.ldc = outer;
+    kernels::packed_gemm_run(params, num_threads());
+    return out;
+  }
   const Tensor w = kernel.contiguous();  // (inner, outer)
   // OpenBLAS takes 32-bit sizes: the rows go in chunks that fit. The kernel's two sides are
   // assumed to fit (a side of 2^31 would be a kernel of at least 8 GiB).

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kattn/tensor.hpp"
+#include "kernels/gemm/packed_gemm.hpp"
 
 namespace kattn::detail {
 
@@ -13,7 +14,9 @@ namespace kattn::detail {
 //   out (..., o1, ..., om) = einsum(x, kernel) + bias
 // e.g. query (B, T, D) x kernel (D, N, H) -> (B, T, N, H); heads (B, T, N, Hv) x kernel
 // (N, Hv, D) -> (B, T, D). Shapes are checked by the caller.
+// With `packed` (kernel packed by kernels::PackedMatrix) and the AVX2 kernels active, the
+// product runs the packed kernel on kattn::num_threads() threads; otherwise OpenBLAS.
 Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
-                    const Tensor* bias);
+                    const Tensor* bias, const kernels::PackedMatrix* packed = nullptr);
 
 }  // namespace kattn::detail

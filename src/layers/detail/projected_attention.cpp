@@ -62,7 +62,22 @@ Tensor from_frame(const Tensor& frame, const Shape& projected_shape,
   return permute(frame.reshape(ordered_shape), inverse).contiguous();
 }
 
+// A kernel (inputs..., outputs...) as the (product of the first `inputs` axes, the rest) matrix.
+kernels::PackedMatrix pack(const Tensor& kernel, int64_t inputs) {
+  const Tensor dense = kernel.contiguous();
+  int64_t rows = 1;
+  for (int64_t axis = 0; axis < inputs; ++axis) rows *= dense.dim(axis);
+  return kernels::PackedMatrix(dense.data(), rows, rows == 0 ? 0 : dense.size() / rows);
+}
+
 }  // namespace
+
+std::shared_ptr<const PackedProjections> pack_projections(const ProjectedAttentionWeights& w) {
+  return std::make_shared<const PackedProjections>(PackedProjections{
+      pack(*w.query_kernel, 1), pack(*w.key_kernel, 1), pack(*w.value_kernel, 1),
+      w.gate_kernel != nullptr ? std::optional(pack(*w.gate_kernel, 1)) : std::nullopt,
+      pack(*w.output_kernel, 2)});
+}
 
 AttentionOutput projected_attention_call(ErrorSource source,
                                          const ProjectedAttentionSettings& settings,
@@ -87,11 +102,15 @@ AttentionOutput projected_attention_call(ErrorSource source,
   std::optional<Mask> mask =
       combine_attention_masks(source, layout, query.shape(), value.shape(), key.shape(), masks);
 
+  const PackedProjections* packed = weights.packed;
   // query (B, ..., Dq) -> (B, ..., N, H); key (B, ..., Dk) -> (B, ..., K, H);
   // value (B, ..., Dv) -> (B, ..., K, Hv)
-  const Tensor q = einsum_dense(query, 1, *weights.query_kernel, weights.query_bias);
-  const Tensor k = einsum_dense(key, 1, *weights.key_kernel, weights.key_bias);
-  const Tensor v = einsum_dense(value, 1, *weights.value_kernel, weights.value_bias);
+  const Tensor q = einsum_dense(query, 1, *weights.query_kernel, weights.query_bias,
+                                packed != nullptr ? &packed->query : nullptr);
+  const Tensor k = einsum_dense(key, 1, *weights.key_kernel, weights.key_bias,
+                                packed != nullptr ? &packed->key : nullptr);
+  const Tensor v = einsum_dense(value, 1, *weights.value_kernel, weights.value_bias,
+                                packed != nullptr ? &packed->value : nullptr);
 
   // Keras's MultiHeadAttention._compute_attention: the fused path unless dropout is configured,
   // scores are asked for, or the projected inputs are not rank 4.
@@ -123,7 +142,8 @@ AttentionOutput projected_attention_call(ErrorSource source,
 
   if (weights.gate_kernel != nullptr) {
     // heads *= sigmoid(gate(query)), gate (B, ..., N, Hv)
-    const Tensor gate = einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias);
+    const Tensor gate = einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
+                                     packed != nullptr ? &*packed->gate : nullptr);
     float* h = heads.data();
     const float* g = gate.data();
     for (int64_t i = 0; i < heads.size(); ++i) h[i] *= 1.0f / (1.0f + std::exp(-g[i]));
@@ -131,7 +151,8 @@ AttentionOutput projected_attention_call(ErrorSource source,
 
   // (B, ..., N, Hv) -> (B, ..., *O)
   AttentionOutput result;
-  result.output = einsum_dense(heads, 2, *weights.output_kernel, weights.output_bias);
+  result.output = einsum_dense(heads, 2, *weights.output_kernel, weights.output_bias,
+                               packed != nullptr ? &packed->output : nullptr);
   if (attended.scores) result.attention_scores = attended.scores->reshape(layout.shape);
   return result;
 }

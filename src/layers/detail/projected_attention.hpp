@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -13,22 +14,36 @@
 #include "kattn/layers/projected_attention_call_args.hpp"
 #include "kattn/random.hpp"
 #include "kattn/tensor.hpp"
+#include "kernels/gemm/packed_gemm.hpp"
 
 namespace kattn::detail {
 
+// The projection kernels packed for the AVX2 kernels (kernels/gemm/packed_gemm.hpp),
+// as (input features, outputs) matrices; made once per set of weights (Layer::
+// derived_from_weights). The gate is empty when the layer has none.
+struct PackedProjections {
+  kernels::PackedMatrix query, key, value;
+  std::optional<kernels::PackedMatrix> gate;
+  kernels::PackedMatrix output;
+};
+
 // The weights of a built layer; biases (and the gate) are null when the layer has none.
 struct ProjectedAttentionWeights {
-  const Tensor* query_kernel = nullptr;   // (Dq, N, H)
-  const Tensor* query_bias = nullptr;     // (N, H)
-  const Tensor* key_kernel = nullptr;     // (Dk, K, H)
-  const Tensor* key_bias = nullptr;       // (K, H)
-  const Tensor* gate_kernel = nullptr;    // (Dq, N, Hv)
-  const Tensor* gate_bias = nullptr;      // (N, Hv)
-  const Tensor* value_kernel = nullptr;   // (Dv, K, Hv)
-  const Tensor* value_bias = nullptr;     // (K, Hv)
-  const Tensor* output_kernel = nullptr;  // (N, Hv, *O)
-  const Tensor* output_bias = nullptr;    // (*O)
+  const Tensor* query_kernel = nullptr;       // (Dq, N, H)
+  const Tensor* query_bias = nullptr;         // (N, H)
+  const Tensor* key_kernel = nullptr;         // (Dk, K, H)
+  const Tensor* key_bias = nullptr;           // (K, H)
+  const Tensor* gate_kernel = nullptr;        // (Dq, N, Hv)
+  const Tensor* gate_bias = nullptr;          // (N, Hv)
+  const Tensor* value_kernel = nullptr;       // (Dv, K, Hv)
+  const Tensor* value_bias = nullptr;         // (K, Hv)
+  const Tensor* output_kernel = nullptr;      // (N, Hv, *O)
+  const Tensor* output_bias = nullptr;        // (*O)
+  const PackedProjections* packed = nullptr;  // null: OpenBLAS on the kernels above
 };
+
+// Packs every kernel of `weights` (the layers keep the result in derived_from_weights).
+std::shared_ptr<const PackedProjections> pack_projections(const ProjectedAttentionWeights& weights);
 
 struct ProjectedAttentionSettings {
   int64_t num_heads = 1;     // N, query heads

@@ -1,0 +1,89 @@
+// The packed product of kernels/gemm/packed_gemm.hpp, written once over a vector type V of
+// eight floats (kernels/<isa>/vec8.hpp). Included only by the kernels/<isa>/packed_gemm.cpp
+// files; every function is a member of PackedGemm<V>.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/gemm/packed_gemm.hpp"
+#include "kernels/register_block.hpp"
+
+namespace kattn::kernels {
+
+template <typename V>
+struct PackedGemm {
+  using T = PackedGemmTiles;
+  using Block6 = RegisterBlock<V>;
+  static constexpr int64_t kPanel = T::kPanel;
+  static constexpr int64_t kOutCols = T::kPanelsPerItem * kPanel;
+
+  static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+  // A's rows [r0, r1) and k block `block`, copied to `a_block` with rows kDepth apart: rows of A
+  // a power of two apart would share cache sets.
+  static void pack_rows(const PackedGemmParams& p, int64_t r0, int64_t r1, int64_t block,
+                        float* a_block) {
+    const int64_t k0 = block * T::kDepth, depth = min(T::kDepth, p.b->rows() - k0);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* from = p.a + r * p.lda + k0;
+      float* to = a_block + (r - r0) * T::kDepth;
+      int64_t k = 0;
+      for (; k + 8 <= depth; k += 8) V::load(from + k).store(to + k);
+      for (; k < depth; ++k) to[k] = from[k];
+    }
+  }
+
+  // out[rows, panel's 16 columns] (= or +=) A[rows, k block] . B[k block, panel], in blocks of
+  // up to 6 rows.
+  template <bool kAccumulate>
+  static void panel_product(const PackedGemmParams& p, const float* a_block, int64_t rows,
+                            int64_t block, int64_t panel, float* out) {
+    const int64_t depth = min(T::kDepth, p.b->rows() - block * T::kDepth);
+    const float* b = p.b->panel(block, panel);
+    for (int64_t r = 0; r < rows; r += Block6::kMaxRows) {
+      Block6::template multiply_rows<kAccumulate>(min(Block6::kMaxRows, rows - r),
+                                                  a_block + r * T::kDepth, T::kDepth, 1, b, kPanel,
+                                                  depth, out + r * kOutCols, kOutCols);
+    }
+  }
+
+  // The item's block of C is computed in `workspace` (rows kOutCols apart: rows of C a power
+  // of two apart would share cache sets), then written out with the bias.
+  static void item(const PackedGemmParams& p, int64_t item, float* workspace) {
+    const int64_t panels = p.b->panels();
+    const int64_t groups = (panels + T::kPanelsPerItem - 1) / T::kPanelsPerItem;
+    const int64_t r0 = item / groups * T::kRowBlock, rows = min(p.m, r0 + T::kRowBlock) - r0;
+    const int64_t first = item % groups * T::kPanelsPerItem;
+    const int64_t last = min(panels, first + T::kPanelsPerItem);
+    const int64_t k_blocks = (p.b->rows() + T::kDepth - 1) / T::kDepth;
+    float* a_block = workspace;
+    float* out = workspace + T::kRowBlock * T::kDepth;
+    if (k_blocks == 0) {  // K = 0: the empty sum
+      for (int64_t i = 0; i < rows * kOutCols; ++i) out[i] = 0.0f;
+    }
+    for (int64_t block = 0; block < k_blocks; ++block) {
+      pack_rows(p, r0, r0 + rows, block, a_block);
+      for (int64_t panel = first; panel < last; ++panel) {
+        float* out_panel = out + (panel - first) * kPanel;
+        if (block == 0) {
+          panel_product<false>(p, a_block, rows, block, panel, out_panel);
+        } else {
+          panel_product<true>(p, a_block, rows, block, panel, out_panel);
+        }
+      }
+    }
+    // The bias is added after the product, as EinsumDense adds it to the einsum's result.
+    const int64_t c0 = first * kPanel, cols = min(p.b->cols(), last * kPanel) - c0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* from = out + r * kOutCols;
+      float* to = p.c + (r0 + r) * p.ldc + c0;
+      if (p.bias == nullptr) {
+        for (int64_t c = 0; c < cols; ++c) to[c] = from[c];
+      } else {
+        for (int64_t c = 0; c < cols; ++c) to[c] = from[c] + p.bias[c0 + c];
+      }
+    }
+  }
+};
+
+}  // namespace kattn::kernels
