@@ -52,12 +52,13 @@ BENCHMARK(BM_PackedGemm)
 // Arguments: threads, M (= N = K).
 void BM_Sgemm(benchmark::State& state) {
   const int64_t M = state.range(1);
+  const auto m = static_cast<blasint>(M);
   openblas_set_num_threads(static_cast<int>(state.range(0)));
   const kattn::Tensor a = random_tensor({M, M}, 1), b = random_tensor({M, M}, 2);
   kattn::Tensor c({M, M});
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, M, 1.0f, a.data(), M, b.data(), M,
-                0.0f, c.data(), M);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1.0f, a.data(), m, b.data(), m,
+                0.0f, c.data(), m);
     benchmark::ClobberMemory();
   }
   set_rate(state, M);

@@ -34,7 +34,7 @@ void expect_product(int64_t m, int64_t n, int64_t k, bool bias, uint64_t seed) {
   const Tensor bias_values = random_normal({n}, seed + 2);
   std::vector<float> a(static_cast<size_t>(m * lda), kNaN);
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < k; ++j) a[i * lda + j] = a_values(i, j);
+    for (int64_t j = 0; j < k; ++j) a[static_cast<size_t>(i * lda + j)] = a_values(i, j);
   const kernels::PackedMatrix packed(b.data(), k, n);
 
   {
@@ -45,7 +45,7 @@ void expect_product(int64_t m, int64_t n, int64_t k, bool bias, uint64_t seed) {
           {m, a.data(), lda, &packed, bias ? bias_values.data() : nullptr, c.data(), ldc}, threads);
       for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < ldc; ++j) {
-          const float actual = c[i * ldc + j];
+          const float actual = c[static_cast<size_t>(i * ldc + j)];
           if (j >= n) {
             ASSERT_EQ(actual, kUntouched) << "wrote past N at " << i << ", " << j;
             continue;
