@@ -291,6 +291,15 @@ TEST(SdpaFused, DecodeSplitsKeysIntoChunks) {
                               .window = window},
                              ++seed);
   }
+  // Few chunks: the key/value heads are split into groups, evenly or not, grouped query heads
+  // inside them; head dims through every path of the dot product.
+  for (int64_t kv_heads : {int64_t{1}, int64_t{6}, int64_t{7}}) {
+    for (int64_t head_dim : {int64_t{13}, int64_t{40}, int64_t{128}}) {
+      expect_matches_reference({.query_len = 1, .key_len = 4 * kChunk - 3, .heads = 2 * kv_heads,
+                                .kv_heads = kv_heads, .head_dim = head_dim, .value_dim = 24},
+                               ++seed);
+    }
+  }
   const Case one_head{.query_len = 1, .key_len = 5 * kChunk, .head_dim = 128, .value_dim = 128};
   const Problem problem = make_problem(one_head, ++seed);
   for (Isa isa : fused_isas()) {

@@ -52,19 +52,16 @@ std::string describe(const kernels::SdpaParams<Real>& p) {
 }
 
 void run_decode(const kernels::SdpaParams<float>& params, kernels::Isa isa, int64_t threads) {
-  auto* chunk = &kernels::sdpa_decode_chunk_portable;
+  auto* item = &kernels::sdpa_decode_item_portable;
 #ifdef KATTN_HAVE_AVX2_KERNELS
-  if (isa == kernels::Isa::kAvx2) chunk = &kernels::sdpa_decode_chunk_avx2;
+  if (isa == kernels::Isa::kAvx2) item = &kernels::sdpa_decode_item_avx2;
 #endif
   const int64_t rows = kernels::sdpa_decode_rows(params);
-  const int64_t items = rows * kernels::sdpa_decode_chunks(params);
   float* partials = detail::thread_buffer<detail::Buffer::kPartials>(
-      items * kernels::sdpa_decode_partial_size(params));
-  detail::parallel_for(items, threads, [&](int64_t item) {
-    chunk(
-        params, item,
-        detail::thread_buffer<detail::Buffer::kWorkspace>(kernels::SdpaDecodeTiles::kKeyChunk + 8),
-        partials);
+      rows * kernels::sdpa_decode_chunks(params) * kernels::sdpa_decode_partial_size(params));
+  const int64_t floats = kernels::sdpa_decode_workspace_size(params);
+  detail::parallel_for(kernels::sdpa_decode_items(params), threads, [&](int64_t i) {
+    item(params, i, detail::thread_buffer<detail::Buffer::kWorkspace>(floats), partials);
   });
   detail::parallel_for(rows, threads,
                        [&](int64_t row) { kernels::sdpa_decode_combine(params, row, partials); });

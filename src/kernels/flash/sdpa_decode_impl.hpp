@@ -1,4 +1,4 @@
-// The chunk step of the decode kernel (kernels/flash/sdpa_decode.hpp), written once over a
+// The items of the decode kernel (kernels/flash/sdpa_decode.hpp), written once over a
 // vector type V of eight floats. Included only by the kernels/<isa>/sdpa_decode.cpp files; every
 // function is a member of SdpaDecode<V> (see sdpa_flash_impl.hpp for why).
 #pragma once
@@ -15,67 +15,90 @@ namespace kattn::kernels {
 template <typename V>
 struct SdpaDecode {
   static constexpr int64_t kChunk = SdpaDecodeTiles::kKeyChunk;
+  static constexpr int64_t kRow = kChunk + 8;  // floats per head in the logits workspace
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
   static int64_t max(int64_t a, int64_t b) { return a > b ? a : b; }
 
-  // sum_h q[h] k[h] over `length` contiguous floats.
-  static float dot(const float* q, const float* k, int64_t length) {
-    V acc = V::zero();
+  // sum_h q[h * q_stride] k[h * k_stride], four accumulators wide when both are contiguous.
+  static float dot(const float* q, int64_t q_stride, const float* k, int64_t k_stride,
+                   int64_t length) {
+    if (q_stride != 1 || k_stride != 1) {
+      float sum = 0.0f;
+      for (int64_t h = 0; h < length; ++h) sum += q[h * q_stride] * k[h * k_stride];
+      return sum;
+    }
+    V acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
     int64_t h = 0;
-    for (; h + 8 <= length; h += 8) acc = fma(V::load(q + h), V::load(k + h), acc);
-    float sum = hsum(acc);
+    for (; h + 32 <= length; h += 32) {
+      for (int64_t u = 0; u < 4; ++u) {
+        acc[u] = fma(V::load(q + h + 8 * u), V::load(k + h + 8 * u), acc[u]);
+      }
+    }
+    for (; h + 8 <= length; h += 8) acc[0] = fma(V::load(q + h), V::load(k + h), acc[0]);
+    float sum = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
     for (; h < length; ++h) sum += q[h] * k[h];
     return sum;
   }
 
-  // logits[j - j0] = scale * q . key[j] for the chunk's keys, -inf where a mask excludes them.
-  static void logits(const SdpaParams<float>& p, int64_t b, int64_t n, int64_t i, int64_t kv,
-                     int64_t j0, int64_t j1, float* out) {
-    const int64_t* qs = p.query_strides;
-    const int64_t* ks = p.key_strides;
-    const float* q = p.query + b * qs[0] + i * qs[1] + n * qs[2];
-    const float* key = p.key + b * ks[0] + kv * ks[2];
-    const bool contiguous = qs[3] == 1 && ks[3] == 1;
-    for (int64_t j = j0; j < j1; ++j) {
-      const float* k = key + j * ks[1];
-      float sum = 0.0f;
-      if (contiguous) {
-        sum = dot(q, k, p.head_dim);
-      } else {
-        for (int64_t h = 0; h < p.head_dim; ++h) sum += q[h * qs[3]] * k[h * ks[3]];
-      }
-      out[j - j0] = sum * p.scale;
+  // What an item covers: query position (b, i), keys [j0, j1) of chunk c, key/value heads
+  // [kv0, kv1) and their query heads [n0, n1).
+  struct Item {
+    int64_t b, i, c, kv0, kv1, n0, n1, j0, j1;
+  };
+
+  static Item locate(const SdpaParams<float>& p, int64_t item) {
+    const int64_t groups = sdpa_decode_kv_groups(p), chunks = sdpa_decode_chunks(p);
+    const int64_t g = item % groups, c = item / groups % chunks;
+    const int64_t position = item / groups / chunks;  // b * T + i
+    const int64_t per_group = (p.num_kv_heads + groups - 1) / groups;
+    const int64_t ratio = p.num_heads / p.num_kv_heads;
+    Item it{position / p.query_len, position % p.query_len, c, 0, 0, 0, 0, c * kChunk, 0};
+    it.kv0 = min(p.num_kv_heads, g * per_group);
+    it.kv1 = min(p.num_kv_heads, it.kv0 + per_group);
+    it.n0 = it.kv0 * ratio;
+    it.n1 = it.kv1 * ratio;
+    it.j1 = min(p.key_len, it.j0 + kChunk);
+    if (p.is_causal) it.j1 = min(it.j1, it.i + 1);  // j <= i
+    if (p.sliding_window > 0) {                     // |i - j| < window
+      it.j0 = max(it.j0, it.i - p.sliding_window + 1);
+      it.j1 = min(it.j1, it.i + p.sliding_window);
     }
-    if (p.mask != nullptr) {
-      const int64_t* ms = p.mask_strides;
-      const bool* row = p.mask + b * ms[0] + n * ms[1] + i * ms[2];
-      for (int64_t j = j0; j < j1; ++j) {
-        if (!row[j * ms[3]]) out[j - j0] = -kInf;
+    return it;
+  }
+
+  // logits[n - n0][j - j0] = scale * q_n . key[j], key by key across the item's heads, then
+  // -inf where a mask excludes (n, j).
+  static void logits(const SdpaParams<float>& p, const Item& it, float* logits) {
+    const int64_t *qs = p.query_strides, *ks = p.key_strides;
+    const int64_t ratio = p.num_heads / p.num_kv_heads;
+    const float* key = p.key + it.b * ks[0] + it.kv0 * ks[2];
+    const float* query = p.query + it.b * qs[0] + it.i * qs[1];
+    for (int64_t j = it.j0; j < it.j1; ++j) {
+      for (int64_t kv = it.kv0; kv < it.kv1; ++kv) {
+        const float* k = key + j * ks[1] + (kv - it.kv0) * ks[2];
+        for (int64_t n = kv * ratio; n < (kv + 1) * ratio; ++n) {
+          logits[(n - it.n0) * kRow + j - it.j0] =
+              dot(query + n * qs[2], qs[3], k, ks[3], p.head_dim) * p.scale;
+        }
+      }
+    }
+    if (p.mask == nullptr) return;
+    const int64_t* ms = p.mask_strides;
+    for (int64_t n = it.n0; n < it.n1; ++n) {
+      const bool* row = p.mask + it.b * ms[0] + n * ms[1] + it.i * ms[2];
+      for (int64_t j = it.j0; j < it.j1; ++j) {
+        if (!row[j * ms[3]]) logits[(n - it.n0) * kRow + j - it.j0] = -kInf;
       }
     }
   }
 
-  static void chunk(const SdpaParams<float>& p, int64_t item, float* logit, float* partials) {
-    const int64_t chunks = sdpa_decode_chunks(p);
-    const int64_t row = item / chunks, c = item % chunks;
-    const int64_t b = row / (p.num_heads * p.query_len), n = row / p.query_len % p.num_heads;
-    const int64_t i = row % p.query_len, kv = n / (p.num_heads / p.num_kv_heads);
-    int64_t j0 = c * kChunk, j1 = min(p.key_len, j0 + kChunk);
-    if (p.is_causal) j1 = min(j1, i + 1);  // j <= i
-    if (p.sliding_window > 0) {            // |i - j| < window
-      j0 = max(j0, i - p.sliding_window + 1);
-      j1 = min(j1, i + p.sliding_window);
-    }
-    float* part = partials + item * sdpa_decode_partial_size(p);  // m, l, o (Hv)
-    part[0] = -kInf;
-    part[1] = 0.0f;
-    for (int64_t col = 0; col < p.value_dim; ++col) part[2 + col] = 0.0f;
-    if (j0 >= j1) return;
-
-    const int64_t keys = j1 - j0;
-    logits(p, b, n, i, kv, j0, j1, logit);
+  // Turns head n's logits into dropout(exp(logit - m)) and writes m and l to its partials;
+  // m stays -inf when the chunk has nothing head n may attend.
+  static void softmax(const SdpaParams<float>& p, const Item& it, int64_t n, float* logit,
+                      float* part) {
+    const int64_t keys = it.j1 - it.j0;
     float top = -kInf;
     for (int64_t j = 0; j < keys; ++j) top = logit[j] > top ? logit[j] : top;
     if (top == -kInf) return;
@@ -90,29 +113,55 @@ struct SdpaDecode {
     }
     part[0] = top;
     part[1] = hsum(sum);
+    if (p.dropout_rate <= 0.0) return;
+    const float keep_prob = static_cast<float>(1.0 - p.dropout_rate);
+    const int64_t row = (it.b * p.num_heads + n) * p.query_len + it.i;
+    const uint64_t flat = static_cast<uint64_t>(row * p.key_len + it.j0);
+    for (int64_t j = 0; j < keys; ++j) {
+      logit[j] = dropout_keeps(p.dropout_key, flat + static_cast<uint64_t>(j), p.dropout_rate)
+                     ? logit[j] / keep_prob
+                     : 0.0f;
+    }
+  }
 
-    if (p.dropout_rate > 0.0) {
-      const float keep_prob = static_cast<float>(1.0 - p.dropout_rate);
-      const uint64_t flat = static_cast<uint64_t>(row * p.key_len + j0);
-      for (int64_t j = 0; j < keys; ++j) {
-        logit[j] = dropout_keeps(p.dropout_key, flat + static_cast<uint64_t>(j), p.dropout_rate)
-                       ? logit[j] / keep_prob
-                       : 0.0f;
-      }
+  static void item(const SdpaParams<float>& p, int64_t index, float* logits_buffer,
+                   float* partials) {
+    const Item it = locate(p, index);
+    const int64_t size = sdpa_decode_partial_size(p), chunks = sdpa_decode_chunks(p);
+    const auto part_of = [&](int64_t n) {  // m, l, o (Hv) of (row of n, chunk c)
+      return partials + (((it.b * p.num_heads + n) * p.query_len + it.i) * chunks + it.c) * size;
+    };
+    for (int64_t n = it.n0; n < it.n1; ++n) {
+      float* part = part_of(n);
+      part[0] = -kInf;
+      for (int64_t col = 1; col < size; ++col) part[col] = 0.0f;
+    }
+    if (it.j0 >= it.j1) return;
+    logits(p, it, logits_buffer);
+    for (int64_t n = it.n0; n < it.n1; ++n) {
+      softmax(p, it, n, logits_buffer + (n - it.n0) * kRow, part_of(n));
     }
 
-    // o = sum_j p_j value[j]                                                       (Hv,)
+    // o_n = sum_j p_nj value[j], key by key across the item's heads           (Hv,) per head
     const int64_t* vs = p.value_strides;
-    const float* value = p.value + b * vs[0] + j0 * vs[1] + kv * vs[2];
-    float* o = part + 2;
+    const int64_t ratio = p.num_heads / p.num_kv_heads;
+    const float* value = p.value + it.b * vs[0] + it.kv0 * vs[2];
     const int64_t whole = vs[3] == 1 ? p.value_dim / 8 * 8 : 0;
-    for (int64_t j = 0; j < keys; ++j) {
-      const V weight = V::splat(logit[j]);
-      const float* v = value + j * vs[1];
-      for (int64_t col = 0; col < whole; col += 8) {
-        fma(weight, V::load(v + col), V::load(o + col)).store(o + col);
+    for (int64_t j = it.j0; j < it.j1; ++j) {
+      for (int64_t kv = it.kv0; kv < it.kv1; ++kv) {
+        const float* v = value + j * vs[1] + (kv - it.kv0) * vs[2];
+        for (int64_t n = kv * ratio; n < (kv + 1) * ratio; ++n) {
+          float* part = part_of(n);
+          if (part[0] == -kInf) continue;  // nothing attended in this chunk
+          const float w = logits_buffer[(n - it.n0) * kRow + j - it.j0];
+          float* o = part + 2;
+          const V weight = V::splat(w);
+          for (int64_t col = 0; col < whole; col += 8) {
+            fma(weight, V::load(v + col), V::load(o + col)).store(o + col);
+          }
+          for (int64_t col = whole; col < p.value_dim; ++col) o[col] += w * v[col * vs[3]];
+        }
       }
-      for (int64_t col = whole; col < p.value_dim; ++col) o[col] += logit[j] * v[col * vs[3]];
     }
   }
 };

@@ -1,4 +1,5 @@
 // The ISA-independent parts of the decode kernel: its work split and the combine step.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -11,15 +12,29 @@ bool sdpa_decode_applies(const SdpaParams<float>& params) {
   return params.query_len <= SdpaDecodeTiles::kMaxQueryLen && params.scores == nullptr;
 }
 
-int64_t sdpa_decode_rows(const SdpaParams<float>& p) {
-  return p.batch * p.num_heads * p.query_len;
-}
+int64_t sdpa_decode_rows(const SdpaParams<float>& p) { return p.batch * p.num_heads * p.query_len; }
 
 int64_t sdpa_decode_chunks(const SdpaParams<float>& p) {
   return (p.key_len + SdpaDecodeTiles::kKeyChunk - 1) / SdpaDecodeTiles::kKeyChunk;
 }
 
+int64_t sdpa_decode_kv_groups(const SdpaParams<float>& p) {
+  constexpr int64_t kMinItems = 16;
+  const int64_t items = p.batch * p.query_len * sdpa_decode_chunks(p);
+  return std::min(p.num_kv_heads, std::max<int64_t>(1, (kMinItems + items - 1) / items));
+}
+
+int64_t sdpa_decode_items(const SdpaParams<float>& p) {
+  return p.batch * p.query_len * sdpa_decode_chunks(p) * sdpa_decode_kv_groups(p);
+}
+
 int64_t sdpa_decode_partial_size(const SdpaParams<float>& p) { return p.value_dim + 2; }
+
+int64_t sdpa_decode_workspace_size(const SdpaParams<float>& p) {
+  const int64_t groups = sdpa_decode_kv_groups(p);
+  const int64_t kv_per_item = (p.num_kv_heads + groups - 1) / groups;
+  return kv_per_item * (p.num_heads / p.num_kv_heads) * (SdpaDecodeTiles::kKeyChunk + 8);
+}
 
 void sdpa_decode_combine(const SdpaParams<float>& p, int64_t row, const float* partials) noexcept {
   const int64_t chunks = sdpa_decode_chunks(p), size = sdpa_decode_partial_size(p);
