@@ -46,9 +46,12 @@ Isa environment_isa() {
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::kReference: return "reference";
-    case Isa::kPortable: return "portable";
-    case Isa::kAvx2: return "avx2";
+    case Isa::kReference:
+      return "reference";
+    case Isa::kPortable:
+      return "portable";
+    case Isa::kAvx2:
+      return "avx2";
   }
   return "unknown";
 }
@@ -62,9 +65,7 @@ bool cpu_has_avx2() {
 #endif
 }
 
-Isa active_isa() {
-  return forced_isa >= 0 ? static_cast<Isa>(forced_isa) : environment_isa();
-}
+Isa active_isa() { return forced_isa >= 0 ? static_cast<Isa>(forced_isa) : environment_isa(); }
 
 ScopedIsa::ScopedIsa(Isa isa) : previous_(forced_isa) {
   check_runnable(isa);
@@ -73,12 +74,15 @@ ScopedIsa::ScopedIsa(Isa isa) : previous_(forced_isa) {
 
 ScopedIsa::~ScopedIsa() { forced_isa = previous_; }
 
-void report_kernel(const char* op, Isa isa, int64_t threads, const std::string& what) {
+bool kernel_reports_enabled() {
   static const bool verbose = [] {
     const char* text = std::getenv("KATTN_VERBOSE");
     return text != nullptr && std::strcmp(text, "0") != 0 && *text != '\0';
   }();
-  if (!verbose) return;
+  return verbose;
+}
+
+void write_kernel_report(const char* op, Isa isa, int64_t threads, const std::string& what) {
   std::fprintf(stderr, "kattn: %s ran %s on %lld thread(s) (%s)\n", op, isa_name(isa),
                static_cast<long long>(threads), what.c_str());
 }

@@ -36,7 +36,15 @@ class ScopedIsa {
   int previous_;
 };
 
-// With KATTN_VERBOSE=1, writes "kattn: <op> ran <isa> on <threads> thread(s) (<what>)" to stderr.
-void report_kernel(const char* op, Isa isa, int64_t threads, const std::string& what);
+// Whether KATTN_VERBOSE asks for a line per kernel call.
+bool kernel_reports_enabled();
+
+// With KATTN_VERBOSE=1, writes "kattn: <op> ran <isa> on <threads> thread(s) (<describe()>)" to
+// stderr; `describe` runs only then.
+void write_kernel_report(const char* op, Isa isa, int64_t threads, const std::string& what);
+template <typename Describe>
+void report_kernel(const char* op, Isa isa, int64_t threads, const Describe& describe) {
+  if (kernel_reports_enabled()) write_kernel_report(op, isa, threads, describe());
+}
 
 }  // namespace kattn::kernels

@@ -114,7 +114,8 @@ std::string describe(const dense::Dims& d, bool scores) {
 void run_dense_attention(const std::string& layer, const DenseAttentionRun& run) {
   const kernels::Isa isa = kernels::active_isa();
   const int64_t threads = isa == kernels::Isa::kReference ? 1 : num_threads();
-  kernels::report_kernel(layer.c_str(), isa, threads, describe(run.dims, run.scores != nullptr));
+  kernels::report_kernel(layer.c_str(), isa, threads,
+                         [&] { return describe(run.dims, run.scores != nullptr); });
   if (isa == kernels::Isa::kReference) {
     run_reference(run);
   } else {

@@ -75,7 +75,7 @@ void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
       const bool decode = kernels::sdpa_decode_applies(params);
       kernels::report_kernel(
           decode ? "scaled_dot_product_attention (decode)" : "scaled_dot_product_attention", isa,
-          threads, describe(params));
+          threads, [&] { return describe(params); });
       if (decode) {
         run_decode(params, isa, threads);
       } else {
@@ -85,7 +85,7 @@ void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
     }
   }
   kernels::report_kernel("scaled_dot_product_attention", kernels::Isa::kReference, 1,
-                         describe(params));
+                         [&] { return describe(params); });
   std::vector<Real> workspace(static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) +
                               1);
   kernels::sdpa_forward_reference(params, workspace.data());
