@@ -303,14 +303,14 @@ struct SdpaFlash {
     const int64_t cols = it.value_cols;
     const float* packed = it.value_packed;
     const float* tile = it.tile;
-    for (int64_t q = 0; q < it.rows; q += kRows) {
-      const int64_t rows = min(kRows, it.rows - q);
-      for (int64_t c = 0; c < cols; c += kPanel) {
-        const float* v = packed + c * kBc;
-        const int64_t stride = kPanel;
+    // Panel by panel, so that each panel of values stays in L1 for every row group.
+    for (int64_t c = 0; c < cols; c += kPanel) {
+      const float* v = packed + c * kBc;
+      for (int64_t q = 0; q < it.rows; q += kRows) {
+        const int64_t rows = min(kRows, it.rows - q);
         float* out = it.out + q * cols + c;
         // out[q + r][c] += sum_j tile[j][q + r] * v[j][c]
-        Block6::template multiply_rows<true>(rows, tile + q, 1, kBr, v, stride, keys, out, cols);
+        Block6::template multiply_rows<true>(rows, tile + q, 1, kBr, v, kPanel, keys, out, cols);
       }
     }
   }
