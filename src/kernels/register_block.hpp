@@ -21,9 +21,8 @@ struct RegisterBlock {
   // are unrolled before the compiler decides where the accumulators live, which keeps them in
   // registers (GCC otherwise spills them each step).
   template <size_t R, bool kAccumulate>
-  static void multiply(const float* a, int64_t a_row_stride, int64_t a_depth_stride,
-                       const float* b, int64_t b_depth_stride, int64_t depth, float* c,
-                       int64_t c_row_stride) {
+  static void multiply(const float* a, int64_t a_row_stride, int64_t a_depth_stride, const float* b,
+                       int64_t b_depth_stride, int64_t depth, float* c, int64_t c_row_stride) {
     V acc[R][2];
 #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
@@ -31,6 +30,7 @@ struct RegisterBlock {
       acc[r][0] = kAccumulate ? V::load(row) : V::zero();
       acc[r][1] = kAccumulate ? V::load(row + 8) : V::zero();
     }
+#pragma GCC unroll 8
     for (int64_t k = 0; k < depth; ++k) {
       const V b0 = V::load(b + k * b_depth_stride), b1 = V::load(b + k * b_depth_stride + 8);
 #pragma GCC unroll 8

@@ -17,10 +17,11 @@
 namespace kattn::kernels {
 
 struct PackedGemmTiles {
-  static constexpr int64_t kDepth = 256;        // k per block: one B panel is 16 KiB, in L1
-  static constexpr int64_t kPanel = 16;         // columns per panel
-  static constexpr int64_t kRowBlock = 96;      // rows per item: A's block is 96 KiB, in L2
-  static constexpr int64_t kPanelsPerItem = 8;  // panels per item
+  static constexpr int64_t kDepth = 256;    // k per block: one B panel is 16 KiB, in L1
+  static constexpr int64_t kPanel = 16;     // columns per panel
+  static constexpr int64_t kRowBlock = 96;  // rows per item
+  // Panels per item: the item's block of C (96 x 128 floats) stays in L2.
+  static constexpr int64_t kPanelsPerItem = 8;
 };
 
 // B (K, N) as [k block][panel][k in block][16], columns past N zero.
@@ -51,10 +52,9 @@ struct PackedGemmParams {
 
 int64_t packed_gemm_items(const PackedGemmParams& params);
 
-// Floats of workspace one thread needs: an item's block of A's rows and its block of C.
+// Floats of workspace one thread needs: an item's block of C.
 constexpr int64_t kPackedGemmWorkspace =
-    PackedGemmTiles::kRowBlock *
-    (PackedGemmTiles::kDepth + PackedGemmTiles::kPanelsPerItem * PackedGemmTiles::kPanel);
+    PackedGemmTiles::kRowBlock * PackedGemmTiles::kPanelsPerItem * PackedGemmTiles::kPanel;
 
 // Whether packed_gemm_run can run here: an AVX2 build on a CPU with AVX2 and FMA.
 bool packed_gemm_available();

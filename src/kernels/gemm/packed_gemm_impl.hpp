@@ -19,30 +19,16 @@ struct PackedGemm {
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 
-  // A's rows [r0, r1) and k block `block`, copied to `a_block` with rows kDepth apart: rows of A
-  // a power of two apart would share cache sets.
-  static void pack_rows(const PackedGemmParams& p, int64_t r0, int64_t r1, int64_t block,
-                        float* a_block) {
-    const int64_t k0 = block * T::kDepth, depth = min(T::kDepth, p.b->rows() - k0);
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* from = p.a + r * p.lda + k0;
-      float* to = a_block + (r - r0) * T::kDepth;
-      int64_t k = 0;
-      for (; k + 8 <= depth; k += 8) V::load(from + k).store(to + k);
-      for (; k < depth; ++k) to[k] = from[k];
-    }
-  }
-
-  // out[rows, panel's 16 columns] (= or +=) A[rows, k block] . B[k block, panel], in blocks of
-  // up to 6 rows.
+  // out[r0 + r, panel's 16 columns] (= or +=) A[r0 + r, k block] . B[k block, panel] for
+  // r < rows, in blocks of up to 6 rows read in place.
   template <bool kAccumulate>
-  static void panel_product(const PackedGemmParams& p, const float* a_block, int64_t rows,
-                            int64_t block, int64_t panel, float* out) {
-    const int64_t depth = min(T::kDepth, p.b->rows() - block * T::kDepth);
+  static void panel_product(const PackedGemmParams& p, int64_t r0, int64_t rows, int64_t block,
+                            int64_t panel, float* out) {
+    const int64_t k0 = block * T::kDepth, depth = min(T::kDepth, p.b->rows() - k0);
     const float* b = p.b->panel(block, panel);
     for (int64_t r = 0; r < rows; r += Block6::kMaxRows) {
       Block6::template multiply_rows<kAccumulate>(min(Block6::kMaxRows, rows - r),
-                                                  a_block + r * T::kDepth, T::kDepth, 1, b, kPanel,
+                                                  p.a + (r0 + r) * p.lda + k0, p.lda, 1, b, kPanel,
                                                   depth, out + r * kOutCols, kOutCols);
     }
   }
@@ -56,19 +42,17 @@ struct PackedGemm {
     const int64_t first = item % groups * T::kPanelsPerItem;
     const int64_t last = min(panels, first + T::kPanelsPerItem);
     const int64_t k_blocks = (p.b->rows() + T::kDepth - 1) / T::kDepth;
-    float* a_block = workspace;
-    float* out = workspace + T::kRowBlock * T::kDepth;
+    float* out = workspace;
     if (k_blocks == 0) {  // K = 0: the empty sum
       for (int64_t i = 0; i < rows * kOutCols; ++i) out[i] = 0.0f;
     }
     for (int64_t block = 0; block < k_blocks; ++block) {
-      pack_rows(p, r0, r0 + rows, block, a_block);
       for (int64_t panel = first; panel < last; ++panel) {
         float* out_panel = out + (panel - first) * kPanel;
         if (block == 0) {
-          panel_product<false>(p, a_block, rows, block, panel, out_panel);
+          panel_product<false>(p, r0, rows, block, panel, out_panel);
         } else {
-          panel_product<true>(p, a_block, rows, block, panel, out_panel);
+          panel_product<true>(p, r0, rows, block, panel, out_panel);
         }
       }
     }
