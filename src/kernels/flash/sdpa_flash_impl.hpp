@@ -4,9 +4,11 @@
 // the linker never mixes code compiled for different instruction sets.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
 
 #include "kattn/random.hpp"
 #include "kernels/flash/sdpa_flash_layout.hpp"
@@ -439,6 +441,11 @@ struct SdpaFlash {
     return V::load(lanes);
   }
 
+  template <typename Slot, size_t... G>
+  static std::array<Block, kGroup> slots(const Slot& slot, std::index_sequence<G...>) {
+    return {slot(static_cast<int64_t>(G))...};
+  }
+
   // Item `item`: up to kGroup consecutive query blocks of one (batch, head), latest first, which
   // share every packed key and value tile.
   static void forward(const SdpaParams<float>& p, const FlashScoring& s, int64_t item,
@@ -452,8 +459,8 @@ struct SdpaFlash {
     const auto slot = [&](int64_t g) {
       return make_block(p, s, layout, workspace, b, n, first + min(g, count - 1), g);
     };
-    static_assert(kGroup == 4, "one slot per block of a group");
-    Block blocks[kGroup] = {slot(0), slot(1), slot(2), slot(3)};
+    std::array<Block, kGroup> all = slots(slot, std::make_index_sequence<kGroup>());
+    const Block* blocks = all.data();
     int64_t begin = p.key_len, end = 0;
     for (int64_t g = 0; g < count; ++g) {
       start(blocks[g]);
