@@ -5,23 +5,15 @@
 // run.
 #include <benchmark/benchmark.h>
 
-#include <random>
-
+#include "bench_util.hpp"
 #include "kattn/context.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kernels/dispatch.hpp"
 
 namespace {
 
+using kattn::bench::random_tensor;
 using kattn::kernels::Isa;
-
-kattn::Tensor random_tensor(kattn::Shape shape, uint64_t seed) {
-  kattn::Tensor tensor(std::move(shape));
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal;
-  for (int64_t i = 0; i < tensor.size(); ++i) tensor.data()[i] = normal(engine);
-  return tensor;
-}
 
 enum Layer : int64_t { kAdditive, kConcat, kDot };
 

@@ -5,20 +5,14 @@
 #include <cblas.h>
 
 #include <cmath>
-#include <random>
 
+#include "bench_util.hpp"
 #include "kattn/tensor.hpp"
 #include "kernels/gemm/packed_gemm.hpp"
 
 namespace {
 
-kattn::Tensor random_tensor(kattn::Shape shape, uint64_t seed) {
-  kattn::Tensor tensor(std::move(shape));
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal;
-  for (int64_t i = 0; i < tensor.size(); ++i) tensor.data()[i] = normal(engine);
-  return tensor;
-}
+using kattn::bench::random_tensor;
 
 void set_rate(benchmark::State& state, int64_t m) {
   state.counters["GFLOP/s"] = benchmark::Counter(

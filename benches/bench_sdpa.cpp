@@ -5,23 +5,16 @@
 #include <cblas.h>
 
 #include <cmath>
-#include <random>
 
+#include "bench_util.hpp"
 #include "kattn/context.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "kernels/dispatch.hpp"
 
 namespace {
 
+using kattn::bench::random_tensor;
 using kattn::kernels::Isa;
-
-kattn::Tensor random_tensor(kattn::Shape shape, uint64_t seed) {
-  kattn::Tensor tensor(std::move(shape));
-  std::mt19937_64 engine(seed);
-  std::normal_distribution<float> normal;
-  for (int64_t i = 0; i < tensor.size(); ++i) tensor.data()[i] = normal(engine);
-  return tensor;
-}
 
 // Arguments: isa, threads, T (= S), causal; B = 1, N = 8, H = 64.
 void BM_Sdpa(benchmark::State& state) {

@@ -13,6 +13,7 @@
 
 #include "dense_attention_test_util.hpp"
 #include "kattn/layers/attention.hpp"
+#include "kernel_test_util.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
 #include "projected_test_util.hpp"
@@ -23,17 +24,12 @@ namespace {
 using kernels::Isa;
 using kernels::ScopedIsa;
 using testing::all_close;
+using testing::fused_isas;
 using testing::random_mask;
 using testing::random_tensor;
 
 constexpr int64_t kBr = kernels::SdpaFlashTiles::kQueryBlock;
 constexpr int64_t kBc = kernels::SdpaFlashTiles::kKeyTile;
-
-std::vector<Isa> fused_isas() {
-  std::vector<Isa> isas{Isa::kPortable};
-  if (kernels::cpu_has_avx2()) isas.push_back(Isa::kAvx2);
-  return isas;
-}
 
 enum class Scorer { kDot, kDotScaled, kConcat, kConcatScaled, kAdditive, kAdditiveUnscaled };
 constexpr Scorer kScorers[] = {Scorer::kDot,      Scorer::kDotScaled,

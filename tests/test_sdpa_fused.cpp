@@ -15,6 +15,7 @@
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
+#include "kernel_test_util.hpp"
 #include "projected_test_util.hpp"
 
 namespace kattn {
@@ -26,6 +27,7 @@ using ops::FullyMaskedRows;
 using ops::scaled_dot_product_attention;
 using ops::SdpaOptions;
 using testing::all_close;
+using testing::fused_isas;
 using testing::random_mask;
 using testing::random_normal;
 
@@ -33,12 +35,6 @@ constexpr int64_t kBr = kernels::SdpaFlashTiles::kQueryBlock;
 constexpr int64_t kBc = kernels::SdpaFlashTiles::kKeyTile;
 constexpr int64_t kChunk = kernels::SdpaDecodeTiles::kKeyChunk;
 constexpr int64_t kDecodeRows = kernels::SdpaDecodeTiles::kMaxQueryLen;
-
-std::vector<Isa> fused_isas() {
-  std::vector<Isa> isas{Isa::kPortable};
-  if (kernels::cpu_has_avx2()) isas.push_back(Isa::kAvx2);
-  return isas;
-}
 
 // `values` seen through a view into a larger NaN-filled tensor: one extra row before and after
 // along axes 1 and 3, so every stride differs from the dense layout and a read past any edge
