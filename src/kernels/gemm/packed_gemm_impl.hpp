@@ -33,8 +33,9 @@ struct PackedGemm {
     }
   }
 
-  // The item's block of C is computed in `workspace` (rows kOutCols apart: rows of C a power
-  // of two apart would share cache sets), then written out with the bias.
+  // The item's block of C is computed in `workspace`, rows 512 bytes apart (rows of C a
+  // multiple of 4 KiB apart would share cache sets with the packed panel), then written out
+  // with the bias.
   static void item(const PackedGemmParams& p, int64_t item, float* workspace) {
     const int64_t panels = p.b->panels();
     const int64_t groups = (panels + T::kPanelsPerItem - 1) / T::kPanelsPerItem;
