@@ -333,5 +333,23 @@ TEST(SdpaFused, LargeProblemMatchesTheReference) {
                            901);
 }
 
+TEST(SdpaFused, EmptyAxesGiveEmptyOrZeroOutputs) {
+  // No queries, no keys or no batch rows, on the decode (T <= 4) and tiled paths: nothing to
+  // divide the work by, and a query with no keys at all is a fully masked row.
+  for (Isa isa : fused_isas()) {
+    SCOPED_TRACE(kernels::isa_name(isa));
+    const ScopedIsa scoped(isa);
+    for (const Shape& sizes : {Shape{1, 0, 3}, Shape{1, 2, 0}, Shape{1, 60, 0}, Shape{0, 2, 3}}) {
+      const int64_t B = sizes[0], T = sizes[1], S = sizes[2];
+      const Tensor q = random_normal({B, T, 2, 4}, 1), k = random_normal({B, S, 2, 4}, 2),
+                   v = random_normal({B, S, 2, 4}, 3);
+      const ops::SdpaResult<float> out =
+          scaled_dot_product_attention(q, k, v, {.fully_masked_rows = FullyMaskedRows::kZero});
+      ASSERT_EQ(out.output.shape(), (Shape{B, T, 2, 4}));
+      for (float x : out.output.to_vector()) EXPECT_EQ(x, 0.0f);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kattn

@@ -21,6 +21,7 @@ int64_t sdpa_decode_chunks(const SdpaParams<float>& p) {
 int64_t sdpa_decode_kv_groups(const SdpaParams<float>& p) {
   constexpr int64_t kMinItems = 16;
   const int64_t items = p.batch * p.query_len * sdpa_decode_chunks(p);
+  if (items == 0) return 1;  // nothing to split
   return std::min(p.num_kv_heads, std::max<int64_t>(1, (kMinItems + items - 1) / items));
 }
 
