@@ -28,10 +28,12 @@ namespace kattn {
 // Call arguments of Attention and AdditiveAttention (Keras's `mask=[query_mask, value_mask]`,
 // `use_causal_mask`, `return_attention_scores`, `training`).
 struct DenseAttentionCallArgs {
-  std::optional<Mask> query_mask =
-      std::nullopt;  // (B, ..., Tq): false rows of the output are zeroed
-  std::optional<Mask> value_mask = std::nullopt;  // (B, ..., Tv): false keys are not attended
-  bool use_causal_mask = false;                   // key j is attended from query i only when j <= i
+  // (B, ..., Tq): false rows of the output are zeroed.
+  std::optional<Mask> query_mask = std::nullopt;
+  // (B, ..., Tv): false keys are not attended.
+  std::optional<Mask> value_mask = std::nullopt;
+  // Key j is attended from query i only when j <= i.
+  bool use_causal_mask = false;
   bool return_attention_scores = false;
   bool training = false;  // dropout on the attention distribution only when true
 };
