@@ -91,13 +91,13 @@ void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
   kernels::sdpa_forward_reference(params, workspace.data());
 }
 
-}  // namespace
-
+// Validates the problem (ValueError naming the argument) and lays out its inputs and options;
+// the caller sets the outputs.
 template <typename Real>
-SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
-                                              const BasicTensor<Real>& key,
-                                              const BasicTensor<Real>& value,
-                                              const SdpaOptions& options) {
+kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
+                                         const BasicTensor<Real>& key,
+                                         const BasicTensor<Real>& value,
+                                         const SdpaOptions& options) {
   check_rank4(query, "query", "(B, T, N, H)");
   check_rank4(key, "key", "(B, S, K, H)");
   check_rank4(value, "value", "(B, S, K, Hv)");
@@ -149,9 +149,6 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
     }
   }
 
-  SdpaResult<Real> result{BasicTensor<Real>(Shape{B, T, N, Hv}), std::nullopt};
-  if (options.return_scores) result.scores = BasicTensor<Real>(full);
-
   kernels::SdpaParams<Real> params;
   params.batch = B;
   params.query_len = T;
@@ -178,6 +175,24 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   params.fully_masked_rows = options.fully_masked_rows;
   params.dropout_rate = options.dropout_rate;
   params.dropout_key = options.dropout_key;
+  return params;
+}
+
+}  // namespace
+
+template <typename Real>
+SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
+                                              const BasicTensor<Real>& key,
+                                              const BasicTensor<Real>& value,
+                                              const SdpaOptions& options) {
+  kernels::SdpaParams<Real> params = checked_params(query, key, value, options);
+  SdpaResult<Real> result{
+      BasicTensor<Real>(Shape{params.batch, params.query_len, params.num_heads, params.value_dim}),
+      std::nullopt};
+  if (options.return_scores) {
+    result.scores =
+        BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len, params.key_len});
+  }
   params.output = result.output.data();
   copy_strides(result.output, params.output_strides);
   params.scores = result.scores ? result.scores->data() : nullptr;
@@ -186,10 +201,49 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   return result;
 }
 
+template <typename Real>
+SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real>& query,
+                                                          const BasicTensor<Real>& key,
+                                                          const BasicTensor<Real>& value,
+                                                          const SdpaResult<Real>& forward,
+                                                          const BasicTensor<Real>& d_output,
+                                                          const SdpaOptions& options) {
+  kernels::SdpaParams<Real> params = checked_params(query, key, value, options);
+  const Shape output_shape{params.batch, params.query_len, params.num_heads, params.value_dim};
+  if (d_output.shape() != output_shape || forward.output.shape() != output_shape) {
+    throw_value_error(kOp, "`d_output` and the forward output must have the output's shape",
+                      shape_to_string(output_shape) + " (B, T, N, Hv)",
+                      "d_output.shape=" + shape_to_string(d_output.shape()) +
+                          ", output.shape=" + shape_to_string(forward.output.shape()));
+  }
+  SdpaGradients<Real> grads{BasicTensor<Real>(query.shape()), BasicTensor<Real>(key.shape()),
+                            BasicTensor<Real>(value.shape())};
+  kernels::SdpaGradParams<Real> grad_params;
+  grad_params.d_output = d_output.data();
+  copy_strides(d_output, grad_params.d_output_strides);
+  grad_params.d_query = grads.query.data();
+  grad_params.d_key = grads.key.data();
+  grad_params.d_value = grads.value.data();
+
+  kernels::report_kernel("scaled_dot_product_attention_backward", kernels::Isa::kReference, 1,
+                         [&] { return describe(params); });
+  std::vector<Real> workspace(
+      static_cast<size_t>(kernels::sdpa_backward_reference_workspace_size(params)) + 1);
+  kernels::sdpa_backward_reference(params, grad_params, workspace.data());
+  return grads;
+}
+
 template SdpaResult<float> scaled_dot_product_attention<float>(const Tensor&, const Tensor&,
                                                                const Tensor&, const SdpaOptions&);
 template SdpaResult<double> scaled_dot_product_attention<double>(const TensorF64&, const TensorF64&,
                                                                  const TensorF64&,
                                                                  const SdpaOptions&);
+
+template SdpaGradients<float> scaled_dot_product_attention_backward<float>(
+    const Tensor&, const Tensor&, const Tensor&, const SdpaResult<float>&, const Tensor&,
+    const SdpaOptions&);
+template SdpaGradients<double> scaled_dot_product_attention_backward<double>(
+    const TensorF64&, const TensorF64&, const TensorF64&, const SdpaResult<double>&,
+    const TensorF64&, const SdpaOptions&);
 
 }  // namespace kattn::ops

@@ -75,6 +75,27 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
                                               const BasicTensor<Real>& value,
                                               const SdpaOptions& options = {});
 
+// The gradients of sum(output * d_output) with respect to the three inputs of a forward call.
+template <typename Real>
+struct SdpaGradients {
+  BasicTensor<Real> query;  // (B, T, N, H)
+  BasicTensor<Real> key;    // (B, S, K, H): each key/value head sums over its query heads
+  BasicTensor<Real> value;  // (B, S, K, Hv)
+};
+
+// Backpropagates `d_output` (B, T, N, Hv) through the forward call that gave `forward` with the
+// same inputs and options (the same dropout_key drops the same elements). Masks are constants;
+// a masked logit passes no gradient on, and a fully masked row passes only its value gradient
+// (1 / S of its d_output to every value under kUniform, nothing under kZero). return_scores is
+// ignored. Validates as the forward does.
+template <typename Real>
+SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real>& query,
+                                                          const BasicTensor<Real>& key,
+                                                          const BasicTensor<Real>& value,
+                                                          const SdpaResult<Real>& forward,
+                                                          const BasicTensor<Real>& d_output,
+                                                          const SdpaOptions& options = {});
+
 extern template SdpaResult<float> scaled_dot_product_attention<float>(const Tensor&, const Tensor&,
                                                                       const Tensor&,
                                                                       const SdpaOptions&);
@@ -82,5 +103,12 @@ extern template SdpaResult<double> scaled_dot_product_attention<double>(const Te
                                                                         const TensorF64&,
                                                                         const TensorF64&,
                                                                         const SdpaOptions&);
+
+extern template SdpaGradients<float> scaled_dot_product_attention_backward<float>(
+    const Tensor&, const Tensor&, const Tensor&, const SdpaResult<float>&, const Tensor&,
+    const SdpaOptions&);
+extern template SdpaGradients<double> scaled_dot_product_attention_backward<double>(
+    const TensorF64&, const TensorF64&, const TensorF64&, const SdpaResult<double>&,
+    const TensorF64&, const SdpaOptions&);
 
 }  // namespace kattn::ops

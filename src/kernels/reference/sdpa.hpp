@@ -41,6 +41,20 @@ struct SdpaParams {
   Real* output = nullptr;  // (B, T, N, Hv)
   int64_t output_strides[4] = {};
   Real* scores = nullptr;  // (B, N, T, S) contiguous, or null
+  // (B, N, T) contiguous, or null: log sum_j exp(logit[j]) of each row's masked logits, what
+  // the fused backward recomputes the probabilities from.
+  Real* logsumexp = nullptr;
+};
+
+// The gradients of sum(output * d_output) for one attention problem. Written fresh, not
+// accumulated; every output contiguous.
+template <typename Real>
+struct SdpaGradParams {
+  const Real* d_output = nullptr;  // (B, T, N, Hv)
+  int64_t d_output_strides[4] = {};
+  Real* d_query = nullptr;  // (B, T, N, H)
+  Real* d_key = nullptr;    // (B, S, K, H); a key/value head sums over the query heads using it
+  Real* d_value = nullptr;  // (B, S, K, Hv)
 };
 
 // Elements of work buffer sdpa_forward_reference needs: one row of logits.
@@ -56,5 +70,27 @@ void sdpa_forward_reference(const SdpaParams<Real>& params, Real* workspace) noe
 
 extern template void sdpa_forward_reference<float>(const SdpaParams<float>&, float*) noexcept;
 extern template void sdpa_forward_reference<double>(const SdpaParams<double>&, double*) noexcept;
+
+// Elements of work buffer sdpa_backward_reference needs: a row of probabilities and one of
+// their gradients.
+template <typename Real>
+int64_t sdpa_backward_reference_workspace_size(const SdpaParams<Real>& params) {
+  return 2 * params.key_len;
+}
+
+// Writes the gradients of `grads` for the forward problem `params` (its output, scores and
+// logsumexp pointers are not used): recomputes each row's probabilities, drops the elements
+// the forward dropped (same dropout_key), and backpropagates row by row. A masked logit passes
+// no gradient on; a fully masked row passes its value gradient only (1 / S of d_output to
+// every value on the uniform path, nothing on the zero path).
+template <typename Real>
+void sdpa_backward_reference(const SdpaParams<Real>& params, const SdpaGradParams<Real>& grads,
+                             Real* workspace) noexcept;
+
+extern template void sdpa_backward_reference<float>(const SdpaParams<float>&,
+                                                    const SdpaGradParams<float>&, float*) noexcept;
+extern template void sdpa_backward_reference<double>(const SdpaParams<double>&,
+                                                     const SdpaGradParams<double>&,
+                                                     double*) noexcept;
 
 }  // namespace kattn::kernels
