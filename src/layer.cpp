@@ -68,6 +68,30 @@ void Layer::set_weights(const std::vector<Tensor>& values) {
   forget_derived();
 }
 
+std::vector<Tensor> Layer::zero_gradients() const {
+  std::vector<Tensor> gradients;
+  for (const Variable& variable : weights_) gradients.emplace_back(variable.value.shape());
+  return gradients;
+}
+
+void Layer::check_gradient_buffers(const std::vector<Tensor>& gradients) const {
+  if (gradients.size() != weights_.size()) {
+    throw_value_error(error_source(), "wrong number of weight gradient buffers",
+                      std::to_string(weights_.size()) + " (one per weight, see zero_gradients)",
+                      std::to_string(gradients.size()) + " buffers");
+  }
+  for (size_t i = 0; i < gradients.size(); ++i) {
+    if (gradients[i].shape() != weights_[i].value.shape() || !gradients[i].is_contiguous()) {
+      throw_value_error(error_source(),
+                        "wrong gradient buffer for weight `" + weights_[i].name + "`",
+                        "a contiguous tensor of shape " +
+                            shape_to_string(weights_[i].value.shape()),
+                        "shape=" + shape_to_string(gradients[i].shape()) +
+                            (gradients[i].is_contiguous() ? "" : " (a strided view)"));
+    }
+  }
+}
+
 std::shared_ptr<const void> Layer::derived_from_weights(
     const std::function<std::shared_ptr<const void>()>& make) const {
   const std::lock_guard<std::mutex> lock(*derived_mutex_);

@@ -1,5 +1,6 @@
 // Every case of tests/data/golden (produced by Keras 3.16) through run_golden_case: the layer
-// is rebuilt from its config, given Keras's weights and inputs, and must match Keras's outputs.
+// is rebuilt from its config, given Keras's weights and inputs, and must match Keras's outputs
+// and, through run_golden_case_gradients, the gradients of its backward pass.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -34,6 +35,26 @@ TEST_P(GoldenCase, MatchesKeras) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Keras316, GoldenCase, ::testing::ValuesIn(case_names()),
+                         [](const auto& test_param) { return test_param.param; });
+
+// The same cases backward: every gradient file (d_output.npy given) within the case's gradient
+// tolerance; cases without gradient files are skipped with case.json's reason.
+class GoldenGradients : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenGradients, MatchKeras) {
+  const auto dir = std::filesystem::path(KATTN_TEST_DATA_DIR) / "golden" / GetParam();
+  const GoldenCaseResult result = run_golden_case_gradients(dir);
+  if (result.status == CaseStatus::kSkipped) GTEST_SKIP() << result.message;
+  EXPECT_EQ(result.message, "");
+  EXPECT_FALSE(result.comparisons.empty());
+  for (const ArrayComparison& c : result.comparisons) {
+    EXPECT_TRUE(c.passed) << c.name << ": " << c.problem << " largest error " << c.max_abs_error
+                          << " at " << shape_to_string(c.worst_index);
+  }
+  EXPECT_EQ(result.status, CaseStatus::kPassed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Keras316, GoldenGradients, ::testing::ValuesIn(case_names()),
                          [](const auto& test_param) { return test_param.param; });
 
 TEST(GoldenCaseRunner, ComparisonReportsTheWorstElement) {

@@ -51,6 +51,13 @@ std::vector<std::filesystem::path> find_golden_cases(const std::filesystem::path
 // Runs one case; never throws for a failing or malformed case (the result says why).
 GoldenCaseResult run_golden_case(const std::filesystem::path& dir);
 
+// Runs one case's forward and backward passes with its d_output.npy as the upstream gradient
+// and compares every gradient file (grad/...) with the case's gradient tolerance (case.json
+// `gradients.tolerance`); each call role's input gradient is summed into the input tensor that
+// played it (`covers_call_roles`). A case without gradient files is skipped with the reason
+// case.json gives. Never throws for a failing or malformed case.
+GoldenCaseResult run_golden_case_gradients(const std::filesystem::path& dir);
+
 // True for a whole-model case (case.json names a `model_file` and has no layer.json).
 bool is_whole_model_case(const std::filesystem::path& dir);
 

@@ -59,8 +59,14 @@ class Layer {
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& values);
 
+  // Zero-filled buffers for this layer's weight gradients, one per weight in weights() order
+  // (backward passes add into them).
+  std::vector<Tensor> zero_gradients() const;
+
  protected:
   ErrorSource error_source() const { return {class_name_, args_.name}; }
+  // ValueError unless `gradients` holds one contiguous tensor per weight, shaped like it.
+  void check_gradient_buffers(const std::vector<Tensor>& gradients) const;
   const LayerArgs& layer_args() const { return args_; }
 
   // Creates a weight of `shape` filled by `initializer` (Keras's add_weight); call it from

@@ -14,16 +14,48 @@ namespace kattn {
 namespace {
 
 using Runner = std::function<AttentionOutput(const golden::LoadedCase&)>;
+using GradientRunner =
+    std::function<golden::CaseGradients(const golden::LoadedCase&, const Tensor& d_output)>;
 
-// Python layer class (case.json `layer_class`) -> how its case is called.
-const std::map<std::string, Runner>& runners() {
-  static const std::map<std::string, Runner> table = {
-      {"Attention", golden::run_dense_attention_case},
-      {"AdditiveAttention", golden::run_dense_attention_case},
-      {"MultiHeadAttention", golden::run_projected_attention_case},
-      {"GroupedQueryAttention", golden::run_projected_attention_case},
+// Python layer class (case.json `layer_class`) -> how its case is called, forward and backward.
+struct CaseRunners {
+  Runner call;
+  GradientRunner gradients;
+};
+const std::map<std::string, CaseRunners>& runners() {
+  static const std::map<std::string, CaseRunners> table = {
+      {"Attention", {golden::run_dense_attention_case, golden::run_dense_attention_gradients}},
+      {"AdditiveAttention",
+       {golden::run_dense_attention_case, golden::run_dense_attention_gradients}},
+      {"MultiHeadAttention",
+       {golden::run_projected_attention_case, golden::run_projected_attention_gradients}},
+      {"GroupedQueryAttention",
+       {golden::run_projected_attention_case, golden::run_projected_attention_gradients}},
   };
   return table;
+}
+
+// The gradient of the input tensor a `files` entry of case.json describes: the sum of its
+// call roles' gradients (a role folded into "value" by the layer is already there).
+Tensor input_gradient(const golden::CaseGradients& gradients, const Config& file) {
+  std::optional<Tensor> sum;
+  for (const Config& role : file.at("covers_call_roles")) {
+    const auto found = gradients.roles.find(role.get<std::string>());
+    if (found == gradients.roles.end()) continue;
+    if (!sum) {
+      sum = found->second.clone();
+    } else {
+      if (sum->shape() != found->second.shape()) {
+        throw Error("call roles of input '" + file.value("name", "") +
+                    "' have gradients of different shapes");
+      }
+      float* s = sum->data();
+      const Tensor part = found->second.contiguous();
+      for (int64_t i = 0; i < sum->size(); ++i) s[i] += part.data()[i];
+    }
+  }
+  if (!sum) throw Error("no call role of input '" + file.value("name", "") + "' has a gradient");
+  return *sum;
 }
 
 Shape unravel(int64_t flat, const Shape& shape) {
@@ -130,7 +162,7 @@ GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
       result.message = "layer class " + result.layer_class + " is not supported";
       return result;
     }
-    const AttentionOutput actual = runner->second(loaded);
+    const AttentionOutput actual = runner->second.call(loaded);
     const Tolerance tolerance = golden::case_tolerance(loaded.manifest);
     result.comparisons.push_back(
         compare_arrays("output", actual.output, read_npy_tensor(dir / "output.npy"), tolerance));
@@ -141,6 +173,51 @@ GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
       result.comparisons.push_back(compare_arrays("attention_scores", *actual.attention_scores,
                                                   read_npy_tensor(dir / "attention_scores.npy"),
                                                   tolerance));
+    }
+    result.status = golden::all_passed(result) ? CaseStatus::kPassed : CaseStatus::kFailed;
+  } catch (const std::exception& e) {
+    result.status = CaseStatus::kFailed;
+    result.message = e.what();
+  }
+  return result;
+}
+
+GoldenCaseResult run_golden_case_gradients(const std::filesystem::path& dir) {
+  GoldenCaseResult result;
+  result.name = dir.filename().string();
+  try {
+    const golden::LoadedCase loaded = golden::load_case(dir);
+    result.layer_class = loaded.manifest.value("layer_class", "");
+    if (!loaded.manifest.contains("gradients")) {
+      result.status = CaseStatus::kSkipped;
+      result.message = "no gradients: " + loaded.manifest.value("gradients_skipped", "not given");
+      return result;
+    }
+    const auto runner = runners().find(result.layer_class);
+    if (runner == runners().end()) {
+      result.status = CaseStatus::kSkipped;
+      result.message = "layer class " + result.layer_class + " is not supported";
+      return result;
+    }
+    const Config& manifest = loaded.manifest["gradients"];
+    const Tensor d_output =
+        read_npy_tensor(dir / manifest.at("d_output").at("file").get<std::string>());
+    const golden::CaseGradients actual = runner->second.gradients(loaded, d_output);
+    const Tolerance tolerance = golden::case_tolerance(manifest);
+    for (const Config& file : manifest.at("files")) {
+      const std::string path = file.at("file").get<std::string>();
+      Tensor gradient;
+      if (file.at("kind") == "input") {
+        gradient = input_gradient(actual, file);
+      } else {
+        const auto found = actual.weights.find(file.at("path").get<std::string>());
+        if (found == actual.weights.end()) {
+          throw Error("the layer has no weight '" + file.at("path").get<std::string>() + "'");
+        }
+        gradient = found->second;
+      }
+      result.comparisons.push_back(
+          compare_arrays(path, gradient, read_npy_tensor(dir / path), tolerance));
     }
     result.status = golden::all_passed(result) ? CaseStatus::kPassed : CaseStatus::kFailed;
   } catch (const std::exception& e) {

@@ -82,4 +82,16 @@ void load_case_weights(Layer& layer, const LoadedCase& loaded) {
   }
 }
 
+CaseGradients case_gradients(const Layer& layer, AttentionInputGradients inputs,
+                             std::vector<Tensor> weight_gradients) {
+  CaseGradients gradients;
+  gradients.roles["query"] = std::move(inputs.query);
+  gradients.roles["value"] = std::move(inputs.value);
+  if (inputs.key) gradients.roles["key"] = std::move(*inputs.key);
+  for (size_t i = 0; i < weight_gradients.size(); ++i) {
+    gradients.weights[layer.weight_path(layer.weights()[i])] = std::move(weight_gradients[i]);
+  }
+  return gradients;
+}
+
 }  // namespace kattn::golden

@@ -9,6 +9,7 @@
 #include "kattn/config.hpp"
 #include "kattn/golden_case.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/tensor.hpp"
 
@@ -47,5 +48,20 @@ bool all_passed(const GoldenCaseResult& result);
 // Builds the layer the case describes, calls it, returns what it computed.
 AttentionOutput run_dense_attention_case(const LoadedCase& loaded);
 AttentionOutput run_projected_attention_case(const LoadedCase& loaded);
+
+// What a backward pass through a case's call gives.
+struct CaseGradients {
+  // By call role ("query", "value", "key"); "value" covers the key role when the case has no
+  // key input, and there is then no "key".
+  std::map<std::string, Tensor> roles;
+  // By Keras variable path ("mha/query/kernel").
+  std::map<std::string, Tensor> weights;
+};
+CaseGradients case_gradients(const Layer& layer, AttentionInputGradients inputs,
+                             std::vector<Tensor> weight_gradients);
+
+// Builds the layer the case describes, runs its forward() and backward() with `d_output`.
+CaseGradients run_dense_attention_gradients(const LoadedCase& loaded, const Tensor& d_output);
+CaseGradients run_projected_attention_gradients(const LoadedCase& loaded, const Tensor& d_output);
 
 }  // namespace kattn::golden

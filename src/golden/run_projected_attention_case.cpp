@@ -15,15 +15,23 @@ bool value_is_query(const LoadedCase& loaded) {
 }
 
 template <typename LayerType>
-AttentionOutput run(const LoadedCase& loaded, bool query_mask_is_keras_mask) {
-  const std::unique_ptr<LayerType> layer = LayerType::from_config(loaded.config);
-  const Tensor query = loaded.inputs.at("query");
-  const Tensor value = loaded.inputs.at("value");
+struct ProjectedCase {
+  std::unique_ptr<LayerType> layer;
+  Tensor query, value;
   ProjectedAttentionCallArgs args;
+};
+
+template <typename LayerType>
+ProjectedCase<LayerType> make_case(const LoadedCase& loaded, bool query_mask_is_keras_mask) {
+  ProjectedCase<LayerType> c;
+  c.layer = LayerType::from_config(loaded.config);
+  c.query = loaded.inputs.at("query");
+  c.value = loaded.inputs.at("value");
+  ProjectedAttentionCallArgs& args = c.args;
   if (loaded.inputs.count("key") != 0) args.key = loaded.inputs.at("key");
-  layer->build(query.shape(), value.shape(),
-               args.key ? std::optional<Shape>(args.key->shape()) : std::nullopt);
-  load_case_weights(*layer, loaded);
+  c.layer->build(c.query.shape(), c.value.shape(),
+                 args.key ? std::optional<Shape>(args.key->shape()) : std::nullopt);
+  load_case_weights(*c.layer, loaded);
 
   args.query_mask = loaded.mask("query_mask");
   args.value_mask = loaded.mask("value_mask");
@@ -37,7 +45,23 @@ AttentionOutput run(const LoadedCase& loaded, bool query_mask_is_keras_mask) {
   args.use_causal_mask = loaded.use_causal_mask;
   args.return_attention_scores = loaded.return_attention_scores;
   args.training = loaded.training;
-  return layer->call(query, value, args);
+  return c;
+}
+
+template <typename LayerType>
+AttentionOutput run(const LoadedCase& loaded, bool query_mask_is_keras_mask) {
+  const auto c = make_case<LayerType>(loaded, query_mask_is_keras_mask);
+  return c.layer->call(c.query, c.value, c.args);
+}
+
+template <typename LayerType>
+CaseGradients gradients(const LoadedCase& loaded, bool query_mask_is_keras_mask,
+                        const Tensor& d_output) {
+  const auto c = make_case<LayerType>(loaded, query_mask_is_keras_mask);
+  const AttentionForward forward = c.layer->forward(c.query, c.value, c.args);
+  std::vector<Tensor> weight_gradients = c.layer->zero_gradients();
+  AttentionInputGradients inputs = c.layer->backward(forward, d_output, weight_gradients);
+  return case_gradients(*c.layer, std::move(inputs), std::move(weight_gradients));
 }
 
 }  // namespace
@@ -47,6 +71,13 @@ AttentionOutput run_projected_attention_case(const LoadedCase& loaded) {
     return run<MultiHeadAttention>(loaded, /*query_mask_is_keras_mask=*/true);
   }
   return run<GroupedQueryAttention>(loaded, /*query_mask_is_keras_mask=*/false);
+}
+
+CaseGradients run_projected_attention_gradients(const LoadedCase& loaded, const Tensor& d_output) {
+  if (loaded.manifest.value("layer_class", "") == "MultiHeadAttention") {
+    return gradients<MultiHeadAttention>(loaded, /*query_mask_is_keras_mask=*/true, d_output);
+  }
+  return gradients<GroupedQueryAttention>(loaded, /*query_mask_is_keras_mask=*/false, d_output);
 }
 
 }  // namespace kattn::golden

@@ -1,5 +1,6 @@
 // DenseAttention: what keras.layers.Attention.call does around the score function, shared with
 // AdditiveAttention (a subclass of Attention in Keras).
+#include <memory>
 #include <utility>
 
 #include "kattn/layers/attention.hpp"
@@ -54,8 +55,8 @@ AttentionOutput DenseAttention::call(const Tensor& query, const Tensor& value, c
   return call(std::vector<Tensor>{query, value, key}, args);
 }
 
-AttentionOutput DenseAttention::call(const std::vector<Tensor>& inputs,
-                                     const DenseAttentionCallArgs& args) const {
+std::shared_ptr<detail::DenseAttentionCall> DenseAttention::prepare(
+    const std::vector<Tensor>& inputs, const DenseAttentionCallArgs& args) const {
   // Every check first: nothing is computed for a call that will fail.
   const std::vector<Shape> shapes = shapes_of(inputs);
   detail::check_dense_attention_shapes(error_source(), shapes);
@@ -65,47 +66,111 @@ AttentionOutput DenseAttention::call(const std::vector<Tensor>& inputs,
   build_once([&] { const_cast<DenseAttention*>(this)->create_weights(shapes); });
   check_built_shapes(shapes);
 
+  auto call = std::make_shared<detail::DenseAttentionCall>();
+  call->layer = this;
   // Attention.call: k = inputs[2] if len(inputs) > 2 else v.
-  const Tensor query = inputs[0].contiguous();
-  const Tensor value = inputs[1].contiguous();
-  const Tensor key = inputs.size() == 3 ? inputs[2].contiguous() : value;
+  call->query = inputs[0].contiguous();
+  call->value = inputs[1].contiguous();
+  call->has_key = inputs.size() == 3;
+  call->key = call->has_key ? inputs[2].contiguous() : call->value;
+  if (args.query_mask) call->query_mask = args.query_mask->contiguous();
+  if (args.value_mask) call->value_mask = args.value_mask->contiguous();
   const kernels::reference::dense::Dims dims =
-      detail::dense_attention_dims(query.shape(), key.shape(), value.shape());
+      detail::dense_attention_dims(call->query.shape(), call->key.shape(), call->value.shape());
+  call->output_shape = Shape(call->query.shape().begin(), call->query.shape().end() - 1);
+  call->output_shape.push_back(dims.value_dim);
 
-  Shape scores_shape(query.shape().begin(), query.shape().end() - 1);
-  scores_shape.push_back(dims.tv);
-  Shape output_shape(query.shape().begin(), query.shape().end() - 1);
-  output_shape.push_back(dims.value_dim);
-  Tensor output(output_shape);
-  std::optional<Tensor> scores;
-  if (args.return_attention_scores) scores.emplace(scores_shape);
-
-  std::optional<Mask> query_mask;
-  std::optional<Mask> value_mask;
-  if (args.query_mask) query_mask = args.query_mask->contiguous();
-  if (args.value_mask) value_mask = args.value_mask->contiguous();
-
-  detail::DenseAttentionRun run;
+  detail::DenseAttentionRun& run = call->run;
   run.dims = dims;
   run.score = score_function();
-  run.query = query.data();
-  run.key = key.data();
-  run.value = value.data();
-  run.query_mask = query_mask ? query_mask->data() : nullptr;
-  run.value_mask = value_mask ? value_mask->data() : nullptr;
+  run.query = call->query.data();
+  run.key = call->key.data();
+  run.value = call->value.data();
+  run.query_mask = call->query_mask ? call->query_mask->data() : nullptr;
+  run.value_mask = call->value_mask ? call->value_mask->data() : nullptr;
   run.use_causal_mask = args.use_causal_mask;
   // Attention._apply_scores: `if training and self.dropout > 0`; one key per such call.
   if (args.training && dropout_ > 0.0) {
     run.dropout_rate = dropout_;
     run.dropout_key = seed_generator_.next_key();
   }
-  run.output = output.data();
-  run.scores = scores ? scores->data() : nullptr;
-  detail::run_dense_attention(class_name(), run);
+  return call;
+}
+
+AttentionOutput DenseAttention::run(detail::DenseAttentionCall& call,
+                                    bool return_attention_scores) const {
+  Tensor output(call.output_shape);
+  std::optional<Tensor> scores;
+  if (return_attention_scores) {
+    Shape scores_shape(call.query.shape().begin(), call.query.shape().end() - 1);
+    scores_shape.push_back(call.run.dims.tv);
+    scores.emplace(scores_shape);
+  }
+  call.run.output = output.data();
+  call.run.scores = scores ? scores->data() : nullptr;
+  detail::run_dense_attention(class_name(), call.run);
+  call.run.output = call.run.scores = nullptr;
 
   AttentionOutput result;
   result.output = std::move(output);
   result.attention_scores = std::move(scores);
+  return result;
+}
+
+AttentionOutput DenseAttention::call(const std::vector<Tensor>& inputs,
+                                     const DenseAttentionCallArgs& args) const {
+  return run(*prepare(inputs, args), args.return_attention_scores);
+}
+
+AttentionForward DenseAttention::forward(const std::vector<Tensor>& inputs,
+                                         const DenseAttentionCallArgs& args) const {
+  std::shared_ptr<detail::DenseAttentionCall> call = prepare(inputs, args);
+  AttentionForward forward;
+  forward.result = run(*call, args.return_attention_scores);
+  forward.saved = std::move(call);
+  return forward;
+}
+
+AttentionInputGradients DenseAttention::backward(const AttentionForward& forward,
+                                                 const Tensor& d_output,
+                                                 std::vector<Tensor>& weight_gradients) const {
+  const auto* call = dynamic_cast<const detail::DenseAttentionCall*>(forward.saved.get());
+  if (call == nullptr || call->layer != this) {
+    throw_value_error(
+        error_source(), "`forward` was not made by this layer's forward()",
+        "the AttentionForward this layer's forward() returned",
+        std::string("forward from ") + (forward.saved ? "another layer" : "no forward() call"));
+  }
+  if (d_output.shape() != call->output_shape) {
+    throw_value_error(error_source(), "`d_output` must have the output's shape",
+                      "shape " + shape_to_string(call->output_shape),
+                      "d_output.shape=" + shape_to_string(d_output.shape()));
+  }
+  check_gradient_buffers(weight_gradients);
+
+  AttentionInputGradients result;
+  result.query = Tensor(call->query.shape());
+  result.value = Tensor(call->value.shape());
+  Tensor d_key(call->key.shape());
+  kernels::reference::dense::DenseGradients<float> grads;
+  grads.d_query = result.query.data();
+  grads.d_key = d_key.data();
+  grads.d_value = result.value.data();
+  for (size_t i = 0; i < weights().size(); ++i) {
+    if (weights()[i].name == "scale") grads.d_scale = weight_gradients[i].data();
+    if (weights()[i].name == "concat_score_weight") {
+      grads.d_concat_score_weight = weight_gradients[i].data();
+    }
+  }
+  const Tensor d_out = d_output.contiguous();
+  detail::run_dense_attention_backward(call->run, d_out.data(), grads);
+  if (call->has_key) {
+    result.key = std::move(d_key);
+  } else {
+    // The value played the key too: its gradient is the sum of both roles'.
+    float* d_value = result.value.data();
+    for (int64_t i = 0; i < d_key.size(); ++i) d_value[i] += d_key.data()[i];
+  }
   return result;
 }
 

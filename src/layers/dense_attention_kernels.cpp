@@ -17,6 +17,34 @@ const float* data_or_null(const Tensor* weight) {
   return weight != nullptr ? weight->data() : nullptr;
 }
 
+dense::ScoreWeights<float> score_weights(const DenseAttention::ScoreFunction& score) {
+  dense::ScoreWeights<float> weights;
+  switch (score.kind) {
+    case Kind::kDot:
+      weights.score = dense::Score::kDot;
+      break;
+    case Kind::kConcat:
+      weights.score = dense::Score::kConcat;
+      weights.concat_score_weight = score.concat_score_weight->data();
+      break;
+    case Kind::kAdditive:
+      weights.score = dense::Score::kAdditive;
+      break;
+  }
+  weights.scale = data_or_null(score.scale);
+  return weights;
+}
+
+dense::ApplyScoresArgs apply_args(const DenseAttentionRun& run) {
+  dense::ApplyScoresArgs apply;
+  apply.query_mask = run.query_mask;
+  apply.value_mask = run.value_mask;
+  apply.use_causal_mask = run.use_causal_mask;
+  apply.dropout_rate = run.dropout_rate;
+  apply.dropout_key = run.dropout_key;
+  return apply;
+}
+
 void run_reference(const DenseAttentionRun& run) {
   const dense::Dims& dims = run.dims;
   std::vector<float> own_scores;
@@ -25,26 +53,8 @@ void run_reference(const DenseAttentionRun& run) {
     own_scores.resize(static_cast<size_t>(dims.batch * dims.tq * dims.tv));
     scores = own_scores.data();
   }
-  const float* scale = data_or_null(run.score.scale);
-  switch (run.score.kind) {
-    case Kind::kDot:
-      dense::dot_scores<float>(dims, run.query, run.key, scale, scores);
-      break;
-    case Kind::kConcat:
-      dense::concat_scores<float>(dims, run.query, run.key, scale,
-                                  run.score.concat_score_weight->data(), scores);
-      break;
-    case Kind::kAdditive:
-      dense::additive_scores<float>(dims, run.query, run.key, scale, scores);
-      break;
-  }
-  dense::ApplyScoresArgs apply;
-  apply.query_mask = run.query_mask;
-  apply.value_mask = run.value_mask;
-  apply.use_causal_mask = run.use_causal_mask;
-  apply.dropout_rate = run.dropout_rate;
-  apply.dropout_key = run.dropout_key;
-  dense::apply_scores<float>(dims, apply, run.value, scores, run.output);
+  dense::attention_forward(dims, score_weights(run.score), apply_args(run), run.query, run.key,
+                           run.value, scores, run.output);
 }
 
 // The call as one head of scaled dot-product attention: (B, T, 1, H) views of the rows.
@@ -121,6 +131,14 @@ void run_dense_attention(const std::string& layer, const DenseAttentionRun& run)
   } else {
     run_fused(run, isa, threads);
   }
+}
+
+void run_dense_attention_backward(const DenseAttentionRun& run, const float* d_output,
+                                  const dense::DenseGradients<float>& grads) {
+  std::vector<float> workspace(
+      static_cast<size_t>(dense::attention_backward_workspace_size(run.dims)));
+  dense::attention_backward(run.dims, score_weights(run.score), apply_args(run), run.query, run.key,
+                            run.value, d_output, grads, workspace.data());
 }
 
 }  // namespace kattn::detail

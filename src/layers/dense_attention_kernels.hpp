@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "kattn/layers/attention.hpp"
+#include "kattn/layers/attention_gradients.hpp"
 #include "kernels/reference/dense_attention.hpp"
 
 namespace kattn::detail {
@@ -28,7 +30,23 @@ struct DenseAttentionRun {
   float* scores = nullptr;  // (B, Tq, Tv), after dropout; null when not asked for
 };
 
+// A validated call of a built layer, and what its backward reads: the contiguous inputs and
+// masks `run` points into.
+struct DenseAttentionCall : SavedForBackward {
+  Tensor query, value, key;  // key: the value when the call passed none
+  bool has_key = false;
+  std::optional<Mask> query_mask, value_mask;
+  Shape output_shape;       // (B, ..., Tq, Dv)
+  DenseAttentionRun run;    // output and scores null between calls
+};
+
 // `layer` names the calling layer class in KATTN_VERBOSE's report.
 void run_dense_attention(const std::string& layer, const DenseAttentionRun& run);
+
+// The gradient of sum(output * d_output) for the call `run` describes (its output and scores
+// are not written), added into `grads`: the reference kernels, recomputing the forward with
+// the same dropout key. d_output: (B, Tq, Dv).
+void run_dense_attention_backward(const DenseAttentionRun& run, const float* d_output,
+                                  const kernels::reference::dense::DenseGradients<float>& grads);
 
 }  // namespace kattn::detail

@@ -12,8 +12,6 @@ namespace {
 
 using detail::keras_shape;
 
-size_t u(int64_t i) { return static_cast<size_t>(i); }
-
 }  // namespace
 
 GroupedQueryAttention::GroupedQueryAttention(Args args)
@@ -105,34 +103,29 @@ void GroupedQueryAttention::build_weights(const Shape& query_shape, const Shape&
   check_shapes(query_shape, value_shape, key_shape);
   const int64_t N = num_query_heads_, K = num_key_value_heads_, H = head_dim_;
   const int64_t D = query_shape.back();
-  const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
-    slot = static_cast<int64_t>(weights().size());
+  const auto add = [&](const char* name, const Shape& shape, bool kernel) {
     add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
   };
-  add("query/kernel", {D, N, H}, true, index_.query_kernel);
-  if (use_bias_) add("query/bias", {N, H}, false, index_.query_bias);
-  add("key/kernel", {key_shape.back(), K, H}, true, index_.key_kernel);
-  if (use_bias_) add("key/bias", {K, H}, false, index_.key_bias);
+  add("query/kernel", {D, N, H}, true);
+  if (use_bias_) add("query/bias", {N, H}, false);
+  add("key/kernel", {key_shape.back(), K, H}, true);
+  if (use_bias_) add("key/bias", {K, H}, false);
   if (use_gate_) {
-    add("gate/kernel", {D, N, H}, true, index_.gate_kernel);
-    if (use_bias_) add("gate/bias", {N, H}, false, index_.gate_bias);
+    add("gate/kernel", {D, N, H}, true);
+    if (use_bias_) add("gate/bias", {N, H}, false);
   }
-  add("value/kernel", {value_shape.back(), K, H}, true, index_.value_kernel);
-  if (use_bias_) add("value/bias", {K, H}, false, index_.value_bias);
-  add("attention_output/kernel", {N, H, D}, true, index_.output_kernel);
-  if (use_bias_) add("attention_output/bias", {D}, false, index_.output_bias);
+  add("value/kernel", {value_shape.back(), K, H}, true);
+  if (use_bias_) add("value/bias", {K, H}, false);
+  add("attention_output/kernel", {N, H, D}, true);
+  if (use_bias_) add("attention_output/bias", {D}, false);
 
   built_query_dim_ = D;
   built_value_dim_ = value_shape.back();
   built_key_dim_ = key_shape.back();
 }
 
-const Tensor* GroupedQueryAttention::weight_or_null(int64_t index) const {
-  return index < 0 ? nullptr : &weights()[u(index)].value;
-}
-
-AttentionOutput GroupedQueryAttention::call(const Tensor& query, const Tensor& value,
-                                            const CallArgs& args) const {
+detail::PreparedAttention GroupedQueryAttention::prepare(const Tensor& query, const Tensor& value,
+                                                         const CallArgs& args) const {
   const Tensor& key = args.key ? *args.key : value;
   detail::check_flash_attention_scores(error_source(), flash_attention_,
                                        args.return_attention_scores);
@@ -151,32 +144,46 @@ AttentionOutput GroupedQueryAttention::call(const Tensor& query, const Tensor& v
             keras_shape(value.shape()) + ", key_shape=" + keras_shape(key.shape()));
   }
 
-  detail::ProjectedAttentionSettings settings;
+  detail::PreparedAttention prepared;
+  detail::ProjectedAttentionSettings& settings = prepared.settings;
   settings.num_heads = num_query_heads_;
   settings.num_kv_heads = num_key_value_heads_;
   settings.scale = 1.0 / std::sqrt(static_cast<double>(head_dim_));
   settings.dropout = dropout_;
   settings.sliding_window = sliding_window_.value_or(0);
   settings.attention_axes = {1};
-  detail::ProjectedAttentionWeights w;
-  w.query_kernel = weight_or_null(index_.query_kernel);
-  w.query_bias = weight_or_null(index_.query_bias);
-  w.key_kernel = weight_or_null(index_.key_kernel);
-  w.key_bias = weight_or_null(index_.key_bias);
-  w.gate_kernel = weight_or_null(index_.gate_kernel);
-  w.gate_bias = weight_or_null(index_.gate_bias);
-  w.value_kernel = weight_or_null(index_.value_kernel);
-  w.value_bias = weight_or_null(index_.value_bias);
-  w.output_kernel = weight_or_null(index_.output_kernel);
-  w.output_bias = weight_or_null(index_.output_bias);
-  std::shared_ptr<const detail::PackedProjections> packed;
+  prepared.key = &key;
+  prepared.weights = detail::projected_weights(weights());
   if (kernels::active_isa() == kernels::Isa::kAvx2) {
-    packed = std::static_pointer_cast<const detail::PackedProjections>(
-        derived_from_weights([&] { return detail::pack_projections(w); }));
-    w.packed = packed.get();
+    prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
+        derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
+    prepared.weights.packed = prepared.packed.get();
   }
-  return detail::projected_attention_call(error_source(), settings, w, query, value, key, args,
-                                          seed_generator_);
+  return prepared;
+}
+
+AttentionOutput GroupedQueryAttention::call(const Tensor& query, const Tensor& value,
+                                            const CallArgs& args) const {
+  const detail::PreparedAttention prepared = prepare(query, value, args);
+  return detail::projected_attention_call(error_source(), prepared.settings, prepared.weights,
+                                          query, value, *prepared.key, args, seed_generator_);
+}
+
+AttentionForward GroupedQueryAttention::forward(const Tensor& query, const Tensor& value,
+                                                const CallArgs& args) const {
+  const detail::PreparedAttention prepared = prepare(query, value, args);
+  return detail::projected_attention_forward(*this, error_source(), prepared.settings,
+                                             prepared.weights, query, value, *prepared.key, args,
+                                             seed_generator_);
+}
+
+AttentionInputGradients GroupedQueryAttention::backward(
+    const AttentionForward& forward, const Tensor& d_output,
+    std::vector<Tensor>& weight_gradients) const {
+  check_gradient_buffers(weight_gradients);
+  return detail::projected_attention_backward(
+      *this, error_source(), detail::projected_weights(weights()), forward, d_output,
+      detail::projected_gradients(weights(), weight_gradients));
 }
 
 Shape GroupedQueryAttention::compute_output_shape(const Shape& query_shape,

@@ -15,8 +15,6 @@ using detail::check_value_key;
 using detail::keras_shape;
 using detail::python_float;
 
-size_t u(int64_t i) { return static_cast<size_t>(i); }
-
 std::string axes_string(const std::vector<int64_t>& axes) {
   std::string text = "(";
   for (size_t i = 0; i < axes.size(); ++i) {
@@ -163,24 +161,23 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
 
   const int64_t N = num_heads_;
   const Shape output_dims = output_shape_.value_or(Shape{query_shape.back()});
-  const auto add = [&](const char* name, const Shape& shape, bool kernel, int64_t& slot) {
-    slot = static_cast<int64_t>(weights().size());
+  const auto add = [&](const char* name, const Shape& shape, bool kernel) {
     add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
   };
-  add("query/kernel", {query_shape.back(), N, key_dim_}, true, index_.query_kernel);
-  if (use_bias_) add("query/bias", {N, key_dim_}, false, index_.query_bias);
-  add("key/kernel", {key_shape.back(), N, key_dim_}, true, index_.key_kernel);
-  if (use_bias_) add("key/bias", {N, key_dim_}, false, index_.key_bias);
+  add("query/kernel", {query_shape.back(), N, key_dim_}, true);
+  if (use_bias_) add("query/bias", {N, key_dim_}, false);
+  add("key/kernel", {key_shape.back(), N, key_dim_}, true);
+  if (use_bias_) add("key/bias", {N, key_dim_}, false);
   if (use_gate_) {
-    add("gate/kernel", {query_shape.back(), N, value_dim_}, true, index_.gate_kernel);
-    if (use_bias_) add("gate/bias", {N, value_dim_}, false, index_.gate_bias);
+    add("gate/kernel", {query_shape.back(), N, value_dim_}, true);
+    if (use_bias_) add("gate/bias", {N, value_dim_}, false);
   }
-  add("value/kernel", {value_shape.back(), N, value_dim_}, true, index_.value_kernel);
-  if (use_bias_) add("value/bias", {N, value_dim_}, false, index_.value_bias);
+  add("value/kernel", {value_shape.back(), N, value_dim_}, true);
+  if (use_bias_) add("value/bias", {N, value_dim_}, false);
   Shape output_kernel{N, value_dim_};
   output_kernel.insert(output_kernel.end(), output_dims.begin(), output_dims.end());
-  add("attention_output/kernel", output_kernel, true, index_.output_kernel);
-  if (use_bias_) add("attention_output/bias", output_dims, false, index_.output_bias);
+  add("attention_output/kernel", output_kernel, true);
+  if (use_bias_) add("attention_output/bias", output_dims, false);
 
   built_rank_ = rank;
   built_query_dim_ = query_shape.back();
@@ -220,12 +217,8 @@ void MultiHeadAttention::check_call_shapes(const Tensor& query, const Tensor& va
   }
 }
 
-const Tensor* MultiHeadAttention::weight_or_null(int64_t index) const {
-  return index < 0 ? nullptr : &weights()[u(index)].value;
-}
-
-AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& value,
-                                         const CallArgs& args) const {
+detail::PreparedAttention MultiHeadAttention::prepare(const Tensor& query, const Tensor& value,
+                                                      const CallArgs& args) const {
   const Tensor& key = args.key ? *args.key : value;
   detail::check_flash_attention_scores(error_source(), flash_attention_,
                                        args.return_attention_scores);
@@ -234,32 +227,46 @@ AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& valu
   });
   check_call_shapes(query, value, key);
 
-  detail::ProjectedAttentionSettings settings;
+  detail::PreparedAttention prepared;
+  detail::ProjectedAttentionSettings& settings = prepared.settings;
   settings.num_heads = num_heads_;
   settings.num_kv_heads = num_heads_;
   settings.scale = 1.0 / std::sqrt(static_cast<double>(key_dim_));
   settings.dropout = dropout_;
   settings.sliding_window = sliding_window_.value_or(0);
   settings.attention_axes = *attention_axes_;
-  detail::ProjectedAttentionWeights w;
-  w.query_kernel = weight_or_null(index_.query_kernel);
-  w.query_bias = weight_or_null(index_.query_bias);
-  w.key_kernel = weight_or_null(index_.key_kernel);
-  w.key_bias = weight_or_null(index_.key_bias);
-  w.gate_kernel = weight_or_null(index_.gate_kernel);
-  w.gate_bias = weight_or_null(index_.gate_bias);
-  w.value_kernel = weight_or_null(index_.value_kernel);
-  w.value_bias = weight_or_null(index_.value_bias);
-  w.output_kernel = weight_or_null(index_.output_kernel);
-  w.output_bias = weight_or_null(index_.output_bias);
-  std::shared_ptr<const detail::PackedProjections> packed;
+  prepared.key = &key;
+  prepared.weights = detail::projected_weights(weights());
   if (kernels::active_isa() == kernels::Isa::kAvx2) {
-    packed = std::static_pointer_cast<const detail::PackedProjections>(
-        derived_from_weights([&] { return detail::pack_projections(w); }));
-    w.packed = packed.get();
+    prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
+        derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
+    prepared.weights.packed = prepared.packed.get();
   }
-  return detail::projected_attention_call(error_source(), settings, w, query, value, key, args,
-                                          seed_generator_);
+  return prepared;
+}
+
+AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& value,
+                                         const CallArgs& args) const {
+  const detail::PreparedAttention prepared = prepare(query, value, args);
+  return detail::projected_attention_call(error_source(), prepared.settings, prepared.weights,
+                                          query, value, *prepared.key, args, seed_generator_);
+}
+
+AttentionForward MultiHeadAttention::forward(const Tensor& query, const Tensor& value,
+                                             const CallArgs& args) const {
+  const detail::PreparedAttention prepared = prepare(query, value, args);
+  return detail::projected_attention_forward(*this, error_source(), prepared.settings,
+                                             prepared.weights, query, value, *prepared.key, args,
+                                             seed_generator_);
+}
+
+AttentionInputGradients MultiHeadAttention::backward(const AttentionForward& forward,
+                                                     const Tensor& d_output,
+                                                     std::vector<Tensor>& weight_gradients) const {
+  check_gradient_buffers(weight_gradients);
+  return detail::projected_attention_backward(
+      *this, error_source(), detail::projected_weights(weights()), forward, d_output,
+      detail::projected_gradients(weights(), weight_gradients));
 }
 
 Shape MultiHeadAttention::compute_output_shape(const Shape& query_shape, const Shape& value_shape,

@@ -11,7 +11,8 @@ namespace kattn::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: kattn verify [--via layer|model] [--verbose] PATH...
+constexpr const char* kHelp =
+    R"(usage: kattn verify [--via layer|model] [--gradients] [--verbose] PATH...
 
 Each PATH is a case directory in the Keras golden format (case.json, layer.json, weights/,
 model.keras, inputs and the outputs Keras produced), or a directory whose subdirectories are
@@ -25,6 +26,11 @@ cases. Every output is compared elementwise with the case's tolerance:
                case.json lists. Whole-model cases (a case.json with `model_file`, e.g. the
                golden-models set) run this way whatever --via says; one marked expect_error
                passes only if loading fails with an error naming its unsupported classes.
+
+  --gradients  the layer's forward and backward passes run with the case's d_output.npy as
+               the upstream gradient, and every gradient file (grad/query.npy, ...,
+               grad/weights/...) is compared with the case's gradient tolerance. Cases
+               without gradient files are skipped, with case.json's reason.
 
 A line is printed for every failing case, with its largest error; the last line reads
 'N passed, M failed, K skipped' (skipped: layer classes kattn does not support yet).
@@ -51,7 +57,7 @@ std::string describe_failure(const GoldenCaseResult& result) {
 }  // namespace
 
 int run_verify(const std::vector<std::string>& args) {
-  const Arguments arguments(args, {"--via"}, {"--verbose"});
+  const Arguments arguments(args, {"--via"}, {"--verbose", "--gradients"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
     return 0;
@@ -62,6 +68,11 @@ int run_verify(const std::vector<std::string>& args) {
     throw UsageError("--via expects 'layer' or 'model', received '" + *via + "'");
   }
   const bool via_model = via == "model";
+  const bool gradients = arguments.flag("--gradients");
+  if (gradients && via_model) {
+    throw UsageError(
+        "--gradients runs the layer's backward pass; it does not combine with --via model");
+  }
 
   std::vector<std::filesystem::path> cases;
   for (const std::string& path : arguments.positionals()) {
@@ -69,7 +80,8 @@ int run_verify(const std::vector<std::string>& args) {
   }
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& dir : cases) {
-    const GoldenCaseResult result = via_model || is_whole_model_case(dir)
+    const GoldenCaseResult result = gradients ? run_golden_case_gradients(dir)
+                                    : via_model || is_whole_model_case(dir)
                                         ? run_golden_case_via_model(dir)
                                         : run_golden_case(dir);
     switch (result.status) {

@@ -19,11 +19,16 @@
 
 #include "kattn/config.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/random.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
+
+namespace detail {
+struct DenseAttentionCall;
+}  // namespace detail
 
 // Call arguments of Attention and AdditiveAttention (Keras's `mask=[query_mask, value_mask]`,
 // `use_causal_mask`, `return_attention_scores`, `training`).
@@ -58,6 +63,18 @@ class DenseAttention : public Layer {
   AttentionOutput call(const Tensor& query, const Tensor& value, const Tensor& key,
                        const DenseAttentionCallArgs& args = {}) const;
 
+  // A training call: call() that also keeps what backward() needs (the inputs, masks and the
+  // dropout key drawn). `inputs` as for call().
+  AttentionForward forward(const std::vector<Tensor>& inputs,
+                           const DenseAttentionCallArgs& args = {}) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: returns the input gradients and adds each weight's gradient into
+  // weight_gradients (zero_gradients(), weights() order). Masks are constants: a masked score
+  // gets -1e9 added, which passes its gradient through unchanged (to a probability that is
+  // usually exactly 0); query-masked rows pass nothing.
+  AttentionInputGradients backward(const AttentionForward& forward, const Tensor& d_output,
+                                   std::vector<Tensor>& weight_gradients) const;
+
   // Creates the weights for inputs of these shapes (done by the first call when not done).
   // `input_shapes` is [query, value] or [query, value, key].
   void build(const std::vector<Shape>& input_shapes);
@@ -84,6 +101,12 @@ class DenseAttention : public Layer {
   virtual ScoreFunction score_function() const = 0;
 
  private:
+  // Validates a call, builds on the first one, and lays out the kernels' arguments.
+  std::shared_ptr<detail::DenseAttentionCall> prepare(const std::vector<Tensor>& inputs,
+                                                      const DenseAttentionCallArgs& args) const;
+  // Runs a prepared call.
+  AttentionOutput run(detail::DenseAttentionCall& call, bool return_attention_scores) const;
+
   bool use_scale_;
   double dropout_;
   SeedGenerator seed_generator_;

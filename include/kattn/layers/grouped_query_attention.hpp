@@ -30,12 +30,17 @@
 #include "kattn/config.hpp"
 #include "kattn/initializers.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
 #include "kattn/random.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
+
+namespace detail {
+struct PreparedAttention;
+}  // namespace detail
 
 class GroupedQueryAttention : public Layer {
  public:
@@ -85,6 +90,17 @@ class GroupedQueryAttention : public Layer {
   // safe to call from several threads at once (the first call builds under a lock).
   AttentionOutput call(const Tensor& query, const Tensor& value, const CallArgs& args = {}) const;
 
+  // A training call: call() that also keeps what backward() needs (the projections, the
+  // dropout key, the attention's output). Same validation and result as call().
+  AttentionForward forward(const Tensor& query, const Tensor& value,
+                           const CallArgs& args = {}) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: returns the input gradients and adds each weight's gradient into
+  // weight_gradients (zero_gradients(), weights() order). Masks are constants; see
+  // ops::scaled_dot_product_attention_backward for masked and fully masked rows.
+  AttentionInputGradients backward(const AttentionForward& forward, const Tensor& d_output,
+                                   std::vector<Tensor>& weight_gradients) const;
+
   // Keras's compute_output_shape: the query shape (after Keras's checks).
   Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,
                              std::optional<Shape> key_shape = std::nullopt) const;
@@ -104,7 +120,10 @@ class GroupedQueryAttention : public Layer {
   void check_shapes(const Shape& query_shape, const Shape& value_shape,
                     const Shape& key_shape) const;
   void build_weights(const Shape& query_shape, const Shape& value_shape, const Shape& key_shape);
-  const Tensor* weight_or_null(int64_t index) const;
+  // Validates a call's inputs, builds the layer on its first call, and lays out the settings
+  // and weights the projected attention runs with.
+  detail::PreparedAttention prepare(const Tensor& query, const Tensor& value,
+                                    const CallArgs& args) const;
 
   int64_t head_dim_;
   int64_t num_query_heads_;
@@ -123,15 +142,10 @@ class GroupedQueryAttention : public Layer {
   Config bias_constraint_;
   SeedGenerator seed_generator_;
 
-  // Fixed by build: the inputs' last dimensions, and where each weight sits in weights().
+  // Fixed by build: the inputs' last dimensions.
   int64_t built_query_dim_ = 0;
   int64_t built_value_dim_ = 0;
   int64_t built_key_dim_ = 0;
-  struct WeightIndex {
-    int64_t query_kernel = -1, query_bias = -1, key_kernel = -1, key_bias = -1;
-    int64_t gate_kernel = -1, gate_bias = -1, value_kernel = -1, value_bias = -1;
-    int64_t output_kernel = -1, output_bias = -1;
-  } index_;
 };
 
 }  // namespace kattn

@@ -78,4 +78,70 @@ template <typename T>
 void apply_scores(const Dims& dims, const ApplyScoresArgs& args, const T* value, T* scores,
                   T* output) noexcept;
 
+// Backward passes (dense_backward.cpp): each takes the forward's inputs and the gradient of
+// its output, and ADDS the gradients of its inputs and weights (d_scale and the like: null
+// when the forward had no such weight). Masking (mask_scores) adds a constant, so its backward
+// is the identity; dropout's backward is dropout() itself, with the forward's key.
+
+// weighted_values: d_probs (B, Tq, Tv) written, d_value (B, Tv, Dv) added into.
+template <typename T>
+void weighted_values_backward(const Dims& dims, const T* probs, const T* value,
+                              const bool* query_mask, const T* d_output, T* d_probs,
+                              T* d_value) noexcept;
+
+// softmax_rows: `d` holds d probs on entry and d logits on return. probs, d: (rows, length).
+template <typename T>
+void softmax_rows_backward(int64_t rows, int64_t length, const T* probs, T* d) noexcept;
+
+// dot_scores / concat_scores / additive_scores: d_query (B, Tq, D), d_key (B, Tv, D) and the
+// weights' gradients added into.
+template <typename T>
+void dot_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
+                         const T* d_scores, T* d_query, T* d_key, T* d_scale) noexcept;
+template <typename T>
+void concat_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
+                            const T* concat_score_weight, const T* d_scores, T* d_query,
+                            T* d_key, T* d_scale, T* d_concat_score_weight) noexcept;
+template <typename T>
+void additive_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
+                              const T* d_scores, T* d_query, T* d_key, T* d_scale) noexcept;
+
+// The whole call: a score function and its weights, then apply_scores.
+enum class Score { kDot, kConcat, kAdditive };
+template <typename T>
+struct ScoreWeights {
+  Score score = Score::kDot;
+  const T* scale = nullptr;                // () for kDot / kConcat, (D,) for kAdditive, or null
+  const T* concat_score_weight = nullptr;  // (), kConcat only
+};
+
+// scores (B, Tq, Tv) receives the attention distribution (after dropout), output (B, Tq, Dv).
+template <typename T>
+void attention_forward(const Dims& dims, const ScoreWeights<T>& weights,
+                       const ApplyScoresArgs& args, const T* query, const T* key, const T* value,
+                       T* scores, T* output) noexcept;
+
+// Gradients attention_backward adds into (+=); a weight's is null when the call has no such
+// weight.
+template <typename T>
+struct DenseGradients {
+  T* d_query = nullptr;                // (B, Tq, D)
+  T* d_key = nullptr;                  // (B, Tv, D)
+  T* d_value = nullptr;                // (B, Tv, Dv)
+  T* d_scale = nullptr;                // scale's shape
+  T* d_concat_score_weight = nullptr;  // ()
+};
+
+// Elements of work buffer attention_backward needs.
+inline int64_t attention_backward_workspace_size(const Dims& dims) {
+  return 3 * dims.batch * dims.tq * dims.tv;
+}
+
+// The gradient of sum(output * d_output) for the attention_forward call with the same
+// arguments (the same dropout key drops the same elements), recomputing the forward.
+template <typename T>
+void attention_backward(const Dims& dims, const ScoreWeights<T>& weights,
+                        const ApplyScoresArgs& args, const T* query, const T* key, const T* value,
+                        const T* d_output, const DenseGradients<T>& grads, T* workspace) noexcept;
+
 }  // namespace kattn::kernels::reference::dense

@@ -65,4 +65,36 @@ Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kern
   return out;
 }
 
+Tensor einsum_dense_backward(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
+                             const Tensor& d_out, Tensor& d_kernel, Tensor* d_bias) {
+  int64_t inner = 1;  // c1 * ... * ck
+  for (int64_t axis = x.rank() - contracted_axes; axis < x.rank(); ++axis) inner *= x.dim(axis);
+  const int64_t outer = inner == 0 ? kernel.size() : kernel.size() / inner;  // o1 * ... * om
+  const int64_t rows = inner == 0 ? 0 : x.size() / inner;
+
+  Tensor d_x(x.shape());
+  const Tensor a = x.contiguous();       // (rows, inner)
+  const Tensor dy = d_out.contiguous();  // (rows, outer)
+  const Tensor w = kernel.contiguous();  // (inner, outer)
+  float* dw = d_kernel.data();           // (inner, outer), accumulated
+  constexpr int64_t kMaxRows = std::numeric_limits<blasint>::max();
+  for (int64_t first = 0; outer > 0 && inner > 0 && first < rows; first += kMaxRows) {
+    const auto count = static_cast<blasint>(std::min(kMaxRows, rows - first));
+    const auto m = static_cast<blasint>(inner), n = static_cast<blasint>(outer);
+    // d_x (count, inner) = dy (count, outer) @ w^T (outer, inner)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, count, m, n, 1.0f,
+                dy.data() + first * outer, n, w.data(), n, 0.0f, d_x.data() + first * inner, m);
+    // dw (inner, outer) += a^T (inner, count) @ dy (count, outer)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, m, n, count, 1.0f,
+                a.data() + first * inner, m, dy.data() + first * outer, n, 1.0f, dw, n);
+  }
+  if (d_bias != nullptr) {
+    float* db = d_bias->data();  // (outer,), accumulated
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < outer; ++c) db[c] += dy.data()[r * outer + c];
+    }
+  }
+  return d_x;
+}
+
 }  // namespace kattn::detail

@@ -19,4 +19,12 @@ namespace kattn::detail {
 Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
                     const Tensor* bias, const kernels::PackedMatrix* packed = nullptr);
 
+// The backward of einsum_dense for d_out (..., o1, ..., om): returns d_x (..., c1, ..., ck) and
+// adds X^T d_out into d_kernel (kernel's shape) and, when not null, the sum of d_out over the
+// leading axes into d_bias (o1, ..., om). d_kernel and d_bias are contiguous (gradient
+// buffers are made so). OpenBLAS; shapes are checked by the caller.
+//   d_x = d_out @ kernel^T;  d_kernel += x^T @ d_out;  d_bias += sum over rows of d_out
+Tensor einsum_dense_backward(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
+                             const Tensor& d_out, Tensor& d_kernel, Tensor* d_bias);
+
 }  // namespace kattn::detail

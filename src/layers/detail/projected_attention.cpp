@@ -70,6 +70,28 @@ kernels::PackedMatrix pack(const Tensor& kernel, int64_t inputs) {
   return kernels::PackedMatrix(dense.data(), rows, rows == 0 ? 0 : dense.size() / rows);
 }
 
+// x += y, elementwise; both contiguous and of one shape.
+void add_into(Tensor& x, const Tensor& y) {
+  float* a = x.data();
+  const float* b = y.data();
+  for (int64_t i = 0; i < x.size(); ++i) a[i] += b[i];
+}
+
+// The member of `tensors` holding the weight named `name` (Keras's names, as built).
+template <typename T>
+T** slot(ProjectedTensors<T>& tensors, const std::string& name) {
+  if (name == "query/kernel") return &tensors.query_kernel;
+  if (name == "query/bias") return &tensors.query_bias;
+  if (name == "key/kernel") return &tensors.key_kernel;
+  if (name == "key/bias") return &tensors.key_bias;
+  if (name == "gate/kernel") return &tensors.gate_kernel;
+  if (name == "gate/bias") return &tensors.gate_bias;
+  if (name == "value/kernel") return &tensors.value_kernel;
+  if (name == "value/bias") return &tensors.value_bias;
+  if (name == "attention_output/kernel") return &tensors.output_kernel;
+  return &tensors.output_bias;  // "attention_output/bias": the only other weight
+}
+
 }  // namespace
 
 std::shared_ptr<const PackedProjections> pack_projections(const ProjectedAttentionWeights& w) {
@@ -79,12 +101,29 @@ std::shared_ptr<const PackedProjections> pack_projections(const ProjectedAttenti
       pack(*w.output_kernel, 2)});
 }
 
-AttentionOutput projected_attention_call(ErrorSource source,
-                                         const ProjectedAttentionSettings& settings,
-                                         const ProjectedAttentionWeights& weights,
-                                         const Tensor& query, const Tensor& value,
-                                         const Tensor& key, const ProjectedAttentionCallArgs& args,
-                                         const SeedGenerator& seeds) {
+namespace {
+
+// What a call computed on its way to the output, all of it kept by a training call.
+struct ProjectedSaved : SavedForBackward {
+  Tensor query, value, key;  // the call's inputs (key: the value when none was passed)
+  bool has_key = false;
+  std::vector<int64_t> axes;
+  ScoresLayout layout;
+  Tensor q, k, v;                    // (B, ..., N, H), (B, ..., K, H), (B, ..., K, Hv)
+  Tensor q_frame, k_frame, v_frame;  // (batch, T, N, H), (batch, S, K, H), (batch, S, K, Hv)
+  ops::SdpaOptions options;          // the mask, the band and the dropout key used
+  ops::SdpaResult<float> attended;   // (batch, T, N, Hv)
+  Tensor heads;                      // (B, ..., N, Hv), before the gate
+  std::optional<Tensor> gate;        // sigmoid(query @ gate/kernel + gate/bias), as heads
+  Tensor gated_heads;                // heads * gate: the output projection's input
+  AttentionOutput result;
+};
+
+ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& settings,
+                   const ProjectedAttentionWeights& weights, const Tensor& query,
+                   const Tensor& value, const Tensor& key, const ProjectedAttentionCallArgs& args,
+                   const SeedGenerator& seeds, bool for_backward) {
+  ProjectedSaved saved;
   const std::vector<int64_t>& axes = settings.attention_axes;
   const ScoresLayout layout = scores_layout(query.shape(), key.shape(), settings.num_heads, axes);
 
@@ -130,31 +169,156 @@ AttentionOutput projected_attention_call(ErrorSource source,
   options.return_scores = args.return_attention_scores;
 
   // (batch, T, N, H), (batch, S, K, H), (batch, S, K, Hv) -> (batch, T, N, Hv), (batch, N, T, S)
-  const ops::SdpaResult<float> attended =
-      ops::scaled_dot_product_attention(to_frame(q, axes, layout.batch, layout.query_len),
-                                        to_frame(k, axes, layout.batch, layout.key_len),
-                                        to_frame(v, axes, layout.batch, layout.key_len), options);
+  const Tensor q_frame = to_frame(q, axes, layout.batch, layout.query_len);
+  const Tensor k_frame = to_frame(k, axes, layout.batch, layout.key_len);
+  const Tensor v_frame = to_frame(v, axes, layout.batch, layout.key_len);
+  ops::SdpaResult<float> attended =
+      ops::scaled_dot_product_attention(q_frame, k_frame, v_frame, options);
 
   // heads (B, ..., N, Hv)
   Shape heads_shape = q.shape();
   heads_shape.back() = v.dim(-1);
   Tensor heads = from_frame(attended.output, heads_shape, axes);
+  Tensor gated_heads = heads;
 
   if (weights.gate_kernel != nullptr) {
     // heads *= sigmoid(gate(query)), gate (B, ..., N, Hv)
-    const Tensor gate = einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
-                                     packed != nullptr ? &*packed->gate : nullptr);
-    float* h = heads.data();
-    const float* g = gate.data();
-    for (int64_t i = 0; i < heads.size(); ++i) h[i] *= 1.0f / (1.0f + std::exp(-g[i]));
+    Tensor gate = einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
+                               packed != nullptr ? &*packed->gate : nullptr);
+    if (for_backward) gated_heads = heads.clone();
+    float* h = gated_heads.data();
+    float* g = gate.data();
+    for (int64_t i = 0; i < heads.size(); ++i) {
+      g[i] = 1.0f / (1.0f + std::exp(-g[i]));
+      h[i] *= g[i];
+    }
+    saved.gate = gate;
   }
 
   // (B, ..., N, Hv) -> (B, ..., *O)
-  AttentionOutput result;
-  result.output = einsum_dense(heads, 2, *weights.output_kernel, weights.output_bias,
-                               packed != nullptr ? &packed->output : nullptr);
-  if (attended.scores) result.attention_scores = attended.scores->reshape(layout.shape);
+  saved.result.output = einsum_dense(gated_heads, 2, *weights.output_kernel, weights.output_bias,
+                                     packed != nullptr ? &packed->output : nullptr);
+  if (attended.scores) saved.result.attention_scores = attended.scores->reshape(layout.shape);
+  if (for_backward) {
+    saved.query = query;
+    saved.value = value;
+    saved.key = key;
+    saved.has_key = args.key.has_value();
+    saved.axes = axes;
+    saved.layout = layout;
+    saved.q = q;
+    saved.k = k;
+    saved.v = v;
+    saved.q_frame = q_frame;
+    saved.k_frame = k_frame;
+    saved.v_frame = v_frame;
+    saved.options = std::move(options);
+    saved.attended = std::move(attended);
+    saved.heads = heads;
+    saved.gated_heads = gated_heads;
+  }
+  return saved;
+}
+
+}  // namespace
+
+AttentionOutput projected_attention_call(ErrorSource source,
+                                         const ProjectedAttentionSettings& settings,
+                                         const ProjectedAttentionWeights& weights,
+                                         const Tensor& query, const Tensor& value,
+                                         const Tensor& key, const ProjectedAttentionCallArgs& args,
+                                         const SeedGenerator& seeds) {
+  return run(source, settings, weights, query, value, key, args, seeds, false).result;
+}
+
+AttentionForward projected_attention_forward(
+    const Layer& layer, ErrorSource source, const ProjectedAttentionSettings& settings,
+    const ProjectedAttentionWeights& weights, const Tensor& query, const Tensor& value,
+    const Tensor& key, const ProjectedAttentionCallArgs& args, const SeedGenerator& seeds) {
+  auto saved = std::make_shared<ProjectedSaved>(
+      run(source, settings, weights, query, value, key, args, seeds, true));
+  saved->layer = &layer;
+  AttentionForward forward;
+  forward.result = saved->result;
+  forward.saved = std::move(saved);
+  return forward;
+}
+
+AttentionInputGradients projected_attention_backward(const Layer& layer, ErrorSource source,
+                                                     const ProjectedAttentionWeights& weights,
+                                                     const AttentionForward& forward,
+                                                     const Tensor& d_output,
+                                                     const ProjectedAttentionGradients& grads) {
+  const auto* saved = dynamic_cast<const ProjectedSaved*>(forward.saved.get());
+  if (saved == nullptr || saved->layer != &layer) {
+    throw_value_error(
+        source, "`forward` was not made by this layer's forward()",
+        "the AttentionForward this layer's forward() returned",
+        std::string("forward from ") + (forward.saved ? "another layer" : "no forward() call"));
+  }
+  if (d_output.shape() != saved->result.output.shape()) {
+    throw_value_error(source, "`d_output` must have the output's shape",
+                      "shape " + shape_to_string(saved->result.output.shape()),
+                      "d_output.shape=" + shape_to_string(d_output.shape()));
+  }
+
+  // output = gated_heads @ attention_output/kernel + bias
+  Tensor d_heads = einsum_dense_backward(saved->gated_heads, 2, *weights.output_kernel, d_output,
+                                         *grads.output_kernel, grads.output_bias);
+  std::optional<Tensor> d_query_from_gate;
+  if (saved->gate) {
+    // gated_heads = heads * g, g = sigmoid(query @ gate/kernel + gate/bias):
+    //   d_heads = d_gated * g;  d_pre = d_gated * heads * g * (1 - g)
+    Tensor d_gate_pre(d_heads.shape());
+    const float* g = saved->gate->data();
+    const float* h = saved->heads.data();
+    float* dh = d_heads.data();
+    float* dp = d_gate_pre.data();
+    for (int64_t i = 0; i < d_heads.size(); ++i) {
+      dp[i] = dh[i] * h[i] * g[i] * (1.0f - g[i]);
+      dh[i] *= g[i];
+    }
+    d_query_from_gate = einsum_dense_backward(saved->query, 1, *weights.gate_kernel, d_gate_pre,
+                                              *grads.gate_kernel, grads.gate_bias);
+  }
+
+  // heads = from_frame(attention(q_frame, k_frame, v_frame))
+  const Tensor d_attended =
+      to_frame(d_heads, saved->axes, saved->layout.batch, saved->layout.query_len);
+  const ops::SdpaGradients<float> d_frames = ops::scaled_dot_product_attention_backward(
+      saved->q_frame, saved->k_frame, saved->v_frame, saved->attended, d_attended, saved->options);
+  const Tensor d_q = from_frame(d_frames.query, saved->q.shape(), saved->axes);
+  const Tensor d_k = from_frame(d_frames.key, saved->k.shape(), saved->axes);
+  const Tensor d_v = from_frame(d_frames.value, saved->v.shape(), saved->axes);
+
+  // q, k, v = query, key, value @ their kernels + biases
+  AttentionInputGradients result;
+  result.query = einsum_dense_backward(saved->query, 1, *weights.query_kernel, d_q,
+                                       *grads.query_kernel, grads.query_bias);
+  if (d_query_from_gate) add_into(result.query, *d_query_from_gate);
+  result.value = einsum_dense_backward(saved->value, 1, *weights.value_kernel, d_v,
+                                       *grads.value_kernel, grads.value_bias);
+  Tensor d_key = einsum_dense_backward(saved->key, 1, *weights.key_kernel, d_k, *grads.key_kernel,
+                                       grads.key_bias);
+  if (saved->has_key) {
+    result.key = std::move(d_key);
+  } else {
+    add_into(result.value, d_key);
+  }
   return result;
+}
+
+ProjectedAttentionWeights projected_weights(const std::vector<Variable>& weights) {
+  ProjectedAttentionWeights slots;
+  for (const Variable& w : weights) *slot(slots, w.name) = &w.value;
+  return slots;
+}
+
+ProjectedAttentionGradients projected_gradients(const std::vector<Variable>& weights,
+                                                std::vector<Tensor>& gradients) {
+  ProjectedAttentionGradients slots;
+  for (size_t i = 0; i < weights.size(); ++i) *slot(slots, weights[i].name) = &gradients[i];
+  return slots;
 }
 
 }  // namespace kattn::detail

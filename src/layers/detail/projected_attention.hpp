@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "kattn/error.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
+#include "kattn/ops/sdpa.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
 #include "kattn/random.hpp"
 #include "kattn/tensor.hpp"
@@ -27,20 +30,32 @@ struct PackedProjections {
   kernels::PackedMatrix output;
 };
 
-// The weights of a built layer; biases (and the gate) are null when the layer has none.
-struct ProjectedAttentionWeights {
-  const Tensor* query_kernel = nullptr;       // (Dq, N, H)
-  const Tensor* query_bias = nullptr;         // (N, H)
-  const Tensor* key_kernel = nullptr;         // (Dk, K, H)
-  const Tensor* key_bias = nullptr;           // (K, H)
-  const Tensor* gate_kernel = nullptr;        // (Dq, N, Hv)
-  const Tensor* gate_bias = nullptr;          // (N, Hv)
-  const Tensor* value_kernel = nullptr;       // (Dv, K, Hv)
-  const Tensor* value_bias = nullptr;         // (K, Hv)
-  const Tensor* output_kernel = nullptr;      // (N, Hv, *O)
-  const Tensor* output_bias = nullptr;        // (*O)
+// The weights of a built layer, or their gradient buffers (Tensor = const Tensor or Tensor);
+// biases (and the gate) are null when the layer has none.
+template <typename T>
+struct ProjectedTensors {
+  T* query_kernel = nullptr;   // (Dq, N, H)
+  T* query_bias = nullptr;     // (N, H)
+  T* key_kernel = nullptr;     // (Dk, K, H)
+  T* key_bias = nullptr;       // (K, H)
+  T* gate_kernel = nullptr;    // (Dq, N, Hv)
+  T* gate_bias = nullptr;      // (N, Hv)
+  T* value_kernel = nullptr;   // (Dv, K, Hv)
+  T* value_bias = nullptr;     // (K, Hv)
+  T* output_kernel = nullptr;  // (N, Hv, *O)
+  T* output_bias = nullptr;    // (*O)
+};
+
+struct ProjectedAttentionWeights : ProjectedTensors<const Tensor> {
   const PackedProjections* packed = nullptr;  // null: OpenBLAS on the kernels above
 };
+using ProjectedAttentionGradients = ProjectedTensors<Tensor>;
+
+// The tensors of `weights` (a built MultiHeadAttention's or GroupedQueryAttention's, in
+// weights() order) or of their gradient buffers `gradients`, by Keras weight name.
+ProjectedAttentionWeights projected_weights(const std::vector<Variable>& weights);
+ProjectedAttentionGradients projected_gradients(const std::vector<Variable>& weights,
+                                                std::vector<Tensor>& gradients);
 
 // Packs every kernel of `weights` (the layers keep the result in derived_from_weights).
 std::shared_ptr<const PackedProjections> pack_projections(const ProjectedAttentionWeights& weights);
@@ -53,6 +68,14 @@ struct ProjectedAttentionSettings {
   int64_t sliding_window = 0;  // 0: none
   // Normalised input axes attention runs over ({1} for rank-3 inputs).
   std::vector<int64_t> attention_axes{1};
+};
+
+// A validated call of a built layer: what projected_attention_call / _forward run with.
+struct PreparedAttention {
+  ProjectedAttentionSettings settings;
+  ProjectedAttentionWeights weights;
+  std::shared_ptr<const PackedProjections> packed;  // keeps weights.packed alive
+  const Tensor* key = nullptr;                      // the call's key, or its value
 };
 
 // Runs the layer on validated inputs (ranks, feature sizes and batch axes agree with the
@@ -68,5 +91,24 @@ AttentionOutput projected_attention_call(ErrorSource source,
                                          const Tensor& query, const Tensor& value,
                                          const Tensor& key, const ProjectedAttentionCallArgs& args,
                                          const SeedGenerator& seeds);
+
+// The same call for `layer`, keeping what projected_attention_backward needs.
+AttentionForward projected_attention_forward(const Layer& layer, ErrorSource source,
+                                             const ProjectedAttentionSettings& settings,
+                                             const ProjectedAttentionWeights& weights,
+                                             const Tensor& query, const Tensor& value,
+                                             const Tensor& key,
+                                             const ProjectedAttentionCallArgs& args,
+                                             const SeedGenerator& seeds);
+
+// Backpropagates d_output (the output's shape) through the call that gave `forward`: returns
+// the query, value and key gradients (key only when the call passed one) and
+// adds every weight's gradient into `gradients`. ValueError when d_output's shape is wrong or
+// `forward` came from another layer than `layer`.
+AttentionInputGradients projected_attention_backward(const Layer& layer, ErrorSource source,
+                                                     const ProjectedAttentionWeights& weights,
+                                                     const AttentionForward& forward,
+                                                     const Tensor& d_output,
+                                                     const ProjectedAttentionGradients& gradients);
 
 }  // namespace kattn::detail

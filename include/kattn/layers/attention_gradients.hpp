@@ -1,0 +1,40 @@
+// What the attention layers' training calls return and their backward passes take: a forward
+// keeps what its backward needs as a value (never in the layer, which stays const and shareable
+// between threads), and the backward writes the input gradients fresh while adding the weight
+// gradients into buffers the caller owns and zeroes (Layer::zero_gradients).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "kattn/layers/attention_output.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn {
+
+class Layer;
+
+namespace detail {
+// What one layer's forward kept; only the layer that made it (`layer`) reads it.
+struct SavedForBackward {
+  virtual ~SavedForBackward() = default;
+  const Layer* layer = nullptr;
+};
+}  // namespace detail
+
+// A training-mode call: its result, and the state its backward pass reads.
+struct AttentionForward {
+  AttentionOutput result;
+  std::shared_ptr<const detail::SavedForBackward> saved;
+};
+
+// The gradients of the loss with respect to the call's inputs, one per call role: the value
+// covers the key role too when no key was passed (Keras then uses the value as key). A tensor
+// passed in several roles (self-attention) has the sum of its roles' gradients.
+struct AttentionInputGradients {
+  Tensor query;
+  Tensor value;
+  std::optional<Tensor> key;  // only when a key was passed
+};
+
+}  // namespace kattn
