@@ -1,5 +1,6 @@
 #include "kattn/io/npy.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -232,9 +233,6 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what) {
   if (header_length > bytes.size() - header_start) malformed(what, "truncated header");
   const Header header =
       LiteralParser(std::string_view(text + header_start, header_length), what).parse_header();
-  if (header.fortran_order) {
-    malformed(what, "fortran_order=True arrays are not supported (save in C order)");
-  }
   const int64_t itemsize = item_size(header.descr);
   if (itemsize == 0) {
     malformed(what, "unsupported dtype '" + header.descr +
@@ -257,11 +255,30 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what) {
                         std::to_string(available));
   }
   const std::byte* data = bytes.data() + data_start;
-  if (header.descr == "<f4") return load_array<float>(header.shape, data);
-  if (header.descr == "<f8") return load_array<float, double>(header.shape, data);
-  if (header.descr == "<i4") return load_array<int32_t>(header.shape, data);
-  if (header.descr == "<i8") return load_array<int64_t>(header.shape, data);
-  return load_bool_array(header.shape, data, what);
+  // Fortran order (first axis fastest) is C order of the reversed shape; the array is read so
+  // and its axes reversed back into a C-order copy.
+  Shape stored_shape = header.shape;
+  if (header.fortran_order) std::reverse(stored_shape.begin(), stored_shape.end());
+  NpyArray array;
+  if (header.descr == "<f4") {
+    array = load_array<float>(stored_shape, data);
+  } else if (header.descr == "<f8") {
+    array = load_array<float, double>(stored_shape, data);
+  } else if (header.descr == "<i4") {
+    array = load_array<int32_t>(stored_shape, data);
+  } else if (header.descr == "<i8") {
+    array = load_array<int64_t>(stored_shape, data);
+  } else {
+    array = load_bool_array(stored_shape, data, what);
+  }
+  if (!header.fortran_order) return array;
+  return std::visit(
+      [](auto& stored) -> NpyArray {
+        auto view = stored;
+        for (int64_t a = 0, b = view.rank() - 1; a < b; ++a, --b) view = view.transpose(a, b);
+        return view.contiguous();
+      },
+      array);
 }
 
 NpyArray read_npy(const std::filesystem::path& path) {
