@@ -107,12 +107,14 @@ TEST(Initializers, ConfigsRoundTripInKerasForm) {
 
 TEST(Initializers, UnsupportedOnesAreRefusedByName) {
   try {
-    Initializer::from_config("orthogonal");
+    Initializer::from_config("STFTInitializer");
     FAIL();
   } catch (const NotSupportedError& e) {
     EXPECT_STREQ(e.what(),
                  "Initializer: unsupported initializer. Expected one of Zeros, Ones, Constant, "
-                 "GlorotUniform, RandomUniform. Received: initializer=orthogonal.");
+                 "Identity, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, "
+                 "GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, "
+                 "Orthogonal. Received: initializer=STFTInitializer.");
   }
 }
 
