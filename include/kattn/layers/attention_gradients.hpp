@@ -1,26 +1,15 @@
-// What the attention layers' training calls return and their backward passes take: a forward
-// keeps what its backward needs as a value (never in the layer, which stays const and shareable
-// between threads), and the backward writes the input gradients fresh while adding the weight
-// gradients into buffers the caller owns and zeroes (Layer::zero_gradients).
+// What the attention layers' training calls return and their backward passes take (see
+// layer_forward.hpp for the conventions).
 #pragma once
 
 #include <memory>
 #include <optional>
 
 #include "kattn/layers/attention_output.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
-
-class Layer;
-
-namespace detail {
-// What one layer's forward kept; only the layer that made it (`layer`) reads it.
-struct SavedForBackward {
-  virtual ~SavedForBackward() = default;
-  const Layer* layer = nullptr;
-};
-}  // namespace detail
 
 // A training-mode call: its result, and the state its backward pass reads.
 struct AttentionForward {

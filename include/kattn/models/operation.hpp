@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,17 @@ class Layer;
 struct RunContext {
   bool training = false;
 };
+
+// A call made for training: the outputs call() gives, and what the operation's backward()
+// reads (opaque to everyone else).
+struct OperationForward {
+  std::vector<ValuePtr> outputs;
+  std::shared_ptr<const void> saved;
+};
+
+// Gradients with respect to the values a call was given, keyed by the value objects
+// themselves (a value passed twice, as in self-attention, may appear twice: the entries add).
+using ValueGradients = std::vector<std::pair<ValuePtr, Tensor>>;
 
 // Where a layer's weights live in a Keras weights file, relative to the layer's group
 // (layers/<class>_N): one dataset path per weight, in the layer's weights() order, and every
@@ -56,6 +69,22 @@ class Operation {
   // The outputs of a call on concrete tensors, with the Keras masks they carry.
   virtual std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                                      const RunContext& context) const = 0;
+
+  // The call for training: outputs as call() gives them, plus what backward() needs. By
+  // default call() with nothing saved, for operations no gradient passes through (the mask
+  // functions: NotEqual, LogicalOr, ...).
+  virtual OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                                   const RunContext& context) const;
+
+  // Backpropagates through the call that gave `forward` (made with the same arguments):
+  // d_outputs holds one gradient per output, nullopt where none reaches it. Returns the
+  // gradients of the float32 inputs that get one, and adds the layer's weight gradients into
+  // weight_gradients (the layer's zero_gradients() layout; empty without a layer).
+  // NotSupportedError naming the class by default.
+  virtual ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                                  const OperationForward& forward,
+                                  const std::vector<std::optional<Tensor>>& d_outputs,
+                                  std::vector<Tensor>& weight_gradients) const;
 
   // Where the weights go in model.weights.h5 (layers only): by default `vars/0`, `vars/1`, ...
   // in a `vars` group named after the layer.
