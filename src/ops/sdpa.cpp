@@ -12,6 +12,7 @@
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
+#include "kernels/flash/sdpa_flash_backward.hpp"
 #include "kernels/reference/sdpa.hpp"
 #include "threads/parallel_for.hpp"
 #include "threads/thread_buffer.hpp"
@@ -89,6 +90,48 @@ void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
   std::vector<Real> workspace(static_cast<size_t>(kernels::sdpa_reference_workspace_size(params)) +
                               1);
   kernels::sdpa_forward_reference(params, workspace.data());
+}
+
+// The fused backward recomputes the probabilities from each row's log-sum-exp: taken from the
+// forward result when it has one, else from a forward pass run again for it (its output
+// dropped). Double and KATTN_ISA=reference run the reference backward, which needs neither.
+template <typename Real>
+void run_backward_kernel(const kernels::SdpaParams<Real>& params,
+                         const kernels::SdpaGradParams<Real>& grads,
+                         const SdpaResult<Real>& forward, int64_t threads) {
+  const kernels::Isa isa = kernels::active_isa();
+  if constexpr (std::is_same_v<Real, float>) {
+    if (isa != kernels::Isa::kReference) {
+      kernels::SdpaForwardSaved saved;
+      saved.output = forward.output.data();
+      copy_strides(forward.output, saved.output_strides);
+      Tensor logsumexp;
+      if (forward.logsumexp) {
+        logsumexp =
+            forward.logsumexp->is_contiguous() ? *forward.logsumexp : forward.logsumexp->clone();
+      } else {
+        logsumexp = Tensor(Shape{params.batch, params.num_heads, params.query_len});
+        Tensor output(forward.output.shape());
+        kernels::SdpaParams<float> again = params;
+        again.output = output.data();
+        copy_strides(output, again.output_strides);
+        again.scores = nullptr;
+        again.logsumexp = logsumexp.data();
+        run_kernel(again, threads);
+      }
+      saved.logsumexp = logsumexp.data();
+      kernels::report_kernel("scaled_dot_product_attention_backward", isa, threads, [&] {
+        return describe(params) + (forward.logsumexp ? "" : ", logsumexp recomputed");
+      });
+      kernels::sdpa_flash_backward_run(params, saved, grads, isa, threads);
+      return;
+    }
+  }
+  kernels::report_kernel("scaled_dot_product_attention_backward", kernels::Isa::kReference, 1,
+                         [&] { return describe(params); });
+  std::vector<Real> workspace(
+      static_cast<size_t>(kernels::sdpa_backward_reference_workspace_size(params)) + 1);
+  kernels::sdpa_backward_reference(params, grads, workspace.data());
 }
 
 // Validates the problem (ValueError naming the argument) and lays out its inputs and options;
@@ -188,14 +231,18 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   kernels::SdpaParams<Real> params = checked_params(query, key, value, options);
   SdpaResult<Real> result{
       BasicTensor<Real>(Shape{params.batch, params.query_len, params.num_heads, params.value_dim}),
-      std::nullopt};
+      std::nullopt, std::nullopt};
   if (options.return_scores) {
     result.scores =
         BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len, params.key_len});
   }
+  if (options.return_logsumexp) {
+    result.logsumexp = BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len});
+  }
   params.output = result.output.data();
   copy_strides(result.output, params.output_strides);
   params.scores = result.scores ? result.scores->data() : nullptr;
+  params.logsumexp = result.logsumexp ? result.logsumexp->data() : nullptr;
 
   run_kernel(params, options.num_threads == 0 ? num_threads() : options.num_threads);
   return result;
@@ -216,6 +263,12 @@ SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real
                       "d_output.shape=" + shape_to_string(d_output.shape()) +
                           ", output.shape=" + shape_to_string(forward.output.shape()));
   }
+  const Shape rows_shape{params.batch, params.num_heads, params.query_len};
+  if (forward.logsumexp && forward.logsumexp->shape() != rows_shape) {
+    throw_value_error(kOp, "the forward logsumexp must have one entry per query row",
+                      shape_to_string(rows_shape) + " (B, N, T)",
+                      "logsumexp.shape=" + shape_to_string(forward.logsumexp->shape()));
+  }
   SdpaGradients<Real> grads{BasicTensor<Real>(query.shape()), BasicTensor<Real>(key.shape()),
                             BasicTensor<Real>(value.shape())};
   kernels::SdpaGradParams<Real> grad_params;
@@ -225,11 +278,8 @@ SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real
   grad_params.d_key = grads.key.data();
   grad_params.d_value = grads.value.data();
 
-  kernels::report_kernel("scaled_dot_product_attention_backward", kernels::Isa::kReference, 1,
-                         [&] { return describe(params); });
-  std::vector<Real> workspace(
-      static_cast<size_t>(kernels::sdpa_backward_reference_workspace_size(params)) + 1);
-  kernels::sdpa_backward_reference(params, grad_params, workspace.data());
+  run_backward_kernel(params, grad_params, forward,
+                      options.num_threads == 0 ? num_threads() : options.num_threads);
   return grads;
 }
 

@@ -8,8 +8,9 @@
 namespace kattn::detail {
 
 // Which of a thread's buffers: an attention kernel's workspace, the decode kernel's partial
-// results (alive at the same time as the workspaces), the packed product's block of rows.
-enum class Buffer { kWorkspace, kPartials, kGemm };
+// results (alive at the same time as the workspaces), the packed product's block of rows, the
+// fused backward's packed inputs and partial query gradients (shared by its threads).
+enum class Buffer { kWorkspace, kPartials, kGemm, kShared };
 
 // At least `floats` floats, valid until the calling thread asks for the same `kind` again.
 template <Buffer kind>

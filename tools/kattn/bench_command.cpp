@@ -30,6 +30,11 @@ what:
   sdpa       the attention op (kattn/ops/sdpa.hpp) on (B, T, N, H) inputs
                --batch B --heads N [--kv-heads K] --seq-q T --seq-k S --head-dim H [--causal]
                [--scores]; GFLOP = 4*B*N*T*S*H / 1e9, half with --causal
+             --backward times its backward instead, from a forward that saved the
+               log-sum-exp, and the OpenBLAS sgemm peak after it (the best of M = 512, 1024,
+               2048), reporting the ratio; GFLOP = 10*B*N*T*S*H / 1e9, half with --causal:
+               five products of 2*B*N*T*S*H (dV, dP, dK, dQ and the recomputed logits),
+               FlashAttention-2's count
   additive   the AdditiveAttention layer on (B, T, H) query and (B, S, H) value
                --batch B --seq-q T --seq-k S --head-dim H; GFLOP = 4*B*T*S*H / 1e9
   mha        the MultiHeadAttention layer, self-attention on (B, T, E)
@@ -42,8 +47,11 @@ every one:
   --threads n     threads for kattn's kernels and OpenBLAS (default: every core)
   --iters I       timed runs after 3 warm-up runs (default 10)
   --json          one JSON line: what, shape, threads, isa, gflops, median_ms, min_ms, max_ms
+                  (and sgemm_peak_gflops, of_sgemm_peak with --backward)
 
 KATTN_ISA=reference|portable|avx2 picks the kernels; the report names the ones that ran.
+OpenBLAS picks its own kernels from the CPU model; on a CPU it does not know, it falls back to
+SSE3 ones (OPENBLAS_VERBOSE=2 names them), and OPENBLAS_CORETYPE=Haswell gives the AVX2 ceiling.
 )";
 
 int64_t integer(const Arguments& arguments, const std::string& name,
@@ -93,6 +101,7 @@ struct Benchmark {
   double gflop = 0;   // per run
   std::string isa;    // the kernels that run
   std::function<void()> body;
+  bool versus_sgemm_peak = false;  // also measure the sgemm peak and report the ratio
 };
 
 std::string active_isa() { return kernels::isa_name(kernels::active_isa()); }
@@ -101,19 +110,34 @@ Benchmark sdpa_benchmark(const Arguments& a) {
   const int64_t B = integer(a, "--batch"), N = integer(a, "--heads");
   const int64_t K = integer(a, "--kv-heads", N), T = integer(a, "--seq-q");
   const int64_t S = integer(a, "--seq-k"), H = integer(a, "--head-dim");
-  const bool causal = a.flag("--causal");
+  const bool causal = a.flag("--causal"), backward = a.flag("--backward");
+  if (backward && a.flag("--scores")) throw UsageError("--backward takes no --scores");
   auto query = std::make_shared<Tensor>(random_tensor({B, T, N, H}, 1));
   auto key = std::make_shared<Tensor>(random_tensor({B, S, K, H}, 2));
   auto value = std::make_shared<Tensor>(random_tensor({B, S, K, H}, 3));
   const ops::SdpaOptions options{.scale = 1.0 / std::sqrt(static_cast<double>(H)),
                                  .is_causal = causal,
-                                 .return_scores = a.flag("--scores")};
-  const double flop = 4.0 * static_cast<double>(B * N * T) * static_cast<double>(S * H);
-  return {std::to_string(B) + "x" + std::to_string(N) + "(" + std::to_string(K) + ")x" +
-              std::to_string(T) + "x" + std::to_string(S) + "x" + std::to_string(H) +
-              (causal ? " causal" : "") + (options.return_scores ? " scores" : ""),
-          (causal ? flop / 2 : flop) / 1e9, active_isa(),
-          [=] { (void)ops::scaled_dot_product_attention(*query, *key, *value, options); }};
+                                 .return_scores = a.flag("--scores"),
+                                 .return_logsumexp = backward};
+  const double products = backward ? 5.0 : 2.0;  // of 2*B*N*T*S*H FLOPs each
+  const double flop = products * 2.0 * static_cast<double>(B * N * T) * static_cast<double>(S * H);
+  Benchmark benchmark{
+      std::to_string(B) + "x" + std::to_string(N) + "(" + std::to_string(K) + ")x" +
+          std::to_string(T) + "x" + std::to_string(S) + "x" + std::to_string(H) +
+          (causal ? " causal" : "") + (options.return_scores ? " scores" : "") +
+          (backward ? " backward" : ""),
+      (causal ? flop / 2 : flop) / 1e9, active_isa(),
+      [=] { (void)ops::scaled_dot_product_attention(*query, *key, *value, options); }, backward};
+  if (backward) {
+    auto forward = std::make_shared<ops::SdpaResult<float>>(
+        ops::scaled_dot_product_attention(*query, *key, *value, options));
+    auto d_output = std::make_shared<Tensor>(random_tensor({B, T, N, H}, 4));
+    benchmark.body = [=] {
+      (void)ops::scaled_dot_product_attention_backward(*query, *key, *value, *forward, *d_output,
+                                                       options);
+    };
+  }
+  return benchmark;
 }
 
 Benchmark additive_benchmark(const Arguments& a) {
@@ -166,7 +190,7 @@ int run_bench(const std::vector<std::string>& args) {
   const Arguments arguments(args,
                             {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim",
                              "--embed", "--size", "--threads", "--iters"},
-                            {"--causal", "--scores", "--json", "--help"});
+                            {"--causal", "--scores", "--backward", "--json", "--help"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
     return 0;
@@ -194,14 +218,27 @@ int run_bench(const std::vector<std::string>& args) {
   }
   const Timing timing = time_runs(iters, benchmark.body);
   const double gflops = benchmark.gflop / (timing.median_ms / 1e3);
+  // The ceiling, measured right after on the same threads: the machine drifts over minutes.
+  double peak = 0;
+  if (benchmark.versus_sgemm_peak) {
+    for (const char* size : {"512", "1024", "2048"}) {
+      const Benchmark sgemm = sgemm_benchmark(Arguments({"--size", size}, {"--size"}, {}));
+      peak = std::max(peak, sgemm.gflop / (time_runs(iters, sgemm.body).median_ms / 1e3));
+    }
+  }
   const char* isa = benchmark.isa.c_str();
-  char line[512];
+  char line[640];
   if (arguments.flag("--json")) {
+    char ratio[128] = "";
+    if (benchmark.versus_sgemm_peak) {
+      std::snprintf(ratio, sizeof ratio, ", \"sgemm_peak_gflops\": %.3f, \"of_sgemm_peak\": %.4f",
+                    peak, gflops / peak);
+    }
     std::snprintf(line, sizeof line,
                   "{\"what\": \"%s\", \"shape\": \"%s\", \"threads\": %lld, \"isa\": \"%s\", "
-                  "\"gflops\": %.3f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f}\n",
+                  "\"gflops\": %.3f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f%s}\n",
                   what.c_str(), benchmark.shape.c_str(), static_cast<long long>(threads), isa,
-                  gflops, timing.median_ms, timing.min_ms, timing.max_ms);
+                  gflops, timing.median_ms, timing.min_ms, timing.max_ms, ratio);
   } else {
     std::snprintf(line, sizeof line,
                   "%s %s, %lld thread(s), %s: %.2f GFLOP/s, median %.3f ms (min %.3f, max %.3f) "
@@ -211,6 +248,13 @@ int run_bench(const std::vector<std::string>& args) {
                   static_cast<long long>(iters));
   }
   std::cout << line;
+  if (benchmark.versus_sgemm_peak && !arguments.flag("--json")) {
+    std::snprintf(line, sizeof line,
+                  "  %.3f of the same-run sgemm peak, %.2f GFLOP/s (OpenBLAS, best of M = 512, "
+                  "1024, 2048)\n",
+                  gflops / peak, peak);
+    std::cout << line;
+  }
   return 0;
 }
 

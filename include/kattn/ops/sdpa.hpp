@@ -14,7 +14,9 @@
 //   output[b, i, n, :]  = sum_j dropout(probs[b, n, i, j]) * value[b, j, n / (N / K), :]
 //
 // Returns output (B, T, N, Hv) and, when asked, the probabilities (B, N, T, S) before dropout
-// (what Keras returns as attention scores). Inputs may be strided views; outputs are contiguous.
+// (what Keras returns as attention scores) and each row's log-sum-exp (B, N, T), what the fused
+// backward recomputes the probabilities from. Inputs may be strided views; outputs are
+// contiguous.
 // Templated on float (what the layers use) and double (a higher-precision reference). Float runs
 // the fused kernel of the active instruction set (kernels/dispatch.hpp: KATTN_ISA,
 // KATTN_VERBOSE), which never materialises the (T, S) logits unless scores are asked for; double
@@ -57,6 +59,11 @@ struct SdpaOptions {
   uint64_t dropout_key = 0;
   // Also return the probabilities (B, N, T, S), before dropout.
   bool return_scores = false;
+  // Also return logsumexp[b, n, i] = log sum_j exp(logits[b, n, i, j]) over the keys row i may
+  // attend (B, N, T), for the backward; the output is the same with and without it. A row that
+  // may attend no key holds -inf from the fused kernels, and the log-sum-exp of the substituted
+  // logits from the reference kernel (double, KATTN_ISA=reference): a large negative number.
+  bool return_logsumexp = false;
   // Threads to run on; 0 uses kattn::num_threads() (kattn/context.hpp). The result is the same
   // for every count.
   int64_t num_threads = 0;
@@ -64,8 +71,9 @@ struct SdpaOptions {
 
 template <typename Real>
 struct SdpaResult {
-  BasicTensor<Real> output;                 // (B, T, N, Hv)
-  std::optional<BasicTensor<Real>> scores;  // (B, N, T, S), only when asked for
+  BasicTensor<Real> output;                    // (B, T, N, Hv)
+  std::optional<BasicTensor<Real>> scores;     // (B, N, T, S), only when asked for
+  std::optional<BasicTensor<Real>> logsumexp;  // (B, N, T), only when asked for
 };
 
 // Validates every shape and option (ValueError naming the argument) before any arithmetic.
@@ -86,8 +94,14 @@ struct SdpaGradients {
 // Backpropagates `d_output` (B, T, N, Hv) through the forward call that gave `forward` with the
 // same inputs and options (the same dropout_key drops the same elements). Masks are constants;
 // a masked logit passes no gradient on, and a fully masked row passes only its value gradient
-// (1 / S of its d_output to every value under kUniform, nothing under kZero). return_scores is
-// ignored. Validates as the forward does.
+// (1 / S of its d_output to every value under kUniform, nothing under kZero). return_scores and
+// return_logsumexp are ignored. Validates as the forward does.
+//
+// Float runs the fused backward of the active instruction set (FlashAttention-2's: the (T, S)
+// probabilities are recomputed tile by tile, never stored), which reads forward.output and
+// forward.logsumexp; when the forward was called without return_logsumexp, it runs the forward
+// again for the log-sum-exp first. Double and KATTN_ISA=reference run the reference backward.
+// The result is the same for every thread count.
 template <typename Real>
 SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real>& query,
                                                           const BasicTensor<Real>& key,

@@ -49,7 +49,8 @@ void sdpa_decode_item_portable(const SdpaParams<float>& params, int64_t item, fl
 void sdpa_decode_item_avx2(const SdpaParams<float>& params, int64_t item, float* workspace,
                            float* partials) noexcept;
 
-// Writes output row `row` from its chunks' partials (plain C++: a few values per chunk).
+// Writes output row `row` from its chunks' partials (plain C++: a few values per chunk), and its
+// log-sum-exp when params.logsumexp is set (-inf for a row that attends no key).
 void sdpa_decode_combine(const SdpaParams<float>& params, int64_t row,
                          const float* partials) noexcept;
 

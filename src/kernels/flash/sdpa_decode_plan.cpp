@@ -45,6 +45,7 @@ void sdpa_decode_combine(const SdpaParams<float>& p, int64_t row, const float* p
   float top = -std::numeric_limits<float>::infinity();
   for (int64_t c = 0; c < chunks; ++c) top = std::fmax(top, first[c * size]);
   if (top == -std::numeric_limits<float>::infinity()) {
+    if (p.logsumexp != nullptr) p.logsumexp[row] = top;
     sdpa_fully_masked_row(p, b, n, i);
     return;
   }
@@ -60,6 +61,8 @@ void sdpa_decode_combine(const SdpaParams<float>& p, int64_t row, const float* p
     for (int64_t col = 0; col < p.value_dim; ++col) out[col * os[3]] += weight * part[2 + col];
   }
   for (int64_t col = 0; col < p.value_dim; ++col) out[col * os[3]] /= sum;
+  // Rows are numbered as logsumexp's (B, N, T) elements.
+  if (p.logsumexp != nullptr) p.logsumexp[row] = sdpa_row_logsumexp(top, sum);
 }
 
 }  // namespace kattn::kernels

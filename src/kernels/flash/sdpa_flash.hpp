@@ -66,6 +66,10 @@ struct FlashScoring {
 void sdpa_fully_masked_row(const SdpaParams<float>& params, int64_t b, int64_t n,
                            int64_t i) noexcept;
 
+// A row's log-sum-exp from its running max and sum, max + log(sum); -inf when the row attends no
+// key (max -inf). Out of line, so the per-ISA files need no inline math of the standard library.
+float sdpa_row_logsumexp(float row_max, float row_sum) noexcept;
+
 // Items of work for params: B * N * ceil(T / (kQueryBlock * kBlocksPerItem)), largest (latest
 // query blocks) first.
 int64_t sdpa_flash_items(const SdpaParams<float>& params);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "kattn/random.hpp"
+#include "kernels/flash/flash_tile.hpp"
 #include "kernels/flash/sdpa_flash_layout.hpp"
 #include "kernels/flash/vec_exp.hpp"
 #include "kernels/flash/vec_tanh.hpp"
@@ -24,6 +25,7 @@ struct SdpaFlash {
   using Score = FlashScoring::Score;
   static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel, kGroup = L::kGroup;
   using Block6 = RegisterBlock<V>;
+  using Tile = FlashTile<V>;
   static constexpr int64_t kRows = Block6::kMaxRows;  // rows of a register block, both products
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
@@ -76,14 +78,9 @@ struct SdpaFlash {
   static Block make_block(const SdpaParams<float>& p, const FlashScoring& s, const L& layout,
                           float* ws, int64_t b, int64_t n, int64_t block, int64_t g) {
     const int64_t q0 = block * kBr, rows = min(kBr, p.query_len - q0);
-    int64_t key_begin = 0, key_end = p.key_len;
     // Keys past the masks still count when masking subtracts 1e9 (a row may be all masked).
-    const bool skip = !s.subtract_1e9;
-    if (skip && p.is_causal) key_end = min(key_end, q0 + rows);  // j <= i
-    if (skip && p.sliding_window > 0) {                          // |i - j| < window
-      key_begin = min(p.key_len, max(key_begin, q0 - p.sliding_window + 1));
-      key_end = min(key_end, q0 + rows - 1 + p.sliding_window);
-    }
+    const typename Tile::KeyRange keys =
+        s.subtract_1e9 ? typename Tile::KeyRange{0, p.key_len} : Tile::attended_keys(p, q0, rows);
     const int64_t qp = layout.query_packed_stride, os = layout.out_stride;
     return Block{p,
                  s,
@@ -93,8 +90,8 @@ struct SdpaFlash {
                  q0,
                  rows,
                  (rows + kPanel - 1) / kPanel,
-                 key_begin,
-                 max(key_begin, key_end),
+                 keys.begin,
+                 keys.end,
                  layout.value_cols,
                  ws + layout.query_packed + g * qp,
                  ws + layout.out + g * os,
@@ -112,63 +109,22 @@ struct SdpaFlash {
     const SdpaParams<float>& p = it.p;
     const float scale = it.s.score == Score::kDot ? p.scale : 1.0f;
     const int64_t* qs = p.query_strides;
-    float* packed = it.query_packed;
-    for (int64_t panel = 0; panel < it.panels; ++panel) {
-      for (int64_t lane = 0; lane < kPanel; ++lane) {
-        const int64_t q = panel * kPanel + lane;
-        const float* row = p.query + it.b * qs[0] + (it.q0 + q) * qs[1] + it.n * qs[2];
-        for (int64_t h = 0; h < p.head_dim; ++h) {
-          packed[(panel * p.head_dim + h) * kPanel + lane] =
-              q < it.rows ? row[h * qs[3]] * scale : 0.0f;
-        }
-      }
-    }
-  }
-
-  // Rows of K and V lie a whole (K * H)-float stride apart, too far for the hardware to fetch
-  // them ahead; each copy asks for the row kAhead rows on.
-  static constexpr int64_t kAhead = 4;
-  static void prefetch_row(const float* row, int64_t stride, int64_t n) {
-    for (int64_t h = 0; h < n; h += 16) __builtin_prefetch(row + h * stride);
-  }
-
-  // to[0 : n] = from[0 : n * stride : stride], to[n : padded] = 0.
-  static void copy_row(const float* from, int64_t stride, int64_t n, float* to, int64_t padded) {
-    int64_t h = 0;
-    if (stride == 1) {
-      for (; h + 8 <= n; h += 8) V::load(from + h).store(to + h);
-    }
-    for (; h < n; ++h) to[h] = from[h * stride];
-    for (; h < padded; ++h) to[h] = 0.0f;
+    Tile::pack_transposed(p.query + it.b * qs[0] + it.q0 * qs[1] + it.n * qs[2], qs[1], qs[3],
+                          it.rows, it.panels, p.head_dim, scale, it.query_packed);
   }
 
   // key_packed (keys, H) = key[b, j0 : j0 + keys, kv, :]
   static void pack_keys(const Block& it, int64_t j0, int64_t keys) {
-    const SdpaParams<float>& p = it.p;
-    const int64_t* ks = p.key_strides;
-    const float* key = p.key + it.b * ks[0] + j0 * ks[1] + it.kv * ks[2];
-    const int64_t H = p.head_dim;
-    for (int64_t j = 0; j < keys; ++j) {
-      if (j + kAhead < keys) prefetch_row(key + (j + kAhead) * ks[1], ks[3], H);
-      copy_row(key + j * ks[1], ks[3], H, it.key_packed + j * H, H);
-    }
+    const int64_t* ks = it.p.key_strides;
+    Tile::pack_rows(it.p.key + it.b * ks[0] + j0 * ks[1] + it.kv * ks[2], ks[1], ks[3], keys,
+                    it.p.head_dim, it.key_packed);
   }
 
   // value_packed (value_cols / 16, keys, 16) = value[b, j0 : j0 + keys, kv, :], zero padded.
   static void pack_values(const Block& it, int64_t j0, int64_t keys) {
-    const SdpaParams<float>& p = it.p;
-    const int64_t* vs = p.value_strides;
-    const float* value = p.value + it.b * vs[0] + j0 * vs[1] + it.kv * vs[2];
-    for (int64_t c = 0; c < it.value_cols; c += kPanel) {
-      const int64_t n = min(kPanel, p.value_dim - c);
-      for (int64_t j = 0; j < keys; ++j) {
-        if (c == 0 && j + kAhead < keys) {
-          prefetch_row(value + (j + kAhead) * vs[1], vs[3], p.value_dim);
-        }
-        copy_row(value + j * vs[1] + c * vs[3], vs[3], n, it.value_packed + (c * kBc + j * kPanel),
-                 kPanel);
-      }
-    }
+    const int64_t* vs = it.p.value_strides;
+    Tile::pack_panels(it.p.value + it.b * vs[0] + j0 * vs[1] + it.kv * vs[2], vs[1], vs[3], keys,
+                      it.p.value_dim, kBc, it.value_packed);
   }
 
   // tile[j][q] = logits of the packed keys [j0, j0 + keys) against the block's queries, masked
@@ -234,29 +190,7 @@ struct SdpaFlash {
   }
 
   static void mask_tile(const Block& it, int64_t j0, int64_t keys) {
-    const SdpaParams<float>& p = it.p;
-    const int64_t i_first = it.q0, i_last = it.q0 + it.rows - 1, j_last = j0 + keys - 1;
-    const bool causal = p.is_causal && j_last > i_first;
-    const bool window = p.sliding_window > 0 &&
-                        (i_last - j0 >= p.sliding_window || j_last - i_first >= p.sliding_window);
-    if (p.mask == nullptr && !causal && !window) return;
-    const int64_t* ms = p.mask_strides;
-    float* tile = it.tile;
-    for (int64_t j = 0; j < keys; ++j) {
-      const int64_t key = j0 + j;
-      const bool* mask_row =
-          p.mask == nullptr ? nullptr : p.mask + it.b * ms[0] + it.n * ms[1] + key * ms[3];
-      for (int64_t q = 0; q < it.rows; ++q) {
-        const int64_t query = it.q0 + q;
-        const bool excluded =
-            (causal && key > query) ||
-            (window && (query - key >= p.sliding_window || key - query >= p.sliding_window)) ||
-            (mask_row != nullptr && !mask_row[query * ms[2]]);
-        if (!excluded) continue;
-        float& logit = tile[j * kBr + q];
-        logit = it.s.subtract_1e9 ? logit - 1.0e9f : -kInf;
-      }
-    }
+    Tile::mask_tile(it.p, it.b, it.n, it.q0, it.rows, j0, keys, it.tile, kBr, it.s.subtract_1e9);
   }
 
   // Folds the tile's logits into row_max / row_sum. With `probabilities`, also turns the tile
@@ -326,12 +260,18 @@ struct SdpaFlash {
     }
   }
 
-  // output[b, q0 + q, n, :] = out[q, :] * (1 / row_sum[q] when `normalise`).
+  // output[b, q0 + q, n, :] = out[q, :] * (1 / row_sum[q] when `normalise`), and
+  // logsumexp[b, n, q0 + q] = row_max[q] + log(row_sum[q]) when asked for: -inf for a row that
+  // attends no key (max -inf, sum 0), which is how the backward tells those rows apart.
   static void write_output(const Block& it, bool normalise) {
     const SdpaParams<float>& p = it.p;
     const int64_t* os = p.output_strides;
     const bool* query_mask = it.s.query_mask;
     for (int64_t q = 0; q < it.rows; ++q) {
+      if (p.logsumexp != nullptr) {
+        p.logsumexp[(it.b * p.num_heads + it.n) * p.query_len + it.q0 + q] =
+            sdpa_row_logsumexp(it.row_max[q], it.row_sum[q]);
+      }
       if (it.row_max[q] == -kInf && !it.s.subtract_1e9) {
         sdpa_fully_masked_row(p, it.b, it.n, it.q0 + q);
         continue;

@@ -1,6 +1,9 @@
-// The ISA-independent part of the fused kernel: how big its items and workspace are.
-#include "kernels/flash/sdpa_flash.hpp"
+// The ISA-independent part of the fused kernel: how big its items and workspace are, and a
+// row's log-sum-exp.
+#include <cmath>
+#include <limits>
 
+#include "kernels/flash/sdpa_flash.hpp"
 #include "kernels/flash/sdpa_flash_layout.hpp"
 
 namespace kattn::kernels {
@@ -31,6 +34,11 @@ SdpaFlashLayout sdpa_flash_layout(const SdpaParams<float>& p) {
   layout.rescale = layout.row_sum + L::kGroup * L::kBr;
   layout.total = layout.rescale + L::kGroup * L::kBr;
   return layout;
+}
+
+float sdpa_row_logsumexp(float row_max, float row_sum) noexcept {
+  if (row_max == -std::numeric_limits<float>::infinity()) return row_max;
+  return row_max + std::log(row_sum);
 }
 
 int64_t sdpa_flash_items(const SdpaParams<float>& params) {

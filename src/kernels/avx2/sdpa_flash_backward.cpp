@@ -1,0 +1,21 @@
+// The fused attention backward for AVX2 + FMA (compiled with -mavx2 -mfma; see
+// kernels/avx2/sdpa_flash.cpp).
+#include "kernels/avx2/vec8.hpp"
+#include "kernels/flash/sdpa_flash_backward_impl.hpp"
+
+namespace kattn::kernels {
+
+void sdpa_flash_backward_prepare_avx2(const SdpaParams<float>& params,
+                                      const SdpaForwardSaved& saved,
+                                      const SdpaGradParams<float>& grads, int64_t block,
+                                      float* shared, float* workspace) noexcept {
+  SdpaFlashBackward<avx2::Vec8>::prepare(params, saved, grads, block, shared, workspace);
+}
+
+void sdpa_flash_backward_keys_avx2(const SdpaParams<float>& params,
+                                   const SdpaGradParams<float>& grads, int64_t item, float* shared,
+                                   float* workspace) noexcept {
+  SdpaFlashBackward<avx2::Vec8>::keys(params, grads, item, shared, workspace);
+}
+
+}  // namespace kattn::kernels

@@ -1,0 +1,20 @@
+// The fused attention backward in plain C++, for any CPU.
+#include "kernels/flash/sdpa_flash_backward_impl.hpp"
+#include "kernels/portable/vec8.hpp"
+
+namespace kattn::kernels {
+
+void sdpa_flash_backward_prepare_portable(const SdpaParams<float>& params,
+                                          const SdpaForwardSaved& saved,
+                                          const SdpaGradParams<float>& grads, int64_t block,
+                                          float* shared, float* workspace) noexcept {
+  SdpaFlashBackward<portable::Vec8>::prepare(params, saved, grads, block, shared, workspace);
+}
+
+void sdpa_flash_backward_keys_portable(const SdpaParams<float>& params,
+                                       const SdpaGradParams<float>& grads, int64_t item,
+                                       float* shared, float* workspace) noexcept {
+  SdpaFlashBackward<portable::Vec8>::keys(params, grads, item, shared, workspace);
+}
+
+}  // namespace kattn::kernels
