@@ -167,6 +167,8 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
     options.dropout_key = seeds.next_key();
   }
   options.return_scores = args.return_attention_scores;
+  // What the fused backward recomputes the probabilities from.
+  options.return_logsumexp = for_backward;
 
   // (batch, T, N, H), (batch, S, K, H), (batch, S, K, Hv) -> (batch, T, N, Hv), (batch, N, T, S)
   const Tensor q_frame = to_frame(q, axes, layout.batch, layout.query_len);
