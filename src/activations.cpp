@@ -70,4 +70,50 @@ void ActivationFunction::operator()(Tensor& x) const {
   }
 }
 
+Tensor ActivationFunction::backward(const Tensor& inputs, const Tensor& outputs,
+                                    const Tensor& d_outputs) const {
+  Tensor d = d_outputs.clone();  // fresh, and contiguous
+  if (name_ == "linear") return d;
+  const Tensor y = outputs.contiguous();
+  const Tensor x = backward_reads_inputs() ? inputs.contiguous() : Tensor();
+  float* dv = d.data();
+  const float* yv = y.data();
+  const int64_t n = d.size();
+  if (name_ == "softmax") {
+    // y = softmax(x) over rows of `length`: dx = y * (dy - sum_j dy_j * y_j).
+    const int64_t length = d.rank() == 0 ? 1 : d.dim(-1);
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      float* dr = dv + row * length;
+      const float* yr = yv + row * length;
+      float dot = 0.0f;
+      for (int64_t j = 0; j < length; ++j) dot += dr[j] * yr[j];
+      for (int64_t j = 0; j < length; ++j) dr[j] = yr[j] * (dr[j] - dot);
+    }
+  } else if (name_ == "relu") {
+    // max(x, 0): the gradient passes where the output is positive.
+    for (int64_t i = 0; i < n; ++i) dv[i] = yv[i] > 0.0f ? dv[i] : 0.0f;
+  } else if (name_ == "gelu") {
+    // x * Phi(x), Phi(x) = (erf(x / sqrt(2)) + 1) / 2: Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi).
+    const float sqrt_2 = static_cast<float>(std::sqrt(2.0));
+    const auto inv_sqrt_2pi = static_cast<float>(1.0 / std::sqrt(2.0 * 3.14159265358979323846));
+    const float* xv = x.data();
+    for (int64_t i = 0; i < n; ++i) {
+      const float cdf = (std::erf(xv[i] / sqrt_2) + 1.0f) / 2.0f;
+      const float pdf = std::exp(-0.5f * xv[i] * xv[i]) * inv_sqrt_2pi;
+      dv[i] *= cdf + xv[i] * pdf;
+    }
+  } else if (name_ == "sigmoid") {
+    for (int64_t i = 0; i < n; ++i) dv[i] *= yv[i] * (1.0f - yv[i]);
+  } else if (name_ == "tanh") {
+    for (int64_t i = 0; i < n; ++i) dv[i] *= 1.0f - yv[i] * yv[i];
+  } else {  // silu: x * s, s = sigmoid(x): s + x * s * (1 - s)
+    const float* xv = x.data();
+    for (int64_t i = 0; i < n; ++i) {
+      const float s = sigmoid(xv[i]);
+      dv[i] *= s * (1.0f + xv[i] * (1.0f - s));
+    }
+  }
+  return d;
+}
+
 }  // namespace kattn

@@ -32,6 +32,18 @@ class ActivationFunction {
   // Applies the activation to `x` in place (softmax: over the last axis of rank >= 1 tensors).
   void operator()(Tensor& x) const;
 
+  // The backward of operator(): d_inputs (a fresh tensor) for d_outputs, from the call's
+  // outputs and, for the activations whose derivative needs them (backward_reads_inputs()), its
+  // inputs; `inputs` is not read otherwise and may be an empty tensor. All three have one shape.
+  //   linear  d                     relu  d * (y > 0)           (TF's ReluGrad: 0 at x = 0)
+  //   sigmoid d * y * (1 - y)       tanh  d * (1 - y^2)
+  //   softmax y * (d - sum(d * y))  over the last axis
+  //   gelu    d * (Phi(x) + x * phi(x))   (the exact erf form's derivative)
+  //   silu    d * s * (1 + x * (1 - s)),  s = sigmoid(x)
+  Tensor backward(const Tensor& inputs, const Tensor& outputs, const Tensor& d_outputs) const;
+  // True for gelu and silu: backward() reads the inputs, so a training call keeps them.
+  bool backward_reads_inputs() const { return name_ == "gelu" || name_ == "silu"; }
+
   bool operator==(const ActivationFunction& other) const { return name_ == other.name_; }
 
  private:

@@ -1,9 +1,20 @@
 // keras.layers.Activation.
 #include "kattn/layers/activation.hpp"
 
+#include <memory>
 #include <utility>
 
+#include "layers/detail/layer_backward.hpp"
+
 namespace kattn {
+
+namespace {
+
+struct ActivationSaved : detail::SavedForBackward {
+  detail::Activated activated;
+};
+
+}  // namespace
 
 Activation::Activation(Args args)
     : Layer("Activation", LayerArgs{std::move(args.name), args.trainable}),
@@ -30,6 +41,24 @@ Tensor Activation::call(const Tensor& inputs) const {
   Tensor output = inputs.clone();
   activation_(output);
   return output;
+}
+
+LayerForward Activation::forward(const Tensor& inputs) const {
+  auto saved = std::make_shared<ActivationSaved>();
+  saved->layer = this;
+  saved->activated = detail::activate(activation_, inputs.clone());
+  LayerForward result{saved->activated.output, nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor Activation::backward(const LayerForward& forward, const Tensor& d_output,
+                            std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<ActivationSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
+  check_gradient_buffers(weight_gradients);
+  // output = activation(inputs); the result is fresh even for linear.
+  return activation_.backward(saved.activated.linear, saved.activated.output, d_output);
 }
 
 Config Activation::get_config() const {

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 #include "layers/detail/temporal_args.hpp"
 
@@ -161,30 +163,37 @@ Shape Conv1D::compute_output_shape(const Shape& input_shape) const {
   return {input_shape[0], out_length, filters_};
 }
 
-Tensor Conv1D::call(const Tensor& inputs) const {
+Shape Conv1D::prepare(const Tensor& inputs) const {
   build_once([&] { const_cast<Conv1D*>(this)->build_weights(inputs.shape()); });
-  const Shape output_shape = compute_output_shape(inputs.shape());
-  const Tensor& kernel = weights()[0].value;
-  const int64_t group_channels = kernel.dim(1);
+  Shape output_shape = compute_output_shape(inputs.shape());
+  const int64_t group_channels = weights()[0].value.dim(1);
   if (inputs.dim(-1) != group_channels * groups_) {
     // Keras's InputSpec(axes={-1: C}) after build.
     throw_value_error(error_source(), "Input 0 is incompatible with the layer",
                       "a last dimension of " + std::to_string(group_channels * groups_),
                       "shape=" + keras_shape(inputs.shape()));
   }
+  return output_shape;
+}
 
-  const Tensor x = inputs.contiguous();
+int64_t Conv1D::padding_before(int64_t length, int64_t out_length) const {
+  // Zeros before the sequence; those after it need no count: positions >= L are skipped.
+  if (padding_ == "causal") return (kernel_size_ - 1) * dilation_rate_;
+  if (padding_ == "same") {
+    const int64_t total = std::max<int64_t>(
+        (out_length - 1) * strides_ + (kernel_size_ - 1) * dilation_rate_ + 1 - length, 0);
+    return total / 2;
+  }
+  return 0;
+}
+
+Tensor Conv1D::linear(const Tensor& x, const Shape& output_shape) const {
+  const Tensor& kernel = weights()[0].value;
+  const int64_t group_channels = kernel.dim(1);
   const int64_t B = x.dim(0), L = x.dim(1), C = x.dim(2), F = filters_;
   const int64_t out_length = output_shape[1];
   const int64_t group_filters = F / groups_;
-  // Zeros before the sequence; those after it need no count: positions >= L are skipped.
-  int64_t left = 0;
-  if (padding_ == "causal") left = (kernel_size_ - 1) * dilation_rate_;
-  if (padding_ == "same") {
-    const int64_t total = std::max<int64_t>(
-        (out_length - 1) * strides_ + (kernel_size_ - 1) * dilation_rate_ + 1 - L, 0);
-    left = total / 2;
-  }
+  const int64_t left = padding_before(L, out_length);
 
   Tensor output({B, out_length, F});
   const float* in = x.data();
@@ -213,8 +222,90 @@ Tensor Conv1D::call(const Tensor& inputs) const {
       }
     }
   }
+  return output;
+}
+
+Tensor Conv1D::call(const Tensor& inputs) const {
+  const Shape output_shape = prepare(inputs);
+  Tensor output = linear(inputs.contiguous(), output_shape);
   activation_(output);
   return output;
+}
+
+namespace {
+
+struct Conv1DSaved : detail::SavedForBackward {
+  Tensor inputs;  // (B, L, C), contiguous
+  detail::Activated activated;
+};
+
+}  // namespace
+
+LayerForward Conv1D::forward(const Tensor& inputs) const {
+  auto saved = std::make_shared<Conv1DSaved>();
+  saved->layer = this;
+  const Shape output_shape = prepare(inputs);
+  saved->inputs = inputs.contiguous();
+  saved->activated = detail::activate(activation_, linear(saved->inputs, output_shape));
+  LayerForward result{saved->activated.output, nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor Conv1D::backward(const LayerForward& forward, const Tensor& d_output,
+                        std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<Conv1DSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
+  check_gradient_buffers(weight_gradients);
+  // output = activation(linear)
+  const Tensor dy_all =
+      detail::activation_backward(activation_, saved.activated, d_output).contiguous();
+
+  const Tensor& x = saved.inputs;
+  const Tensor& kernel = weights()[0].value;
+  const int64_t group_channels = kernel.dim(1);
+  const int64_t B = x.dim(0), L = x.dim(1), C = x.dim(2), F = filters_;
+  const int64_t out_length = dy_all.dim(1);
+  const int64_t group_filters = F / groups_;
+  const int64_t left = padding_before(L, out_length);
+
+  Tensor d_inputs(x.shape());
+  const float* in = x.data();
+  const float* k = kernel.data();
+  float* d_in = d_inputs.data();
+  float* d_k = weight_gradients[0].data();
+  float* d_bias = use_bias_ ? weight_gradients[1].data() : nullptr;
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t i = 0; i < out_length; ++i) {
+      const float* dy = dy_all.data() + (b * out_length + i) * F;  // (F,)
+      for (int64_t t = 0; t < kernel_size_; ++t) {
+        const int64_t position = i * strides_ + t * dilation_rate_ - left;
+        if (position < 0 || position >= L) continue;  // a padding zero takes no gradient
+        const float* x_row = in + (b * L + position) * C;
+        float* d_x_row = d_in + (b * L + position) * C;
+        for (int64_t g = 0; g < groups_; ++g) {
+          for (int64_t c = 0; c < group_channels; ++c) {
+            // y_group[o] += value * k_row[o]
+            const float* k_row = k + (t * group_channels + c) * F + g * group_filters;
+            float* d_k_row = d_k + (t * group_channels + c) * F + g * group_filters;
+            const float* dy_group = dy + g * group_filters;
+            const float value = x_row[g * group_channels + c];
+            float d_value = 0.0f;
+            for (int64_t o = 0; o < group_filters; ++o) {
+              d_value += dy_group[o] * k_row[o];
+              d_k_row[o] += value * dy_group[o];
+            }
+            d_x_row[g * group_channels + c] += d_value;
+          }
+        }
+      }
+      if (d_bias != nullptr) {
+        // y[o] += bias[o]
+        for (int64_t o = 0; o < F; ++o) d_bias[o] += dy[o];
+      }
+    }
+  }
+  return d_inputs;
 }
 
 Config Conv1D::get_config() const {

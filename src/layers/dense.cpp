@@ -1,13 +1,24 @@
 // keras.layers.Dense: Dense.build and Dense.call.
 #include "kattn/layers/dense.hpp"
 
+#include <memory>
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/einsum_dense.hpp"
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
+
+namespace {
+
+struct DenseSaved : detail::SavedForBackward {
+  Tensor inputs;  // (..., D)
+  detail::Activated activated;
+};
+
+}  // namespace
 
 Dense::Dense(Args args)
     : Layer("Dense", LayerArgs{std::move(args.name), args.trainable}),
@@ -72,7 +83,7 @@ Shape Dense::compute_output_shape(const Shape& input_shape) const {
   return output;
 }
 
-Tensor Dense::call(const Tensor& inputs) const {
+Tensor Dense::linear(const Tensor& inputs) const {
   build_once([&] { const_cast<Dense*>(this)->build_weights(inputs.shape()); });
   detail::check_min_rank(error_source(), inputs.shape(), 2);
   const Tensor& kernel = weights()[0].value;
@@ -82,11 +93,37 @@ Tensor Dense::call(const Tensor& inputs) const {
                       "a last dimension of " + std::to_string(kernel.dim(0)),
                       "shape=" + detail::keras_shape(inputs.shape()));
   }
-  // Dense.call: ops.matmul(inputs, kernel), then + bias, then the activation.
-  Tensor output =
-      detail::einsum_dense(inputs, 1, kernel, use_bias_ ? &weights()[1].value : nullptr);
+  // Dense.call: ops.matmul(inputs, kernel), then + bias (the activation follows).
+  return detail::einsum_dense(inputs, 1, kernel, use_bias_ ? &weights()[1].value : nullptr);
+}
+
+Tensor Dense::call(const Tensor& inputs) const {
+  Tensor output = linear(inputs);
   activation_(output);
   return output;
+}
+
+LayerForward Dense::forward(const Tensor& inputs) const {
+  auto saved = std::make_shared<DenseSaved>();
+  saved->layer = this;
+  saved->activated = detail::activate(activation_, linear(inputs));
+  saved->inputs = inputs;
+  LayerForward result{saved->activated.output, nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor Dense::backward(const LayerForward& forward, const Tensor& d_output,
+                       std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<DenseSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
+  check_gradient_buffers(weight_gradients);
+  // output = activation(linear)
+  const Tensor d_linear = detail::activation_backward(activation_, saved.activated, d_output);
+  // linear = inputs @ kernel + bias
+  return detail::einsum_dense_backward(saved.inputs, 1, weights()[0].value, d_linear,
+                                       weight_gradients[0],
+                                       use_bias_ ? &weight_gradients[1] : nullptr);
 }
 
 Config Dense::get_config() const {

@@ -3,9 +3,11 @@
 // float32).
 #include "kattn/layers/dropout.hpp"
 
+#include <memory>
 #include <utility>
 
 #include "layers/detail/argument_checks.hpp"
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
@@ -57,9 +59,7 @@ std::unique_ptr<Dropout> Dropout::from_config(const Config& config) {
   return std::make_unique<Dropout>(std::move(args));
 }
 
-Tensor Dropout::call(const Tensor& inputs, bool training) const {
-  if (!training || rate_ == 0.0) return inputs;
-  const Shape& shape = inputs.shape();
+Shape Dropout::resolved_noise_shape(const Shape& shape) const {
   Shape noise = noise_shape_.value_or(shape);
   bool fits = noise.size() == shape.size();
   for (size_t axis = 0; fits && axis < noise.size(); ++axis) {
@@ -73,8 +73,11 @@ Tensor Dropout::call(const Tensor& inputs, bool training) const {
                       "noise_shape=" + detail::keras_shape(*noise_shape_) +
                           ", input_shape=" + detail::keras_shape(shape));
   }
+  return noise;
+}
 
-  const uint64_t key = seed_generator_.next_key();
+Tensor Dropout::apply_keep_mask(const Tensor& inputs, uint64_t key, const Shape& noise) const {
+  const Shape& shape = inputs.shape();
   const float keep_prob = static_cast<float>(1.0 - rate_);
   const Tensor x = inputs.contiguous();
   Tensor output(shape);
@@ -97,6 +100,49 @@ Tensor Dropout::call(const Tensor& inputs, bool training) const {
     }
   }
   return output;
+}
+
+Tensor Dropout::call(const Tensor& inputs, bool training) const {
+  if (!training || rate_ == 0.0) return inputs;
+  const Shape noise = resolved_noise_shape(inputs.shape());
+  return apply_keep_mask(inputs, seed_generator_.next_key(), noise);
+}
+
+namespace {
+
+struct DropoutSaved : detail::SavedForBackward {
+  Shape shape;
+  bool dropped = false;  // false: the identity (inference or rate 0)
+  uint64_t key = 0;
+  Shape noise;
+};
+
+}  // namespace
+
+LayerForward Dropout::forward(const Tensor& inputs, bool training) const {
+  auto saved = std::make_shared<DropoutSaved>();
+  saved->layer = this;
+  saved->shape = inputs.shape();
+  LayerForward result{inputs, nullptr};
+  if (training && rate_ != 0.0) {
+    saved->dropped = true;
+    saved->noise = resolved_noise_shape(inputs.shape());
+    saved->key = seed_generator_.next_key();
+    result.output = apply_keep_mask(inputs, saved->key, saved->noise);
+  }
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor Dropout::backward(const LayerForward& forward, const Tensor& d_output,
+                         std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<DropoutSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.shape);
+  check_gradient_buffers(weight_gradients);
+  if (!saved.dropped) return d_output.clone();
+  // output = keep ? inputs / (1 - rate) : 0 is linear in the inputs: the same mask, the same
+  // scale.
+  return apply_keep_mask(d_output, saved.key, saved.noise);
 }
 
 Config Dropout::get_config() const {

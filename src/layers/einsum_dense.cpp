@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <regex>
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/einsum_dense.hpp"
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
@@ -30,8 +32,10 @@ int64_t stride_of(const std::string& labels, const Shape& strides, char c) {
   return axis == std::string::npos ? 0 : strides[axis];
 }
 
-// out (output_labels) = sum over the other letters of x (x_labels) * kernel (kernel_labels):
+// out (output_labels) += sum over the other letters of x (x_labels) * kernel (kernel_labels):
 // a plain loop over every letter, for the equations the matrix product below does not cover.
+// An output letter in neither operand broadcasts their product along its axis (the backward
+// of an input axis the einsum sums).
 void einsum_loop(const std::string& x_labels, const Tensor& x, const std::string& kernel_labels,
                  const Tensor& kernel, const std::string& output_labels, Tensor& out) {
   std::string letters = output_labels;  // output letters first, then the summed ones
@@ -46,9 +50,11 @@ void einsum_loop(const std::string& x_labels, const Tensor& x, const std::string
   };
   std::vector<Letter> axes;
   for (const char c : letters) {
+    const size_t in_out = output_labels.find(c);
     const size_t in_x = x_labels.find(c);
-    const int64_t size =
-        in_x != std::string::npos ? x.shape()[in_x] : kernel.shape()[kernel_labels.find(c)];
+    const int64_t size = in_out != std::string::npos ? out.shape()[in_out]
+                         : in_x != std::string::npos ? x.shape()[in_x]
+                                                     : kernel.shape()[kernel_labels.find(c)];
     axes.push_back({size, stride_of(x_labels, x_strides, c), stride_of(kernel_labels, k_strides, c),
                     stride_of(output_labels, o_strides, c)});
   }
@@ -76,24 +82,47 @@ void einsum_loop(const std::string& x_labels, const Tensor& x, const std::string
   }
 }
 
-// out (..., b1, ..., br) += bias (b1, ..., br), where each bias dimension is the output's or 1.
-void add_broadcast_bias(const Tensor& bias, Tensor& out) {
-  const Shape& shape = out.shape();
-  const int64_t lead = out.rank() - bias.rank();
-  const Shape bias_strides = contiguous_strides(bias.shape());
-  const float* bv = bias.data();
-  float* ov = out.data();
-  for (int64_t i = 0; i < out.size(); ++i) {
+// For each element i of a row-major `out_shape` (..., b1, ..., br), the element of a bias
+// (b1, ..., br) broadcast onto it (each bias dimension is the output's or 1): visit(i, offset).
+template <typename Visit>
+void for_each_bias_offset(const Shape& out_shape, const Shape& bias_shape, Visit&& visit) {
+  const auto rank = static_cast<int64_t>(out_shape.size());
+  const int64_t lead = rank - static_cast<int64_t>(bias_shape.size());
+  const Shape bias_strides = contiguous_strides(bias_shape);
+  const int64_t count = num_elements(out_shape);
+  for (int64_t i = 0; i < count; ++i) {
     int64_t rest = i;
     int64_t offset = 0;
-    for (int64_t axis = out.rank() - 1; axis >= lead; --axis) {
-      const int64_t position = rest % shape[u(axis)];
-      rest /= shape[u(axis)];
-      if (bias.shape()[u(axis - lead)] != 1) offset += position * bias_strides[u(axis - lead)];
+    for (int64_t axis = rank - 1; axis >= lead; --axis) {
+      const int64_t position = rest % out_shape[u(axis)];
+      rest /= out_shape[u(axis)];
+      if (bias_shape[u(axis - lead)] != 1) offset += position * bias_strides[u(axis - lead)];
     }
-    ov[i] += bv[offset];
+    visit(i, offset);
   }
 }
+
+// out (..., b1, ..., br) += bias (b1, ..., br), where each bias dimension is the output's or 1.
+void add_broadcast_bias(const Tensor& bias, Tensor& out) {
+  const float* bv = bias.data();
+  float* ov = out.data();
+  for_each_bias_offset(out.shape(), bias.shape(),
+                       [&](int64_t i, int64_t offset) { ov[i] += bv[offset]; });
+}
+
+// The backward of add_broadcast_bias: d_bias (b1, ..., br) += d_out (..., b1, ..., br) summed
+// over the axes the bias is broadcast along. Both contiguous.
+void sum_broadcast_bias(const Tensor& d_out, Tensor& d_bias) {
+  const float* dv = d_out.data();
+  float* bv = d_bias.data();
+  for_each_bias_offset(d_out.shape(), d_bias.shape(),
+                       [&](int64_t i, int64_t offset) { bv[offset] += dv[i]; });
+}
+
+struct EinsumDenseSaved : detail::SavedForBackward {
+  Tensor inputs;  // contiguous
+  detail::Activated activated;
+};
 
 }  // namespace
 
@@ -316,7 +345,7 @@ Shape EinsumDense::compute_output_shape(const Shape& input_shape) const {
   return analyze(input_shape).output_shape;
 }
 
-Tensor EinsumDense::call(const Tensor& inputs) const {
+EinsumDense::CallLabels EinsumDense::prepare(const Tensor& inputs) const {
   build_once([&] { const_cast<EinsumDense*>(this)->build_weights(inputs.shape()); });
   const ErrorSource source = error_source();
   const Tensor& kernel = weights()[0].value;
@@ -326,7 +355,6 @@ Tensor EinsumDense::call(const Tensor& inputs) const {
                       "ndim=" + std::to_string(built_rank_),
                       "shape=" + detail::keras_shape(inputs.shape()));
   }
-  // The equation with the ellipsis spelled out in letters the equation does not use.
   std::string free_letters;
   for (char c = 'A'; c <= 'z'; ++c) {
     if (std::isalpha(static_cast<unsigned char>(c)) &&
@@ -335,18 +363,16 @@ Tensor EinsumDense::call(const Tensor& inputs) const {
     }
   }
   const std::string ellipsis = free_letters.substr(0, u(inputs.rank() - length(input_spec_)));
-  const std::string x_labels =
-      elided_side_ == Elided::kLeft ? ellipsis + input_spec_ : input_spec_ + ellipsis;
-  const std::string o_labels =
-      elided_side_ == Elided::kLeft ? ellipsis + output_spec_ : output_spec_ + ellipsis;
-  Shape out_shape;
-  for (const char c : o_labels) {
-    const size_t in_x = x_labels.find(c);
-    out_shape.push_back(in_x != std::string::npos ? inputs.shape()[in_x]
-                                                  : kernel.shape()[kernel_spec_.find(c)]);
+  CallLabels labels;
+  labels.inputs = elided_side_ == Elided::kLeft ? ellipsis + input_spec_ : input_spec_ + ellipsis;
+  labels.output = elided_side_ == Elided::kLeft ? ellipsis + output_spec_ : output_spec_ + ellipsis;
+  for (const char c : labels.output) {
+    const size_t in_x = labels.inputs.find(c);
+    labels.output_shape.push_back(in_x != std::string::npos ? inputs.shape()[in_x]
+                                                            : kernel.shape()[kernel_spec_.find(c)]);
   }
   for (size_t axis = 0; axis < kernel_spec_.size(); ++axis) {
-    const size_t in_x = x_labels.find(kernel_spec_[axis]);
+    const size_t in_x = labels.inputs.find(kernel_spec_[axis]);
     if (in_x != std::string::npos && inputs.shape()[in_x] != kernel.shape()[axis]) {
       throw_value_error(source, "input shape does not match the kernel",
                         std::string("dimension '") + kernel_spec_[axis] + "' of length " +
@@ -354,27 +380,71 @@ Tensor EinsumDense::call(const Tensor& inputs) const {
                         "shape=" + detail::keras_shape(inputs.shape()));
     }
   }
-
-  // The Dense-like equations (input = free + contracted, kernel = contracted + new, output =
-  // free + new) are one matrix product; any other goes through the plain loop.
   std::string contracted;
-  for (const char c : x_labels) {
-    if (has(kernel_spec_, c) && !has(o_labels, c)) contracted += c;
+  for (const char c : labels.inputs) {
+    if (has(kernel_spec_, c) && !has(labels.output, c)) contracted += c;
   }
-  const std::string free = x_labels.substr(0, x_labels.size() - contracted.size());
-  const bool is_product = x_labels == free + contracted &&
-                          kernel_spec_.compare(0, contracted.size(), contracted) == 0 &&
-                          o_labels == free + kernel_spec_.substr(contracted.size());
+  const std::string free = labels.inputs.substr(0, labels.inputs.size() - contracted.size());
+  labels.is_product = labels.inputs == free + contracted &&
+                      kernel_spec_.compare(0, contracted.size(), contracted) == 0 &&
+                      labels.output == free + kernel_spec_.substr(contracted.size());
+  labels.contracted = length(contracted);
+  return labels;
+}
+
+Tensor EinsumDense::linear(const Tensor& inputs, const CallLabels& labels) const {
+  const Tensor& kernel = weights()[0].value;
   Tensor output;
-  if (is_product) {
-    output = detail::einsum_dense(inputs, length(contracted), kernel, nullptr);
+  if (labels.is_product) {
+    output = detail::einsum_dense(inputs, labels.contracted, kernel, nullptr);
   } else {
-    output = Tensor(out_shape);
-    einsum_loop(x_labels, inputs.contiguous(), kernel_spec_, kernel.contiguous(), o_labels, output);
+    output = Tensor(labels.output_shape);
+    einsum_loop(labels.inputs, inputs.contiguous(), kernel_spec_, kernel.contiguous(),
+                labels.output, output);
   }
   if (bias_axes_) add_broadcast_bias(weights()[1].value.contiguous(), output);
+  return output;
+}
+
+Tensor EinsumDense::call(const Tensor& inputs) const {
+  Tensor output = linear(inputs, prepare(inputs));
   activation_(output);
   return output;
+}
+
+LayerForward EinsumDense::forward(const Tensor& inputs) const {
+  auto saved = std::make_shared<EinsumDenseSaved>();
+  saved->layer = this;
+  saved->inputs = inputs.contiguous();
+  saved->activated = detail::activate(activation_, linear(saved->inputs, prepare(inputs)));
+  LayerForward result{saved->activated.output, nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor EinsumDense::backward(const LayerForward& forward, const Tensor& d_output,
+                             std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<EinsumDenseSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
+  check_gradient_buffers(weight_gradients);
+  const CallLabels labels = prepare(saved.inputs);
+  const Tensor& kernel = weights()[0].value;
+  // output = activation(linear)
+  const Tensor d_linear =
+      detail::activation_backward(activation_, saved.activated, d_output).contiguous();
+  // linear = einsum + bias
+  if (bias_axes_) sum_broadcast_bias(d_linear, weight_gradients[1]);
+  if (labels.is_product) {
+    return detail::einsum_dense_backward(saved.inputs, labels.contracted, kernel, d_linear,
+                                         weight_gradients[0], nullptr);
+  }
+  // einsum = sum over the other letters of inputs * kernel: each operand's gradient is the
+  // einsum of d_linear with the other one.
+  Tensor d_inputs(saved.inputs.shape());
+  einsum_loop(labels.output, d_linear, kernel_spec_, kernel.contiguous(), labels.inputs, d_inputs);
+  einsum_loop(labels.inputs, saved.inputs, labels.output, d_linear, kernel_spec_,
+              weight_gradients[0]);
+  return d_inputs;
 }
 
 Config EinsumDense::get_config() const {

@@ -3,9 +3,11 @@
 #include "kattn/layers/embedding.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
@@ -21,6 +23,11 @@ std::string index_string(const Shape& shape, int64_t flat) {
   }
   return detail::keras_shape(index);
 }
+
+struct EmbeddingSaved : detail::SavedForBackward {
+  Int32Tensor ids;  // contiguous, checked
+  Shape output_shape;
+};
 
 }  // namespace
 
@@ -98,6 +105,32 @@ Tensor Embedding::call(const Int32Tensor& ids) const {
     std::copy(row, row + output_dim_, output.data() + i * output_dim_);
   }
   return output;
+}
+
+LayerForward Embedding::forward(const Int32Tensor& ids) const {
+  auto saved = std::make_shared<EmbeddingSaved>();
+  saved->layer = this;
+  LayerForward result{call(ids), nullptr};
+  saved->ids = ids.contiguous();
+  saved->output_shape = result.output.shape();
+  result.saved = std::move(saved);
+  return result;
+}
+
+void Embedding::backward(const LayerForward& forward, const Tensor& d_output,
+                         std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<EmbeddingSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.output_shape);
+  check_gradient_buffers(weight_gradients);
+  // output[i, :] = embeddings[ids[i], :]: each looked-up row gathers the gradients of its uses.
+  const Tensor d = d_output.contiguous();
+  float* d_table = weight_gradients[0].data();
+  const int32_t* id = saved.ids.data();
+  for (int64_t i = 0; i < saved.ids.size(); ++i) {
+    float* row = d_table + static_cast<int64_t>(id[i]) * output_dim_;
+    const float* d_row = d.data() + i * output_dim_;
+    for (int64_t j = 0; j < output_dim_; ++j) row[j] += d_row[j];
+  }
 }
 
 std::optional<Mask> Embedding::compute_mask(const Int32Tensor& ids) const {

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <utility>
 
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
@@ -31,6 +33,28 @@ std::vector<int64_t> offsets_over(const Shape& shape, const std::vector<int64_t>
   }
   return offsets;
 }
+
+// The normalised groups of a contiguous `shape` over sorted `axes`: each group's first element
+// (`outer`) and the offsets of its elements from there (`inner`, gamma's order).
+struct Groups {
+  std::vector<int64_t> inner;
+  std::vector<int64_t> outer;
+};
+
+Groups groups_over(const Shape& shape, const std::vector<int64_t>& axes) {
+  std::vector<int64_t> others;
+  for (int64_t axis = 0; axis < static_cast<int64_t>(shape.size()); ++axis) {
+    if (std::find(axes.begin(), axes.end(), axis) == axes.end()) others.push_back(axis);
+  }
+  return {offsets_over(shape, axes), offsets_over(shape, others)};
+}
+
+struct LayerNormalizationSaved : detail::SavedForBackward {
+  Tensor inputs;  // contiguous
+  std::vector<int64_t> axes;
+  std::vector<float> means;
+  std::vector<float> rsqrts;  // 1 / sqrt(var + epsilon)
+};
 
 }  // namespace
 
@@ -122,7 +146,7 @@ Shape LayerNormalization::compute_output_shape(const Shape& input_shape) const {
   return input_shape;
 }
 
-Tensor LayerNormalization::call(const Tensor& inputs) const {
+std::vector<int64_t> LayerNormalization::prepare(const Tensor& inputs) const {
   build_once([&] { const_cast<LayerNormalization*>(this)->build_weights(inputs.shape()); });
   std::vector<int64_t> axes = resolve_axes(inputs.shape());
   for (size_t i = 0; i < axes.size(); ++i) {
@@ -135,13 +159,12 @@ Tensor LayerNormalization::call(const Tensor& inputs) const {
   // ops.layer_normalization sorts the axes and reshapes gamma and beta to the broadcast shape,
   // so their values run in row-major order over the sorted axes.
   std::sort(axes.begin(), axes.end());
-  std::vector<int64_t> others;
-  for (int64_t axis = 0; axis < inputs.rank(); ++axis) {
-    if (std::find(axes.begin(), axes.end(), axis) == axes.end()) others.push_back(axis);
-  }
-  const Tensor x = inputs.contiguous();
-  const std::vector<int64_t> inner = offsets_over(x.shape(), axes);
-  const std::vector<int64_t> outer = offsets_over(x.shape(), others);
+  return axes;
+}
+
+Tensor LayerNormalization::normalize(const Tensor& x, const std::vector<int64_t>& axes,
+                                     std::vector<float>* means, std::vector<float>* rsqrts) const {
+  const auto [inner, outer] = groups_over(x.shape(), axes);
   const float* gamma = nullptr;
   const float* beta = nullptr;
   for (const Variable& variable : weights()) {
@@ -157,6 +180,7 @@ Tensor LayerNormalization::call(const Tensor& inputs) const {
     float sum = 0.0f;
     for (const int64_t offset : inner) sum += in[base + offset];
     const float mean = sum / n;
+    if (means != nullptr) means->push_back(mean);
     if (rms_scaling_) {
       // np.var: the mean of squared deviations; then x * rsqrt(var + epsilon) * gamma.
       float squares = 0.0f;
@@ -165,6 +189,7 @@ Tensor LayerNormalization::call(const Tensor& inputs) const {
         squares += deviation * deviation;
       }
       const float inv = 1.0f / std::sqrt(squares / n + epsilon);
+      if (rsqrts != nullptr) rsqrts->push_back(inv);
       for (size_t j = 0; j < inner.size(); ++j) {
         out[base + inner[j]] = in[base + inner[j]] * inv * gamma[j];
       }
@@ -175,6 +200,7 @@ Tensor LayerNormalization::call(const Tensor& inputs) const {
     for (const int64_t offset : inner) squares += in[base + offset] * in[base + offset];
     const float variance = squares / n - mean * mean;
     const float rsqrt = 1.0f / std::sqrt(variance + epsilon);
+    if (rsqrts != nullptr) rsqrts->push_back(rsqrt);
     for (size_t j = 0; j < inner.size(); ++j) {
       const float inv = gamma != nullptr ? rsqrt * gamma[j] : rsqrt;
       const float res = beta != nullptr ? -mean * inv + beta[j] : -mean * inv;
@@ -182,6 +208,85 @@ Tensor LayerNormalization::call(const Tensor& inputs) const {
     }
   }
   return output;
+}
+
+Tensor LayerNormalization::call(const Tensor& inputs) const {
+  const std::vector<int64_t> axes = prepare(inputs);
+  return normalize(inputs.contiguous(), axes, nullptr, nullptr);
+}
+
+LayerForward LayerNormalization::forward(const Tensor& inputs) const {
+  auto saved = std::make_shared<LayerNormalizationSaved>();
+  saved->layer = this;
+  saved->axes = prepare(inputs);
+  saved->inputs = inputs.contiguous();
+  LayerForward result{normalize(saved->inputs, saved->axes, &saved->means, &saved->rsqrts),
+                      nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor LayerNormalization::backward(const LayerForward& forward, const Tensor& d_output,
+                                    std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<LayerNormalizationSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.inputs.shape());
+  check_gradient_buffers(weight_gradients);
+  const auto [inner, outer] = groups_over(saved.inputs.shape(), saved.axes);
+  const float* gamma = nullptr;
+  float* d_gamma = nullptr;
+  float* d_beta = nullptr;
+  for (size_t i = 0; i < weights().size(); ++i) {
+    if (weights()[i].name == "gamma") {
+      gamma = weights()[i].value.data();
+      d_gamma = weight_gradients[i].data();
+    } else {
+      d_beta = weight_gradients[i].data();
+    }
+  }
+  const auto n = static_cast<float>(inner.size());
+
+  const Tensor dy_all = d_output.contiguous();
+  Tensor d_inputs(saved.inputs.shape());
+  const float* in = saved.inputs.data();
+  const float* dy = dy_all.data();
+  float* dx = d_inputs.data();
+  for (size_t group = 0; group < outer.size(); ++group) {
+    const int64_t base = outer[group];
+    const float mean = saved.means[group];
+    const float r = saved.rsqrts[group];
+    if (rms_scaling_) {
+      // y = x * r * gamma, r = (var + epsilon)^(-1/2), d var / d x = 2 (x - mean) / n.
+      float dot = 0.0f;  // sum of dy * gamma * x
+      for (size_t j = 0; j < inner.size(); ++j) {
+        const int64_t at = base + inner[j];
+        dot += dy[at] * gamma[j] * in[at];
+      }
+      for (size_t j = 0; j < inner.size(); ++j) {
+        const int64_t at = base + inner[j];
+        dx[at] = r * gamma[j] * dy[at] - r * r * r * (in[at] - mean) * dot / n;
+        d_gamma[j] += dy[at] * in[at] * r;
+      }
+      continue;
+    }
+    // y = x * inv + (beta - mean * inv), inv = gamma * r: y = xhat * gamma + beta with
+    // xhat = (x - mean) * r, whatever form var takes.
+    float sum_dz = 0.0f, sum_dz_xhat = 0.0f;
+    for (size_t j = 0; j < inner.size(); ++j) {
+      const int64_t at = base + inner[j];
+      const float dz = gamma != nullptr ? dy[at] * gamma[j] : dy[at];
+      sum_dz += dz;
+      sum_dz_xhat += dz * (in[at] - mean) * r;
+    }
+    for (size_t j = 0; j < inner.size(); ++j) {
+      const int64_t at = base + inner[j];
+      const float xhat = (in[at] - mean) * r;
+      const float dz = gamma != nullptr ? dy[at] * gamma[j] : dy[at];
+      dx[at] = r * (dz - sum_dz / n - xhat * sum_dz_xhat / n);
+      if (d_gamma != nullptr) d_gamma[j] += dy[at] * xhat;
+      if (d_beta != nullptr) d_beta[j] += dy[at];
+    }
+  }
+  return d_inputs;
 }
 
 Config LayerNormalization::get_config() const {

@@ -2,9 +2,11 @@
 #include "kattn/layers/masking.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
+#include "layers/detail/layer_backward.hpp"
 
 namespace kattn {
 
@@ -45,9 +47,7 @@ Mask Masking::compute_mask(const Tensor& inputs) const {
   return keep;
 }
 
-Tensor Masking::call(const Tensor& inputs) const {
-  build_once([] {});
-  const Mask keep = compute_mask(inputs);
+Tensor Masking::apply_keep(const Tensor& inputs, const Mask& keep) {
   Tensor output = inputs.clone();
   const int64_t length = output.dim(-1);
   for (int64_t row = 0; row < keep.size(); ++row) {
@@ -56,6 +56,40 @@ Tensor Masking::call(const Tensor& inputs) const {
     for (int64_t j = 0; j < length; ++j) step[j] *= factor;
   }
   return output;
+}
+
+Tensor Masking::call(const Tensor& inputs) const {
+  build_once([] {});
+  return apply_keep(inputs, compute_mask(inputs));
+}
+
+namespace {
+
+struct MaskingSaved : detail::SavedForBackward {
+  Mask keep;  // inputs.shape[:-1]
+  Shape shape;
+};
+
+}  // namespace
+
+LayerForward Masking::forward(const Tensor& inputs) const {
+  build_once([] {});
+  auto saved = std::make_shared<MaskingSaved>();
+  saved->layer = this;
+  saved->keep = compute_mask(inputs);
+  saved->shape = inputs.shape();
+  LayerForward result{apply_keep(inputs, saved->keep), nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor Masking::backward(const LayerForward& forward, const Tensor& d_output,
+                         std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<MaskingSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.shape);
+  check_gradient_buffers(weight_gradients);
+  // output = inputs * keep: the same product, of d_output.
+  return apply_keep(d_output, saved.keep);
 }
 
 Config Masking::get_config() const {

@@ -2,9 +2,11 @@
 #include "kattn/layers/merging.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <utility>
 
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
@@ -41,6 +43,24 @@ std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
   return out;
 }
 
+// For each element i of a row-major `shape`, the offset of the element it takes from a tensor
+// broadcast to `shape` whose `strides` are 0 along the stretched axes: visit(i, offset).
+template <typename Visit>
+void for_each_broadcast_offset(const Shape& shape, const Shape& strides, Visit&& visit) {
+  const size_t rank = shape.size();
+  Shape index(rank, 0);
+  const int64_t count = num_elements(shape);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t offset = 0;
+    for (size_t a = 0; a < rank; ++a) offset += index[a] * strides[a];
+    visit(i, offset);
+    for (size_t a = rank; a-- > 0;) {
+      if (++index[a] < shape[a]) break;
+      index[a] = 0;
+    }
+  }
+}
+
 // numpy.broadcast_to(x, shape), contiguous; `shape` is a broadcast of x's shape.
 template <typename T>
 BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
@@ -52,18 +72,10 @@ BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
     if (x.shape()[a - lead] != 1) strides[a] = x.strides()[a - lead];
   }
   BasicTensor<T> out(shape);
-  Shape index(rank, 0);
   const T* src = x.data();
   T* dst = out.data();
-  for (int64_t i = 0; i < out.size(); ++i) {
-    int64_t offset = 0;
-    for (size_t a = 0; a < rank; ++a) offset += index[a] * strides[a];
-    dst[i] = src[offset];
-    for (size_t a = rank; a-- > 0;) {
-      if (++index[a] < shape[a]) break;
-      index[a] = 0;
-    }
-  }
+  for_each_broadcast_offset(shape, strides,
+                            [&](int64_t i, int64_t offset) { dst[i] = src[offset]; });
   return out;
 }
 
@@ -87,6 +99,11 @@ BasicTensor<T> concatenate(const std::vector<BasicTensor<T>>& parts, int64_t axi
   }
   return out;
 }
+
+struct MergeSaved : detail::SavedForBackward {
+  std::vector<Tensor> inputs;
+  Shape output_shape;
+};
 
 template <typename MergeLayer>
 std::unique_ptr<MergeLayer> merge_from_config(const Config& config, std::string_view class_name,
@@ -160,17 +177,57 @@ Tensor Merge::call(const std::vector<Tensor>& inputs) const {
   return merge_function(inputs, output_shape);
 }
 
+LayerForward Merge::forward(const std::vector<Tensor>& inputs) const {
+  auto saved = std::make_shared<MergeSaved>();
+  saved->layer = this;
+  saved->output_shape = compute_output_shape(shapes_of(inputs));
+  build_once([] {});
+  saved->inputs = inputs;
+  LayerForward result{merge_function(inputs, saved->output_shape), nullptr};
+  result.saved = std::move(saved);
+  return result;
+}
+
+std::vector<Tensor> Merge::backward(const LayerForward& forward, const Tensor& d_output,
+                                    std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<MergeSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.output_shape);
+  check_gradient_buffers(weight_gradients);
+  return merge_backward(saved.inputs, saved.output_shape, d_output.contiguous());
+}
+
+Tensor Merge::broadcast_input(const Tensor& input, const Shape& output_shape) {
+  Tensor x = input;
+  while (x.rank() < static_cast<int64_t>(output_shape.size())) x = x.expand_dims(1);
+  return broadcast_to(x, output_shape);
+}
+
+Tensor Merge::sum_to_input(const Tensor& d, const Tensor& input) {
+  // broadcast_input: axes of length 1 after the batch axis up to d's rank, then each axis of
+  // length 1 stretched to d's.
+  Shape expanded = input.shape();
+  while (expanded.size() < d.shape().size()) expanded.insert(expanded.begin() + 1, 1);
+  const Tensor dy = d.contiguous();
+  if (expanded == dy.shape()) return dy.clone().reshape(input.shape());
+  const Shape sum_strides = contiguous_strides(expanded);
+  Shape strides(expanded.size(), 0);  // 0 on the stretched axes: their elements add up
+  for (size_t a = 0; a < expanded.size(); ++a) {
+    if (expanded[a] != 1) strides[a] = sum_strides[a];
+  }
+  Tensor out(expanded);
+  float* sum = out.data();
+  for_each_broadcast_offset(dy.shape(), strides,
+                            [&](int64_t i, int64_t offset) { sum[offset] += dy.data()[i]; });
+  return out.reshape(input.shape());
+}
+
 Tensor Merge::elementwise_merge(const std::vector<Tensor>& inputs, const Shape& output_shape,
                                 void (*op)(float* out, const float* x, int64_t n)) {
-  const auto expanded = [&](Tensor x) {
-    while (x.rank() < static_cast<int64_t>(output_shape.size())) x = x.expand_dims(1);
-    return broadcast_to(x, output_shape);
-  };
   // The first input's broadcast copy is the accumulator; it must not share the input's storage.
-  Tensor output = expanded(inputs[0]);
+  Tensor output = broadcast_input(inputs[0], output_shape);
   if (output.data() == inputs[0].data()) output = output.clone();
   for (size_t i = 1; i < inputs.size(); ++i) {
-    op(output.data(), expanded(inputs[i]).data(), output.size());
+    op(output.data(), broadcast_input(inputs[i], output_shape).data(), output.size());
   }
   return output;
 }
@@ -224,6 +281,15 @@ Tensor Add::merge_function(const std::vector<Tensor>& inputs, const Shape& outpu
   });
 }
 
+std::vector<Tensor> Add::merge_backward(const std::vector<Tensor>& inputs,
+                                        const Shape& /*output_shape*/,
+                                        const Tensor& d_output) const {
+  // out = x_0 + x_1 + ...: each input gets d_output, summed where it was broadcast.
+  std::vector<Tensor> grads;
+  for (const Tensor& input : inputs) grads.push_back(sum_to_input(d_output, input));
+  return grads;
+}
+
 Multiply::Multiply() : Multiply(Args{}) {}
 
 Multiply::Multiply(Args args)
@@ -238,6 +304,26 @@ Tensor Multiply::merge_function(const std::vector<Tensor>& inputs,
   return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) out[i] *= x[i];
   });
+}
+
+std::vector<Tensor> Multiply::merge_backward(const std::vector<Tensor>& inputs,
+                                             const Shape& output_shape,
+                                             const Tensor& d_output) const {
+  // out = x_0 * x_1 * ...: d x_i = d_output times the other inputs (products, not quotients:
+  // an input may hold zeros).
+  std::vector<Tensor> broadcast;
+  for (const Tensor& input : inputs) broadcast.push_back(broadcast_input(input, output_shape));
+  std::vector<Tensor> grads;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Tensor d = d_output.clone();
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      if (j == i) continue;
+      const float* x = broadcast[j].data();
+      for (int64_t k = 0; k < d.size(); ++k) d.data()[k] *= x[k];
+    }
+    grads.push_back(sum_to_input(d, inputs[i]));
+  }
+  return grads;
 }
 
 Concatenate::Concatenate() : Concatenate(Args{}) {}
@@ -304,6 +390,22 @@ Tensor Concatenate::merge_function(const std::vector<Tensor>& inputs,
   for (const Tensor& input : inputs) parts.push_back(input.contiguous());
   const auto rank = static_cast<int64_t>(output_shape.size());
   return concatenate(parts, axis_ < 0 ? axis_ + rank : axis_);
+}
+
+std::vector<Tensor> Concatenate::merge_backward(const std::vector<Tensor>& inputs,
+                                                const Shape& output_shape,
+                                                const Tensor& d_output) const {
+  // out = concatenate(inputs, axis): each input's gradient is its slice of d_output.
+  const auto rank = static_cast<int64_t>(output_shape.size());
+  const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+  std::vector<Tensor> grads;
+  int64_t begin = 0;
+  for (const Tensor& input : inputs) {
+    const int64_t end = begin + input.dim(axis);
+    grads.push_back(d_output.slice(axis, begin, end).clone());
+    begin = end;
+  }
+  return grads;
 }
 
 std::optional<Mask> Concatenate::compute_mask(const std::vector<Tensor>& inputs,

@@ -2,8 +2,10 @@
 #include "kattn/layers/pooling.hpp"
 
 #include <cmath>
+#include <memory>
 #include <utility>
 
+#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 #include "layers/detail/temporal_args.hpp"
 
@@ -28,6 +30,12 @@ Args read_pooling_args(ConfigReader& reader, std::string_view default_name) {
   reader.check_all_read();
   return args;
 }
+
+struct PoolingSaved : detail::SavedForBackward {
+  Tensor inputs;  // (B, T, C) or (B, C, T), contiguous
+  std::optional<Mask> mask;
+  Tensor output;
+};
 
 }  // namespace
 
@@ -64,6 +72,23 @@ Tensor GlobalPooling1D::pool(const Tensor& inputs,
     }
   }
   return output;
+}
+
+Tensor GlobalPooling1D::unpool(
+    const Tensor& x, const Tensor& d_output,
+    const std::function<void(int64_t b, int64_t c, float d, const float* first, float* d_first,
+                             int64_t steps, int64_t stride)>& spread) const {
+  Tensor d_inputs(x.shape());
+  const Tensor d = d_output.contiguous();
+  const int64_t B = x.dim(0), T = x.dim(steps_axis()), C = x.dim(3 - steps_axis());
+  const bool last = data_format_ == "channels_last";
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t first = b * T * C + (last ? c : c * T);
+      spread(b, c, d.data()[b * C + c], x.data() + first, d_inputs.data() + first, T, last ? C : 1);
+    }
+  }
+  return d_inputs;
 }
 
 Config GlobalPooling1D::get_config() const {
@@ -118,6 +143,45 @@ Tensor GlobalAveragePooling1D::call(const Tensor& inputs, const std::optional<Ma
   });
 }
 
+LayerForward GlobalAveragePooling1D::forward(const Tensor& inputs,
+                                             const std::optional<Mask>& mask) const {
+  auto saved = std::make_shared<PoolingSaved>();
+  saved->layer = this;
+  LayerForward result{call(inputs, mask), nullptr};
+  saved->inputs = inputs.contiguous();
+  if (mask) saved->mask = mask->contiguous();
+  saved->output = result.output;
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor GlobalAveragePooling1D::backward(const LayerForward& forward, const Tensor& d_output,
+                                        std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<PoolingSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.output.shape());
+  check_gradient_buffers(weight_gradients);
+  if (!saved.mask) {
+    // sum / n
+    return unpool(
+        saved.inputs, d_output,
+        [](int64_t, int64_t, float d, const float*, float* d_first, int64_t n, int64_t stride) {
+          for (int64_t t = 0; t < n; ++t) d_first[t * stride] = d / static_cast<float>(n);
+        });
+  }
+  // sum(where(mask, inputs, 0)) / count: the kept steps share d / count.
+  const Mask& m = *saved.mask;
+  return unpool(
+      saved.inputs, d_output,
+      [&](int64_t b, int64_t, float d, const float*, float* d_first, int64_t n, int64_t stride) {
+        const bool* keep = m.data() + b * n;
+        float count = 0.0f;
+        for (int64_t t = 0; t < n; ++t) count += keep[t] ? 1.0f : 0.0f;
+        for (int64_t t = 0; t < n; ++t) {
+          if (keep[t]) d_first[t * stride] = d / count;
+        }
+      });
+}
+
 GlobalMaxPooling1D::GlobalMaxPooling1D() : GlobalMaxPooling1D(Args{}) {}
 
 GlobalMaxPooling1D::GlobalMaxPooling1D(Args args)
@@ -148,6 +212,36 @@ Tensor GlobalMaxPooling1D::call(const Tensor& inputs) const {
     }
     return max;
   });
+}
+
+LayerForward GlobalMaxPooling1D::forward(const Tensor& inputs) const {
+  auto saved = std::make_shared<PoolingSaved>();
+  saved->layer = this;
+  LayerForward result{call(inputs), nullptr};
+  saved->inputs = inputs.contiguous();
+  saved->output = result.output;
+  result.saved = std::move(saved);
+  return result;
+}
+
+Tensor GlobalMaxPooling1D::backward(const LayerForward& forward, const Tensor& d_output,
+                                    std::vector<Tensor>& weight_gradients) const {
+  const auto& saved = detail::saved_by<PoolingSaved>(*this, error_source(), forward);
+  detail::check_d_output(error_source(), d_output, saved.output.shape());
+  check_gradient_buffers(weight_gradients);
+  const Tensor maxima = saved.output.contiguous();  // (B, C) whatever the kept axis
+  const int64_t C = saved.inputs.dim(3 - steps_axis());
+  // max over the steps: d * (x == max) / count(x == max), TensorFlow's _MaxGrad.
+  return unpool(saved.inputs, d_output,
+                [&](int64_t b, int64_t c, float d, const float* first, float* d_first, int64_t n,
+                    int64_t stride) {
+                  const float max = maxima.data()[b * C + c];
+                  float count = 0.0f;
+                  for (int64_t t = 0; t < n; ++t) count += first[t * stride] == max ? 1.0f : 0.0f;
+                  for (int64_t t = 0; t < n; ++t) {
+                    d_first[t * stride] = d * (first[t * stride] == max ? 1.0f : 0.0f) / count;
+                  }
+                });
 }
 
 }  // namespace kattn

@@ -4,10 +4,12 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kattn/activations.hpp"
 #include "kattn/config.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -29,6 +31,13 @@ class Activation : public Layer {
   Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
   // A new tensor; `inputs` is not modified.
   Tensor call(const Tensor& inputs) const;
+  // A training call: call() that also keeps what the activation's derivative reads.
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the inputs' shape) through the forward() call that gave
+  // `forward`: returns d_inputs = activation'(d_output) (ActivationFunction::backward).
+  // weight_gradients is zero_gradients(): empty.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
 
   const ActivationFunction& activation() const { return activation_; }
 

@@ -17,12 +17,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kattn/activations.hpp"
 #include "kattn/config.hpp"
 #include "kattn/initializers.hpp"
 #include "kattn/layer.hpp"
 #include "kattn/layers/int_or_list.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -70,6 +72,19 @@ class Conv1D : public Layer {
   // Const and safe to call from several threads at once (the first call builds under a lock).
   Tensor call(const Tensor& inputs) const;
 
+  // A training call: call() that also keeps what backward() needs (the inputs, and what the
+  // activation's derivative reads).
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: returns d_inputs (B, L, C) and adds the gradients of kernel and bias into
+  // weight_gradients (zero_gradients(), weights() order). With dy = activation'(d_output):
+  //   d_inputs[b, i * s + t * d - left, g * C / groups + c] += dy[b, i, o] * kernel[t, c, o]
+  //   d_kernel[t, c, o] += xp[b, i * s + t * d, g * C / groups + c] * dy[b, i, o]
+  //   d_bias[o] += sum over b, i of dy[b, i, o]
+  // Padding positions take no gradient.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
+
   int64_t filters() const { return filters_; }
   int64_t kernel_size() const { return kernel_size_; }
   int64_t strides() const { return strides_; }
@@ -83,6 +98,12 @@ class Conv1D : public Layer {
 
  private:
   void build_weights(const Shape& input_shape);
+  // Builds on the first call and checks the inputs' channels; returns the output shape.
+  Shape prepare(const Tensor& inputs) const;
+  // The zeros padded before the sequence for inputs of `length` steps giving `out_length`.
+  int64_t padding_before(int64_t length, int64_t out_length) const;
+  // The convolution before the activation, of contiguous inputs.
+  Tensor linear(const Tensor& x, const Shape& output_shape) const;
 
   int64_t filters_;
   int64_t kernel_size_;

@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kattn/activations.hpp"
 #include "kattn/config.hpp"
 #include "kattn/initializers.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -54,6 +56,17 @@ class Dense : public Layer {
   // Const and safe to call from several threads at once (the first call builds under a lock).
   Tensor call(const Tensor& inputs) const;
 
+  // A training call: call() that also keeps what backward() needs (the inputs, and what the
+  // activation's derivative reads).
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: returns d_inputs and adds the gradients of kernel and bias into
+  // weight_gradients (zero_gradients(), weights() order).
+  //   d_linear = activation'(d_output);  d_inputs = d_linear @ kernel^T
+  //   d_kernel += inputs^T @ d_linear;   d_bias += sum of d_linear over the leading axes
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
+
   int64_t units() const { return units_; }
   const ActivationFunction& activation() const { return activation_; }
   bool use_bias() const { return use_bias_; }
@@ -63,6 +76,8 @@ class Dense : public Layer {
 
  private:
   void build_weights(const Shape& input_shape);
+  // inputs @ kernel + bias, before the activation (building on the first call).
+  Tensor linear(const Tensor& inputs) const;
 
   int64_t units_;
   ActivationFunction activation_;

@@ -13,9 +13,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kattn/config.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/random.hpp"
 #include "kattn/tensor.hpp"
 
@@ -43,6 +45,15 @@ class Dropout : public Layer {
   // Each training call with rate > 0 draws a fresh key from the layer's SeedGenerator. Const and
   // safe to call from several threads at once.
   Tensor call(const Tensor& inputs, bool training = false) const;
+  // A training call: call() that also keeps the key it drew (the output is `inputs` itself at
+  // inference or with rate 0, as call() returns it).
+  LayerForward forward(const Tensor& inputs, bool training = false) const;
+  // Backpropagates d_output (the inputs' shape) through the forward() call that gave
+  // `forward`: the forward's keep mask applied to d_output, i.e. d_inputs = keep ? d_output /
+  // (1 - rate) : 0 (a copy of d_output at inference or with rate 0). weight_gradients is
+  // zero_gradients(): empty.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
 
   double rate() const { return rate_; }
   const std::optional<Shape>& noise_shape() const { return noise_shape_; }
@@ -51,6 +62,11 @@ class Dropout : public Layer {
   Config get_config() const override;
 
  private:
+  // noise_shape resolved against an input shape (ValueError when it does not broadcast).
+  Shape resolved_noise_shape(const Shape& shape) const;
+  // x with the keep mask of `key` over `noise` applied: kept values / (1 - rate), others 0.
+  Tensor apply_keep_mask(const Tensor& x, uint64_t key, const Shape& noise) const;
+
   double rate_;
   std::optional<Shape> noise_shape_;
   SeedGenerator seed_generator_;

@@ -18,11 +18,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kattn/activations.hpp"
 #include "kattn/config.hpp"
 #include "kattn/initializers.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -61,6 +63,19 @@ class EinsumDense : public Layer {
   // Const and safe to call from several threads at once (the first call builds under a lock).
   Tensor call(const Tensor& inputs) const;
 
+  // A training call: call() that also keeps what backward() needs (the inputs, and what the
+  // activation's derivative reads).
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: returns d_inputs and adds the gradients of kernel and bias into
+  // weight_gradients (zero_gradients(), weights() order). With d_linear = activation'(d_output):
+  //   d_inputs = einsum(d_linear, kernel) over the kernel's output letters (an input axis in
+  //              neither operand of the equation, which the einsum sums, gets d broadcast)
+  //   d_kernel += einsum(inputs, d_linear) over the batch and free letters
+  //   d_bias += d_linear summed over the axes the bias is broadcast along
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
+
   const std::string& equation() const { return equation_; }
   const Shape& output_shape() const { return output_shape_; }
   const std::optional<std::string>& bias_axes() const { return bias_axes_; }
@@ -77,6 +92,20 @@ class EinsumDense : public Layer {
   // Keras's _analyze_split_string for inputs of this shape.
   Analysis analyze(const Shape& input_shape) const;
   void build_weights(const Shape& input_shape);
+  // One call's operand labels, the ellipsis spelled out in letters the equation does not use.
+  struct CallLabels {
+    std::string inputs;
+    std::string output;
+    Shape output_shape;
+    // The Dense-like equations (inputs = free + contracted, kernel = contracted + new, output =
+    // free + new) are one matrix product over the `contracted` trailing input axes.
+    bool is_product = false;
+    int64_t contracted = 0;
+  };
+  // Builds on the first call, checks the inputs against the kernel and labels the call.
+  CallLabels prepare(const Tensor& inputs) const;
+  // einsum(equation, inputs, kernel) + bias, before the activation.
+  Tensor linear(const Tensor& inputs, const CallLabels& labels) const;
 
   std::string equation_;
   Shape output_shape_;

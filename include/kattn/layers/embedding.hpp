@@ -14,10 +14,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kattn/config.hpp"
 #include "kattn/initializers.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -55,6 +57,13 @@ class Embedding : public Layer {
   Shape compute_output_shape(const Shape& input_shape) const;
   // Const and safe to call from several threads at once (the first call builds under a lock).
   Tensor call(const Int32Tensor& ids) const;
+  // A training call: call() that also keeps the ids for backward().
+  LayerForward forward(const Int32Tensor& ids) const;
+  // Backpropagates d_output (..., output_dim) through the forward() call that gave `forward`:
+  // adds d_embeddings[ids[i...], :] += d_output[i..., :] into weight_gradients[0]. The ids get
+  // no gradient, and mask_zero changes nothing (row 0 is looked up, so it gets its share).
+  void backward(const LayerForward& forward, const Tensor& d_output,
+                std::vector<Tensor>& weight_gradients) const;
   // Keras's compute_mask: ids != 0 (same shape as ids) with mask_zero, else none.
   std::optional<Mask> compute_mask(const Int32Tensor& ids) const;
 

@@ -20,6 +20,7 @@
 #include "kattn/initializers.hpp"
 #include "kattn/layer.hpp"
 #include "kattn/layers/int_or_list.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -60,6 +61,20 @@ class LayerNormalization : public Layer {
   // Const and safe to call from several threads at once (the first call builds under a lock).
   Tensor call(const Tensor& inputs) const;
 
+  // A training call: call() that also keeps what backward() needs (the inputs and each
+  // normalised group's mean and 1 / sqrt(var + epsilon)).
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the inputs' shape) through the forward() call that gave
+  // `forward`: returns d_inputs and adds the gradients of gamma and beta into weight_gradients
+  // (zero_gradients(), weights() order). Per group of n normalised elements, r = 1 / sqrt(var +
+  // epsilon), g = gamma (1 without scale):
+  //   default:     xhat = (x - mean) * r, dz = dy * g
+  //                dx = r * (dz - mean(dz) - xhat * mean(dz * xhat))
+  //                d_gamma += dy * xhat, d_beta += dy
+  //   rms_scaling: dx = r * g * dy - r^3 * (x - mean) * mean(dy * g * x),  d_gamma += dy * x * r
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
+
   // As given before build (an int stays an int), the normalised list after.
   const IntOrList& axis() const { return axis_; }
   double epsilon() const { return epsilon_; }
@@ -75,6 +90,13 @@ class LayerNormalization : public Layer {
   void build_weights(const Shape& input_shape);
   // `axis_` resolved against `rank` (ValueError when out of range or repeated), sorted.
   std::vector<int64_t> resolve_axes(const Shape& input_shape) const;
+  // Builds on the first call and checks the inputs against the built dims; returns the
+  // normalised axes, sorted.
+  std::vector<int64_t> prepare(const Tensor& inputs) const;
+  // The call's arithmetic on contiguous inputs; `means` and `rsqrts`, when not null, get each
+  // group's mean and 1 / sqrt(var + epsilon), in the order of the groups.
+  Tensor normalize(const Tensor& x, const std::vector<int64_t>& axes, std::vector<float>* means,
+                   std::vector<float>* rsqrts) const;
 
   IntOrList axis_;
   double epsilon_;

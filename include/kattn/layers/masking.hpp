@@ -10,9 +10,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kattn/config.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -33,6 +35,13 @@ class Masking : public Layer {
   void build(const Shape& input_shape);
   Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
   Tensor call(const Tensor& inputs) const;
+  // A training call: call() that also keeps the keep mask for backward().
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the inputs' shape) through the forward() call that gave
+  // `forward`: d_inputs = d_output * keep[..., None]. The mask is a constant (not_equal has no
+  // gradient), so masked steps get 0. weight_gradients is zero_gradients(): empty.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
   // Keras's compute_mask: any(inputs != mask_value, axis=-1), shape inputs.shape[:-1].
   Mask compute_mask(const Tensor& inputs) const;
 
@@ -41,6 +50,9 @@ class Masking : public Layer {
   Config get_config() const override;
 
  private:
+  // inputs * keep[..., None], as call() computes it.
+  static Tensor apply_keep(const Tensor& inputs, const Mask& keep);
+
   double mask_value_;
 };
 

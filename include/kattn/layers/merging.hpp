@@ -22,6 +22,7 @@
 
 #include "kattn/config.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -37,6 +38,16 @@ class Merge : public Layer {
   virtual Shape compute_output_shape(const std::vector<Shape>& input_shapes) const;
   // Const and safe to call from several threads at once.
   Tensor call(const std::vector<Tensor>& inputs) const;
+  // A training call: call() that also keeps the inputs for backward().
+  LayerForward forward(const std::vector<Tensor>& inputs) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: one gradient per input, in order, each of its input's shape. An input passed
+  // twice gets two entries (the caller adds them). weight_gradients is zero_gradients(): empty.
+  //   Add:         d_x_i = d_output summed over the axes x_i was broadcast along
+  //   Multiply:    d_x_i = (d_output * the product of the other inputs), summed likewise
+  //   Concatenate: d_x_i = the slice of d_output along `axis` where x_i was placed
+  std::vector<Tensor> backward(const LayerForward& forward, const Tensor& d_output,
+                               std::vector<Tensor>& weight_gradients) const;
   // The output's Keras mask for `inputs` whose masks are `masks` (one per input, nullopt for
   // an input without one; an empty list is Keras's mask=None).
   virtual std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
@@ -51,6 +62,15 @@ class Merge : public Layer {
   // `output_shape`, into the first.
   static Tensor elementwise_merge(const std::vector<Tensor>& inputs, const Shape& output_shape,
                                   void (*op)(float* out, const float* x, int64_t n));
+  // The backward of merge_function for d_output (output_shape): one gradient per input.
+  virtual std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs,
+                                             const Shape& output_shape,
+                                             const Tensor& d_output) const = 0;
+  // `input` broadcast to `output_shape` as elementwise_merge broadcasts it.
+  static Tensor broadcast_input(const Tensor& input, const Shape& output_shape);
+  // The backward of broadcast_input: `d` (output_shape) summed over the axes `input` was
+  // broadcast along, in the input's shape.
+  static Tensor sum_to_input(const Tensor& d, const Tensor& input);
   // Keras's checks on compute_mask's arguments: as many masks as inputs.
   void check_mask_count(const std::vector<Tensor>& inputs,
                         const std::vector<std::optional<Mask>>& masks) const;
@@ -71,6 +91,8 @@ class Add : public Merge {
  protected:
   Tensor merge_function(const std::vector<Tensor>& inputs,
                         const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
 };
 
 class Multiply : public Merge {
@@ -87,6 +109,8 @@ class Multiply : public Merge {
  protected:
   Tensor merge_function(const std::vector<Tensor>& inputs,
                         const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
 };
 
 class Concatenate : public Merge {
@@ -113,6 +137,8 @@ class Concatenate : public Merge {
  protected:
   Tensor merge_function(const std::vector<Tensor>& inputs,
                         const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
 
  private:
   int64_t axis_;

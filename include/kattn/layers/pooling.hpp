@@ -13,9 +13,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kattn/config.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn {
@@ -43,6 +45,13 @@ class GlobalPooling1D : public Layer {
   Tensor pool(const Tensor& inputs,
               const std::function<float(int64_t b, const float* first, int64_t steps,
                                         int64_t stride)>& reduce) const;
+  // The backward of pool(): `spread(b, c, d, first, d_first, steps, stride)` writes the gradients
+  // of one (b, c) pair's steps (at d_first, laid out as `first` is in the inputs) from the
+  // gradient `d` of its output. `x` is the forward's contiguous inputs.
+  Tensor unpool(
+      const Tensor& x, const Tensor& d_output,
+      const std::function<void(int64_t b, int64_t c, float d, const float* first, float* d_first,
+                               int64_t steps, int64_t stride)>& spread) const;
   int64_t steps_axis() const { return data_format_ == "channels_last" ? 1 : 2; }
 
  private:
@@ -66,6 +75,15 @@ class GlobalAveragePooling1D : public GlobalPooling1D {
 
   // `mask` (B, T): false steps are left out of both the sum and the count.
   Tensor call(const Tensor& inputs, const std::optional<Mask>& mask = std::nullopt) const;
+  // A training call: call() that also keeps the inputs and the mask for backward().
+  LayerForward forward(const Tensor& inputs, const std::optional<Mask>& mask = std::nullopt) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: d_inputs[b, t, c] = d_output[b, c] / T, or with a mask d_output[b, c] /
+  // sum_t m[b, t] where m[b, t] and 0 elsewhere (Keras's where(mask, inputs, 0) passes nothing
+  // to masked steps, so a fully masked row gets 0, not NaN). weight_gradients is
+  // zero_gradients(): empty.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
 };
 
 class GlobalMaxPooling1D : public GlobalPooling1D {
@@ -84,6 +102,15 @@ class GlobalMaxPooling1D : public GlobalPooling1D {
   // No mask argument: Keras's GlobalMaxPooling1D.call takes none and the layer does not
   // support masking, so a Keras mask on the input is ignored (masked steps count in the max).
   Tensor call(const Tensor& inputs) const;
+  // A training call: call() that also keeps the inputs and the maxima for backward().
+  LayerForward forward(const Tensor& inputs) const;
+  // Backpropagates d_output (the output's shape) through the forward() call that gave
+  // `forward`: each (b, c) pair's gradient goes to the steps equal to its maximum, split
+  // equally when several tie, as TensorFlow's and JAX's gradient of reduce_max does:
+  // d_inputs = d * (x == max) / count(x == max). A NaN maximum equals no step and the 0 / 0
+  // makes the pair's gradients NaN, as there. weight_gradients is zero_gradients(): empty.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const;
 };
 
 }  // namespace kattn

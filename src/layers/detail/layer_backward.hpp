@@ -1,0 +1,43 @@
+// What the companion layers' forward() / backward() pairs share: the check that a LayerForward
+// came from the layer at hand, and the activation Dense, EinsumDense and Conv1D apply last.
+#pragma once
+
+#include "kattn/activations.hpp"
+#include "kattn/error.hpp"
+#include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
+#include "kattn/tensor.hpp"
+
+namespace kattn::detail {
+
+// ValueError: `forward` holds no state of this layer (`has_saved`: it holds another's).
+[[noreturn]] void throw_foreign_forward(ErrorSource source, bool has_saved);
+
+// The state `layer`'s forward() kept in `forward`; ValueError when another layer (or nothing)
+// made it.
+template <typename Saved>
+const Saved& saved_by(const Layer& layer, ErrorSource source, const LayerForward& forward) {
+  const auto* saved = dynamic_cast<const Saved*>(forward.saved.get());
+  if (saved == nullptr || saved->layer != &layer) {
+    throw_foreign_forward(source, forward.saved != nullptr);
+  }
+  return *saved;
+}
+
+// ValueError unless d_output has `shape`, the shape of the forward's output.
+void check_d_output(ErrorSource source, const Tensor& d_output, const Shape& shape);
+
+// A layer's output after its activation, with what the activation's backward reads.
+struct Activated {
+  Tensor output;  // activation(linear)
+  Tensor linear;  // the pre-activation values, kept only when backward_reads_inputs()
+};
+
+// A training call's last step: applies `activation` to `linear` in place.
+Activated activate(const ActivationFunction& activation, Tensor linear);
+// The backward of activate(): d of the pre-activation values for d_output (d_output itself
+// for linear, which is not copied).
+Tensor activation_backward(const ActivationFunction& activation, const Activated& activated,
+                           const Tensor& d_output);
+
+}  // namespace kattn::detail
