@@ -1,6 +1,7 @@
 // The attention layers in a model graph: which Keras masks they read, which they give their
-// outputs, and (MultiHeadAttention) which they clear. docs/semantics.md and the model-level
-// golden README ("How Keras masks travel") state the rules mirrored here.
+// outputs, and (MultiHeadAttention) which they clear; training calls run the layers' forward()
+// and backward(). docs/semantics.md and the model-level golden README ("How Keras masks
+// travel") state the rules mirrored here.
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
@@ -11,6 +12,16 @@
 namespace kattn::detail {
 
 namespace {
+
+// The attention layers' backward passes take the output's gradient only: a gradient reaching
+// the returned scores is refused by name.
+void check_no_scores_gradient(ErrorSource source,
+                              const std::vector<std::optional<Tensor>>& d_outputs) {
+  if (d_outputs.size() < 2 || !d_outputs[1]) return;
+  throw NotSupportedError(error_message(source, "no backward pass through the attention scores",
+                                        "a gradient for the output only",
+                                        "a gradient for output 1 (the attention scores)"));
+}
 
 // Scores of a symbolic call: the query shape without its features, then the key length.
 Shape dense_scores_shape(const Shape& query, const Shape& value) {
@@ -63,8 +74,48 @@ class DenseAttentionOperation : public LayerOperation<L> {
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                              const RunContext& context) const override {
     const std::vector<ValuePtr> inputs = input_list(arguments);
+    const DenseAttentionCallArgs args = call_args(arguments, context, inputs);
+    return outputs_of(this->layer_->call(float_tensors(inputs), args), args);
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext& context) const override {
+    const std::vector<ValuePtr> inputs = input_list(arguments);
+    const DenseAttentionCallArgs args = call_args(arguments, context, inputs);
+    AttentionForward call = this->layer_->forward(float_tensors(inputs), args);
+    OperationForward result;
+    result.outputs = outputs_of(call.result, args);
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  // The gradients of inputs [query, value(, key)], one entry per role: a value passed as both
+  // query and value (self-attention) gets two entries, which add up. The masks get none.
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const AttentionForward& call = saved_call<AttentionForward>(*this, forward, source());
+    check_no_scores_gradient(source(), d_outputs);
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    const std::vector<ValuePtr> inputs = input_list(arguments);
+    AttentionInputGradients grads = this->layer_->backward(call, *d_output, weight_gradients);
+    ValueGradients result{{inputs[0], std::move(grads.query)}, {inputs[1], std::move(grads.value)}};
+    if (grads.key) result.emplace_back(inputs[2], std::move(*grads.key));
+    return result;
+  }
+
+ private:
+  std::vector<Tensor> float_tensors(const std::vector<ValuePtr>& inputs) const {
     std::vector<Tensor> tensors;
     for (const ValuePtr& input : inputs) tensors.push_back(float_input(*input, source(), "inputs"));
+    return tensors;
+  }
+
+  DenseAttentionCallArgs call_args(const BoundArguments<ValuePtr>& arguments,
+                                   const RunContext& context,
+                                   const std::vector<ValuePtr>& inputs) const {
     // An explicit mask=[query_mask, value_mask] wins; otherwise Keras passes the masks the
     // input tensors carry.
     std::optional<Mask> query_mask = inputs[0]->keras_mask;
@@ -74,18 +125,21 @@ class DenseAttentionOperation : public LayerOperation<L> {
       query_mask = masks.size() > 0 ? mask_argument(masks[0], source(), "mask") : std::nullopt;
       value_mask = masks.size() > 1 ? mask_argument(masks[1], source(), "mask") : std::nullopt;
     }
-    AttentionOutput result = this->layer_->call(
-        tensors, {.query_mask = query_mask,
-                  .value_mask = value_mask,
-                  .use_causal_mask = arguments.flag("use_causal_mask", false),
-                  .return_attention_scores = arguments.flag("return_attention_scores", false),
-                  .training = arguments.flag("training", context.training)});
-    std::vector<ValuePtr> outputs{make_value(std::move(result.output), query_mask)};
-    if (result.attention_scores) outputs.push_back(make_value(std::move(*result.attention_scores)));
+    return {.query_mask = query_mask,
+            .value_mask = value_mask,
+            .use_causal_mask = arguments.flag("use_causal_mask", false),
+            .return_attention_scores = arguments.flag("return_attention_scores", false),
+            .training = arguments.flag("training", context.training)};
+  }
+
+  // The output carries the query mask; the scores, when asked for, none.
+  static std::vector<ValuePtr> outputs_of(const AttentionOutput& result,
+                                          const DenseAttentionCallArgs& args) {
+    std::vector<ValuePtr> outputs{make_value(result.output, args.query_mask)};
+    if (result.attention_scores) outputs.push_back(make_value(*result.attention_scores));
     return outputs;
   }
 
- private:
   template <typename Leaf>
   std::vector<Leaf> input_list(const BoundArguments<Leaf>& arguments) const {
     std::vector<Leaf> inputs;
@@ -200,6 +254,50 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
 
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                              const RunContext& context) const override {
+    const ProjectedAttentionCallArgs args = call_args(arguments, context);
+    AttentionOutput result =
+        this->layer_->call(float_input(*arguments.tensor("query"), source(), "query"),
+                           float_input(*arguments.tensor("value"), source(), "value"), args);
+    return finish(arguments, result, args);
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext& context) const override {
+    const ProjectedAttentionCallArgs args = call_args(arguments, context);
+    AttentionForward call =
+        this->layer_->forward(float_input(*arguments.tensor("query"), source(), "query"),
+                              float_input(*arguments.tensor("value"), source(), "value"), args);
+    OperationForward result;
+    result.outputs = finish(arguments, call.result, args);
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  // The gradients of query, value and key (when given), one entry per role: a value passed in
+  // several roles (self-attention) gets one entry for each, which add up. The masks get none.
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const AttentionForward& call = saved_call<AttentionForward>(*this, forward, source());
+    check_no_scores_gradient(source(), d_outputs);
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    AttentionInputGradients grads = this->layer_->backward(call, *d_output, weight_gradients);
+    ValueGradients result{{arguments.tensor("query"), std::move(grads.query)},
+                          {arguments.tensor("value"), std::move(grads.value)}};
+    if (grads.key) result.emplace_back(*arguments.optional_tensor("key"), std::move(*grads.key));
+    return result;
+  }
+
+ private:
+  static constexpr bool clears_input_masks = std::is_same_v<L, MultiHeadAttention>;
+  std::string softmax_name_;
+  std::string dropout_name_;
+  static constexpr bool reads_explicit_query_mask = !clears_input_masks;
+
+  ProjectedAttentionCallArgs call_args(const BoundArguments<ValuePtr>& arguments,
+                                       const RunContext& context) const {
     const ValuePtr& query = arguments.tensor("query");
     const ValuePtr& value = arguments.tensor("value");
     const std::optional<ValuePtr> key = arguments.optional_tensor("key");
@@ -226,26 +324,26 @@ class ProjectedAttentionOperation : public LayerOperation<L> {
     args.use_causal_mask = arguments.flag("use_causal_mask", false);
     args.return_attention_scores = arguments.flag("return_attention_scores", false);
     args.training = arguments.flag("training", context.training);
-    const std::optional<Mask> output_mask = args.query_mask;
-
-    AttentionOutput result = this->layer_->call(float_input(*query, source(), "query"),
-                                                float_input(*value, source(), "value"), args);
-    if (clears_input_masks) {
-      // Keras's MultiHeadAttention.call sets `_keras_mask = None` on its input tensors.
-      query->keras_mask.reset();
-      value->keras_mask.reset();
-      if (key) (*key)->keras_mask.reset();
-    }
-    std::vector<ValuePtr> outputs{make_value(std::move(result.output), output_mask)};
-    if (result.attention_scores) outputs.push_back(make_value(std::move(*result.attention_scores)));
-    return outputs;
+    return args;
   }
 
- private:
-  static constexpr bool clears_input_masks = std::is_same_v<L, MultiHeadAttention>;
-  std::string softmax_name_;
-  std::string dropout_name_;
-  static constexpr bool reads_explicit_query_mask = !clears_input_masks;
+  // The outputs of a call that gave `result`, after clearing the input masks where Keras does.
+  std::vector<ValuePtr> finish(const BoundArguments<ValuePtr>& arguments,
+                               const AttentionOutput& result,
+                               const ProjectedAttentionCallArgs& args) const {
+    if (clears_input_masks) {
+      // Keras's MultiHeadAttention.call sets `_keras_mask = None` on its input tensors.
+      arguments.tensor("query")->keras_mask.reset();
+      arguments.tensor("value")->keras_mask.reset();
+      if (const std::optional<ValuePtr> key = arguments.optional_tensor("key")) {
+        (*key)->keras_mask.reset();
+      }
+    }
+    // The output carries the query mask the call used.
+    std::vector<ValuePtr> outputs{make_value(result.output, args.query_mask)};
+    if (result.attention_scores) outputs.push_back(make_value(*result.attention_scores));
+    return outputs;
+  }
 
   // (B, <other axes>, N, <query attention axes>, <key attention axes>).
   Shape scores_shape(const Shape& query, const Shape& key) const {

@@ -1,5 +1,6 @@
 // Conv1D and the global poolings in a model graph: none of them passes a mask on;
-// GlobalAveragePooling1D averages over the steps its mask keeps.
+// GlobalAveragePooling1D averages over the steps its mask keeps. Training calls run the layers'
+// forward() and backward().
 #include "kattn/layers/conv1d.hpp"
 #include "kattn/layers/pooling.hpp"
 #include "models/operation_registry.hpp"
@@ -32,10 +33,36 @@ class GlobalAveragePoolingOperation : public LayerOperation<GlobalAveragePooling
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                              const RunContext&) const override {
     const ValuePtr& x = arguments.tensor("inputs");
-    std::optional<Mask> mask = x->keras_mask;
-    if (arguments.given("mask"))
-      mask = mask_argument(arguments.optional_tensor("mask"), source(), "mask");
-    return {make_value(layer_->call(float_input(*x, source(), "inputs"), mask))};
+    return {make_value(layer_->call(float_input(*x, source(), "inputs"), mask_of(arguments)))};
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext&) const override {
+    const ValuePtr& x = arguments.tensor("inputs");
+    LayerForward call = layer_->forward(float_input(*x, source(), "inputs"), mask_of(arguments));
+    OperationForward result;
+    result.outputs = {make_value(call.output)};
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  // The mask is a constant: only the inputs get a gradient.
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
+  }
+
+ private:
+  std::optional<Mask> mask_of(const BoundArguments<ValuePtr>& arguments) const {
+    if (arguments.given("mask")) {
+      return mask_argument(arguments.optional_tensor("mask"), source(), "mask");
+    }
+    return arguments.tensor("inputs")->keras_mask;
   }
 };
 

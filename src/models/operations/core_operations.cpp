@@ -1,5 +1,6 @@
 // Dense, EinsumDense, Embedding, Masking, Activation, Dropout and LayerNormalization in a model
-// graph.
+// graph, with their training calls: the layers' forward() and backward(); the Keras masks the
+// outputs carry get no gradient.
 #include "kattn/layers/activation.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
@@ -40,6 +41,27 @@ class EmbeddingOperation : public LayerOperation<Embedding> {
     const Int32Tensor& ids = int_input(*arguments.tensor("inputs"), source(), "inputs");
     return {make_value(layer_->call(ids), layer_->compute_mask(ids))};
   }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext&) const override {
+    const Int32Tensor& ids = int_input(*arguments.tensor("inputs"), source(), "inputs");
+    LayerForward call = layer_->forward(ids);
+    OperationForward result;
+    result.outputs = {make_value(call.output, layer_->compute_mask(ids))};
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  // The ids get no gradient; the embeddings' gradient goes into weight_gradients.
+  ValueGradients backward(const BoundArguments<ValuePtr>&, const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
+    if (const Tensor* d_output = output_gradient(d_outputs, 0)) {
+      layer_->backward(call, *d_output, weight_gradients);
+    }
+    return {};
+  }
 };
 
 // Masking: the output carries any(inputs != mask_value, axis=-1).
@@ -63,6 +85,26 @@ class MaskingOperation : public LayerOperation<Masking> {
                              const RunContext&) const override {
     const Tensor& x = float_input(*arguments.tensor("inputs"), source(), "inputs");
     return {make_value(layer_->call(x), layer_->compute_mask(x))};
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext&) const override {
+    const Tensor& x = float_input(*arguments.tensor("inputs"), source(), "inputs");
+    LayerForward call = layer_->forward(x);
+    OperationForward result;
+    result.outputs = {make_value(call.output, layer_->compute_mask(x))};
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
   }
 };
 
@@ -92,6 +134,28 @@ class DropoutOperation : public LayerOperation<Dropout> {
     const Tensor& inputs = float_input(*x, source(), "inputs");
     if (!training || layer_->rate() == 0.0) return {x};
     return {make_value(layer_->call(inputs, true), x->keras_mask)};
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext& context) const override {
+    const ValuePtr& x = arguments.tensor("inputs");
+    const bool training = arguments.flag("training", context.training);
+    LayerForward call = layer_->forward(float_input(*x, source(), "inputs"), training);
+    OperationForward result;
+    result.outputs = {!training || layer_->rate() == 0.0 ? x
+                                                         : make_value(call.output, x->keras_mask)};
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
   }
 };
 

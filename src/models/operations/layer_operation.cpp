@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <string>
 
 namespace kattn::detail {
 
@@ -54,6 +55,13 @@ const Mask& bool_input(const ModelValue& value, ErrorSource source, std::string_
 void check_dtype(const KerasTensor& tensor, DType expected, ErrorSource source,
                  std::string_view argument) {
   if (tensor.dtype() != expected) wrong_dtype(tensor.dtype(), expected, source, argument);
+}
+
+void throw_foreign_operation_forward(ErrorSource source, bool has_saved) {
+  throw_value_error(
+      source, "`forward` was not made by this operation's forward()",
+      "the OperationForward this operation's forward() returned",
+      std::string("forward from ") + (has_saved ? "another operation" : "no forward() call"));
 }
 
 std::optional<Mask> mask_argument(const std::optional<ValuePtr>& value, ErrorSource source,

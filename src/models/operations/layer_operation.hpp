@@ -1,14 +1,16 @@
 // What every layer's graph operation shares: names, config, the build_config Keras records,
-// and typed access to the tensors a node passes in.
+// typed access to the tensors a node passes in, and the state a training call keeps.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "kattn/error.hpp"
 #include "kattn/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
 #include "kattn/models/operation.hpp"
 
 namespace kattn::detail {
@@ -33,6 +35,51 @@ void check_dtype(const KerasTensor& tensor, DType expected, ErrorSource source,
 // The Keras mask a mask argument holds: an explicit bool tensor, or nullopt.
 std::optional<Mask> mask_argument(const std::optional<ValuePtr>& value, ErrorSource source,
                                   std::string_view argument);
+
+// What the layer operations' forward() keeps in OperationForward::saved, always stored there as
+// a pointer to this base: the operation that made it and, in SavedLayerCall, the layer's
+// training call.
+struct SavedOperationCall {
+  virtual ~SavedOperationCall() = default;
+  const Operation* operation = nullptr;
+};
+
+template <typename Forward>
+struct SavedLayerCall : SavedOperationCall {
+  Forward forward;
+};
+
+// `forward` (a layer's training call) as OperationForward::saved, for `operation`.
+template <typename Forward>
+std::shared_ptr<const void> save_call(const Operation& operation, Forward forward) {
+  auto saved = std::make_shared<SavedLayerCall<Forward>>();
+  saved->operation = &operation;
+  saved->forward = std::move(forward);
+  return std::shared_ptr<const SavedOperationCall>(std::move(saved));
+}
+
+// ValueError: `forward` holds no training call of this operation.
+[[noreturn]] void throw_foreign_operation_forward(ErrorSource source, bool has_saved);
+
+// The layer's training call `operation`'s forward() kept in `forward`; ValueError when
+// another operation (or none) made it.
+template <typename Forward>
+const Forward& saved_call(const Operation& operation, const OperationForward& forward,
+                          ErrorSource source) {
+  if (!forward.saved) throw_foreign_operation_forward(source, false);
+  const auto* base = static_cast<const SavedOperationCall*>(forward.saved.get());
+  const auto* saved = dynamic_cast<const SavedLayerCall<Forward>*>(base);
+  if (saved == nullptr || saved->operation != &operation) {
+    throw_foreign_operation_forward(source, true);
+  }
+  return saved->forward;
+}
+
+// The gradient of output `index`, or nullptr when none reaches it.
+inline const Tensor* output_gradient(const std::vector<std::optional<Tensor>>& d_outputs,
+                                     size_t index) {
+  return index < d_outputs.size() && d_outputs[index] ? &*d_outputs[index] : nullptr;
+}
 
 template <typename L>
 class LayerOperation : public Operation {
@@ -102,6 +149,28 @@ class UnaryLayerOperation : public LayerOperation<L> {
     Tensor y = this->layer_->call(float_input(*x, this->source(), "inputs"));
     return {
         make_value(std::move(y), kMask == MaskRule::kPassThrough ? x->keras_mask : std::nullopt)};
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext&) const override {
+    const ValuePtr& x = arguments.tensor("inputs");
+    LayerForward call = this->layer_->forward(float_input(*x, this->source(), "inputs"));
+    OperationForward result;
+    result.outputs = {
+        make_value(call.output, kMask == MaskRule::kPassThrough ? x->keras_mask : std::nullopt)};
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, this->source());
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    return {
+        {arguments.tensor("inputs"), this->layer_->backward(call, *d_output, weight_gradients)}};
   }
 };
 

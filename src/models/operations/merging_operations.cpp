@@ -1,5 +1,5 @@
 // Add, Multiply and Concatenate in a model graph: one list argument; the output mask from the
-// input masks by the layer's compute_mask.
+// input masks by the layer's compute_mask (masks get no gradient).
 #include "kattn/layers/merging.hpp"
 #include "models/operation_registry.hpp"
 #include "models/operations/layer_operation.hpp"
@@ -48,20 +48,61 @@ class MergeOperation : public LayerOperation<L> {
 
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                              const RunContext&) const override {
+    const std::vector<ValuePtr> inputs = input_list(arguments);
+    const std::vector<Tensor> tensors = float_tensors(inputs);
+    std::optional<Mask> mask = output_mask(inputs, tensors);
+    return {make_value(this->layer_->call(tensors), std::move(mask))};
+  }
+
+  OperationForward forward(const BoundArguments<ValuePtr>& arguments,
+                           const RunContext&) const override {
+    const std::vector<ValuePtr> inputs = input_list(arguments);
+    const std::vector<Tensor> tensors = float_tensors(inputs);
+    std::optional<Mask> mask = output_mask(inputs, tensors);
+    LayerForward call = this->layer_->forward(tensors);
+    OperationForward result;
+    result.outputs = {make_value(call.output, std::move(mask))};
+    result.saved = save_call(*this, std::move(call));
+    return result;
+  }
+
+  // One entry per list element: a value listed twice (x + x) gets two, which add up.
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
+                          const OperationForward& forward,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>& weight_gradients) const override {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, this->source());
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    const std::vector<ValuePtr> inputs = input_list(arguments);
+    std::vector<Tensor> grads = this->layer_->backward(call, *d_output, weight_gradients);
+    ValueGradients result;
+    for (size_t i = 0; i < inputs.size(); ++i) result.emplace_back(inputs[i], std::move(grads[i]));
+    return result;
+  }
+
+ private:
+  std::vector<Tensor> float_tensors(const std::vector<ValuePtr>& inputs) const {
     std::vector<Tensor> tensors;
+    for (const ValuePtr& input : inputs) {
+      tensors.push_back(float_input(*input, this->source(), "inputs"));
+    }
+    return tensors;
+  }
+
+  // The layer's compute_mask of the inputs' Keras masks.
+  std::optional<Mask> output_mask(const std::vector<ValuePtr>& inputs,
+                                  const std::vector<Tensor>& tensors) const {
     std::vector<std::optional<Mask>> masks;
     bool any_mask = false;
-    for (const ValuePtr& input : input_list(arguments)) {
-      tensors.push_back(float_input(*input, this->source(), "inputs"));
+    for (const ValuePtr& input : inputs) {
       masks.push_back(input->keras_mask);
       any_mask = any_mask || input->keras_mask.has_value();
     }
     if (!any_mask) masks.clear();  // Keras passes mask=None when no input has one
-    std::optional<Mask> mask = this->layer_->compute_mask(tensors, masks);
-    return {make_value(this->layer_->call(tensors), std::move(mask))};
+    return this->layer_->compute_mask(tensors, masks);
   }
 
- private:
   template <typename Leaf>
   std::vector<Leaf> input_list(const BoundArguments<Leaf>& arguments) const {
     std::vector<Leaf> inputs;

@@ -181,6 +181,15 @@ class ConvertToTensor : public NumpyOperation {
                              const RunContext&) const override {
     return {make_value(arguments.tensor("x")->tensor)};
   }
+
+  // The identity: a float32 input gets the output's gradient.
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>&) const override {
+    const ValuePtr& x = arguments.tensor("x");
+    if (d_outputs.empty() || !d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32) return {};
+    return {{x, d_outputs[0]->clone()}};
+  }
 };
 
 // Checks `axis` against a rank for inserting (ExpandDims) or reducing (Any) an axis.
@@ -221,6 +230,15 @@ class ExpandDims : public NumpyOperation {
         resolve_axis(axis_, static_cast<int64_t>(shape_of(x).size()) + 1, source());
     return {
         make_value(std::visit([&](const auto& t) { return AnyTensor(t.expand_dims(axis)); }, x))};
+  }
+
+  // A reshape: a float32 input gets the output's gradient without the inserted axis.
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>&) const override {
+    const ValuePtr& x = arguments.tensor("x");
+    if (d_outputs.empty() || !d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32) return {};
+    return {{x, d_outputs[0]->clone().reshape(shape_of(x->tensor))}};
   }
 
  private:

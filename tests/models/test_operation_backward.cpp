@@ -1,0 +1,505 @@
+// Each graph operation's backward() against central finite differences of its forward(), built
+// as a model builds it (operation_for_layer) and called on BoundArguments: every float32 input
+// value and every weight, the Keras masks the values carry, values passed in several roles
+// (self-attention, x * x), and what backward() refuses.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gradient_check.hpp"
+#include "kattn/layers/activation.hpp"
+#include "kattn/layers/attention.hpp"
+#include "kattn/layers/conv1d.hpp"
+#include "kattn/layers/dense.hpp"
+#include "kattn/layers/dropout.hpp"
+#include "kattn/layers/einsum_dense.hpp"
+#include "kattn/layers/embedding.hpp"
+#include "kattn/layers/grouped_query_attention.hpp"
+#include "kattn/layers/layer_normalization.hpp"
+#include "kattn/layers/masking.hpp"
+#include "kattn/layers/merging.hpp"
+#include "kattn/layers/multi_head_attention.hpp"
+#include "kattn/layers/pooling.hpp"
+#include "models/model_test_util.hpp"
+#include "models/operation_registry.hpp"
+#include "projected_test_util.hpp"
+
+namespace kattn {
+namespace {
+
+using testing::dot_sum;
+using testing::gradients_agree;
+using testing::message_of;
+using testing::numeric_gradient;
+using testing::random_mask;
+using testing::random_normal;
+
+constexpr double kStep = 1e-2;
+constexpr double kAtol = 3e-3;
+constexpr double kRtol = 3e-2;
+
+using Arg = NodeArg<ValuePtr>;
+
+// One call of an operation: its arguments as a node holds them.
+struct OperationCall {
+  std::shared_ptr<Layer> layer;  // null for keras.ops functions
+  std::shared_ptr<Operation> operation;
+  NodeArguments<ValuePtr> arguments;
+  RunContext context;
+
+  BoundArguments<ValuePtr> bound() const {
+    return BoundArguments<ValuePtr>(arguments, operation->call_parameters(),
+                                    {operation->class_name(), operation->name()});
+  }
+};
+
+OperationCall layer_call(std::shared_ptr<Layer> layer, std::vector<Arg> args,
+                         std::map<std::string, Arg, std::less<>> kwargs = {}) {
+  OperationCall call;
+  call.operation = detail::operation_for_layer(layer);
+  call.layer = std::move(layer);
+  call.arguments.args = std::move(args);
+  call.arguments.kwargs = std::move(kwargs);
+  return call;
+}
+
+Arg tensor(const ValuePtr& value) { return Arg::tensor(value); }
+Arg list(const std::vector<ValuePtr>& values) {
+  Arg::List items;
+  for (const ValuePtr& value : values) items.push_back(Arg::tensor(value));
+  return Arg::list(std::move(items));
+}
+
+ValuePtr float_value(const Shape& shape, uint64_t seed, std::optional<Mask> mask = std::nullopt) {
+  return make_value(random_normal(shape, seed), std::move(mask));
+}
+
+// The gradient entries for `value`, added up; nullopt when there is none.
+std::optional<Tensor> gradient_of(const ValueGradients& grads, const ValuePtr& value) {
+  std::optional<Tensor> sum;
+  for (const auto& [key, grad] : grads) {
+    if (key != value) continue;
+    if (!sum) {
+      sum = grad.clone();
+    } else {
+      for (int64_t i = 0; i < sum->size(); ++i) sum->data()[i] += grad.data()[i];
+    }
+  }
+  return sum;
+}
+
+int64_t entries_for(const ValueGradients& grads, const ValuePtr& value) {
+  int64_t count = 0;
+  for (const auto& entry : grads) count += entry.first == value;
+  return count;
+}
+
+// backward() against differences of sum(forward().outputs[0] * d) for each value of `inputs`
+// (the distinct float32 values the call gets) and each weight. The masks the inputs carry are
+// put back before every forward (MultiHeadAttention clears them). Returns the gradients.
+ValueGradients expect_operation_gradients(const OperationCall& call,
+                                          const std::vector<ValuePtr>& inputs) {
+  const BoundArguments<ValuePtr> bound = call.bound();
+  std::vector<std::optional<Mask>> masks;
+  for (const ValuePtr& input : inputs) masks.push_back(input->keras_mask);
+  const auto restore_masks = [&] {
+    for (size_t i = 0; i < inputs.size(); ++i) inputs[i]->keras_mask = masks[i];
+  };
+  call.operation->forward(bound, call.context);  // builds the layer
+  restore_masks();
+  std::vector<Tensor> weights;
+  if (call.layer) {
+    for (const Tensor& w : call.layer->get_weights()) {
+      weights.push_back(random_normal(w.shape(), 200 + weights.size()));
+    }
+  }
+  const auto set_weights = [&] {
+    if (!weights.empty()) call.layer->set_weights(weights);
+  };
+  set_weights();
+
+  const OperationForward forward = call.operation->forward(bound, call.context);
+  restore_masks();
+  const Tensor d_output = random_normal(shape_of(forward.outputs[0]->tensor), 199);
+  std::vector<std::optional<Tensor>> d_outputs(forward.outputs.size());
+  d_outputs[0] = d_output;
+  std::vector<Tensor> weight_gradients =
+      call.layer ? call.layer->zero_gradients() : std::vector<Tensor>{};
+  const ValueGradients grads =
+      call.operation->backward(bound, forward, d_outputs, weight_gradients);
+
+  const auto loss = [&] {
+    restore_masks();
+    set_weights();
+    const OperationForward again = call.operation->forward(bound, call.context);
+    restore_masks();
+    return dot_sum(std::get<Tensor>(again.outputs[0]->tensor), d_output);
+  };
+  for (const auto& entry : grads) {
+    EXPECT_NE(std::find(inputs.begin(), inputs.end(), entry.first), inputs.end())
+        << "a gradient for a value that is not a checked input";
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::optional<Tensor> grad = gradient_of(grads, inputs[i]);
+    EXPECT_TRUE(grad.has_value()) << "input " << i;
+    if (!grad) continue;
+    Tensor& x = std::get<Tensor>(inputs[i]->tensor);
+    EXPECT_TRUE(gradients_agree(*grad, numeric_gradient(x, loss, kStep), kAtol, kRtol))
+        << "input " << i;
+  }
+  for (size_t i = 0; i < weights.size(); ++i) {
+    EXPECT_TRUE(gradients_agree(weight_gradients[i], numeric_gradient(weights[i], loss, kStep),
+                                kAtol, kRtol))
+        << call.layer->weights()[i].name;
+  }
+  return grads;
+}
+
+// ---- single-input layers
+
+TEST(OperationBackward, SingleInputLayers) {
+  const Mask mask = random_mask({2, 6}, 1);
+  struct Case {
+    std::string name;
+    std::shared_ptr<Layer> layer;
+  };
+  const std::vector<Case> cases = {
+      {"Dense",
+       std::make_shared<Dense>(Dense::Args{.units = 3, .activation = ActivationFunction("tanh")})},
+      {"EinsumDense", std::make_shared<EinsumDense>(EinsumDense::Args{
+                          .equation = "abc,cd->abd", .output_shape = {6, 2}, .bias_axes = "d"})},
+      {"Activation",
+       std::make_shared<Activation>(Activation::Args{.activation = ActivationFunction("gelu")})},
+      {"LayerNormalization", std::make_shared<LayerNormalization>()},
+      {"Conv1D", std::make_shared<Conv1D>(Conv1D::Args{
+                     .filters = 2, .kernel_size = 3, .strides = 2, .padding = "same"})},
+      {"GlobalMaxPooling1D", std::make_shared<GlobalMaxPooling1D>()},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    // The input's Keras mask passes through or is dropped; it gets no gradient.
+    const ValuePtr x = float_value({2, 6, 4}, 2, mask);
+    const ValueGradients grads = expect_operation_gradients(layer_call(c.layer, {tensor(x)}), {x});
+    EXPECT_EQ(grads.size(), 1u);
+  }
+}
+
+TEST(OperationBackward, EmbeddingGivesTheIdsNoGradient) {
+  auto layer = std::make_shared<Embedding>(
+      Embedding::Args{.input_dim = 6, .output_dim = 3, .mask_zero = true});
+  const ValuePtr ids = make_value(Int32Tensor({2, 3}, {1, 0, 5, 5, 2, 0}));
+  const ValueGradients grads = expect_operation_gradients(layer_call(layer, {tensor(ids)}), {});
+  EXPECT_TRUE(grads.empty());
+}
+
+TEST(OperationBackward, MaskingZeroesTheMaskedSteps) {
+  const ValuePtr x = float_value({2, 3, 2}, 3);
+  std::get<Tensor>(x->tensor)(1, 2, 0) = 0.0f;  // step (1, 2) equals mask_value: masked
+  std::get<Tensor>(x->tensor)(1, 2, 1) = 0.0f;
+  const OperationCall call = layer_call(std::make_shared<Masking>(), {tensor(x)});
+  const BoundArguments<ValuePtr> bound = call.bound();
+  const OperationForward forward = call.operation->forward(bound, {});
+  ASSERT_TRUE(forward.outputs[0]->keras_mask.has_value());
+  EXPECT_FALSE((*forward.outputs[0]->keras_mask)(1, 2));
+  const Tensor d = random_normal({2, 3, 2}, 4);
+  std::vector<Tensor> none;
+  const ValueGradients grads = call.operation->backward(bound, forward, {d}, none);
+  ASSERT_EQ(grads.size(), 1u);
+  EXPECT_EQ(grads[0].first, x);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t t = 0; t < 3; ++t) {
+      for (int64_t j = 0; j < 2; ++j) {
+        EXPECT_EQ(grads[0].second(b, t, j), b == 1 && t == 2 ? 0.0f : d(b, t, j));
+      }
+    }
+  }
+}
+
+TEST(OperationBackward, DropoutUsesItsForwardMaskAndIsTheIdentityAtInference) {
+  auto layer = std::make_shared<Dropout>(Dropout::Args{.rate = 0.5, .seed = 9});
+  const ValuePtr x = make_value(Tensor::full({3, 8}, 1.0f), random_mask({3}, 5));
+  OperationCall call = layer_call(layer, {tensor(x)});
+  const Tensor d = Tensor::full({3, 8}, 3.0f);
+  std::vector<Tensor> none;
+  {
+    call.context.training = true;
+    const BoundArguments<ValuePtr> bound = call.bound();
+    const OperationForward forward = call.operation->forward(bound, call.context);
+    EXPECT_NE(forward.outputs[0], x);
+    EXPECT_EQ(forward.outputs[0]->keras_mask->to_vector(), x->keras_mask->to_vector());
+    const ValueGradients grads = call.operation->backward(bound, forward, {d}, none);
+    ASSERT_EQ(grads.size(), 1u);
+    const Tensor& y = std::get<Tensor>(forward.outputs[0]->tensor);
+    for (int64_t i = 0; i < y.size(); ++i) {
+      EXPECT_EQ(grads[0].second.data()[i], y.data()[i] == 0.0f ? 0.0f : 6.0f) << i;
+    }
+  }
+  for (const bool explicit_training : {false, true}) {
+    // Inference, from the context or the node's `training=False`: the output is the input
+    // value itself and its gradient d.
+    OperationCall inference = layer_call(layer, {tensor(x)});
+    if (explicit_training) {
+      inference.arguments.kwargs.emplace("training", Arg::literal(false));
+      inference.context.training = true;
+    }
+    const BoundArguments<ValuePtr> bound = inference.bound();
+    const OperationForward forward = inference.operation->forward(bound, inference.context);
+    EXPECT_EQ(forward.outputs[0], x);
+    const ValueGradients grads = inference.operation->backward(bound, forward, {d}, none);
+    ASSERT_EQ(grads.size(), 1u);
+    EXPECT_EQ(grads[0].second.to_vector(), d.to_vector());
+  }
+}
+
+TEST(OperationBackward, GlobalAveragePoolingAveragesOverTheMaskItIsGiven) {
+  const Mask carried({2, 5}, {true, true, true, false, false, true, false, true, true, false});
+  auto layer = std::make_shared<GlobalAveragePooling1D>();
+  // The input's own Keras mask.
+  const ValuePtr x = float_value({2, 5, 3}, 7, carried);
+  expect_operation_gradients(layer_call(layer, {tensor(x)}), {x});
+  // An explicit mask keyword wins over the carried one (here its complement), and gets no
+  // gradient: the steps it masks get 0.
+  Mask explicit_mask(carried.shape());
+  for (int64_t i = 0; i < carried.size(); ++i) explicit_mask.data()[i] = !carried.data()[i];
+  const ValuePtr mask = make_value(explicit_mask);
+  const OperationCall call = layer_call(layer, {tensor(x)}, {{"mask", tensor(mask)}});
+  const ValueGradients grads = expect_operation_gradients(call, {x});
+  EXPECT_EQ(entries_for(grads, mask), 0);
+  const Tensor d_x = *gradient_of(grads, x);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t t = 0; t < 5; ++t) {
+      for (int64_t c = 0; c < 3; ++c) {
+        EXPECT_EQ(d_x(b, t, c) != 0.0f, explicit_mask(b, t)) << b << ", " << t;
+      }
+    }
+  }
+}
+
+// ---- merging
+
+TEST(OperationBackward, MergeLayersGiveOneEntryPerListElement) {
+  const ValuePtr a = float_value({2, 3, 4}, 10, random_mask({2, 3}, 11));
+  const ValuePtr b = float_value({2, 1, 4}, 12, random_mask({2, 1}, 13));
+  const ValuePtr c = float_value({2, 3, 2}, 14);
+  {
+    SCOPED_TRACE("Add");
+    expect_operation_gradients(layer_call(std::make_shared<Add>(), {list({a, b})}), {a, b});
+  }
+  {
+    SCOPED_TRACE("Multiply of a value with itself");
+    const ValueGradients grads = expect_operation_gradients(
+        layer_call(std::make_shared<Multiply>(), {list({a, a, b})}), {a, b});
+    EXPECT_EQ(entries_for(grads, a), 2);
+  }
+  {
+    SCOPED_TRACE("Concatenate");
+    const ValueGradients grads = expect_operation_gradients(
+        layer_call(std::make_shared<Concatenate>(), {list({a, c, a})}), {a, c});
+    EXPECT_EQ(entries_for(grads, a), 2);
+  }
+}
+
+// ---- attention
+
+TEST(OperationBackward, DenseAttentionRolesMapOntoTheValues) {
+  Mask query_mask = random_mask({2, 3}, 20);
+  Mask value_mask = random_mask({2, 4}, 21);
+  value_mask(0, 0) = value_mask(1, 0) = true;
+  for (const bool additive : {false, true}) {
+    SCOPED_TRACE(additive ? "AdditiveAttention" : "Attention");
+    const auto make = [&]() -> std::shared_ptr<Layer> {
+      if (additive) return std::make_shared<AdditiveAttention>();
+      return std::make_shared<Attention>(Attention::Args{.use_scale = true});
+    };
+    {
+      SCOPED_TRACE("[query, value, key] with carried masks");
+      const ValuePtr q = float_value({2, 3, 5}, 22, query_mask);
+      const ValuePtr v = float_value({2, 4, 5}, 23, value_mask);
+      const ValuePtr k = float_value({2, 4, 5}, 24);
+      const ValueGradients grads =
+          expect_operation_gradients(layer_call(make(), {list({q, v, k})}), {q, v, k});
+      EXPECT_EQ(grads.size(), 3u);
+    }
+    {
+      SCOPED_TRACE("self-attention [x, x], causal, explicit masks");
+      Mask self_mask = random_mask({2, 4}, 25);
+      self_mask(0, 0) = self_mask(1, 0) = true;
+      const ValuePtr x = float_value({2, 4, 5}, 26);
+      const ValuePtr m = make_value(self_mask);
+      const OperationCall call =
+          layer_call(make(), {list({x, x})},
+                     {{"mask", list({m, m})}, {"use_causal_mask", Arg::literal(true)}});
+      const ValueGradients grads = expect_operation_gradients(call, {x});
+      EXPECT_EQ(entries_for(grads, x), 2);
+      EXPECT_EQ(entries_for(grads, m), 0);
+      // A masked step is a zeroed query row and a key never attended: no gradient in any role.
+      const Tensor d_x = *gradient_of(grads, x);
+      for (int64_t b = 0; b < 2; ++b) {
+        for (int64_t t = 0; t < 4; ++t) {
+          if (self_mask(b, t)) continue;
+          for (int64_t j = 0; j < 5; ++j) EXPECT_EQ(d_x(b, t, j), 0.0f) << b << ", " << t;
+        }
+      }
+    }
+  }
+}
+
+TEST(OperationBackward, ProjectedAttentionRolesMapOntoTheValues) {
+  Mask mask = random_mask({2, 4}, 30);
+  mask(0, 0) = mask(1, 0) = true;
+  const auto mha = [] {
+    return std::make_shared<MultiHeadAttention>(
+        MultiHeadAttention::Args{.num_heads = 2, .key_dim = 3, .use_gate = true});
+  };
+  const auto gqa = [] {
+    return std::make_shared<GroupedQueryAttention>(
+        GroupedQueryAttention::Args{.head_dim = 2, .num_query_heads = 4, .num_key_value_heads = 2});
+  };
+  for (const bool grouped : {false, true}) {
+    SCOPED_TRACE(grouped ? "GroupQueryAttention" : "MultiHeadAttention");
+    const auto make = [&]() -> std::shared_ptr<Layer> {
+      if (grouped) return gqa();
+      return mha();
+    };
+    {
+      SCOPED_TRACE("self-attention: query and value the same masked value, causal");
+      const ValuePtr x = float_value({2, 4, 6}, 31, mask);
+      const OperationCall call =
+          layer_call(make(), {tensor(x), tensor(x)}, {{"use_causal_mask", Arg::literal(true)}});
+      const ValueGradients grads = expect_operation_gradients(call, {x});
+      EXPECT_EQ(entries_for(grads, x), 2);
+      // Causal: output step 0 reads step 0 only, so a gradient on it reaches no later step.
+      const BoundArguments<ValuePtr> bound = call.bound();
+      x->keras_mask = mask;
+      const OperationForward forward = call.operation->forward(bound, {});
+      Tensor d = Tensor(shape_of(forward.outputs[0]->tensor));
+      for (int64_t b = 0; b < 2; ++b) {
+        for (int64_t j = 0; j < 6; ++j) d(b, 0, j) = 1.0f;
+      }
+      std::vector<Tensor> weight_gradients = call.layer->zero_gradients();
+      const Tensor d_x = *gradient_of(
+          call.operation->backward(bound, forward, {d, std::nullopt}, weight_gradients), x);
+      for (int64_t b = 0; b < 2; ++b) {
+        for (int64_t t = 1; t < 4; ++t) {
+          for (int64_t j = 0; j < 6; ++j) EXPECT_EQ(d_x(b, t, j), 0.0f) << b << ", " << t;
+        }
+      }
+    }
+    {
+      SCOPED_TRACE("query, value and key all the same value");
+      const ValuePtr x = float_value({2, 4, 6}, 32);
+      const ValueGradients grads = expect_operation_gradients(
+          layer_call(make(), {tensor(x), tensor(x)}, {{"key", tensor(x)}}), {x});
+      EXPECT_EQ(entries_for(grads, x), 3);
+    }
+    {
+      SCOPED_TRACE("cross-attention with a key and an attention mask, scores returned");
+      const ValuePtr q = float_value({2, 3, 6}, 33);
+      const ValuePtr v = float_value({2, 4, 6}, 34, mask);
+      const ValuePtr k = float_value({2, 4, 6}, 35);
+      const ValuePtr attention_mask = make_value(Mask::full({2, 3, 4}, true));
+      const ValueGradients grads =
+          expect_operation_gradients(layer_call(make(), {tensor(q), tensor(v)},
+                                                {{"key", tensor(k)},
+                                                 {"attention_mask", tensor(attention_mask)},
+                                                 {"return_attention_scores", Arg::literal(true)}}),
+                                     {q, v, k});
+      EXPECT_EQ(grads.size(), 3u);
+    }
+  }
+}
+
+// ---- keras.ops functions
+
+TEST(OperationBackward, ConvertToTensorAndExpandDimsPassFloatGradientsOn) {
+  const auto op = [](const std::string& class_name, Config config) {
+    return detail::operation_from_config(
+        Config{{"class_name", class_name}, {"module", "keras.src.ops.numpy"}, {"config", config}});
+  };
+  const ValuePtr x = float_value({2, 3}, 40);
+  for (const auto& [name, operation] :
+       {std::pair{std::string("ConvertToTensor"),
+                  op("ConvertToTensor", Config{{"name", "convert_to_tensor"}})},
+        std::pair{std::string("ExpandDims"),
+                  op("ExpandDims", Config{{"name", "expand_dims"}, {"axis", 1}})}}) {
+    SCOPED_TRACE(name);
+    OperationCall call;
+    call.operation = operation;
+    call.arguments.args = {tensor(x)};
+    expect_operation_gradients(call, {x});
+    // A bool input (a mask being computed) gets none.
+    OperationCall on_mask = call;
+    on_mask.arguments.args = {tensor(make_value(Mask::full({2, 3}, true)))};
+    const BoundArguments<ValuePtr> bound = on_mask.bound();
+    const OperationForward forward = operation->forward(bound, {});
+    std::vector<Tensor> none;
+    EXPECT_TRUE(operation
+                    ->backward(bound, forward,
+                               {Tensor::full(shape_of(forward.outputs[0]->tensor), 1.0f)}, none)
+                    .empty());
+  }
+}
+
+// ---- what backward() refuses, and gradients that reach no output
+
+TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
+  auto layer = std::make_shared<Dense>(Dense::Args{.units = 2, .name = "head"});
+  const ValuePtr x = float_value({3, 4}, 50);
+  const OperationCall call = layer_call(layer, {tensor(x)});
+  const BoundArguments<ValuePtr> bound = call.bound();
+  const OperationForward forward = call.operation->forward(bound, {});
+  std::vector<Tensor> buffers = layer->zero_gradients();
+  EXPECT_TRUE(call.operation->backward(bound, forward, {std::nullopt}, buffers).empty());
+  EXPECT_EQ(buffers[0].to_vector(), std::vector<float>(8, 0.0f));
+
+  // A forward from another operation over the same layer, or from none.
+  const std::shared_ptr<Operation> twin = detail::operation_for_layer(layer);
+  const Tensor d = Tensor::full({3, 2}, 1.0f);
+  EXPECT_EQ(message_of<ValueError>([&] { twin->backward(bound, forward, {d}, buffers); }),
+            "Dense 'head': `forward` was not made by this operation's forward(). Expected the "
+            "OperationForward this operation's forward() returned. Received: forward from "
+            "another operation.");
+  EXPECT_EQ(message_of<ValueError>([&] { call.operation->backward(bound, {}, {d}, buffers); }),
+            "Dense 'head': `forward` was not made by this operation's forward(). Expected the "
+            "OperationForward this operation's forward() returned. Received: forward from no "
+            "forward() call.");
+
+  // A gradient for the returned attention scores.
+  auto attention = std::make_shared<Attention>(Attention::Args{.name = "luong"});
+  const ValuePtr q = float_value({2, 3, 4}, 51);
+  const OperationCall scored =
+      layer_call(attention, {list({q, q})}, {{"return_attention_scores", Arg::literal(true)}});
+  const BoundArguments<ValuePtr> scored_bound = scored.bound();
+  const OperationForward scored_forward = scored.operation->forward(scored_bound, {});
+  ASSERT_EQ(scored_forward.outputs.size(), 2u);
+  std::vector<Tensor> no_weights;
+  EXPECT_EQ(message_of<NotSupportedError>([&] {
+              scored.operation->backward(
+                  scored_bound, scored_forward,
+                  {Tensor::full({2, 3, 4}, 1.0f), Tensor::full({2, 3, 3}, 1.0f)}, no_weights);
+            }),
+            "Attention 'luong': no backward pass through the attention scores. Expected a "
+            "gradient for the output only. Received: a gradient for output 1 (the attention "
+            "scores).");
+
+  // An operation that only computes masks keeps the default.
+  const std::shared_ptr<Operation> not_equal =
+      detail::operation_from_config(Config{{"class_name", "NotEqual"},
+                                           {"module", "keras.src.ops.numpy"},
+                                           {"config", Config{{"name", "not_equal"}}}});
+  NodeArguments<ValuePtr> args;
+  args.args = {tensor(make_value(Int32Tensor({2}, {0, 1}))), Arg::literal(0)};
+  const BoundArguments<ValuePtr> ne_bound(args, not_equal->call_parameters(),
+                                          {"NotEqual", "not_equal"});
+  const OperationForward ne_forward = not_equal->forward(ne_bound, {});
+  EXPECT_NE(message_of<NotSupportedError>(
+                [&] { not_equal->backward(ne_bound, ne_forward, {std::nullopt}, no_weights); }),
+            "no exception");
+}
+
+}  // namespace
+}  // namespace kattn
