@@ -68,6 +68,17 @@ void Layer::set_weights(const std::vector<Tensor>& values) {
   forget_derived();
 }
 
+Config Layer::activity_regularizer() const {
+  const Config config = get_config();
+  const auto found = config.find("activity_regularizer");
+  return found == config.end() ? Config(nullptr) : *found;
+}
+
+std::vector<Variable>& Layer::weights_for_update() {
+  forget_derived();
+  return weights_;
+}
+
 std::vector<Tensor> Layer::zero_gradients() const {
   std::vector<Tensor> gradients;
   for (const Variable& variable : weights_) gradients.emplace_back(variable.value.shape());

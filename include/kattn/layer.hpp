@@ -43,6 +43,9 @@ class Layer {
 
   // Keras's get_config(): the base keys (name, trainable, dtype) plus the layer's own.
   virtual Config get_config() const;
+  // The layer's activity_regularizer config (null for none): what training penalises the
+  // layer's outputs with. By default get_config()'s entry.
+  virtual Config activity_regularizer() const;
 
   // The weights in Keras's order (the order of `layer.weights` and `set_weights`).
   const std::vector<Variable>& weights() const { return weights_; }
@@ -58,6 +61,11 @@ class Layer {
   // copies, as Keras returns numpy arrays.
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& values);
+
+  // The weights to change in place (an optimizer step, a constraint): drops what the layer
+  // derived from them first, so the next call derives it again. Not while other threads call
+  // the layer; the shapes must stay as they are.
+  std::vector<Variable>& weights_for_update();
 
   // Zero-filled buffers for this layer's weight gradients, one per weight in weights() order
   // (backward passes add into them).

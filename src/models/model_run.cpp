@@ -1,7 +1,9 @@
 // Running a functional model: Keras's Functional.call / _run_through_graph.
 #include <map>
+#include <memory>
 
 #include "kattn/models/model.hpp"
+#include "models/model_training.hpp"
 #include "models/text.hpp"
 
 namespace kattn {
@@ -54,7 +56,7 @@ bool fill_in(const NodeArg<KerasTensor>& symbolic, const std::map<TensorKey, Val
 }  // namespace
 
 std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
-                                 Trace* trace) const {
+                                 Trace* trace, std::vector<detail::NodeRun>* runs) const {
   const ErrorSource source{"Functional", name_};
   const std::vector<std::string> names = input_names();
   if (inputs.size() != inputs_.size()) {
@@ -69,7 +71,8 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
   }
   const RunContext context{args.training};
   for (const std::shared_ptr<Node>& node : execution_order_) {
-    NodeArguments<ValuePtr> arguments;
+    auto owned_arguments = std::make_unique<NodeArguments<ValuePtr>>();
+    NodeArguments<ValuePtr>& arguments = *owned_arguments;
     bool computable = true;
     arguments.args.resize(node->arguments.args.size());
     for (size_t i = 0; computable && i < arguments.args.size(); ++i) {
@@ -82,14 +85,21 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
     if (!computable) continue;  // as Keras: a node whose inputs are missing is skipped
     const std::string class_name = node->operation->class_name();
     const std::string operation_name = node->operation->name();
-    const BoundArguments<ValuePtr> bound(arguments, node->operation->call_parameters(),
-                                         {class_name, operation_name});
+    auto bound = std::make_unique<BoundArguments<ValuePtr>>(
+        arguments, node->operation->call_parameters(), ErrorSource{class_name, operation_name});
     std::vector<std::optional<Mask>> seen_masks;
     if (trace != nullptr) {
       for (const ValuePtr& input : flatten_tensors(arguments))
         seen_masks.push_back(input->keras_mask);
     }
-    std::vector<ValuePtr> outputs = node->operation->call(bound, context);
+    std::vector<ValuePtr> outputs;
+    if (runs != nullptr) {
+      OperationForward forward = node->operation->forward(*bound, context);
+      outputs = forward.outputs;
+      runs->push_back({node, std::move(owned_arguments), std::move(bound), std::move(forward)});
+    } else {
+      outputs = node->operation->call(*bound, context);
+    }
     for (size_t i = 0; i < outputs.size(); ++i) {
       values[{node.get(), static_cast<int64_t>(i)}] = outputs[i];
     }
@@ -112,13 +122,15 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
 std::vector<AnyTensor> Model::predict(const std::vector<AnyTensor>& inputs,
                                       const PredictArgs& args) const {
   std::vector<AnyTensor> results;
-  for (const ValuePtr& value : run(inputs, args, nullptr)) results.push_back(value->tensor);
+  for (const ValuePtr& value : run(inputs, args, nullptr, nullptr)) {
+    results.push_back(value->tensor);
+  }
   return results;
 }
 
 Model::Trace Model::trace(const std::vector<AnyTensor>& inputs, const PredictArgs& args) const {
   Trace traced;
-  run(inputs, args, &traced);
+  run(inputs, args, &traced, nullptr);
   return traced;
 }
 

@@ -70,7 +70,8 @@ class Dense : public Layer {
   int64_t units() const { return units_; }
   const ActivationFunction& activation() const { return activation_; }
   bool use_bias() const { return use_bias_; }
-  const Config& activity_regularizer() const { return activity_regularizer_; }
+  // Not in get_config(), as in Keras 3.16, but applied in training.
+  Config activity_regularizer() const override { return activity_regularizer_; }
 
   Config get_config() const override;
 

@@ -24,9 +24,15 @@
 #include "kattn/layer.hpp"
 #include "kattn/models/keras_tensor.hpp"
 #include "kattn/models/operation.hpp"
+#include "kattn/models/training.hpp"
 #include "kattn/models/value.hpp"
 
 namespace kattn {
+
+namespace detail {
+struct NodeRun;
+struct TrainingSetup;
+}  // namespace detail
 
 struct PredictArgs {
   bool training = false;  // Keras's `training` call argument: dropout is active when true
@@ -99,11 +105,27 @@ class Model {
   // The number of weight values of all layers.
   int64_t count_params() const;
 
+  // Keras's model.compile: the optimizer, loss and metrics of training. ValueError when the
+  // optimizer or loss is missing or a metric is unknown.
+  void compile(CompileArgs args);
+  // One optimizer step on one batch: x one array per input, y one float32 target per output
+  // (batch first). Returns the loss (with regularization) and metrics of the batch, computed
+  // before the step. ValueError before anything changes when the model is not compiled, an
+  // input does not fit, or an operation on the gradient's path has no backward pass.
+  Logs train_on_batch(const std::vector<AnyTensor>& x, const std::vector<Tensor>& y);
+  // Keras's model.fit: `epochs` passes over x and y in batches of batch_size.
+  History fit(const std::vector<AnyTensor>& x, const std::vector<Tensor>& y,
+              const FitArgs& args = {});
+  // Keras's model.evaluate: the loss and metrics over x and y at inference, in batches.
+  Logs evaluate(const std::vector<AnyTensor>& x, const std::vector<Tensor>& y,
+                int64_t batch_size = 32) const;
+
  private:
   void map_graph();
-  // Runs the nodes; records every node's outputs in `trace` when it is not null.
+  // Runs the nodes; records every node's outputs in `trace` when it is not null, and runs
+  // each operation's forward() into `runs` (for backward) when that is not null.
   std::vector<ValuePtr> run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
-                            Trace* trace) const;
+                            Trace* trace, std::vector<detail::NodeRun>* runs) const;
 
   std::string name_;
   std::vector<KerasTensor> inputs_;
@@ -114,6 +136,7 @@ class Model {
   std::vector<std::shared_ptr<Operation>> operations_;
   std::vector<std::shared_ptr<Node>> nodes_;            // every node of the model
   std::vector<std::shared_ptr<Node>> execution_order_;  // nodes_ that run, in Keras's order
+  std::shared_ptr<detail::TrainingSetup> training_;     // set by compile()
 };
 
 // Loads a .keras archive Keras saved: the model from config.json, its weights from
