@@ -9,21 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "error_test_util.hpp"
 #include "kattn/error.hpp"
 #include "kattn/tensor.hpp"
 
 namespace kattn::testing {
-
-// Runs `body`, which must throw exactly `Expected` with exactly `message`.
-template <typename Expected = ValueError>
-void expect_error(const std::function<void()>& body, const std::string& message) {
-  try {
-    body();
-    ADD_FAILURE() << "no exception; expected: " << message;
-  } catch (const Expected& e) {
-    EXPECT_EQ(std::string(e.what()), message);
-  }
-}
 
 // Uniform values in [-1, 1), reproducible from `seed`.
 inline Tensor random_tensor(const Shape& shape, uint32_t seed, float amplitude = 1.0f) {

@@ -12,6 +12,12 @@
 
 namespace kattn::testing {
 
+// Differences of float32 layers in float32: step 1e-2, and agreement to about 1% of the
+// gradient (a wrong term is off by far more).
+inline constexpr double kFloatStep = 1e-2;
+inline constexpr double kFloatAtol = 3e-3;
+inline constexpr double kFloatRtol = 3e-2;
+
 // sum(a * b) in double: the loss whose gradient with respect to `a` is `b`.
 template <typename Real>
 double dot_sum(const BasicTensor<Real>& a, const BasicTensor<Real>& b) {

@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "error_test_util.hpp"
 #include "kattn/constraints.hpp"
 #include "kattn/error.hpp"
 
 namespace kattn {
 namespace {
+
+using testing::expect_error;
 
 // keras.backend.epsilon().
 constexpr double kEps = 1e-7;
@@ -152,20 +155,6 @@ TEST(ConstraintNonNeg, ZeroesNegativesKeepsNaN) {
   EXPECT_EQ(v[5], 0.0f);
 }
 
-void expect_error(const std::function<void()>& call, const std::string& expected,
-                  bool not_supported = false) {
-  try {
-    call();
-    ADD_FAILURE() << "no exception, expected: " << expected;
-  } catch (const NotSupportedError& e) {
-    EXPECT_TRUE(not_supported) << "NotSupportedError: " << e.what();
-    EXPECT_EQ(e.what(), expected);
-  } catch (const ValueError& e) {
-    EXPECT_FALSE(not_supported) << "ValueError: " << e.what();
-    EXPECT_EQ(e.what(), expected);
-  }
-}
-
 TEST(ConstraintErrors, AxesOutOfRangeOrRepeated) {
   expect_error([] { applied(Constraint::max_norm(2.0, 2), w32()); },
                "MaxNorm: axis out of range. Expected axes in [-2, 2) for a weight of shape (3, 2). "
@@ -257,10 +246,10 @@ TEST(ConstraintErrors, ConfigMistakesAndUnsupportedClasses) {
       },
       "NonNeg: unrecognized keyword arguments in the config. Expected only the keys of "
       "NonNeg.get_config(). Received: {'axis': 0}.");
-  expect_error([] { Constraint::from_config("Constraint"); },
-               "Constraint: unsupported constraint. Expected one of MaxNorm, NonNeg, UnitNorm, "
-               "MinMaxNorm. Received: constraint=Constraint.",
-               true);
+  expect_error<NotSupportedError>(
+      [] { Constraint::from_config("Constraint"); },
+      "Constraint: unsupported constraint. Expected one of MaxNorm, NonNeg, UnitNorm, "
+      "MinMaxNorm. Received: constraint=Constraint.");
   expect_error([] { Constraint::from_config(Config::array({1})); },
                "Constraint: invalid constraint config. Expected null, a name string or an object "
                "with a `class_name`. Received: constraint=[1].");

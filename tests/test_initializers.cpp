@@ -10,11 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "error_test_util.hpp"
 #include "kattn/error.hpp"
 #include "kattn/initializers.hpp"
 
 namespace kattn {
 namespace {
+
+using testing::expect_error;
 
 struct Moments {
   double mean = 0.0;
@@ -445,20 +448,6 @@ TEST(InitializerConfig, OlderConfigsAndKerasNormalizations) {
             Initializer::he_uniform().get_config());
 }
 
-void expect_error(const std::function<void()>& call, const std::string& expected,
-                  bool not_supported = false) {
-  try {
-    call();
-    ADD_FAILURE() << "no exception, expected: " << expected;
-  } catch (const NotSupportedError& e) {
-    EXPECT_TRUE(not_supported) << "NotSupportedError: " << e.what();
-    EXPECT_EQ(e.what(), expected);
-  } catch (const ValueError& e) {
-    EXPECT_FALSE(not_supported) << "ValueError: " << e.what();
-    EXPECT_EQ(e.what(), expected);
-  }
-}
-
 TEST(InitializerErrors, VarianceScalingArgumentsAreCheckedLikeKeras) {
   expect_error([] { Initializer::variance_scaling(0.0); },
                "VarianceScaling: invalid `scale`. Expected a positive float. Received: "
@@ -507,27 +496,25 @@ TEST(InitializerErrors, ConfigMistakesNameTheKey) {
 }
 
 TEST(InitializerErrors, UnsupportedClassesAndArgumentsAreRefusedByName) {
-  expect_error([] { Initializer::from_config("STFTInitializer"); },
-               "Initializer: unsupported initializer. Expected one of Zeros, Ones, Constant, "
-               "Identity, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, "
-               "GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, "
-               "Orthogonal. Received: initializer=STFTInitializer.",
-               true);
-  expect_error(
+  expect_error<NotSupportedError>(
+      [] { Initializer::from_config("STFTInitializer"); },
+      "Initializer: unsupported initializer. Expected one of Zeros, Ones, Constant, "
+      "Identity, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, "
+      "GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, "
+      "Orthogonal. Received: initializer=STFTInitializer.");
+  expect_error<NotSupportedError>(
       [] {
         Initializer::from_config(keras_initializer("GlorotUniform", {{"input_axes", {0}}}));
       },
       "GlorotUniform: unsupported argument. Expected input_axes=None. Received: "
-      "input_axes=[0].",
-      true);
-  expect_error(
+      "input_axes=[0].");
+  expect_error<NotSupportedError>(
       [] {
         Initializer::from_config(keras_initializer(
             "HeNormal", {{"seed", {{"module", "keras.random"}, {"class_name", "SeedGenerator"}}}}));
       },
       "HeNormal: unsupported seed. Expected an integer or null (a SeedGenerator is not "
-      "supported). Received: seed={\"class_name\":\"SeedGenerator\",\"module\":\"keras.random\"}.",
-      true);
+      "supported). Received: seed={\"class_name\":\"SeedGenerator\",\"module\":\"keras.random\"}.");
 }
 
 TEST(InitializerErrors, ShapesOfTheWrongRank) {

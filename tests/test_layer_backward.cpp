@@ -26,11 +26,9 @@ using testing::numeric_gradient;
 using testing::random_mask;
 using testing::random_normal;
 
-// A float32 layer under float32 differences: step 1e-2, and agreement to about 1% of the
-// gradient (a wrong term is off by far more).
-constexpr double kStep = 1e-2;
-constexpr double kAtol = 3e-3;
-constexpr double kRtol = 3e-2;
+constexpr double kStep = testing::kFloatStep;
+constexpr double kAtol = testing::kFloatAtol;
+constexpr double kRtol = testing::kFloatRtol;
 
 // One layer call to check: `make` gives a fresh built layer (same seed every time), `forward`
 // runs it on the inputs (query, value[, key]).

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "error_test_util.hpp"
 #include "kattn/error.hpp"
 #include "kattn/tensor.hpp"
 #include "kattn/training/losses.hpp"
@@ -15,21 +16,11 @@
 namespace kattn {
 namespace {
 
+using testing::message_of;
+
 // The bounds of Keras's clip, as float32 applies them: 1e-7 and 1 - 2^-23.
 const double kLow = static_cast<double>(static_cast<float>(1e-7));
 const double kHigh = static_cast<double>(static_cast<float>(1.0 - 1e-7));
-
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("other exception: ") + e.what();
-  }
-  return "no exception";
-}
 
 // Deterministic values in [lo, hi).
 std::vector<float> values_in(int64_t count, double lo, double hi, uint32_t seed) {

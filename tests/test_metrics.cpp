@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "error_test_util.hpp"
 #include "kattn/error.hpp"
 #include "kattn/tensor.hpp"
 #include "kattn/training/metrics.hpp"
@@ -11,17 +12,7 @@
 namespace kattn {
 namespace {
 
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("other exception: ") + e.what();
-  }
-  return "no exception";
-}
+using testing::message_of;
 
 TEST(MetricMean, KerasDocstring) {
   Mean mean;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "error_test_util.hpp"
 #include "kattn/error.hpp"
 #include "kattn/tensor.hpp"
 #include "kattn/training/optimizers.hpp"
@@ -17,17 +18,7 @@
 namespace kattn {
 namespace {
 
-template <typename E, typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("other exception: ") + e.what();
-  }
-  return "no exception";
-}
+using testing::message_of;
 
 void expect_values(const Tensor& tensor, const std::vector<float>& expected, float tolerance,
                    const std::string& what) {

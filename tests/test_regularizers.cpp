@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "error_test_util.hpp"
 #include "kattn/error.hpp"
 #include "kattn/regularizers.hpp"
 
 namespace kattn {
 namespace {
+
+using testing::expect_error;
 
 Config keras_regularizer(const std::string& class_name, const Config& inner) {
   return {{"module", "keras.regularizers"},
@@ -103,20 +106,6 @@ TEST(RegularizerGradient, WritesIntoAStridedView) {
   EXPECT_EQ(buffer.to_vector(), (std::vector<float>{1, 3, 5, 2, 4, 6}));
 }
 
-void expect_error(const std::function<void()>& call, const std::string& expected,
-                  bool not_supported = false) {
-  try {
-    call();
-    ADD_FAILURE() << "no exception, expected: " << expected;
-  } catch (const NotSupportedError& e) {
-    EXPECT_TRUE(not_supported) << "NotSupportedError: " << e.what();
-    EXPECT_EQ(e.what(), expected);
-  } catch (const ValueError& e) {
-    EXPECT_FALSE(not_supported) << "ValueError: " << e.what();
-    EXPECT_EQ(e.what(), expected);
-  }
-}
-
 TEST(RegularizerGradient, ShapeMismatchIsAValueError) {
   expect_error(
       [] {
@@ -197,18 +186,17 @@ TEST(RegularizerErrors, ConfigMistakesAndUnsupportedClasses) {
       },
       "L2: unrecognized keyword arguments in the config. Expected only the keys of "
       "L2.get_config(). Received: {'l1': 0.1}.");
-  expect_error([] { Regularizer::from_config("orthogonal_regularizer"); },
-               "Regularizer: unsupported regularizer. Expected one of L1, L2, L1L2. Received: "
-               "regularizer=orthogonal_regularizer.",
-               true);
-  expect_error(
+  expect_error<NotSupportedError>(
+      [] { Regularizer::from_config("orthogonal_regularizer"); },
+      "Regularizer: unsupported regularizer. Expected one of L1, L2, L1L2. Received: "
+      "regularizer=orthogonal_regularizer.");
+  expect_error<NotSupportedError>(
       [] {
         Regularizer::from_config(
             keras_regularizer("OrthogonalRegularizer", {{"factor", 0.01}, {"mode", "rows"}}));
       },
       "Regularizer: unsupported regularizer. Expected one of L1, L2, L1L2. Received: "
-      "regularizer=OrthogonalRegularizer.",
-      true);
+      "regularizer=OrthogonalRegularizer.");
   expect_error([] { Regularizer::from_config(0.01); },
                "Regularizer: invalid regularizer config. Expected null, a name string or an "
                "object with a `class_name`. Received: regularizer=0.01.");

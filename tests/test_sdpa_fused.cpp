@@ -28,6 +28,7 @@ using ops::scaled_dot_product_attention;
 using ops::SdpaOptions;
 using testing::all_close;
 using testing::fused_isas;
+using testing::in_poisoned_memory;
 using testing::random_mask;
 using testing::random_normal;
 
@@ -35,21 +36,6 @@ constexpr int64_t kBr = kernels::SdpaFlashTiles::kQueryBlock;
 constexpr int64_t kBc = kernels::SdpaFlashTiles::kKeyTile;
 constexpr int64_t kChunk = kernels::SdpaDecodeTiles::kKeyChunk;
 constexpr int64_t kDecodeRows = kernels::SdpaDecodeTiles::kMaxQueryLen;
-
-// `values` seen through a view into a larger NaN-filled tensor: one extra row before and after
-// along axes 1 and 3, so every stride differs from the dense layout and a read past any edge
-// picks up NaN.
-Tensor in_poisoned_memory(const Tensor& values) {
-  const Shape& s = values.shape();
-  Tensor padded({s[0], s[1] + 2, s[2], s[3] + 2});
-  padded.fill(std::numeric_limits<float>::quiet_NaN());
-  Tensor view = padded.slice(1, 1, s[1] + 1).slice(3, 1, s[3] + 1);
-  for (int64_t b = 0; b < s[0]; ++b)
-    for (int64_t t = 0; t < s[1]; ++t)
-      for (int64_t n = 0; n < s[2]; ++n)
-        for (int64_t h = 0; h < s[3]; ++h) view(b, t, n, h) = values(b, t, n, h);
-  return view;
-}
 
 enum class MaskKind { kNone, kKeyPadding, kQuery, kPerHead, kShared, kFullyMaskedRows };
 

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "../error_test_util.hpp"
 #include "kattn/io/file.hpp"
 
 namespace kattn::testing {
@@ -16,17 +17,6 @@ inline std::filesystem::path data_dir() { return KATTN_TEST_DATA_DIR; }
 
 inline std::span<const std::byte> bytes_of(const std::string& text) {
   return std::as_bytes(std::span(text.data(), text.size()));
-}
-
-// The message of the exception `body` throws, or "no exception".
-template <typename Exception, typename Body>
-std::string message_of(Body&& body) {
-  try {
-    body();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  return "no exception";
 }
 
 // A fresh directory for one test, removed afterwards.

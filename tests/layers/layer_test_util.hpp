@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "error_test_util.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/tensor.hpp"
@@ -16,17 +17,6 @@ namespace kattn::testing {
 
 inline std::filesystem::path golden_models_dir() {
   return std::filesystem::path(KATTN_TEST_DATA_DIR) / "golden-models";
-}
-
-// The message of the exception `body` throws, or "no exception".
-template <typename Exception, typename Body>
-std::string message_of(Body&& body) {
-  try {
-    body();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  return "no exception";
 }
 
 // The weights of a golden model case (its model.keras), by HDF5 path ("layers/conv1d/vars/0").

@@ -35,11 +35,9 @@ using testing::numeric_gradient;
 using testing::random_mask;
 using testing::random_normal;
 
-// float32 layers under float32 differences: step 1e-2, agreement to about 1% of the gradient
-// (a wrong term is off by far more).
-constexpr double kStep = 1e-2;
-constexpr double kAtol = 3e-3;
-constexpr double kRtol = 3e-2;
+constexpr double kStep = testing::kFloatStep;
+constexpr double kAtol = testing::kFloatAtol;
+constexpr double kRtol = testing::kFloatRtol;
 
 // One layer call to check: `make` gives a fresh built layer (a seeded layer redraws the same
 // dropout key on its first call), `forward` runs its training call on the inputs and `backward`

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "error_test_util.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/json.hpp"
 
@@ -25,17 +26,6 @@ inline Config without_shared_ids(Config value) {
     for (Config& item : value) item = without_shared_ids(item);
   }
   return value;
-}
-
-// The message of the exception `body` throws, or "no exception".
-template <typename Exception, typename Body>
-std::string message_of(Body&& body) {
-  try {
-    body();
-  } catch (const Exception& e) {
-    return e.what();
-  }
-  return "no exception";
 }
 
 }  // namespace kattn::testing

@@ -38,9 +38,9 @@ using testing::numeric_gradient;
 using testing::random_mask;
 using testing::random_normal;
 
-constexpr double kStep = 1e-2;
-constexpr double kAtol = 3e-3;
-constexpr double kRtol = 3e-2;
+constexpr double kStep = testing::kFloatStep;
+constexpr double kAtol = testing::kFloatAtol;
+constexpr double kRtol = testing::kFloatRtol;
 
 using Arg = NodeArg<ValuePtr>;
 

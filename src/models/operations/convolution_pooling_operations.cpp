@@ -51,10 +51,7 @@ class GlobalAveragePoolingOperation : public LayerOperation<GlobalAveragePooling
                           const OperationForward& forward,
                           const std::vector<std::optional<Tensor>>& d_outputs,
                           std::vector<Tensor>& weight_gradients) const override {
-    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
-    const Tensor* d_output = output_gradient(d_outputs, 0);
-    if (d_output == nullptr) return {};
-    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
+    return unary_backward(arguments, forward, d_outputs, weight_gradients);
   }
 
  private:

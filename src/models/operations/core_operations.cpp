@@ -101,10 +101,7 @@ class MaskingOperation : public LayerOperation<Masking> {
                           const OperationForward& forward,
                           const std::vector<std::optional<Tensor>>& d_outputs,
                           std::vector<Tensor>& weight_gradients) const override {
-    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
-    const Tensor* d_output = output_gradient(d_outputs, 0);
-    if (d_output == nullptr) return {};
-    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
+    return unary_backward(arguments, forward, d_outputs, weight_gradients);
   }
 };
 
@@ -152,10 +149,7 @@ class DropoutOperation : public LayerOperation<Dropout> {
                           const OperationForward& forward,
                           const std::vector<std::optional<Tensor>>& d_outputs,
                           std::vector<Tensor>& weight_gradients) const override {
-    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
-    const Tensor* d_output = output_gradient(d_outputs, 0);
-    if (d_output == nullptr) return {};
-    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
+    return unary_backward(arguments, forward, d_outputs, weight_gradients);
   }
 };
 

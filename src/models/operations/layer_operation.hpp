@@ -95,6 +95,17 @@ class LayerOperation : public Operation {
 
  protected:
   ErrorSource source() const { return {layer_->class_name(), layer_->name()}; }
+  // backward() of an operation whose layer takes one float32 `inputs` tensor and gives one
+  // output through a LayerForward: the layer's gradient for `inputs`.
+  ValueGradients unary_backward(const BoundArguments<ValuePtr>& arguments,
+                                const OperationForward& forward,
+                                const std::vector<std::optional<Tensor>>& d_outputs,
+                                std::vector<Tensor>& weight_gradients) const {
+    const LayerForward& call = saved_call<LayerForward>(*this, forward, source());
+    const Tensor* d_output = output_gradient(d_outputs, 0);
+    if (d_output == nullptr) return {};
+    return {{arguments.tensor("inputs"), layer_->backward(call, *d_output, weight_gradients)}};
+  }
   // Keras records the shapes of the first build only.
   void record_build_config(Config build_config) {
     if (build_config_.is_null()) build_config_ = std::move(build_config);
@@ -166,11 +177,7 @@ class UnaryLayerOperation : public LayerOperation<L> {
                           const OperationForward& forward,
                           const std::vector<std::optional<Tensor>>& d_outputs,
                           std::vector<Tensor>& weight_gradients) const override {
-    const LayerForward& call = saved_call<LayerForward>(*this, forward, this->source());
-    const Tensor* d_output = output_gradient(d_outputs, 0);
-    if (d_output == nullptr) return {};
-    return {
-        {arguments.tensor("inputs"), this->layer_->backward(call, *d_output, weight_gradients)}};
+    return this->unary_backward(arguments, forward, d_outputs, weight_gradients);
   }
 };
 
