@@ -5,8 +5,11 @@
 #include <vector>
 
 #include "kattn/error.hpp"
+#include "strided.hpp"
 
 namespace kattn {
+
+using detail::for_each_offset;
 
 namespace {
 
@@ -48,25 +51,6 @@ double read_factor(ConfigReader& reader, const char* name, double fallback) {
                       "a non-negative float", std::string(name) + "=" + value.dump());
   }
   return validate_factor(reader.source().class_name, name, value.get<double>());
-}
-
-// Calls fn(offset) for every element of a tensor of `shape` and `strides`, in row-major order.
-template <typename Fn>
-void for_each_offset(const Shape& shape, const Shape& strides, Fn&& fn) {
-  const int64_t size = num_elements(shape);
-  std::vector<int64_t> index(shape.size(), 0);
-  int64_t offset = 0;
-  for (int64_t n = 0; n < size; ++n) {
-    fn(offset);
-    for (size_t axis = shape.size(); axis-- > 0;) {
-      if (++index[axis] < shape[axis]) {
-        offset += strides[axis];
-        break;
-      }
-      offset -= (shape[axis] - 1) * strides[axis];
-      index[axis] = 0;
-    }
-  }
 }
 
 }  // namespace

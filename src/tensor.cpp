@@ -5,8 +5,11 @@
 #include <utility>
 
 #include "kattn/error.hpp"
+#include "strided.hpp"
 
 namespace kattn {
+
+using detail::for_each_offset;
 
 namespace {
 
@@ -19,25 +22,6 @@ void check_shape(const Shape& shape) {
     if (d < 0) {
       throw_value_error(kTensor, "invalid shape", "non-negative dimensions",
                         "shape=" + shape_to_string(shape));
-    }
-  }
-}
-
-// Visits every index of `shape` in row-major order, passing the strided offset.
-template <typename Visit>
-void for_each_offset(const Shape& shape, const Shape& strides, Visit visit) {
-  const int64_t count = num_elements(shape);
-  if (count == 0) return;
-  Shape index(shape.size(), 0);
-  int64_t offset = 0;
-  for (int64_t n = 0; n < count; ++n) {
-    visit(offset);
-    for (size_t axis = shape.size(); axis-- > 0;) {
-      ++index[axis];
-      offset += strides[axis];
-      if (index[axis] < shape[axis]) break;
-      offset -= strides[axis] * shape[axis];
-      index[axis] = 0;
     }
   }
 }
@@ -89,7 +73,8 @@ BasicTensor<T>::BasicTensor(Shape shape)
 }
 
 template <typename T>
-BasicTensor<T>::BasicTensor(Shape shape, std::span<const T> values) : BasicTensor(std::move(shape)) {
+BasicTensor<T>::BasicTensor(Shape shape, std::span<const T> values)
+    : BasicTensor(std::move(shape)) {
   if (static_cast<int64_t>(values.size()) != size()) {
     throw_value_error(kTensor, "wrong number of values for the shape",
                       int_to_string(size()) + " values for shape " + shape_to_string(shape_),
