@@ -101,19 +101,22 @@ std::string config_string(const Config& config, std::string_view key) {
 
 std::string config_layer_name(const Config& config) { return config_string(config, "name"); }
 
+void read_float32_dtype(ConfigReader& reader) {
+  const Config dtype = reader.get("dtype", "float32");
+  if (dtype.is_null()) return;
+  const std::string policy = dtype_policy_name(dtype);
+  if (policy != "float32") {
+    throw NotSupportedError(error_message(reader.source(), "unsupported dtype policy",
+                                          "one of the supported policies: float32",
+                                          "dtype=" + policy));
+  }
+}
+
 LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name) {
   LayerArgs args;
   args.name = reader.get_string("name", default_name);
   args.trainable = reader.get_bool("trainable", true);
-  const Config dtype = reader.get("dtype", "float32");
-  if (!dtype.is_null()) {
-    const std::string policy = dtype_policy_name(dtype);
-    if (policy != "float32") {
-      throw NotSupportedError(error_message(reader.source(), "unsupported dtype policy",
-                                            "one of the supported policies: float32",
-                                            "dtype=" + policy));
-    }
-  }
+  read_float32_dtype(reader);
   return args;
 }
 

@@ -482,7 +482,8 @@ TEST(LossConfig, GetConfigAndRoundTrip) {
   EXPECT_EQ(message_of<NotSupportedError>([] {
               MeanSquaredError::from_config(Config{{"dtype", "bfloat16"}});
             }),
-            "MeanSquaredError: unsupported dtype. Expected one of the supported dtypes: float32. "
+            "MeanSquaredError: unsupported dtype policy. Expected one of the supported policies: "
+            "float32. "
             "Received: dtype=bfloat16.");
   EXPECT_EQ(message_of<NotSupportedError>([] {
               MeanSquaredError::from_config(Config{{"name", "m"}, {"reduction", nullptr}});

@@ -84,7 +84,7 @@ TEST(MetricMean, ConfigAndErrors) {
   EXPECT_EQ(message_of<NotSupportedError>([] {
               Mean::from_config(Config{{"name", "m"}, {"dtype", "float16"}});
             }),
-            "Mean 'm': unsupported dtype. Expected one of the supported dtypes: float32. "
+            "Mean 'm': unsupported dtype policy. Expected one of the supported policies: float32. "
             "Received: dtype=float16.");
   EXPECT_EQ(message_of<ValueError>([] {
               Mean m;

@@ -62,6 +62,10 @@ struct LayerArgs {
   bool trainable = true;
 };
 
+// Reads `dtype` (absent, null, "float32" or a float32 DTypePolicy object): NotSupportedError
+// naming any other policy.
+void read_float32_dtype(ConfigReader& reader);
+
 // Reads `name`, `trainable` and `dtype` (only the float32 policy is supported: any other dtype
 // raises NotSupportedError naming it). `default_name` is used when `name` is absent.
 LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name);

@@ -258,21 +258,7 @@ LossConfigArgs read_loss_args(ConfigReader& reader, std::string_view class_name,
     reader.fail("reduction", "a string or null");
   }
   // Loss.get_config does not write dtype, but Loss.__init__ takes it; only float32 is supported.
-  const Config dtype = reader.get("dtype", nullptr);
-  if (!dtype.is_null()) {
-    std::string policy = dtype.dump();
-    if (dtype.is_string()) {
-      policy = dtype.get<std::string>();
-    } else if (dtype.is_object() && config_member(dtype, "config").is_object()) {
-      const std::string inner = config_string(dtype["config"], "name");
-      if (!inner.empty()) policy = inner;
-    }
-    if (policy != "float32") {
-      throw NotSupportedError(error_message(reader.source(), "unsupported dtype",
-                                            "one of the supported dtypes: float32",
-                                            "dtype=" + policy));
-    }
-  }
+  read_float32_dtype(reader);
   return args;
 }
 

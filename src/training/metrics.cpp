@@ -38,21 +38,7 @@ std::vector<double> mean_of_rows(const std::vector<double>& values, int64_t oute
 // supported.
 std::string read_metric_args(ConfigReader& reader, std::string_view default_name) {
   const std::string name = reader.get_string("name", default_name);
-  const Config dtype = reader.get("dtype", nullptr);
-  if (!dtype.is_null()) {
-    std::string policy = dtype.dump();
-    if (dtype.is_string()) {
-      policy = dtype.get<std::string>();
-    } else if (dtype.is_object() && config_member(dtype, "config").is_object()) {
-      const std::string inner = config_string(dtype["config"], "name");
-      if (!inner.empty()) policy = inner;
-    }
-    if (policy != "float32") {
-      throw NotSupportedError(error_message(reader.source(), "unsupported dtype",
-                                            "one of the supported dtypes: float32",
-                                            "dtype=" + policy));
-    }
-  }
+  read_float32_dtype(reader);
   return name;
 }
 
