@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "broadcast.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
@@ -13,6 +14,8 @@ namespace kattn {
 
 namespace {
 
+using detail::broadcast_shapes;
+using detail::broadcast_to;
 using detail::keras_shape;
 
 std::vector<Shape> shapes_of(const std::vector<Tensor>& inputs) {
@@ -27,56 +30,6 @@ std::string shapes_string(const std::vector<Shape>& shapes) {
   std::string text = "[";
   for (size_t i = 0; i < shapes.size(); ++i) text += (i > 0 ? ", " : "") + keras_shape(shapes[i]);
   return text + "]";
-}
-
-// numpy's broadcast of two shapes (aligned on the right, 1 stretches), or nullopt.
-std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
-  const Shape& longer = a.size() >= b.size() ? a : b;
-  const Shape& shorter = a.size() >= b.size() ? b : a;
-  Shape out = longer;
-  const size_t lead = longer.size() - shorter.size();
-  for (size_t i = 0; i < shorter.size(); ++i) {
-    const int64_t l = longer[lead + i], s = shorter[i];
-    if (l != s && l != 1 && s != 1) return std::nullopt;
-    out[lead + i] = l == 1 ? s : l;
-  }
-  return out;
-}
-
-// For each element i of a row-major `shape`, the offset of the element it takes from a tensor
-// broadcast to `shape` whose `strides` are 0 along the stretched axes: visit(i, offset).
-template <typename Visit>
-void for_each_broadcast_offset(const Shape& shape, const Shape& strides, Visit&& visit) {
-  const size_t rank = shape.size();
-  Shape index(rank, 0);
-  const int64_t count = num_elements(shape);
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t offset = 0;
-    for (size_t a = 0; a < rank; ++a) offset += index[a] * strides[a];
-    visit(i, offset);
-    for (size_t a = rank; a-- > 0;) {
-      if (++index[a] < shape[a]) break;
-      index[a] = 0;
-    }
-  }
-}
-
-// numpy.broadcast_to(x, shape), contiguous; `shape` is a broadcast of x's shape.
-template <typename T>
-BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
-  if (x.shape() == shape) return x.contiguous();
-  const size_t rank = shape.size();
-  const size_t lead = rank - x.shape().size();
-  Shape strides(rank, 0);  // 0 on the axes x is stretched along
-  for (size_t a = lead; a < rank; ++a) {
-    if (x.shape()[a - lead] != 1) strides[a] = x.strides()[a - lead];
-  }
-  BasicTensor<T> out(shape);
-  const T* src = x.data();
-  T* dst = out.data();
-  for_each_broadcast_offset(shape, strides,
-                            [&](int64_t i, int64_t offset) { dst[i] = src[offset]; });
-  return out;
 }
 
 // numpy.concatenate(parts, axis) of contiguous parts equal off `axis` (0 <= axis < rank).
@@ -207,18 +160,7 @@ Tensor Merge::sum_to_input(const Tensor& d, const Tensor& input) {
   // length 1 stretched to d's.
   Shape expanded = input.shape();
   while (expanded.size() < d.shape().size()) expanded.insert(expanded.begin() + 1, 1);
-  const Tensor dy = d.contiguous();
-  if (expanded == dy.shape()) return dy.clone().reshape(input.shape());
-  const Shape sum_strides = contiguous_strides(expanded);
-  Shape strides(expanded.size(), 0);  // 0 on the stretched axes: their elements add up
-  for (size_t a = 0; a < expanded.size(); ++a) {
-    if (expanded[a] != 1) strides[a] = sum_strides[a];
-  }
-  Tensor out(expanded);
-  float* sum = out.data();
-  for_each_broadcast_offset(dy.shape(), strides,
-                            [&](int64_t i, int64_t offset) { sum[offset] += dy.data()[i]; });
-  return out.reshape(input.shape());
+  return detail::sum_to_shape(d, expanded).reshape(input.shape());
 }
 
 Tensor Merge::elementwise_merge(const std::vector<Tensor>& inputs, const Shape& output_shape,

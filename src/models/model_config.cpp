@@ -54,9 +54,8 @@ void nested_layer_classes(const Config& value, std::vector<std::string>& classes
 // Every class of `layers` kattn cannot build, in file order, each once.
 void refuse_unsupported(const Config& layers, const std::string& model_name,
                         const ConfigError& errors) {
-  const std::vector<std::string> supported = detail::supported_class_names();
-  const auto known = [&](const std::string& name) {
-    return std::find(supported.begin(), supported.end(), name) != supported.end();
+  const auto known_layer = [&](const std::string& name) {
+    return detail::is_supported(name, detail::kLayersModule);
   };
   std::vector<std::string> unsupported;
   std::string where;
@@ -67,11 +66,14 @@ void refuse_unsupported(const Config& layers, const std::string& model_name,
                   short_dump(entry));
     }
     const std::string class_name = config_string(entry, "class_name");
-    if (known(class_name)) continue;
-    std::vector<std::string> classes{class_name};
+    const std::string module = detail::config_module(entry);
+    if (detail::is_supported(class_name, module)) continue;
+    std::vector<std::string> classes{module == detail::kLayersModule
+                                         ? class_name
+                                         : class_name + " (module " + module + ")"};
     if (entry.contains("config")) nested_layer_classes(entry["config"], classes);
     for (const std::string& name : classes) {
-      if (!known(name) &&
+      if (!known_layer(name) &&
           std::find(unsupported.begin(), unsupported.end(), name) == unsupported.end()) {
         unsupported.push_back(name);
       }
@@ -85,10 +87,9 @@ void refuse_unsupported(const Config& layers, const std::string& model_name,
   }
   if (unsupported.empty()) return;
   const std::string names = detail::join(unsupported);
-  const std::string list = detail::join(supported);
   throw NotSupportedError(error_message(
       {"Functional", model_name}, "unsupported layer classes " + names + " in layers " + where,
-      "only the supported classes: " + list, "class_name=" + names));
+      "only " + detail::supported_classes_text(), "class_name=" + names));
 }
 
 struct Deserializer {
@@ -333,6 +334,9 @@ Config Model::to_config() const {
     entry["inbound_nodes"] = inbound;
     layers.push_back(std::move(entry));
   }
+  // Keras 3.16 writes an empty compile_config for a model never compiled.
+  const Config compile_config = get_compile_config().is_null() ? Config::object()
+                                                                : get_compile_config();
   return Config{{"module", "keras.src.models.functional"},
                 {"class_name", "Functional"},
                 {"config",
@@ -343,7 +347,7 @@ Config Model::to_config() const {
                   {"output_layers", endpoints_config(outputs_, flat_outputs_, *this)}}},
                 {"registered_name", "Functional"},
                 {"build_config", {{"input_shape", nullptr}}},
-                {"compile_config", Config::object()}};
+                {"compile_config", compile_config}};
 }
 
 }  // namespace kattn

@@ -4,6 +4,7 @@
 // (self-attention, x * x), and what backward() refuses.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
@@ -416,16 +417,16 @@ TEST(OperationBackward, ProjectedAttentionRolesMapOntoTheValues) {
 // ---- keras.ops functions
 
 TEST(OperationBackward, ConvertToTensorAndExpandDimsPassFloatGradientsOn) {
-  const auto op = [](const std::string& class_name, Config config) {
+  const auto op = [](const std::string& class_name, const std::string& module, Config config) {
     return detail::operation_from_config(
-        Config{{"class_name", class_name}, {"module", "keras.src.ops.numpy"}, {"config", config}});
+        Config{{"class_name", class_name}, {"module", module}, {"config", config}});
   };
   const ValuePtr x = float_value({2, 3}, 40);
   for (const auto& [name, operation] :
        {std::pair{std::string("ConvertToTensor"),
-                  op("ConvertToTensor", Config{{"name", "convert_to_tensor"}})},
+                  op("ConvertToTensor", "keras.src.ops.core", Config{{"name", "convert_to_tensor"}})},
         std::pair{std::string("ExpandDims"),
-                  op("ExpandDims", Config{{"name", "expand_dims"}, {"axis", 1}})}}) {
+                  op("ExpandDims", "keras.src.ops.numpy", Config{{"name", "expand_dims"}, {"axis", 1}})}}) {
     SCOPED_TRACE(name);
     OperationCall call;
     call.operation = operation;
@@ -499,6 +500,62 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
   EXPECT_NE(message_of<NotSupportedError>(
                 [&] { not_equal->backward(ne_bound, ne_forward, {std::nullopt}, no_weights); }),
             "no exception");
+}
+
+std::shared_ptr<Operation> numpy_op(const std::string& class_name) {
+  return detail::operation_from_config(Config{{"class_name", class_name},
+                                              {"module", "keras.src.ops.numpy"},
+                                              {"config", {{"name", to_snake_case(class_name)}}}});
+}
+
+// x1 op x2 with numpy broadcasting in both directions, tensor and literal operands: each
+// float32 tensor operand's gradient summed back over its broadcast axes.
+TEST(OperationBackward, ArithmeticOpsBroadcastTheirGradientsBack) {
+  for (const std::string class_name : {"Add", "Subtract", "Multiply", "Divide", "TrueDivide"}) {
+    SCOPED_TRACE(class_name);
+    const ValuePtr a = float_value({2, 3, 4}, 50);
+    const ValuePtr b = float_value({3, 1}, 51);
+    const ValuePtr c = float_value({1, 3, 1}, 52);
+    for (auto& value : {b, c}) {  // divisors away from 0
+      Tensor& t = std::get<Tensor>(value->tensor);
+      for (int64_t i = 0; i < t.size(); ++i) t.data()[i] = 1.5F + std::fabs(t.data()[i]);
+    }
+    OperationCall both;
+    both.operation = numpy_op(class_name);
+    both.arguments.args = {tensor(a), tensor(b)};
+    expect_operation_gradients(both, {a, b});
+    OperationCall reversed;
+    reversed.operation = numpy_op(class_name);
+    reversed.arguments.args = {tensor(c), tensor(a)};
+    if (class_name.find("Divide") == std::string::npos) expect_operation_gradients(reversed, {c, a});
+    OperationCall literal_first;
+    literal_first.operation = numpy_op(class_name);
+    literal_first.arguments.args = {Arg::literal(2.5), tensor(c)};
+    const ValueGradients grads = expect_operation_gradients(literal_first, {c});
+    EXPECT_EQ(grads.size(), 1U);
+    OperationCall same;  // x op x: both entries add up
+    same.operation = numpy_op(class_name);
+    same.arguments.args = {tensor(b), tensor(b)};
+    expect_operation_gradients(same, {b});
+  }
+}
+
+TEST(OperationBackward, ElementwiseOpsMatchTheirDerivatives) {
+  for (const std::string class_name : {"Negative", "Absolute", "Square", "Sqrt", "Exp", "Tanh"}) {
+    SCOPED_TRACE(class_name);
+    const ValuePtr x = float_value({3, 5}, 60);
+    if (class_name == "Sqrt" || class_name == "Absolute") {
+      Tensor& t = std::get<Tensor>(x->tensor);
+      for (int64_t i = 0; i < t.size(); ++i) {
+        t.data()[i] = (class_name == "Sqrt" ? 0.5F : 0.1F) + std::fabs(t.data()[i]);
+        if (class_name == "Absolute" && i % 2 == 0) t.data()[i] = -t.data()[i];
+      }
+    }
+    OperationCall call;
+    call.operation = numpy_op(class_name);
+    call.arguments.args = {tensor(x)};
+    expect_operation_gradients(call, {x});
+  }
 }
 
 }  // namespace

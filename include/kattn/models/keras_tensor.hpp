@@ -53,4 +53,21 @@ class KerasTensor {
   std::shared_ptr<State> state_;
 };
 
+// Python's operators on KerasTensors, recorded as Keras records them: keras.ops nodes Add,
+// Subtract, Multiply, TrueDivide and Negative (config.json module "keras.src.ops.numpy"), a
+// number as a literal argument; operands broadcast as in numpy. `x = x + res` builds a residual.
+KerasTensor operator+(const KerasTensor& a, const KerasTensor& b);
+KerasTensor operator+(const KerasTensor& a, double b);
+KerasTensor operator+(double a, const KerasTensor& b);
+KerasTensor operator-(const KerasTensor& a, const KerasTensor& b);
+KerasTensor operator-(const KerasTensor& a, double b);
+KerasTensor operator-(double a, const KerasTensor& b);
+KerasTensor operator*(const KerasTensor& a, const KerasTensor& b);
+KerasTensor operator*(const KerasTensor& a, double b);
+KerasTensor operator*(double a, const KerasTensor& b);
+KerasTensor operator/(const KerasTensor& a, const KerasTensor& b);
+KerasTensor operator/(const KerasTensor& a, double b);
+KerasTensor operator/(double a, const KerasTensor& b);
+KerasTensor operator-(const KerasTensor& a);
+
 }  // namespace kattn

@@ -1,0 +1,18 @@
+// Symbolic calls of the keras.ops arithmetic (the C++ operators on KerasTensor), each recording a
+// node named by Keras's auto-naming ("add", "add_1", ...).
+#pragma once
+
+#include "kattn/models/keras_tensor.hpp"
+#include "kattn/models/node_arguments.hpp"
+
+namespace kattn::detail {
+
+// Python's `+ - *` and `/` on KerasTensors (Add, Subtract, Multiply, TrueDivide), and
+// keras.ops.divide (Divide).
+enum class BinaryOp { kAdd, kSubtract, kMultiply, kDivide, kTrueDivide };
+
+// x1 op x2; each a tensor or a number literal.
+KerasTensor symbolic_binary(BinaryOp op, NodeArg<KerasTensor> x1, NodeArg<KerasTensor> x2);
+KerasTensor symbolic_negative(const KerasTensor& x);
+
+}  // namespace kattn::detail

@@ -1,0 +1,71 @@
+// What the keras.ops functions recorded in model graphs share (Add, NotEqual, ExpandDims, ...):
+// a class name, its module ("keras.src.ops.numpy", "keras.src.ops.core"), a name, no weights,
+// and outputs that never carry a Keras mask.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "kattn/config.hpp"
+#include "kattn/error.hpp"
+#include "kattn/models/operation.hpp"
+#include "models/operation_registry.hpp"
+#include "models/operations/layer_operation.hpp"
+
+namespace kattn::detail {
+
+inline const std::string kNumpyOps = "keras.src.ops.numpy";
+inline const std::string kCoreOps = "keras.src.ops.core";
+
+class KerasOp : public Operation {
+ public:
+  KerasOp(std::string class_name, std::string module, std::string name)
+      : class_name_(std::move(class_name)), module_(std::move(module)), name_(std::move(name)) {}
+
+  std::string class_name() const override { return class_name_; }
+  std::string name() const override { return name_; }
+  std::string module() const override { return module_; }
+  Config get_config() const override { return Config{{"name", name_}}; }
+
+ protected:
+  ErrorSource source() const { return {class_name_, name_}; }
+
+ private:
+  std::string class_name_;
+  std::string module_;
+  std::string name_;
+};
+
+// Reads the `name` of an op config; `extra` reads the op's own keys.
+template <typename Body>
+std::string read_op_config(const Config& config, const std::string& class_name, Body&& extra) {
+  const std::string display_name = config_layer_name(config);
+  ConfigReader reader(config, {class_name, display_name});
+  const std::string name = reader.get_string("name", to_snake_case(class_name));
+  extra(reader);
+  reader.check_all_read();
+  return name;
+}
+
+// The registry entry of an op whose config is its name (plus what `read_extra` accepts); Op is
+// constructed from the name.
+template <typename Op>
+OperationEntry op_entry(
+    std::string class_name, std::string module,
+    void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
+  return OperationEntry{
+      class_name, std::move(module),
+      [class_name, read_extra](const Config& config) -> std::shared_ptr<Operation> {
+        return std::make_shared<Op>(read_op_config(config, class_name, read_extra));
+      },
+      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+}
+
+// The single output of a symbolic call of `op`.
+inline KerasTensor single_output(const std::shared_ptr<Operation>& op,
+                                 NodeArguments<KerasTensor> args) {
+  return call_symbolic(op, std::move(args)).front();
+}
+
+}  // namespace kattn::detail
