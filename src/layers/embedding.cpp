@@ -3,6 +3,7 @@
 #include "kattn/layers/embedding.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <utility>
 
@@ -131,6 +132,29 @@ void Embedding::backward(const LayerForward& forward, const Tensor& d_output,
     const float* d_row = d.data() + i * output_dim_;
     for (int64_t j = 0; j < output_dim_; ++j) row[j] += d_row[j];
   }
+}
+
+std::optional<Mask> Embedding::compute_mask(const Tensor& ids) const {
+  if (!mask_zero_) return std::nullopt;
+  Mask mask(ids.shape());
+  const Tensor flat_ids = ids.contiguous();
+  for (int64_t i = 0; i < flat_ids.size(); ++i) mask.data()[i] = flat_ids.data()[i] != 0.0F;
+  return mask;
+}
+
+Int32Tensor Embedding::cast_ids(const Tensor& ids) const {
+  const Tensor flat_ids = ids.contiguous();
+  Int32Tensor out(ids.shape());
+  for (int64_t i = 0; i < flat_ids.size(); ++i) {
+    const float id = flat_ids.data()[i];
+    // 2147483648.0F is the first float above int32's range.
+    if (!(std::trunc(id) > -2147483649.0F && std::trunc(id) < 2147483648.0F)) {
+      throw_value_error(error_source(), "float ids cast to int32 out of range",
+                        "finite ids within int32's range", "an id of " + std::to_string(id));
+    }
+    out.data()[i] = static_cast<int32_t>(id);
+  }
+  return out;
 }
 
 std::optional<Mask> Embedding::compute_mask(const Int32Tensor& ids) const {

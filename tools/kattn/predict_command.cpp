@@ -27,9 +27,11 @@ constexpr const char* kHelp =
     R"(usage: kattn predict MODEL.keras --input NAME=FILE.npy ... --output-dir DIR [--threads N]
 
 Loads a model Keras saved, runs it in inference mode (Keras's model.predict) on the arrays
-given, and writes every output to DIR (created when missing) as output_<i>_<name>.npy: i is
-the output's index, name the layer producing it (the golden sets' naming). Prints one line
-per file written, with the array's shape.
+given, and writes every output to DIR (created when missing) as output_<i>_<name>.npy, in
+output order: i is the output's index (0, 1, ...), name is Keras's model.output_names[i], the
+name of the layer or keras.ops operation that produces it ('probs', 'add_3'; a layer with two
+outputs gives its name to both, the index tells them apart). Prints one line per file written,
+with the array's shape and dtype.
 
   --input NAME=FILE.npy  the array for the model input NAME (its InputLayer's name, as
                          'kattn inspect' lists them); every input exactly once. float64

@@ -66,6 +66,13 @@ class Embedding : public Layer {
                 std::vector<Tensor>& weight_gradients) const;
   // Keras's compute_mask: ids != 0 (same shape as ids) with mask_zero, else none.
   std::optional<Mask> compute_mask(const Int32Tensor& ids) const;
+  // The same for float ids, compared before the cast: 0.5 is a real step, of id 0.
+  std::optional<Mask> compute_mask(const Tensor& ids) const;
+
+  // Embedding.call's ops.cast(inputs, "int32") of ids that are not integers: truncated toward
+  // zero, as numpy's and jax's astype do (3.7 -> 3, -0.5 -> 0). ValueError naming the value for
+  // NaN, infinities and values beyond int32.
+  Int32Tensor cast_ids(const Tensor& ids) const;
 
   int64_t input_dim() const { return input_dim_; }
   int64_t output_dim() const { return output_dim_; }

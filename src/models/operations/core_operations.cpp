@@ -18,7 +18,8 @@ namespace {
 
 const std::vector<std::string> kInputs{"inputs"};
 
-// Embedding: int32 ids in, features out; with mask_zero the output carries ids != 0.
+// Embedding: ids in, features out; with mask_zero the output carries ids != 0. Float ids are
+// cast to int32 as Embedding.call casts them, the mask compared before the cast.
 class EmbeddingOperation : public LayerOperation<Embedding> {
  public:
   using LayerOperation::LayerOperation;
@@ -27,7 +28,7 @@ class EmbeddingOperation : public LayerOperation<Embedding> {
   std::vector<KerasTensor> compute_output_spec(
       const BoundArguments<KerasTensor>& arguments) override {
     const KerasTensor& ids = arguments.tensor("inputs");
-    check_dtype(ids, DType::kInt32, source(), "inputs");
+    if (ids.dtype() == DType::kBool) check_dtype(ids, DType::kInt32, source(), "inputs");
     layer_->build(ids.shape());
     record_build_config(Config{{"input_shape", shape_config(ids.shape())}});
     KerasTensor output(layer_->compute_output_shape(ids.shape()), DType::kFloat32);
@@ -38,16 +39,16 @@ class EmbeddingOperation : public LayerOperation<Embedding> {
 
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                              const RunContext&) const override {
-    const Int32Tensor& ids = int_input(*arguments.tensor("inputs"), source(), "inputs");
-    return {make_value(layer_->call(ids), layer_->compute_mask(ids))};
+    const auto [ids, mask] = ids_and_mask(*arguments.tensor("inputs"));
+    return {make_value(layer_->call(ids), mask)};
   }
 
   OperationForward forward(const BoundArguments<ValuePtr>& arguments,
                            const RunContext&) const override {
-    const Int32Tensor& ids = int_input(*arguments.tensor("inputs"), source(), "inputs");
+    const auto [ids, mask] = ids_and_mask(*arguments.tensor("inputs"));
     LayerForward call = layer_->forward(ids);
     OperationForward result;
-    result.outputs = {make_value(call.output, layer_->compute_mask(ids))};
+    result.outputs = {make_value(call.output, mask)};
     result.saved = save_call(*this, std::move(call));
     return result;
   }
@@ -61,6 +62,15 @@ class EmbeddingOperation : public LayerOperation<Embedding> {
       layer_->backward(call, *d_output, weight_gradients);
     }
     return {};
+  }
+
+ private:
+  std::pair<Int32Tensor, std::optional<Mask>> ids_and_mask(const ModelValue& value) const {
+    if (const auto* ids = std::get_if<Tensor>(&value.tensor)) {
+      return {layer_->cast_ids(*ids), layer_->compute_mask(*ids)};
+    }
+    const Int32Tensor& ids = int_input(value, source(), "inputs");
+    return {ids, layer_->compute_mask(ids)};
   }
 };
 

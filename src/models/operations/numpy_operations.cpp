@@ -1,8 +1,6 @@
 #include "models/operations/numpy_operations.hpp"
 
-#include "kattn/models/operation.hpp"
-#include "models/operation_registry.hpp"
-#include "models/operations/layer_operation.hpp"
+#include "models/operations/keras_op.hpp"
 
 namespace kattn::detail {
 
@@ -10,36 +8,6 @@ namespace {
 
 const std::vector<std::string> kUnaryParameters{"x"};
 const std::vector<std::string> kBinaryParameters{"x1", "x2"};
-
-class NumpyOperation : public Operation {
- public:
-  NumpyOperation(std::string class_name, std::string module, std::string name)
-      : class_name_(std::move(class_name)), module_(std::move(module)), name_(std::move(name)) {}
-
-  std::string class_name() const override { return class_name_; }
-  std::string name() const override { return name_; }
-  std::string module() const override { return module_; }
-  Config get_config() const override { return Config{{"name", name_}}; }
-
- protected:
-  ErrorSource source() const { return {class_name_, name_}; }
-
- private:
-  std::string class_name_;
-  std::string module_;
-  std::string name_;
-};
-
-// Reads the `name` of an op config; `extra` reads the op's own keys.
-template <typename Body>
-std::string read_op_config(const Config& config, const std::string& class_name, Body&& extra) {
-  const std::string display_name = config_layer_name(config);
-  ConfigReader reader(config, {class_name, display_name});
-  const std::string name = reader.get_string("name", to_snake_case(class_name));
-  extra(reader);
-  reader.check_all_read();
-  return name;
-}
 
 // A scalar literal as a double; ValueError for anything else.
 double scalar_of(const Config& literal, ErrorSource source) {
@@ -52,10 +20,10 @@ double scalar_of(const Config& literal, ErrorSource source) {
 }
 
 // numpy.not_equal of a tensor and a scalar or a tensor of the same shape.
-class NotEqual : public NumpyOperation {
+class NotEqual : public KerasOp {
  public:
   explicit NotEqual(std::string name)
-      : NumpyOperation("NotEqual", "keras.src.ops.numpy", std::move(name)) {}
+      : KerasOp("NotEqual", kNumpyOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
   std::vector<KerasTensor> compute_output_spec(
@@ -120,10 +88,10 @@ class NotEqual : public NumpyOperation {
 };
 
 // numpy.logical_or of two bool tensors of the same shape.
-class LogicalOr : public NumpyOperation {
+class LogicalOr : public KerasOp {
  public:
   explicit LogicalOr(std::string name)
-      : NumpyOperation("LogicalOr", "keras.src.ops.numpy", std::move(name)) {}
+      : KerasOp("LogicalOr", kNumpyOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
   std::vector<KerasTensor> compute_output_spec(
@@ -158,13 +126,13 @@ class LogicalOr : public NumpyOperation {
 };
 
 // keras.ops.convert_to_tensor without a dtype: the identity.
-class ConvertToTensor : public NumpyOperation {
+class ConvertToTensor : public KerasOp {
  public:
   explicit ConvertToTensor(std::string name)
-      : NumpyOperation("ConvertToTensor", "keras.src.ops.core", std::move(name)) {}
+      : KerasOp("ConvertToTensor", kCoreOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
   Config get_config() const override {
-    Config config = NumpyOperation::get_config();
+    Config config = KerasOp::get_config();
     config["dtype"] = nullptr;
     config["sparse"] = nullptr;
     config["ragged"] = nullptr;
@@ -192,6 +160,74 @@ class ConvertToTensor : public NumpyOperation {
   }
 };
 
+// keras.ops.cast(x, dtype) to float32, int32 or bool: floats to int32 truncated toward zero
+// (numpy's and jax's astype), anything to bool as x != 0. A float32 -> float32 cast passes the
+// gradient on; other casts stop it.
+class Cast : public KerasOp {
+ public:
+  Cast(std::string name, DType dtype) : KerasOp("Cast", kCoreOps, std::move(name)), dtype_(dtype) {}
+  const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
+  Config get_config() const override {
+    Config config = KerasOp::get_config();
+    config["dtype"] = dtype_name(dtype_);
+    return config;
+  }
+
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override {
+    return {KerasTensor(arguments.tensor("x").shape(), dtype_)};
+  }
+
+  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
+                             const RunContext&) const override {
+    return {make_value(std::visit([&](const auto& x) { return convert(x); },
+                                  arguments.tensor("x")->tensor))};
+  }
+
+  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                          const std::vector<std::optional<Tensor>>& d_outputs,
+                          std::vector<Tensor>&) const override {
+    const ValuePtr& x = arguments.tensor("x");
+    if (d_outputs.empty() || !d_outputs[0] || dtype_ != DType::kFloat32 ||
+        dtype_of(x->tensor) != DType::kFloat32) {
+      return {};
+    }
+    return {{x, d_outputs[0]->clone()}};
+  }
+
+ private:
+  template <typename T>
+  AnyTensor convert(const BasicTensor<T>& x) const {
+    switch (dtype_) {
+      case DType::kFloat32:
+        return x.template cast<float>();
+      case DType::kInt32: {
+        const BasicTensor<T> in = x.contiguous();
+        Int32Tensor out(in.shape());
+        for (int64_t i = 0; i < in.size(); ++i) {
+          const double value = static_cast<double>(in.data()[i]);
+          if (!(value > -2147483649.0 && value < 2147483648.0)) {
+            throw_value_error(source(), "a value cast to int32 out of range",
+                              "finite values within int32's range",
+                              "a value of " + std::to_string(value));
+          }
+          out.data()[i] = static_cast<int32_t>(value);
+        }
+        return out;
+      }
+      case DType::kBool: {
+        const BasicTensor<T> in = x.contiguous();
+        Mask out(in.shape());
+        for (int64_t i = 0; i < in.size(); ++i) out.data()[i] = in.data()[i] != T{0};
+        return out;
+      }
+    }
+    return x.template cast<float>();
+  }
+
+  DType dtype_;
+};
+
 // Checks `axis` against a rank for inserting (ExpandDims) or reducing (Any) an axis.
 int64_t resolve_axis(int64_t axis, int64_t rank, ErrorSource source) {
   if (axis < -rank || axis >= rank) {
@@ -203,13 +239,13 @@ int64_t resolve_axis(int64_t axis, int64_t rank, ErrorSource source) {
 }
 
 // numpy.expand_dims(x, axis).
-class ExpandDims : public NumpyOperation {
+class ExpandDims : public KerasOp {
  public:
   ExpandDims(std::string name, int64_t axis)
-      : NumpyOperation("ExpandDims", "keras.src.ops.numpy", std::move(name)), axis_(axis) {}
+      : KerasOp("ExpandDims", kNumpyOps, std::move(name)), axis_(axis) {}
   const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
   Config get_config() const override {
-    Config config = NumpyOperation::get_config();
+    Config config = KerasOp::get_config();
     config["axis"] = axis_;
     return config;
   }
@@ -246,13 +282,13 @@ class ExpandDims : public NumpyOperation {
 };
 
 // numpy.any(x, axis) of a bool tensor, without keepdims.
-class Any : public NumpyOperation {
+class Any : public KerasOp {
  public:
   Any(std::string name, int64_t axis)
-      : NumpyOperation("Any", "keras.src.ops.numpy", std::move(name)), axis_(axis) {}
+      : KerasOp("Any", kNumpyOps, std::move(name)), axis_(axis) {}
   const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
   Config get_config() const override {
-    Config config = NumpyOperation::get_config();
+    Config config = KerasOp::get_config();
     config["axis"] = axis_;
     config["keepdims"] = false;
     return config;
@@ -310,21 +346,9 @@ void read_identity_conversion(ConfigReader& reader) {
 }
 
 template <typename Op>
-OperationEntry op_entry(
-    std::string class_name, std::string module,
-    void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
-  return OperationEntry{
-      class_name, std::move(module),
-      [class_name, read_extra](const Config& config) -> std::shared_ptr<Operation> {
-        return std::make_shared<Op>(read_op_config(config, class_name, read_extra));
-      },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
-}
-
-template <typename Op>
 OperationEntry axis_op_entry(std::string class_name, bool keepdims_key) {
   return OperationEntry{
-      class_name, "keras.src.ops.numpy",
+      class_name, kNumpyOps,
       [class_name, keepdims_key](const Config& config) -> std::shared_ptr<Operation> {
         int64_t axis = 0;
         const std::string name = read_op_config(config, class_name, [&](ConfigReader& reader) {
@@ -339,8 +363,24 @@ OperationEntry axis_op_entry(std::string class_name, bool keepdims_key) {
       [](const std::shared_ptr<Layer>&) { return nullptr; }};
 }
 
-KerasTensor single_output(const std::shared_ptr<Operation>& op, NodeArguments<KerasTensor> args) {
-  return call_symbolic(op, std::move(args)).front();
+OperationEntry cast_entry() {
+  return OperationEntry{
+      "Cast", kCoreOps,
+      [](const Config& config) -> std::shared_ptr<Operation> {
+        DType dtype = DType::kFloat32;
+        const std::string name = read_op_config(config, "Cast", [&](ConfigReader& reader) {
+          const std::string dtype_text = reader.get_string("dtype", "float32");
+          const std::optional<DType> parsed = dtype_from_name(dtype_text);
+          if (!parsed) {
+            throw NotSupportedError(error_message(reader.source(), "unsupported dtype",
+                                                  "float32, int32 or bool",
+                                                  "dtype=" + dtype_text));
+          }
+          dtype = *parsed;
+        });
+        return std::make_shared<Cast>(name, dtype);
+      },
+      [](const std::shared_ptr<Layer>&) { return nullptr; }};
 }
 
 }  // namespace
@@ -372,10 +412,11 @@ KerasTensor symbolic_any(const KerasTensor& x, int64_t axis) {
 
 std::vector<OperationEntry> numpy_operation_entries() {
   return {
-      op_entry<NotEqual>("NotEqual", "keras.src.ops.numpy"),
-      op_entry<LogicalOr>("LogicalOr", "keras.src.ops.numpy"),
-      op_entry<ConvertToTensor>("ConvertToTensor", "keras.src.ops.core", read_identity_conversion),
-      axis_op_entry<ExpandDims>("ExpandDims", false), axis_op_entry<Any>("Any", true)};
+      op_entry<NotEqual>("NotEqual", kNumpyOps),
+      op_entry<LogicalOr>("LogicalOr", kNumpyOps),
+      op_entry<ConvertToTensor>("ConvertToTensor", kCoreOps, read_identity_conversion),
+      axis_op_entry<ExpandDims>("ExpandDims", false), axis_op_entry<Any>("Any", true),
+      cast_entry()};
 }
 
 }  // namespace kattn::detail

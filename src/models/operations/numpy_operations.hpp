@@ -1,4 +1,5 @@
-// The keras.ops functions Keras records in model graphs, mostly where Keras computes masks:
+// The keras.ops functions Keras records in model graphs, mostly where Keras computes masks
+// (and Cast, which users write around them):
 // Embedding(mask_zero)'s not_equal(ids, 0), Add's logical_or of its input masks, the attention
 // layers' convert_to_tensor(query_mask), Masking's any(not_equal(x, value), axis=-1), and
 // masks a user computes with keras.ops (expand_dims).
