@@ -1,4 +1,4 @@
-// Reading HDF5 files: listing, float32 datasets, string attributes.
+// Reading HDF5 files: listing, float32 and integer datasets, string attributes.
 #include <algorithm>
 #include <limits>
 
@@ -204,9 +204,14 @@ bool Hdf5File::exists(std::string_view raw_path) const {
   return type == H5I_GROUP || type == H5I_DATASET;
 }
 
-Tensor Hdf5File::read_float32(std::string_view raw_path) const {
-  Session session;
-  const State& s = *state_;
+namespace {
+
+// The dataset at `path` read into a tensor of T through the memory type `memory_type`, once
+// `accepts` has taken its datatype (`expected` names what it takes in the error otherwise).
+// Sizes are checked against the limits and against the data the file holds.
+template <typename T, typename Accepts>
+BasicTensor<T> read_dataset(const Hdf5File::State& s, std::string_view raw_path,
+                            hid_t memory_type, Accepts&& accepts, const std::string& expected) {
   const std::string path = normalize_hdf5_path(raw_path, s);
   Hid object = s.open_object(path);
   if (H5Iget_type(object.get()) != H5I_DATASET) s.fail("'" + path + "' is not a dataset");
@@ -214,13 +219,14 @@ Tensor Hdf5File::read_float32(std::string_view raw_path) const {
 
   Hid type(H5Dget_type(dataset), H5Tclose);
   if (!type.valid()) s.fail_hdf5("cannot read the dtype of dataset '" + path + "'");
-  if (H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4) {
-    s.fail("dataset '" + path + "' has dtype " + dtype_name(type.get()) + ", expected float32");
+  if (!accepts(type.get())) {
+    s.fail("dataset '" + path + "' has dtype " + dtype_name(type.get()) + ", expected " + expected);
   }
+  const size_t element_bytes = H5Tget_size(type.get());
   const Shape shape = dataset_shape(s, dataset, path);
   // The limit applies to the non-zero dimensions even when one is 0: the tensor's strides
   // multiply them all.
-  size_t bytes = sizeof(float);
+  size_t bytes = element_bytes;
   bool empty = false;
   for (int64_t d : shape) {
     const auto n = static_cast<size_t>(d);
@@ -234,7 +240,7 @@ Tensor Hdf5File::read_float32(std::string_view raw_path) const {
     }
     bytes *= n;
   }
-  if (empty) return Tensor(shape);
+  if (empty) return BasicTensor<T>(shape);
 
   // Vetting admitted contiguous and compact data of the dataset's full size only, but an
   // unwritten dataset has none and would read as fill values, of any declared size.
@@ -245,11 +251,54 @@ Tensor Hdf5File::read_float32(std::string_view raw_path) const {
            " bytes of data in the file");
   }
 
-  Tensor values(shape);
-  if (H5Dread(dataset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
+  BasicTensor<T> values(shape);
+  if (H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0) {
     s.fail_hdf5("cannot read dataset '" + path + "'");
   }
   return values;
+}
+
+}  // namespace
+
+Tensor Hdf5File::read_float32(std::string_view raw_path) const {
+  Session session;
+  return read_dataset<float>(
+      *state_, raw_path, H5T_NATIVE_FLOAT,
+      [](hid_t type) { return H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 4; },
+      "float32");
+}
+
+Int32Tensor Hdf5File::read_int32(std::string_view raw_path) const {
+  Session session;
+  const State& s = *state_;
+  const BasicTensor<int64_t> wide = read_dataset<int64_t>(
+      s, raw_path, H5T_NATIVE_INT64,
+      [](hid_t type) {
+        return H5Tget_class(type) == H5T_INTEGER && H5Tget_sign(type) == H5T_SGN_2 &&
+               (H5Tget_size(type) == 4 || H5Tget_size(type) == 8);
+      },
+      "int32 or int64");
+  Int32Tensor values(wide.shape());
+  for (int64_t i = 0; i < wide.size(); ++i) {
+    const int64_t value = wide.data()[i];
+    if (value < std::numeric_limits<int32_t>::min() || value > std::numeric_limits<int32_t>::max()) {
+      s.fail("dataset '" + normalize_hdf5_path(raw_path, s) + "' holds " + std::to_string(value) +
+             ", beyond int32's range");
+    }
+    values.data()[i] = static_cast<int32_t>(value);
+  }
+  return values;
+}
+
+bool Hdf5File::is_integer_dataset(std::string_view raw_path) const {
+  Session session;
+  const State& s = *state_;
+  const std::string path = normalize_hdf5_path(raw_path, s);
+  Hid object = s.open_object(path);
+  if (H5Iget_type(object.get()) != H5I_DATASET) s.fail("'" + path + "' is not a dataset");
+  Hid type(H5Dget_type(object.get()), H5Tclose);
+  if (!type.valid()) s.fail_hdf5("cannot read the dtype of dataset '" + path + "'");
+  return H5Tget_class(type.get()) == H5T_INTEGER;
 }
 
 std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_path,

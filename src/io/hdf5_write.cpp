@@ -31,9 +31,13 @@ void Hdf5File::create_group(std::string_view raw_path) {
   state_->open_group(raw_path, /*create=*/true);
 }
 
-void Hdf5File::write_float32(std::string_view raw_path, const Tensor& value) {
-  Session session;
-  const State& s = *state_;
+namespace {
+
+// Writes `value` as a new contiguous dataset of file type `file_type` (a scalar dataspace for
+// shape ()); parents are created as needed, an existing object is an error.
+template <typename T>
+void write_dataset(const Hdf5File::State& s, std::string_view raw_path, const BasicTensor<T>& value,
+                   hid_t file_type, hid_t memory_type) {
   require_writable(s);
   const std::string path = normalize_hdf5_path(raw_path, s);
   if (path.empty()) s.fail("cannot write a dataset at the root group");
@@ -50,16 +54,27 @@ void Hdf5File::write_float32(std::string_view raw_path, const Tensor& value) {
                                                   nullptr),
                                  H5Sclose);
   if (!space.valid()) s.fail_hdf5("cannot write dataset '" + path + "'");
-  Hid dataset(H5Dcreate2(parent.get(), name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT,
+  Hid dataset(H5Dcreate2(parent.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
                          H5P_DEFAULT, H5P_DEFAULT),
               H5Dclose);
   if (!dataset.valid()) s.fail_hdf5("cannot create dataset '" + path + "'");
   if (value.size() == 0) return;
-  const Tensor contiguous = value.contiguous();
-  if (H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-               contiguous.data()) < 0) {
+  const BasicTensor<T> contiguous = value.contiguous();
+  if (H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, contiguous.data()) < 0) {
     s.fail_hdf5("cannot write dataset '" + path + "'");
   }
+}
+
+}  // namespace
+
+void Hdf5File::write_float32(std::string_view raw_path, const Tensor& value) {
+  Session session;
+  write_dataset(*state_, raw_path, value, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT);
+}
+
+void Hdf5File::write_int32(std::string_view raw_path, const Int32Tensor& value) {
+  Session session;
+  write_dataset(*state_, raw_path, value, H5T_STD_I32LE, H5T_NATIVE_INT32);
 }
 
 void Hdf5File::write_string_attribute(std::string_view raw_path, std::string_view raw_name,

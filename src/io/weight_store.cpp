@@ -24,6 +24,15 @@ const Tensor& WeightStore::at(std::string_view path) const {
   return *value;
 }
 
+void WeightStore::set_integer(std::string path, Int32Tensor value) {
+  integer_datasets_.insert_or_assign(std::move(path), std::move(value));
+}
+
+const Int32Tensor* WeightStore::find_integer(std::string_view path) const {
+  const auto it = integer_datasets_.find(path);
+  return it == integer_datasets_.end() ? nullptr : &it->second;
+}
+
 void WeightStore::add_group(std::string path, std::optional<std::string> name) {
   groups_.insert_or_assign(std::move(path), std::move(name));
 }
@@ -48,6 +57,8 @@ WeightStore read_weight_store(const Hdf5File& file) {
   for (const Hdf5Object& object : file.list()) {
     if (object.kind == Hdf5ObjectKind::kGroup) {
       store.add_group(object.path, file.read_string_attribute(object.path, "name"));
+    } else if (file.is_integer_dataset(object.path)) {
+      store.set_integer(object.path, file.read_int32(object.path));
     } else {
       store.set(object.path, file.read_float32(object.path));
     }
@@ -62,6 +73,7 @@ void write_weight_store(Hdf5File& file, const WeightStore& store) {
     if (name.has_value()) file.write_string_attribute(path, "name", *name);
   }
   for (const auto& [path, value] : store.datasets()) file.write_float32(path, value);
+  for (const auto& [path, value] : store.integer_datasets()) file.write_int32(path, value);
 }
 
 WeightStore load_weights_h5(const std::filesystem::path& path, const Hdf5Limits& limits) {

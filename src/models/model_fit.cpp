@@ -15,46 +15,15 @@
 #include "kattn/training/metrics.hpp"
 #include "models/model_backward.hpp"
 #include "models/model_training.hpp"
+#include "models/training_setup.hpp"
 
 namespace kattn {
 
 namespace detail {
 
-// A streaming metric of the compiled model, under the name the logs give it.
-struct CompiledMetric {
-  std::string name;
-  std::function<void(const Tensor& y_true, const Tensor& y_pred)> update;
-  std::function<double()> result;
-  std::function<void()> reset;
-};
-
-// What compile() fixed, and the regularizers and constraints of every trainable weight.
-struct TrainingSetup {
-  std::shared_ptr<Optimizer> optimizer;
-  std::shared_ptr<const Loss> loss;
-  std::vector<std::string> metric_names;
-
-  // The trainable weights in the optimizer's order: (layer, index in its weights()).
-  struct Slot {
-    Layer* layer = nullptr;
-    size_t index = 0;
-    std::optional<Regularizer> regularizer;
-    std::optional<Constraint> constraint;
-  };
-  std::vector<Slot> slots;
-  std::map<const Layer*, std::optional<Regularizer>> activity;  // layers with one
-};
-
 namespace {
 
 constexpr ErrorSource kFit{"Functional", "fit"};
-
-// A layer config's `<kind>_<suffix>` entry for weight `name` ("query/kernel" -> kernel_...).
-Config weight_option(const Config& config, const std::string& name, const char* suffix) {
-  const std::string kind = name.substr(name.rfind('/') + 1);
-  const auto found = config.find(kind + "_" + suffix);
-  return found == config.end() ? Config(nullptr) : *found;
-}
 
 CompiledMetric make_metric(const std::string& name, const Loss& loss) {
   std::string kind = name;
@@ -86,13 +55,6 @@ CompiledMetric make_metric(const std::string& name, const Loss& loss) {
   throw_value_error(kFit, "unknown metric",
                     "one of accuracy, binary_accuracy, sparse_categorical_accuracy",
                     "metrics=" + name);
-}
-
-std::vector<CompiledMetric> make_metrics(const TrainingSetup& setup) {
-  std::vector<CompiledMetric> metrics;
-  for (const std::string& name : setup.metric_names)
-    metrics.push_back(make_metric(name, *setup.loss));
-  return metrics;
 }
 
 // Rows `rows` of x along its first axis.
@@ -166,50 +128,18 @@ std::string format_logs(const Logs& logs, const std::string& prefix = "") {
 
 }  // namespace
 
-}  // namespace detail
-
-void Model::compile(CompileArgs args) {
-  const ErrorSource source{"Functional", name_};
-  if (args.optimizer == nullptr) {
-    throw_value_error(source, "compile() needs an optimizer", "an Optimizer (SGD, Adam, AdamW)",
-                      "optimizer=null");
-  }
-  if (args.loss == nullptr) {
-    throw_value_error(source, "compile() needs a loss",
-                      "a Loss (MeanSquaredError, BinaryCrossentropy, ...)", "loss=null");
-  }
-  auto setup = std::make_shared<detail::TrainingSetup>();
-  setup->optimizer = std::move(args.optimizer);
-  setup->loss = std::move(args.loss);
-  setup->metric_names = std::move(args.metrics);
-  detail::make_metrics(*setup);  // refuses unknown metrics now
-  for (const std::shared_ptr<Operation>& operation : operations_) {
-    Layer* layer = operation->layer();
-    if (layer == nullptr) continue;
-    const Config config = layer->get_config();
-    if (auto regularizer = Regularizer::from_config(layer->activity_regularizer())) {
-      setup->activity[layer] = regularizer;
-    }
-    if (!layer->trainable()) continue;
-    for (size_t i = 0; i < layer->weights().size(); ++i) {
-      const Variable& variable = layer->weights()[i];
-      if (!variable.trainable) continue;
-      setup->slots.push_back(
-          {layer, i,
-           Regularizer::from_config(detail::weight_option(config, variable.name, "regularizer")),
-           Constraint::from_config(detail::weight_option(config, variable.name, "constraint"))});
-    }
-  }
-  training_ = std::move(setup);
+std::vector<CompiledMetric> make_metrics(const TrainingSetup& setup) {
+  std::vector<CompiledMetric> metrics;
+  for (const std::string& name : setup.metric_names)
+    metrics.push_back(make_metric(name, *setup.loss));
+  return metrics;
 }
+
+}  // namespace detail
 
 Logs Model::train_on_batch(const std::vector<AnyTensor>& x, const std::vector<Tensor>& y) {
   const ErrorSource source{"Functional", name_};
-  if (training_ == nullptr) {
-    throw_value_error(source, "the model must be compiled before training",
-                      "model.compile(...) first", "an uncompiled model");
-  }
-  detail::TrainingSetup& setup = *training_;
+  detail::TrainingSetup& setup = training_setup("training");
   detail::sample_count(x, y, outputs_.size());
 
   // Forward, keeping every node's state.
@@ -278,16 +208,13 @@ Logs Model::train_on_batch(const std::vector<AnyTensor>& x, const std::vector<Te
 Logs Model::evaluate(const std::vector<AnyTensor>& x, const std::vector<Tensor>& y,
                      int64_t batch_size) const {
   const ErrorSource source{"Functional", name_};
-  if (training_ == nullptr) {
-    throw_value_error(source, "the model must be compiled before evaluate()",
-                      "model.compile(...) first", "an uncompiled model");
-  }
+  const detail::TrainingSetup& setup = training_setup("evaluate()");
   if (batch_size <= 0) {
     throw_value_error(source, "invalid batch_size", "a positive integer",
                       "batch_size=" + std::to_string(batch_size));
   }
   const int64_t samples = detail::sample_count(x, y, outputs_.size());
-  std::vector<detail::CompiledMetric> metrics = detail::make_metrics(*training_);
+  std::vector<detail::CompiledMetric> metrics = detail::make_metrics(setup);
   double weighted_loss = 0.0;
   for (const std::vector<int64_t>& rows : detail::batches(samples, batch_size, nullptr)) {
     std::vector<AnyTensor> batch_x;
@@ -297,7 +224,7 @@ Logs Model::evaluate(const std::vector<AnyTensor>& x, const std::vector<Tensor>&
       const Tensor target = detail::take_rows(y[i], rows);
       const Tensor& prediction = std::get<Tensor>(predictions[i]);
       weighted_loss +=
-          training_->loss->compute(target, prediction).loss * static_cast<double>(rows.size());
+          setup.loss->compute(target, prediction).loss * static_cast<double>(rows.size());
       for (detail::CompiledMetric& metric : metrics) metric.update(target, prediction);
     }
   }

@@ -5,6 +5,7 @@
 
 #include "kattn/models/model.hpp"
 #include "models/model_layout.hpp"
+#include "models/training_setup.hpp"
 
 namespace kattn {
 
@@ -50,8 +51,41 @@ WeightStore Model::weight_store() const {
       }
     }
   }
+  if (training_ != nullptr) {
+    detail::write_optimizer_variables(*training_->optimizer, store);
+  } else {
+    // A loaded file's optimizer state that no compile took up goes back as it came.
+    for (const auto& [path, name] : saved_optimizer_variables_.groups()) store.add_group(path, name);
+    for (const auto& [path, value] : saved_optimizer_variables_.datasets()) store.set(path, value);
+    for (const auto& [path, value] : saved_optimizer_variables_.integer_datasets()) {
+      store.set_integer(path, value);
+    }
+  }
   return store;
 }
+
+namespace {
+
+bool under_optimizer(std::string_view path) {
+  return path == "optimizer" || path.rfind("optimizer/", 0) == 0;
+}
+
+// The optimizer/... groups and datasets of `store`.
+WeightStore optimizer_part(const WeightStore& store) {
+  WeightStore part;
+  for (const auto& [path, name] : store.groups()) {
+    if (under_optimizer(path)) part.add_group(path, name);
+  }
+  for (const auto& [path, value] : store.datasets()) {
+    if (under_optimizer(path)) part.set(path, value);
+  }
+  for (const auto& [path, value] : store.integer_datasets()) {
+    if (under_optimizer(path)) part.set_integer(path, value);
+  }
+  return part;
+}
+
+}  // namespace
 
 void Model::load_weights(const WeightStore& store) {
   std::set<std::string, std::less<>> used;
@@ -76,11 +110,26 @@ void Model::load_weights(const WeightStore& store) {
       used.insert(path);
     }
   }
+  for (const auto& [path, value] : store.integer_datasets()) {
+    if (!under_optimizer(path)) {
+      throw FileError("weights: dataset '" + path + "' holds integers and belongs to no weight of "
+                      "model '" + name_ + "'");
+    }
+  }
   for (const auto& [path, value] : store.datasets()) {
-    if (used.count(path) == 0) {
+    if (used.count(path) == 0 && !under_optimizer(path)) {
       throw FileError("weights: dataset '" + path + "' belongs to no weight of model '" + name_ +
                       "'");
     }
+  }
+  // The optimizer's state: restored now into a compiled model's optimizer (as Keras's
+  // load_weights does), else kept for compile_from_config and for saving.
+  WeightStore optimizer = optimizer_part(store);
+  if (training_ != nullptr && detail::has_optimizer_variables(optimizer)) {
+    detail::build_optimizer(*training_);
+    detail::read_optimizer_variables(*training_->optimizer, optimizer);
+  } else if (training_ == nullptr) {
+    saved_optimizer_variables_ = std::move(optimizer);
   }
   for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
     std::map<std::string, std::string> names;

@@ -27,6 +27,17 @@ Model load_model(const std::filesystem::path& path) {
     throw FileError(member + "'model.weights.h5': " +
                     std::string(e.what()).substr(std::string("weights: ").size()));
   }
+  const Config compile_config = archive.config.value("compile_config", Config(nullptr));
+  if (compile_config.is_object() && !compile_config.empty()) {
+    // Keras compiles a model saved compiled. What kattn cannot compile (an optimizer, loss or
+    // metric it does not have) stays as the file gave it: prediction works, and training
+    // reports the reason by name.
+    model->saved_compile_config_ = compile_config;
+    try {
+      model->compile_from_config(compile_config);
+    } catch (const Error&) {  // NOLINT(bugprone-empty-catch): kept pending, reported by fit
+    }
+  }
   return std::move(*model);
 }
 

@@ -250,8 +250,6 @@ void Optimizer::apply_gradients(const std::vector<Tensor*>& variables,
     shapes.reserve(variables.size());
     for (const Tensor* variable : variables) shapes.push_back(variable->shape());
     build(shapes);
-    shapes_ = std::move(shapes);
-    built_ = true;
   }
 
   std::vector<std::vector<float>> grads;
@@ -284,6 +282,51 @@ void Optimizer::apply_gradients(const std::vector<Tensor*>& variables,
     update_step(i, grads[i], variable, learning_rate_);
   }
   ++iterations_;
+}
+
+void Optimizer::build(const std::vector<Shape>& shapes) {
+  if (built_) {
+    throw_value_error(error_source(), "the optimizer is built already",
+                      "build() once, before the first apply_gradients",
+                      "a built optimizer of " + std::to_string(shapes_.size()) + " variables");
+  }
+  create_slots(shapes);
+  shapes_ = shapes;
+  built_ = true;
+}
+
+std::vector<Tensor> Optimizer::slot_variables() const {
+  std::vector<Tensor> copies;
+  for (Tensor* slot : const_cast<Optimizer*>(this)->slots()) copies.push_back(slot->clone());
+  return copies;
+}
+
+void Optimizer::load_variables(int64_t iterations, double learning_rate,
+                               const std::vector<Tensor>& slots) {
+  if (!built_) {
+    throw_value_error(error_source(), "cannot load the variables of an optimizer that is not built",
+                      "build() first", "an optimizer that is not built");
+  }
+  const std::vector<Tensor*> targets = this->slots();
+  if (slots.size() != targets.size()) {
+    throw_value_error(error_source(), "wrong number of optimizer slots",
+                      std::to_string(targets.size()) + " slots",
+                      std::to_string(slots.size()) + " slots");
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    if (slots[i].shape() != targets[i]->shape()) {
+      throw_value_error(error_source(), "slot" + bracketed(i) + " has another shape",
+                        "shape " + shape_to_string(targets[i]->shape()),
+                        "shape " + shape_to_string(slots[i].shape()));
+    }
+  }
+  if (iterations < 0) {
+    throw_value_error(error_source(), "invalid iteration count", "iterations >= 0",
+                      "iterations=" + std::to_string(iterations));
+  }
+  for (size_t i = 0; i < slots.size(); ++i) *targets[i] = slots[i].contiguous().clone();
+  iterations_ = iterations;
+  set_learning_rate(learning_rate);
 }
 
 std::vector<Tensor> Optimizer::clip_gradients(const std::vector<Tensor>& gradients) const {
@@ -383,10 +426,16 @@ Config SGD::get_config() const {
   return config;
 }
 
-void SGD::build(const std::vector<Shape>& shapes) {
+void SGD::create_slots(const std::vector<Shape>& shapes) {
   momentums_.clear();
   if (momentum_ == 0) return;
   for (const Shape& shape : shapes) momentums_.emplace_back(shape);
+}
+
+std::vector<Tensor*> SGD::slots() {
+  std::vector<Tensor*> out;
+  for (Tensor& momentum : momentums_) out.push_back(&momentum);
+  return out;
 }
 
 void SGD::update_step(size_t index, std::span<const float> gradient, std::span<float> variable,
@@ -459,8 +508,18 @@ Config Adam::get_config() const {
   return config;
 }
 
-void Adam::build(const std::vector<Shape>& shapes) {
-  // add_optimizer_variables(var_list, "momentum"), then "velocity", then "velocity_hat".
+std::vector<Tensor*> Adam::slots() {
+  // add_optimizer_variables(var_list, ["momentum", "velocity"]) interleaves them per variable.
+  std::vector<Tensor*> out;
+  for (size_t i = 0; i < momentums_.size(); ++i) {
+    out.push_back(&momentums_[i]);
+    out.push_back(&velocities_[i]);
+  }
+  for (Tensor& velocity_hat : velocity_hats_) out.push_back(&velocity_hat);
+  return out;
+}
+
+void Adam::create_slots(const std::vector<Shape>& shapes) {
   momentums_.clear();
   velocities_.clear();
   velocity_hats_.clear();

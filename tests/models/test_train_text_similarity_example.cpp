@@ -45,8 +45,23 @@ TEST(TrainTextSimilarityExample, LearnsAndSavesWhatKerasSaves) {
   std::filesystem::remove(saved);
   const KerasArchive keras =
       load_keras_archive(testing::golden_models_dir() / "text_dot" / "model.keras");
-  EXPECT_EQ(ours.config, testing::without_shared_ids(keras.config));
-  EXPECT_EQ(ours.weights.groups(), keras.weights.groups());
+  // The same model as Keras's, saved compiled: with its compile_config and the optimizer's
+  // variables (the iteration count, the learning rate, two Adam slots per trainable weight).
+  Config config = ours.config;
+  EXPECT_EQ(config["compile_config"]["optimizer"]["class_name"], "Adam");
+  EXPECT_EQ(config["compile_config"]["metrics"], Config::array({"accuracy"}));
+  config["compile_config"] = Config::object();
+  EXPECT_EQ(config, testing::without_shared_ids(keras.config));
+  auto groups = ours.weights.groups();
+  EXPECT_EQ(groups.at("optimizer/vars"), "adam");
+  groups.erase("optimizer");
+  groups.erase("optimizer/vars");
+  EXPECT_EQ(groups, keras.weights.groups());
+  ASSERT_NE(ours.weights.find_integer("optimizer/vars/0"), nullptr);
+  EXPECT_GT(ours.weights.find_integer("optimizer/vars/0")->data()[0], 0);
+  const size_t trainable = keras.weights.datasets().size();
+  EXPECT_NE(ours.weights.find("optimizer/vars/" + std::to_string(1 + 2 * trainable)), nullptr);
+  EXPECT_EQ(ours.weights.find("optimizer/vars/" + std::to_string(2 + 2 * trainable)), nullptr);
   for (const auto& [path, value] : keras.weights.datasets()) {
     ASSERT_NE(ours.weights.find(path), nullptr) << path;
     EXPECT_EQ(ours.weights.find(path)->shape(), value.shape()) << path;

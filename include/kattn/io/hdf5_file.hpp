@@ -1,5 +1,6 @@
 // HDF5 files (model.weights.h5 and *.weights.h5), the subset Keras uses: groups, float32
-// datasets (0-d ones too: Attention's `scale` has shape ()), and string attributes (the `name`
+// datasets (0-d ones too: Attention's `scale` has shape ()), integer datasets (the optimizer's
+// iteration count), and string attributes (the `name`
 // of every `vars` group).
 //
 // Paths are relative to the root group, '/'-separated: "layers/attention/vars/0". Only hard
@@ -83,6 +84,11 @@ class Hdf5File {
   // The float32 dataset at `path` (big-endian float32 too); any other dtype, a null dataspace or
   // a size beyond Hdf5Limits::max_dataset_bytes or beyond the data the file holds is refused.
   Tensor read_float32(std::string_view path) const;
+  // The integer dataset at `path` (int32 or int64, as jax and TensorFlow store the optimizer's
+  // iteration count), as int32: a value beyond int32's range is refused, as are other dtypes.
+  Int32Tensor read_int32(std::string_view path) const;
+  // True when the dataset at `path` holds integers (of any width or sign).
+  bool is_integer_dataset(std::string_view path) const;
   // The string attribute `name` of the group or dataset at `path` (variable- or fixed-length);
   // nullopt when there is no such attribute, FileError when it is not a single string.
   std::optional<std::string> read_string_attribute(std::string_view path,
@@ -95,6 +101,8 @@ class Hdf5File {
   // Writes a float32 dataset, little-endian and contiguous, with the tensor's shape (a scalar
   // dataspace for shape ()); parents are created as needed, an existing object is an error.
   void write_float32(std::string_view path, const Tensor& value);
+  // The same for an int32 dataset, little-endian.
+  void write_int32(std::string_view path, const Int32Tensor& value);
   // Sets a string attribute the way h5py stores a Python str: a scalar, variable-length,
   // UTF-8, NUL-terminated string. Replaces an attribute of that name.
   void write_string_attribute(std::string_view path, std::string_view name, std::string_view value);

@@ -1,6 +1,7 @@
 // The content of a Keras weights file (model.weights.h5 inside a .keras archive, or a
-// standalone *.weights.h5): every float32 dataset by its HDF5 path, and every group with the
-// `name` attribute Keras puts on `vars` groups.
+// standalone *.weights.h5): every float32 dataset by its HDF5 path, the integer ones (the
+// optimizer's iteration count) apart, and every group with the `name` attribute Keras puts on
+// `vars` groups.
 //
 // Paths are relative to the file's root, as Keras lays them out:
 //   layers/multi_head_attention/query_dense/vars/0   the MHA query kernel (Dq, N, key_dim)
@@ -36,6 +37,15 @@ class WeightStore {
   // Every dataset, by path.
   const std::map<std::string, Tensor, std::less<>>& datasets() const { return datasets_; }
 
+  // Integer datasets, kept apart from the float32 weights: the optimizer's iteration count
+  // (optimizer/vars/0), int32 in files from jax, int64 from TensorFlow; written as int32.
+  void set_integer(std::string path, Int32Tensor value);
+  // The integer dataset at `path`, or nullptr.
+  const Int32Tensor* find_integer(std::string_view path) const;
+  const std::map<std::string, Int32Tensor, std::less<>>& integer_datasets() const {
+    return integer_datasets_;
+  }
+
   // Records a group, with the `name` attribute it carries (nullopt: none); replaces an earlier
   // record of the same group.
   void add_group(std::string path, std::optional<std::string> name = std::nullopt);
@@ -52,12 +62,13 @@ class WeightStore {
 
  private:
   std::map<std::string, Tensor, std::less<>> datasets_;
+  std::map<std::string, Int32Tensor, std::less<>> integer_datasets_;
   std::map<std::string, std::optional<std::string>, std::less<>> groups_;
 };
 
-// Reads every group (with its `name` attribute) and every dataset of an HDF5 weights file. A
-// dataset that is not float32, or a `name` attribute that is not a string, is a FileError
-// naming it.
+// Reads every group (with its `name` attribute) and every dataset of an HDF5 weights file:
+// integer datasets into integer_datasets(), the rest as float32. A dataset of another dtype, or
+// a `name` attribute that is not a string, is a FileError naming it.
 WeightStore read_weight_store(const Hdf5File& file);
 // Writes the store into a file from Hdf5File::create: groups first, then datasets.
 void write_weight_store(Hdf5File& file, const WeightStore& store);

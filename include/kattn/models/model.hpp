@@ -106,8 +106,21 @@ class Model {
   int64_t count_params() const;
 
   // Keras's model.compile: the optimizer, loss and metrics of training. ValueError when the
-  // optimizer or loss is missing or a metric is unknown.
+  // optimizer or loss is missing or a metric is unknown. A model loaded from a file Keras saved
+  // compiled is compiled already, its optimizer's state restored (see load_model).
   void compile(CompileArgs args);
+  // Keras's compile_from_config: compile() from config.json's compile_config (optimizer, loss,
+  // loss_weights, metrics, ...), then the optimizer built for the trainable weights and, for a
+  // model loaded from a file, its state restored from the file's optimizer variables.
+  // NotSupportedError naming an optimizer, loss or metric kattn does not have.
+  void compile_from_config(const Config& compile_config);
+  // Keras's get_compile_config(): what config.json's compile_config holds, the optimizer with
+  // its current state; null for a model never compiled. A loaded file's compile_config that
+  // kattn could not compile is given back as it was.
+  Config get_compile_config() const;
+  // The optimizer of compile(); nullptr before.
+  std::shared_ptr<Optimizer> optimizer() const;
+
   // One optimizer step on one batch: x one array per input, y one float32 target per output
   // (batch first). Returns the loss (with regularization) and metrics of the batch, computed
   // before the step. ValueError before anything changes when the model is not compiled, an
@@ -136,15 +149,32 @@ class Model {
   std::vector<std::shared_ptr<Operation>> operations_;
   std::vector<std::shared_ptr<Node>> nodes_;            // every node of the model
   std::vector<std::shared_ptr<Node>> execution_order_;  // nodes_ that run, in Keras's order
+  // The setup of compile(); for a loaded model not compiled yet, compiles it from the file's
+  // compile_config (raising why that fails). ValueError when there is neither.
+  detail::TrainingSetup& training_setup(const char* call);
+  const detail::TrainingSetup& training_setup(const char* call) const;
+
+  friend Model load_model(const std::filesystem::path& path);
+
   std::shared_ptr<detail::TrainingSetup> training_;     // set by compile()
+  // A loaded file's compile_config that kattn could not compile (null otherwise), and its
+  // optimizer variables until compile_from_config restores them: both written back unchanged
+  // when the model is saved uncompiled.
+  Config saved_compile_config_ = nullptr;
+  WeightStore saved_optimizer_variables_;
 };
 
 // Loads a .keras archive Keras saved: the model from config.json, its weights from
 // model.weights.h5. FileError naming the member and dataset for malformed files,
-// NotSupportedError naming unsupported classes.
+// NotSupportedError naming unsupported classes. A model Keras saved compiled loads compiled, as
+// in Keras: compile_from_config with the optimizer's state (iterations, learning rate, slots)
+// restored, so that training resumes where Keras stopped. When the compile_config names an
+// optimizer, loss or metric kattn does not have, the model still loads and predicts; training it
+// raises that error.
 Model load_model(const std::filesystem::path& path);
 // Writes the .keras archive Keras writes for this model (metadata.json, config.json,
-// model.weights.h5), atomically.
+// model.weights.h5), atomically; a compiled model with its compile_config and its optimizer's
+// variables, so that Keras loads it compiled and resumes training from its state.
 void save_model(const Model& model, const std::filesystem::path& path);
 
 }  // namespace kattn

@@ -72,6 +72,22 @@ class Optimizer {
   // Keras's apply_gradients(zip(grads, vars)).
   void apply_gradients(const std::vector<std::pair<Tensor, Tensor*>>& grads_and_vars);
 
+  // Keras's build(var_list): creates zero slots for variables of these shapes, in order. The
+  // first apply_gradients builds an optimizer that is not built; ValueError when built already.
+  void build(const std::vector<Shape>& shapes);
+
+  // Keras's optimizer.variables, as model.weights.h5 stores them under optimizer/vars: the
+  // iteration count (int32, shape ()), the learning rate (float32, shape ()), then the slots in
+  // Keras's order of creation. Only the slots are returned here: SGD with momentum, a momentum
+  // per variable; Adam and AdamW a momentum and a velocity per variable, interleaved
+  // (add_optimizer_variables(var_list, ["momentum", "velocity"])), then with amsgrad a
+  // velocity_hat per variable. Copies.
+  std::vector<Tensor> slot_variables() const;
+  // Keras's load_own_variables: sets the iteration count, the learning rate and every slot (in
+  // slot_variables()'s order). ValueError, before anything changes, when the optimizer is not
+  // built, the number of slots differs or a slot's shape does.
+  void load_variables(int64_t iterations, double learning_rate, const std::vector<Tensor>& slots);
+
   // Keras's exclude_from_weight_decay(var_list=...), by position in the variable list. Only
   // before the first apply_gradients.
   void exclude_from_weight_decay(std::vector<int64_t> positions);
@@ -93,7 +109,9 @@ class Optimizer {
   ErrorSource error_source() const { return {class_name_, name_}; }
 
   // Keras's build: creates the slots of variables of `shapes`, in order.
-  virtual void build(const std::vector<Shape>& shapes) = 0;
+  virtual void create_slots(const std::vector<Shape>& shapes) = 0;
+  // The slots, in Keras's order of creation (see slot_variables()).
+  virtual std::vector<Tensor*> slots() = 0;
   // Keras's update_step for the variable at `index`; gradient and variable are flat views of
   // the same length.
   virtual void update_step(size_t index, std::span<const float> gradient, std::span<float> variable,
@@ -140,7 +158,8 @@ class SGD : public Optimizer {
   const std::vector<Tensor>& momentums() const { return momentums_; }
 
  protected:
-  void build(const std::vector<Shape>& shapes) override;
+  void create_slots(const std::vector<Shape>& shapes) override;
+  std::vector<Tensor*> slots() override;
   void update_step(size_t index, std::span<const float> gradient, std::span<float> variable,
                    float learning_rate) override;
 
@@ -184,7 +203,8 @@ class Adam : public Optimizer {
 
  protected:
   Adam(std::string class_name, Args args);
-  void build(const std::vector<Shape>& shapes) override;
+  void create_slots(const std::vector<Shape>& shapes) override;
+  std::vector<Tensor*> slots() override;
   void update_step(size_t index, std::span<const float> gradient, std::span<float> variable,
                    float learning_rate) override;
 
