@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -85,6 +86,35 @@ TEST_F(KattnPredict, WritesWhatKerasComputed) {
   ASSERT_EQ(result.status, 0) << result.err;
   EXPECT_EQ(result.out, (dir_ / "out" / "output_0_similarity.npy").string() + "  (2, 1) float32\n");
   expect_golden_output(dir_ / "out" / "output_0_similarity.npy");
+}
+
+// Files are named output_<i>_<name>.npy after Keras's model.output_names, in output order: here
+// op nodes ("add", "true_divide", "add_4", ...).
+TEST_F(KattnPredict, NamesOutputFilesByKerasOutputNames) {
+  const std::filesystem::path dir = testing::data_dir() / "golden-zoo" / "ops_arithmetic";
+  const Result result = kattn("predict " + quoted(dir / "model.keras") + input("a", dir / "a.npy") +
+                              input("b", dir / "b.npy") + " --output-dir " + quoted(dir_ / "out"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  const Config outputs = testing::read_case_json(dir).at("outputs");
+  ASSERT_EQ(outputs.size(), 11U);
+  size_t written = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "out")) {
+    (void)entry;
+    ++written;
+  }
+  EXPECT_EQ(written, outputs.size());
+  for (const Config& output : outputs) {
+    // The golden set names its files by its own output labels; Keras's output_names are the
+    // producing operations' names (the first of `produced_by`).
+    const std::string file = "output_" + std::to_string(output.at("index").get<int>()) + "_" +
+                             output.at("produced_by")[0].get<std::string>() + ".npy";
+    ASSERT_TRUE(std::filesystem::exists(dir_ / "out" / file)) << file;
+    const Tensor actual = read_npy_tensor(dir_ / "out" / file);
+    const Tensor expected = read_npy_tensor(dir / output.at("file").get<std::string>());
+    ASSERT_EQ(actual.shape(), expected.shape()) << file;
+    const std::vector<float> a = actual.to_vector(), e = expected.to_vector();
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], e[i], 1e-4 + 1e-5 * std::fabs(e[i]));
+  }
 }
 
 TEST_F(KattnPredict, NarrowsInt64IdsThatFitInt32) {
