@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <tuple>
 
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
@@ -188,6 +189,37 @@ TEST_P(InferenceCase, PredictsAsKeras) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, InferenceCase, ::testing::ValuesIn(cases_of_kind("inference")));
+
+}  // namespace
+}  // namespace kattn
+
+namespace kattn {
+namespace {
+
+// A loss or metric kattn does not have, in a file's compile_config: the model loads and
+// predicts; fit names the culprit.
+TEST(UnsupportedCompileConfig, LossesAndMetricsAreNamedWhenTraining) {
+  const std::filesystem::path dir = reference_dir() / "train_adam_3";
+  const KerasArchive archive = load_keras_archive(dir / "model.keras");
+  const std::vector<AnyTensor> x = case_inputs(dir);
+  const std::vector<Tensor> y{read_npy_tensor(dir / "y.npy")};
+  for (const auto& [key, value, named] :
+       {std::tuple{"loss", Config("huber"), "huber"},
+        std::tuple{"metrics", Config::array({"auc"}), "auc"},
+        std::tuple{"loss_weights", Config::array({0.5}), "loss_weights"}}) {
+    SCOPED_TRACE(key);
+    Model model = Model::from_config(archive.config);
+    model.load_weights(archive.weights);
+    Config compile_config = archive.config.at("compile_config");
+    compile_config[key] = value;
+    const std::string message = message_of<Error>([&] { model.compile_from_config(compile_config); });
+    EXPECT_NE(message.find(named), std::string::npos) << message;
+    EXPECT_EQ(model.optimizer(), nullptr);
+    EXPECT_EQ(model.predict(x).size(), 1U);
+    EXPECT_NE(message_of<Error>([&] { model.train_on_batch(x, y); }).find("compiled"),
+              std::string::npos);
+  }
+}
 
 }  // namespace
 }  // namespace kattn
