@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <type_traits>
 
 #include "broadcast.hpp"
 #include "models/operations/keras_op.hpp"
@@ -127,6 +128,10 @@ BasicTensor<T> operand_values(const Operand<ValuePtr>& x) {
 
 template <typename T>
 T apply(Arithmetic op, T a, T b) {
+  if constexpr (std::is_same_v<T, int32_t>) {
+    // int32 wraps around as numpy's does (C++20 converts modulo 2^32).
+    return static_cast<T>(apply<int64_t>(op, a, b));
+  }
   switch (op) {
     case Arithmetic::kAdd:
       return a + b;
