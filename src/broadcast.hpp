@@ -9,7 +9,8 @@
 
 namespace kattn::detail {
 
-// numpy's broadcast of two shapes (aligned on the right, 1 stretches), or nullopt.
+// numpy's broadcast of two shapes (aligned on the right, 1 stretches), or nullopt. Symbolic
+// shapes may hold -1 (None): against 1 or -1 it stays unknown, against n it is n.
 inline std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
   const Shape& longer = a.size() >= b.size() ? a : b;
   const Shape& shorter = a.size() >= b.size() ? b : a;
@@ -17,8 +18,15 @@ inline std::optional<Shape> broadcast_shapes(const Shape& a, const Shape& b) {
   const size_t lead = longer.size() - shorter.size();
   for (size_t i = 0; i < shorter.size(); ++i) {
     const int64_t l = longer[lead + i], s = shorter[i];
-    if (l != s && l != 1 && s != 1) return std::nullopt;
-    out[lead + i] = l == 1 ? s : l;
+    if (l == 1 || l == s) {
+      out[lead + i] = s;
+    } else if (s == 1) {
+      out[lead + i] = l;
+    } else if (l < 0 || s < 0) {
+      out[lead + i] = l < 0 ? s : l;
+    } else {
+      return std::nullopt;
+    }
   }
   return out;
 }

@@ -26,27 +26,6 @@ const std::vector<std::string> kBinaryParameters{"x1", "x2"};
 
 enum class Arithmetic { kAdd, kSubtract, kMultiply, kDivide };
 
-// numpy's broadcast of two symbolic shapes: -1 (None) against 1 or -1 stays unknown.
-std::optional<Shape> broadcast_symbolic(const Shape& a, const Shape& b) {
-  const Shape& longer = a.size() >= b.size() ? a : b;
-  const Shape& shorter = a.size() >= b.size() ? b : a;
-  Shape out = longer;
-  const size_t lead = longer.size() - shorter.size();
-  for (size_t i = 0; i < shorter.size(); ++i) {
-    const int64_t l = longer[lead + i], s = shorter[i];
-    if (l == 1 || l == s) {
-      out[lead + i] = s;
-    } else if (s == 1) {
-      out[lead + i] = l;
-    } else if (l < 0 || s < 0) {
-      out[lead + i] = l < 0 ? s : l;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 // One operand of a binary op: a tensor (symbolic or concrete) or a number.
 template <typename Leaf>
 struct Operand {
@@ -169,7 +148,7 @@ class BinaryArithmetic : public KerasOp {
     const Shape none{};
     const Shape& a = x1.is_tensor() ? shape_of_operand(x1) : none;
     const Shape& b = x2.is_tensor() ? shape_of_operand(x2) : none;
-    const std::optional<Shape> shape = broadcast_symbolic(a, b);
+    const std::optional<Shape> shape = broadcast_shapes(a, b);
     if (!shape) fail_broadcast(a, b);
     return {KerasTensor(*shape, dtype)};
   }
