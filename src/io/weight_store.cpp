@@ -42,6 +42,35 @@ std::optional<std::string> WeightStore::group_name(std::string_view path) const 
   return it == groups_.end() ? std::nullopt : it->second;
 }
 
+namespace {
+
+bool is_at_or_below(std::string_view path, std::string_view group) {
+  return path.substr(0, group.size()) == group &&
+         (path.size() == group.size() || path[group.size()] == '/');
+}
+
+}  // namespace
+
+WeightStore WeightStore::under(std::string_view group) const {
+  WeightStore part;
+  for (const auto& [path, name] : groups_) {
+    if (is_at_or_below(path, group)) part.add_group(path, name);
+  }
+  for (const auto& [path, value] : datasets_) {
+    if (is_at_or_below(path, group)) part.set(path, value);
+  }
+  for (const auto& [path, value] : integer_datasets_) {
+    if (is_at_or_below(path, group)) part.set_integer(path, value);
+  }
+  return part;
+}
+
+void WeightStore::merge(const WeightStore& other) {
+  for (const auto& [path, name] : other.groups_) add_group(path, name);
+  for (const auto& [path, value] : other.datasets_) set(path, value);
+  for (const auto& [path, value] : other.integer_datasets_) set_integer(path, value);
+}
+
 std::vector<Tensor> WeightStore::variables(std::string_view vars_group) const {
   std::vector<Tensor> values;
   while (true) {

@@ -15,6 +15,15 @@ namespace kattn {
 
 namespace {
 
+// ops.not_equal(ids, 0), elementwise.
+template <typename T>
+Mask not_equal_zero(const BasicTensor<T>& ids) {
+  Mask mask(ids.shape());
+  const BasicTensor<T> flat_ids = ids.contiguous();
+  for (int64_t i = 0; i < flat_ids.size(); ++i) mask.data()[i] = flat_ids.data()[i] != T{0};
+  return mask;
+}
+
 // The row-major index of flat position `flat` in `shape`, as Python prints it: "(1, 3)".
 std::string index_string(const Shape& shape, int64_t flat) {
   Shape index(shape.size());
@@ -136,10 +145,7 @@ void Embedding::backward(const LayerForward& forward, const Tensor& d_output,
 
 std::optional<Mask> Embedding::compute_mask(const Tensor& ids) const {
   if (!mask_zero_) return std::nullopt;
-  Mask mask(ids.shape());
-  const Tensor flat_ids = ids.contiguous();
-  for (int64_t i = 0; i < flat_ids.size(); ++i) mask.data()[i] = flat_ids.data()[i] != 0.0F;
-  return mask;
+  return not_equal_zero(ids);
 }
 
 Int32Tensor Embedding::cast_ids(const Tensor& ids) const {
@@ -159,10 +165,7 @@ Int32Tensor Embedding::cast_ids(const Tensor& ids) const {
 
 std::optional<Mask> Embedding::compute_mask(const Int32Tensor& ids) const {
   if (!mask_zero_) return std::nullopt;
-  Mask mask(ids.shape());
-  const Int32Tensor flat_ids = ids.contiguous();
-  for (int64_t i = 0; i < flat_ids.size(); ++i) mask.data()[i] = flat_ids.data()[i] != 0;
-  return mask;
+  return not_equal_zero(ids);
 }
 
 Config Embedding::get_config() const {

@@ -151,7 +151,6 @@ void Model::compile(CompileArgs args) {
 void Model::compile_from_config(const Config& compile_config) {
   const ErrorSource source{"Functional", name_};
   auto [args, rest] = read_compile_config(compile_config, source, outputs_.size());
-  std::shared_ptr<Optimizer> optimizer = args.optimizer;
   // What a failure leaves as it was: the loaded file's state stays pending.
   const std::shared_ptr<detail::TrainingSetup> previous = training_;
   const Config previous_config = saved_compile_config_;
@@ -162,7 +161,7 @@ void Model::compile_from_config(const Config& compile_config) {
     // Keras's compile_from_config builds the optimizer of a built model (a functional model
     // always is), so that load_own_variables finds its slots.
     detail::build_optimizer(*training_);
-    if (detail::has_optimizer_variables(saved)) detail::read_optimizer_variables(*optimizer, saved);
+    if (saved.has_datasets()) detail::read_optimizer_variables(*training_->optimizer, saved);
   } catch (...) {
     training_ = previous;
     saved_compile_config_ = previous_config;

@@ -335,8 +335,8 @@ Config Model::to_config() const {
     layers.push_back(std::move(entry));
   }
   // Keras 3.16 writes an empty compile_config for a model never compiled.
-  const Config compile_config = get_compile_config().is_null() ? Config::object()
-                                                                : get_compile_config();
+  Config compile_config = get_compile_config();
+  if (compile_config.is_null()) compile_config = Config::object();
   return Config{{"module", "keras.src.models.functional"},
                 {"class_name", "Functional"},
                 {"config",

@@ -2,6 +2,7 @@
 // model.layers, named after the snake-cased PYTHON class with _1, _2, ... for repeats.
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "kattn/models/model.hpp"
 #include "models/model_layout.hpp"
@@ -55,39 +56,20 @@ WeightStore Model::weight_store() const {
     detail::write_optimizer_variables(*training_->optimizer, store);
   } else {
     // A loaded file's optimizer state that no compile took up goes back as it came.
-    for (const auto& [path, name] : saved_optimizer_variables_.groups()) store.add_group(path, name);
-    for (const auto& [path, value] : saved_optimizer_variables_.datasets()) store.set(path, value);
-    for (const auto& [path, value] : saved_optimizer_variables_.integer_datasets()) {
-      store.set_integer(path, value);
-    }
+    store.merge(saved_optimizer_variables_);
   }
   return store;
 }
 
 namespace {
 
-bool under_optimizer(std::string_view path) {
-  return path == "optimizer" || path.rfind("optimizer/", 0) == 0;
-}
-
-// The optimizer/... groups and datasets of `store`.
-WeightStore optimizer_part(const WeightStore& store) {
-  WeightStore part;
-  for (const auto& [path, name] : store.groups()) {
-    if (under_optimizer(path)) part.add_group(path, name);
-  }
-  for (const auto& [path, value] : store.datasets()) {
-    if (under_optimizer(path)) part.set(path, value);
-  }
-  for (const auto& [path, value] : store.integer_datasets()) {
-    if (under_optimizer(path)) part.set_integer(path, value);
-  }
-  return part;
-}
+// Keras's saving_lib keeps the optimizer's variables under this group, beside `layers`.
+constexpr std::string_view kOptimizerGroup = "optimizer";
 
 }  // namespace
 
 void Model::load_weights(const WeightStore& store) {
+  WeightStore optimizer = store.under(kOptimizerGroup);
   std::set<std::string, std::less<>> used;
   for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
     Layer* layer = group.operation->layer();
@@ -111,21 +93,20 @@ void Model::load_weights(const WeightStore& store) {
     }
   }
   for (const auto& [path, value] : store.integer_datasets()) {
-    if (!under_optimizer(path)) {
+    if (optimizer.find_integer(path) == nullptr) {
       throw FileError("weights: dataset '" + path + "' holds integers and belongs to no weight of "
                       "model '" + name_ + "'");
     }
   }
   for (const auto& [path, value] : store.datasets()) {
-    if (used.count(path) == 0 && !under_optimizer(path)) {
+    if (used.count(path) == 0 && optimizer.find(path) == nullptr) {
       throw FileError("weights: dataset '" + path + "' belongs to no weight of model '" + name_ +
                       "'");
     }
   }
   // The optimizer's state: restored now into a compiled model's optimizer (as Keras's
   // load_weights does), else kept for compile_from_config and for saving.
-  WeightStore optimizer = optimizer_part(store);
-  if (training_ != nullptr && detail::has_optimizer_variables(optimizer)) {
+  if (training_ != nullptr && optimizer.has_datasets()) {
     detail::build_optimizer(*training_);
     detail::read_optimizer_variables(*training_->optimizer, optimizer);
   } else if (training_ == nullptr) {

@@ -4,8 +4,6 @@
 //   optimizer/vars/0          iterations, int32 (int64 from TensorFlow), shape ()
 //   optimizer/vars/1          learning_rate, float32, shape ()
 //   optimizer/vars/2, 3, ...  the slots, in Keras's order of creation
-#include <algorithm>
-
 #include "models/training_setup.hpp"
 
 namespace kattn::detail {
@@ -49,20 +47,13 @@ void write_optimizer_variables(const Optimizer& optimizer, WeightStore& store) {
   for (size_t i = 0; i < slots.size(); ++i) store.set(dataset(i + 2), slots[i]);
 }
 
-bool has_optimizer_variables(const WeightStore& store) {
-  const auto under = [](const std::string& path) { return path.rfind("optimizer/", 0) == 0; };
-  return std::any_of(store.datasets().begin(), store.datasets().end(),
-                     [&](const auto& entry) { return under(entry.first); }) ||
-         std::any_of(store.integer_datasets().begin(), store.integer_datasets().end(),
-                     [&](const auto& entry) { return under(entry.first); });
-}
-
 void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
   const size_t count = stored_count(store);
+  const std::vector<Tensor> fresh = optimizer.slot_variables();
   // Saved before the optimizer was built: Keras skips loading (its counts differ), and the
   // iteration count (0) and learning rate are those of a fresh optimizer from the config.
-  if (count == 2 && optimizer.slot_variables().size() != 0) return;
-  const size_t expected = 2 + optimizer.slot_variables().size();
+  if (count == 2 && !fresh.empty()) return;
+  const size_t expected = 2 + fresh.size();
   if (count != expected) {
     throw FileError("weights: group '" + std::string(kGroup) + "' holds " + std::to_string(count) +
                     " variables, expected " + std::to_string(expected) + " for optimizer '" +
@@ -80,7 +71,6 @@ void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
   if (learning_rate->rank() != 0) {
     fail(dataset(1), "has shape " + shape_to_string(learning_rate->shape()) + ", expected ()");
   }
-  const std::vector<Tensor> fresh = optimizer.slot_variables();
   std::vector<Tensor> slots;
   for (size_t i = 0; i < fresh.size(); ++i) {
     const Tensor* slot = store.find(dataset(i + 2));

@@ -59,8 +59,6 @@ void build_optimizer(TrainingSetup& setup);
 // attribute the optimizer's name) with 0 the iteration count (int32), 1 the learning rate,
 // then the slots (Optimizer::slot_variables) once it is built.
 void write_optimizer_variables(const Optimizer& optimizer, WeightStore& store);
-// True when `store` holds anything under optimizer/.
-bool has_optimizer_variables(const WeightStore& store);
 // Keras's Optimizer.load_own_variables from the optimizer/vars datasets of `store`. As Keras
 // does, a file holding only the iteration count and the learning rate (saved before the first
 // training step) leaves the fresh state as it is. FileError naming the dataset for any other

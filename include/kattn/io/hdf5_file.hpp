@@ -1,7 +1,6 @@
 // HDF5 files (model.weights.h5 and *.weights.h5), the subset Keras uses: groups, float32
 // datasets (0-d ones too: Attention's `scale` has shape ()), integer datasets (the optimizer's
-// iteration count), and string attributes (the `name`
-// of every `vars` group).
+// iteration count), and string attributes (the `name` of every `vars` group).
 //
 // Paths are relative to the root group, '/'-separated: "layers/attention/vars/0". Only hard
 // links are followed: a soft link is refused by name, and an external link, a virtual dataset or

@@ -56,6 +56,14 @@ class WeightStore {
     return groups_;
   }
 
+  // The groups and datasets at `group` and below it ("optimizer": optimizer, optimizer/vars,
+  // optimizer/vars/0, ...).
+  WeightStore under(std::string_view group) const;
+  // Adds every group and dataset of `other`, replacing those of the same path.
+  void merge(const WeightStore& other);
+  // True when the store holds a dataset, float32 or integer.
+  bool has_datasets() const { return !datasets_.empty() || !integer_datasets_.empty(); }
+
   // The variables of one layer in creation order: datasets <vars_group>/0, /1, ... up to the
   // first missing index (Keras numbers them without gaps).
   std::vector<Tensor> variables(std::string_view vars_group) const;

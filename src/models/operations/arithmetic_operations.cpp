@@ -304,26 +304,6 @@ const UnaryFunction kExp{[](float x) { return std::exp(x); }, [](float, float y)
 const UnaryFunction kTanh{[](float x) { return std::tanh(x); },
                           [](float, float y) { return 1.0F - y * y; }, false};
 
-OperationEntry binary_entry(const std::string& class_name, Arithmetic op) {
-  return OperationEntry{
-      class_name, kNumpyOps,
-      [class_name, op](const Config& config) -> std::shared_ptr<Operation> {
-        return std::make_shared<BinaryArithmetic>(
-            class_name, op, read_op_config(config, class_name, [](ConfigReader&) {}));
-      },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
-}
-
-OperationEntry unary_entry(const std::string& class_name, UnaryFunction function) {
-  return OperationEntry{
-      class_name, kNumpyOps,
-      [class_name, function](const Config& config) -> std::shared_ptr<Operation> {
-        return std::make_shared<ElementwiseFunction>(
-            class_name, function, read_op_config(config, class_name, [](ConfigReader&) {}));
-      },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
-}
-
 struct BinaryClass {
   const char* class_name;
   const char* auto_name;
@@ -370,14 +350,18 @@ std::vector<OperationEntry> arithmetic_operation_entries() {
   for (BinaryOp op : {BinaryOp::kAdd, BinaryOp::kSubtract, BinaryOp::kMultiply, BinaryOp::kDivide,
                       BinaryOp::kTrueDivide}) {
     const BinaryClass kind = binary_class(op);
-    entries.push_back(binary_entry(kind.class_name, kind.op));
+    entries.push_back(named_op_entry(kind.class_name, kNumpyOps, [kind](std::string name) {
+      return std::make_shared<BinaryArithmetic>(kind.class_name, kind.op, std::move(name));
+    }));
   }
-  entries.push_back(unary_entry("Negative", kNegative));
-  entries.push_back(unary_entry("Absolute", kAbsolute));
-  entries.push_back(unary_entry("Square", kSquare));
-  entries.push_back(unary_entry("Sqrt", kSqrt));
-  entries.push_back(unary_entry("Exp", kExp));
-  entries.push_back(unary_entry("Tanh", kTanh));
+  for (const auto& [class_name, function] :
+       {std::pair{"Negative", kNegative}, std::pair{"Absolute", kAbsolute},
+        std::pair{"Square", kSquare}, std::pair{"Sqrt", kSqrt}, std::pair{"Exp", kExp},
+        std::pair{"Tanh", kTanh}}) {
+    entries.push_back(named_op_entry(class_name, kNumpyOps, [class_name, function](std::string name) {
+      return std::make_shared<ElementwiseFunction>(class_name, function, std::move(name));
+    }));
+  }
   return entries;
 }
 

@@ -3,6 +3,7 @@
 // and outputs that never carry a Keras mask.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -48,18 +49,31 @@ std::string read_op_config(const Config& config, const std::string& class_name, 
   return name;
 }
 
-// The registry entry of an op whose config is its name (plus what `read_extra` accepts); Op is
-// constructed from the name.
+// The registry entry of an op whose config is its name (plus what `read_extra` accepts):
+// `make(name)` constructs it.
+inline OperationEntry named_op_entry(
+    std::string class_name, std::string module,
+    std::function<std::shared_ptr<Operation>(std::string name)> make,
+    void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
+  return OperationEntry{
+      class_name, std::move(module),
+      [class_name, make = std::move(make), read_extra](const Config& config) {
+        return make(read_op_config(config, class_name, read_extra));
+      },
+      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+}
+
+// The same for an Op constructed from its name alone.
 template <typename Op>
 OperationEntry op_entry(
     std::string class_name, std::string module,
     void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
-  return OperationEntry{
-      class_name, std::move(module),
-      [class_name, read_extra](const Config& config) -> std::shared_ptr<Operation> {
-        return std::make_shared<Op>(read_op_config(config, class_name, read_extra));
+  return named_op_entry(
+      std::move(class_name), std::move(module),
+      [](std::string name) -> std::shared_ptr<Operation> {
+        return std::make_shared<Op>(std::move(name));
       },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+      read_extra);
 }
 
 // The single output of a symbolic call of `op`.
