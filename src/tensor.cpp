@@ -1,6 +1,8 @@
 #include "kattn/tensor.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <utility>
 
@@ -17,20 +19,33 @@ constexpr ErrorSource kTensor{"Tensor", ""};
 
 std::string int_to_string(int64_t value) { return std::to_string(value); }
 
-void check_shape(const Shape& shape) {
+// Non-negative dimensions whose strides fit int64 (the strides multiply every dimension but
+// the first, even when another one is 0).
+Shape checked_shape(Shape shape) {
+  int64_t stride_span = 1;
   for (int64_t d : shape) {
     if (d < 0) {
       throw_value_error(kTensor, "invalid shape", "non-negative dimensions",
                         "shape=" + shape_to_string(shape));
     }
+    if (__builtin_mul_overflow(stride_span, std::max<int64_t>(d, 1), &stride_span)) {
+      throw_value_error(kTensor, "shape too large", "at most 2^63 - 1 elements",
+                        "shape=" + shape_to_string(shape));
+    }
   }
+  return shape;
 }
 
 }  // namespace
 
 int64_t num_elements(const Shape& shape) {
   int64_t count = 1;
-  for (int64_t d : shape) count *= d;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(count, d, &count)) {
+      throw_value_error(kTensor, "shape too large", "at most 2^63 - 1 elements",
+                        "shape=" + shape_to_string(shape));
+    }
+  }
   return count;
 }
 
@@ -66,10 +81,15 @@ int64_t normalize_axis(int64_t axis, int64_t rank) {
 
 template <typename T>
 BasicTensor<T>::BasicTensor(Shape shape)
-    : storage_(nullptr), shape_(std::move(shape)), strides_(contiguous_strides(shape_)) {
-  check_shape(shape_);
-  // One spare element keeps data() valid for empty tensors.
-  storage_ = std::shared_ptr<T[]>(new T[static_cast<size_t>(num_elements(shape_)) + 1]());
+    : storage_(nullptr), shape_(checked_shape(std::move(shape))),
+      strides_(contiguous_strides(shape_)) {
+  // One spare element keeps data() valid for empty tensors. calloc's zeros cost no memory
+  // until written: a large tensor about to be overwritten (weights being loaded) is resident
+  // once only.
+  const auto count = static_cast<size_t>(num_elements(shape_)) + 1;
+  T* values = static_cast<T*>(std::calloc(count, sizeof(T)));
+  if (values == nullptr) throw std::bad_alloc();
+  storage_ = std::shared_ptr<T[]>(values, [](T* p) { std::free(p); });
 }
 
 template <typename T>
@@ -154,14 +174,14 @@ BasicTensor<T> BasicTensor<T>::reshape(Shape shape) const {
   for (size_t axis = 0; axis < shape.size(); ++axis) {
     if (shape[axis] == -1 && inferred_axis < 0) {
       inferred_axis = static_cast<int64_t>(axis);
-    } else {
-      known *= shape[axis];
+    } else if (__builtin_mul_overflow(known, shape[axis], &known)) {
+      known = 0;  // no inference; the shape is refused below
     }
   }
   if (inferred_axis >= 0 && known > 0 && size() % known == 0) {
     shape[static_cast<size_t>(inferred_axis)] = size() / known;
   }
-  check_shape(shape);
+  shape = checked_shape(std::move(shape));
   if (num_elements(shape) != size()) {
     throw_value_error(kTensor, "cannot reshape",
                       "a shape with " + int_to_string(size()) + " elements (from " +

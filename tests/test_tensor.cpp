@@ -97,3 +97,23 @@ TEST(Tensor, CastToDouble) {
 
 }  // namespace
 }  // namespace kattn
+
+namespace kattn {
+namespace {
+
+TEST(TensorShapes, ElementCountsThatOverflowAreRefused) {
+  // 2^62 * 4 wraps int64 to 0; 2^40 * 2^40 far beyond it.
+  EXPECT_THROW(Tensor(Shape{int64_t{1} << 62, 4}), ValueError);
+  EXPECT_THROW(Tensor(Shape{int64_t{1} << 40, int64_t{1} << 40}), ValueError);
+  // An empty tensor's strides still multiply the other dimensions.
+  EXPECT_THROW(Tensor(Shape{0, int64_t{1} << 40, int64_t{1} << 40}), ValueError);
+  EXPECT_THROW(num_elements(Shape{int64_t{1} << 62, 4}), ValueError);
+  EXPECT_THROW(Tensor(Shape{2, 3}).reshape({int64_t{1} << 62, 4, -1}), ValueError);
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer stops at such a request instead
+  // Large but countable: the allocation fails, and says so.
+  EXPECT_THROW(Tensor(Shape{int64_t{1} << 61}), std::bad_alloc);
+#endif
+}
+
+}  // namespace
+}  // namespace kattn
