@@ -122,6 +122,9 @@ std::string describe(const dense::Dims& d, bool scores) {
 }  // namespace
 
 void run_dense_attention(const std::string& layer, const DenseAttentionRun& run) {
+  // With no values (Tv = 0) Keras's softmax over the empty axis weighs nothing: the output
+  // stays zeros.
+  if (run.dims.tv == 0) return;
   const kernels::Isa isa = kernels::active_isa();
   const int64_t threads = isa == kernels::Isa::kReference ? 1 : num_threads();
   kernels::report_kernel(layer.c_str(), isa, threads,
@@ -135,6 +138,7 @@ void run_dense_attention(const std::string& layer, const DenseAttentionRun& run)
 
 void run_dense_attention_backward(const DenseAttentionRun& run, const float* d_output,
                                   const dense::DenseGradients<float>& grads) {
+  if (run.dims.tv == 0) return;  // an output of zeros has zero gradients
   std::vector<float> workspace(
       static_cast<size_t>(dense::attention_backward_workspace_size(run.dims)));
   dense::attention_backward(run.dims, score_weights(run.score), apply_args(run), run.query, run.key,

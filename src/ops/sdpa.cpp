@@ -70,6 +70,9 @@ void run_decode(const kernels::SdpaParams<float>& params, kernels::Isa isa, int6
 
 template <typename Real>
 void run_kernel(const kernels::SdpaParams<Real>& params, int64_t threads) {
+  // With no keys (S = 0) Keras's softmax over the empty axis weighs nothing: the output stays
+  // zeros.
+  if (params.key_len == 0) return;
   const kernels::Isa isa = kernels::active_isa();
   if constexpr (std::is_same_v<Real, float>) {
     if (isa != kernels::Isa::kReference) {
@@ -99,6 +102,7 @@ template <typename Real>
 void run_backward_kernel(const kernels::SdpaParams<Real>& params,
                          const kernels::SdpaGradParams<Real>& grads,
                          const SdpaResult<Real>& forward, int64_t threads) {
+  if (params.key_len == 0) return;  // an output of zeros has zero gradients
   const kernels::Isa isa = kernels::active_isa();
   if constexpr (std::is_same_v<Real, float>) {
     if (isa != kernels::Isa::kReference) {
