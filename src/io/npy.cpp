@@ -15,6 +15,8 @@ namespace {
 constexpr std::string_view kMagic = "\x93NUMPY";
 // Refuses arrays above 2^40 elements before any allocation (absurd sizes in hostile files).
 constexpr int64_t kMaxElements = int64_t{1} << 40;
+// numpy 2's largest number of dimensions.
+constexpr size_t kMaxRank = 64;
 
 [[noreturn]] void malformed(std::string_view what, std::string_view problem) {
   throw FileError("malformed .npy '" + std::string(what) + "': " + std::string(problem));
@@ -122,6 +124,10 @@ class LiteralParser {
       }
       if (peek() == 'L') ++pos_;  // Python 2 long literals
       if (!digits) malformed(what_, "expected a non-negative integer in 'shape'");
+      if (shape.size() == kMaxRank) {
+        malformed(what_, "the shape has more than numpy's " + std::to_string(kMaxRank) +
+                             " dimensions");
+      }
       shape.push_back(value);
       skip_space();
       if (peek() == ',') {
@@ -164,6 +170,14 @@ Mask load_bool_array(const Shape& shape, const std::byte* data, std::string_view
     out[i] = byte == 1;
   }
   return array;
+}
+
+std::string_view dtype_of_descr(std::string_view descr) {
+  if (descr == "<f4") return "float32";
+  if (descr == "<f8") return "float64";
+  if (descr == "<i4") return "int32";
+  if (descr == "<i8") return "int64";
+  return "bool";
 }
 
 int64_t item_size(std::string_view descr) {
@@ -209,6 +223,10 @@ std::string npy_bytes(const BasicTensor<T>& array, std::string_view descr) {
 }  // namespace
 
 NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what) {
+  return parse_npy_file(bytes, what).array;
+}
+
+NpyFile parse_npy_file(std::span<const std::byte> bytes, std::string_view what) {
   const auto* text = reinterpret_cast<const char*>(bytes.data());
   if (bytes.size() < 10 || std::string_view(text, kMagic.size()) != kMagic) {
     malformed(what, "not a .npy file (no \\x93NUMPY magic)");
@@ -259,7 +277,8 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what) {
   // and its axes reversed back into a C-order copy.
   Shape stored_shape = header.shape;
   if (header.fortran_order) std::reverse(stored_shape.begin(), stored_shape.end());
-  NpyArray array;
+  NpyFile file{.array = {}, .dtype = std::string(dtype_of_descr(header.descr))};
+  NpyArray& array = file.array;
   if (header.descr == "<f4") {
     array = load_array<float>(stored_shape, data);
   } else if (header.descr == "<f8") {
@@ -271,20 +290,23 @@ NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what) {
   } else {
     array = load_bool_array(stored_shape, data, what);
   }
-  if (!header.fortran_order) return array;
-  return std::visit(
+  if (!header.fortran_order) return file;
+  array = std::visit(
       [](auto& stored) -> NpyArray {
         auto view = stored;
         for (int64_t a = 0, b = view.rank() - 1; a < b; ++a, --b) view = view.transpose(a, b);
         return view.contiguous();
       },
       array);
+  return file;
 }
 
-NpyArray read_npy(const std::filesystem::path& path) {
+NpyFile read_npy_file(const std::filesystem::path& path) {
   const std::string bytes = read_file_bytes(path);
-  return parse_npy(std::as_bytes(std::span(bytes.data(), bytes.size())), path.string());
+  return parse_npy_file(std::as_bytes(std::span(bytes.data(), bytes.size())), path.string());
 }
+
+NpyArray read_npy(const std::filesystem::path& path) { return read_npy_file(path).array; }
 
 Tensor read_npy_tensor(const std::filesystem::path& path) {
   NpyArray array = read_npy(path);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -33,13 +34,11 @@ class WorkerPool {
       const std::lock_guard lock(mutex_);
       if (busy_) return false;
       busy_ = true;
-      while (static_cast<int64_t>(workers_.size()) < helpers) {
-        workers_.emplace_back([this] { serve(); });
-      }
+      start_workers(helpers);
       body_ = &body;
       items_ = items;
       next_.store(0);
-      wanted_ = helpers;
+      wanted_ = std::min<int64_t>(helpers, static_cast<int64_t>(workers_.size()));
       joined_ = 0;
     }
     wake_.notify_all();
@@ -53,6 +52,18 @@ class WorkerPool {
   }
 
  private:
+  // Starts workers until there are `helpers`, or as many as the system lets it start (a limit
+  // on processes or memory): the calls then run on fewer threads.
+  void start_workers(int64_t helpers) {
+    while (static_cast<int64_t>(workers_.size()) < helpers) {
+      try {
+        workers_.emplace_back([this] { serve(); });
+      } catch (const std::system_error&) {
+        return;
+      }
+    }
+  }
+
   void run_items(const std::function<void(int64_t)>& body, int64_t items) {
     for (int64_t item = next_.fetch_add(1); item < items; item = next_.fetch_add(1)) body(item);
   }

@@ -1,15 +1,19 @@
 // `kattn predict` end to end: the built program run on a golden model, its files compared with
 // what Keras computed, and its exit status and message for each kind of bad argument.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "kattn/context.hpp"
 #include "kattn/io/file.hpp"
+#include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
 #include "models/model_test_util.hpp"
 
@@ -54,10 +58,14 @@ class KattnPredict : public ::testing::Test {
   }
 
   Result kattn(const std::string& arguments) const {
+    return kattn_in_shell(quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") + " " +
+                          arguments);
+  }
+  // A shell command line with its output captured.
+  Result kattn_in_shell(const std::string& command) const {
     const std::filesystem::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string command = quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") +
-                                " " + arguments + " > " + quoted(out) + " 2> " + quoted(err);
-    const int status = std::system(command.c_str());
+    const std::string line = "(" + command + ") > " + quoted(out) + " 2> " + quoted(err);
+    const int status = std::system(line.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file_bytes(out),
             read_file_bytes(err)};
   }
@@ -149,6 +157,102 @@ TEST_F(KattnPredict, RefusesAnotherDtypeNamingBoth) {
                             golden("output_0_similarity.npy").string() + "' holds float32\n");
 }
 
+TEST_F(KattnPredict, NamesTheDtypeAFileStoresNotTheOneItIsReadAs) {
+  const std::filesystem::path wide = dir_ / "wide.npy";
+  // float64 values, read as float32; the message names what the file holds.
+  std::string bytes = to_npy_bytes(Tensor({1, 2}, {1.0f, 2.0f}));
+  bytes.replace(bytes.find("<f4"), 3, "<f8");
+  bytes.resize(bytes.size() - 8);
+  bytes += std::string("\0\0\0\0\0\0\xf0\x3f\0\0\0\0\0\0\0\x40", 16);
+  write_file_atomically(wide, bytes);
+  const Result result = predict(input("query_tokens", wide) +
+                                input("value_tokens", golden("value_tokens.npy")) +
+                                " --output-dir " + quoted(dir_ / "out"));
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "kattn predict: input 'query_tokens' takes int32 values; '" +
+                            wide.string() + "' holds float64\n");
+}
+
+TEST_F(KattnPredict, WritesOutputsUnderSafeNamesInsideTheFolder) {
+  // An output layer named with '..', a NUL and a space: one plain file name in DIR.
+  KerasArchive archive = load_keras_archive(golden("model.keras"));
+  const std::string hostile("..\0 evil", 8);
+  for (Config& layer : archive.config["config"]["layers"]) {
+    if (layer["name"] == "similarity") {
+      layer["name"] = hostile;
+      layer["config"]["name"] = hostile;
+    }
+  }
+  archive.config["config"]["output_layers"][0][0] = hostile;
+  const std::filesystem::path model = dir_ / "hostile.keras";
+  save_keras_archive(model, archive);
+  const Result result = kattn("predict " + quoted(model) + golden_arguments());
+  ASSERT_EQ(result.status, 0) << result.err;
+  expect_golden_output(dir_ / "out" / "output_0_..__evil.npy");
+  size_t written = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "out")) {
+    (void)entry;
+    ++written;
+  }
+  EXPECT_EQ(written, 1u);
+}
+
+TEST_F(KattnPredict, RefusesFifosAndDevicesAtOnce) {
+  const std::filesystem::path fifo = dir_ / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Result as_model = kattn("predict " + quoted(fifo) + golden_arguments());
+  EXPECT_EQ(as_model.status, 2);
+  EXPECT_EQ(as_model.err,
+            "kattn predict: zip archive '" + fifo.string() + "': is not a regular file\n");
+  const Result as_input = predict(input("query_tokens", "/dev/zero") +
+                                  input("value_tokens", fifo) + " --output-dir " +
+                                  quoted(dir_ / "out"));
+  EXPECT_EQ(as_input.status, 2);
+  EXPECT_EQ(as_input.err, "kattn predict: cannot read '/dev/zero': it is a device\n");
+}
+
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer cannot start under a memory limit
+TEST_F(KattnPredict, RunningOutOfMemoryIsAMessageAndExitStatus2) {
+  // 50 million tokens: their embeddings alone take 1.6 GB, beyond a 1 GB limit.
+  const std::filesystem::path ids = dir_ / "ids.npy";
+  write_npy(ids, Int32Tensor({1, 50'000'000}));
+  const std::string command = "ulimit -v 1000000; " +
+                              quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") +
+                              " predict " + quoted(golden("model.keras")) +
+                              input("query_tokens", ids) + input("value_tokens", ids) +
+                              " --output-dir " + quoted(dir_ / "out");
+  const Result result = kattn_in_shell(command);
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "kattn predict: out of memory\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out"));
+}
+#endif
+
+TEST_F(KattnPredict, RunsWritingIntoOneFolderAtOnceAllSucceed) {
+  // 16 runs at once, twice over: each succeeds and leaves whole files, and no temporary file.
+  for (int round = 0; round < 2; ++round) {
+    std::vector<std::thread> runs;
+    std::vector<int> status(16, -1);
+    for (size_t run = 0; run < status.size(); ++run) {
+      runs.emplace_back([&, run] {
+        const std::string command =
+            quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") + " predict " +
+            quoted(golden("model.keras")) + golden_arguments() + " > /dev/null 2>&1";
+        const int result = std::system(command.c_str());
+        status[run] = WIFEXITED(result) ? WEXITSTATUS(result) : -1;
+      });
+    }
+    for (std::thread& run : runs) run.join();
+    EXPECT_EQ(status, std::vector<int>(16, 0));
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_ / "out")) {
+      names.push_back(entry.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"output_0_similarity.npy"});
+    expect_golden_output(dir_ / "out" / "output_0_similarity.npy");
+  }
+}
+
 TEST_F(KattnPredict, RefusesAnUnknownInputListingTheModelsInputs) {
   const Result result = predict(golden_arguments() + input("tokens", golden("query_tokens.npy")));
   EXPECT_EQ(result.status, 2);
@@ -192,13 +296,17 @@ TEST_F(KattnPredict, RefusesAMissingModelFile) {
   EXPECT_EQ(result.err, "kattn predict: zip archive '" + model.string() + "': no such file\n");
 }
 
-TEST_F(KattnPredict, RefusesThreadsThatAreNotAPositiveInteger) {
-  for (const std::string threads : {"0", "-1", "2x", "''"}) {
+TEST_F(KattnPredict, RefusesThreadsBeyondTheMachinesHardwareThreads) {
+  const std::string most = std::to_string(hardware_threads());
+  const std::vector<std::string> refused = {"0",    "-1", "2x", "''",
+                                            std::to_string(hardware_threads() + 1), "1000"};
+  for (const std::string& threads : refused) {
     const Result result = predict(golden_arguments() + " --threads " + threads);
     EXPECT_EQ(result.status, 2) << threads;
     const std::string received = threads == "''" ? "" : threads;
-    EXPECT_EQ(result.err,
-              usage_error("--threads expects a positive integer, received '" + received + "'"));
+    EXPECT_EQ(result.err, usage_error("--threads expects an integer from 1 to " + most +
+                                      " (this machine's hardware threads), received '" +
+                                      received + "'"));
   }
 }
 

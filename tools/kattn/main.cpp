@@ -1,5 +1,7 @@
 // kattn: inspect, run, check and benchmark Keras attention layers from the command line.
+#include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,12 @@ int main(int argc, char** argv) {
     std::cerr << "kattn " << verb << ": " << e.what() << "\n(see 'kattn " << verb << " --help')\n";
     return 2;
   } catch (const kattn::Error& e) {
+    std::cerr << "kattn " << verb << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "kattn " << verb << ": out of memory\n";
+    return 2;
+  } catch (const std::exception& e) {
     std::cerr << "kattn " << verb << ": " << e.what() << "\n";
     return 2;
   }

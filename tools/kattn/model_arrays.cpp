@@ -16,6 +16,7 @@ AnyTensor read_model_input(const Model& model, size_t index, const std::filesyst
   const DType expected = model.inputs()[index].dtype();
   const std::string takes = "input '" + name + "' takes " + std::string(dtype_name(expected)) +
                             " values; '" + file.string() + "' holds ";
+  const NpyFile npy = read_npy_file(file);
   return std::visit(
       [&](const auto& array) -> AnyTensor {
         if constexpr (std::is_same_v<std::decay_t<decltype(array)>, Int64Tensor>) {
@@ -31,17 +32,25 @@ AnyTensor read_model_input(const Model& model, size_t index, const std::filesyst
           return Int32Tensor(array.shape(), narrowed);
         } else {
           const AnyTensor input = array;
-          if (dtype_of(input) != expected) {
-            throw ValueError(takes + std::string(dtype_name(dtype_of(input))));
-          }
+          if (dtype_of(input) != expected) throw ValueError(takes + npy.dtype);
           return input;
         }
       },
-      read_npy(file));
+      npy.array);
 }
 
 std::string output_file_name(const Model& model, size_t index) {
-  return "output_" + std::to_string(index) + "_" + model.output_names()[index] + ".npy";
+  // A name becomes part of one file name in DIR, whatever it holds ('/', '..', NUL, ...); the
+  // "output_<i>_" prefix keeps it from being "." or "..", and the length stays within what
+  // file systems take (255 bytes).
+  constexpr size_t kMaxNameBytes = 200;
+  std::string name = model.output_names()[index].substr(0, kMaxNameBytes);
+  for (char& c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    if (!plain) c = '_';
+  }
+  return "output_" + std::to_string(index) + "_" + name + ".npy";
 }
 
 }  // namespace kattn::cli

@@ -15,7 +15,8 @@ namespace kattn::cli {
 AnyTensor read_model_input(const Model& model, size_t index, const std::filesystem::path& file);
 
 // "output_<index>_<name>.npy", the golden sets' name for output `index` of `model` (the index
-// keeps outputs of the same name apart).
+// keeps outputs of the same name apart); characters of the name other than letters, digits,
+// '.', '-' and '_' become '_', so that the name stays one file name within the folder.
 std::string output_file_name(const Model& model, size_t index);
 
 }  // namespace kattn::cli

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "command_line.hpp"
+#include "kattn/context.hpp"
 #include "kattn/error.hpp"
+#include "kattn/io/file.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/models/model.hpp"
 #include "model_arrays.hpp"
@@ -30,28 +32,34 @@ Loads a model Keras saved, runs it in inference mode (Keras's model.predict) on 
 given, and writes every output to DIR (created when missing) as output_<i>_<name>.npy, in
 output order: i is the output's index (0, 1, ...), name is Keras's model.output_names[i], the
 name of the layer or keras.ops operation that produces it ('probs', 'add_3'; a layer with two
-outputs gives its name to both, the index tells them apart). Prints one line per file written,
-with the array's shape and dtype.
+outputs gives its name to both, the index tells them apart), with every character other than
+letters, digits, '.', '-' and '_' written as '_'. The outputs are written together or not at
+all: each goes to a fresh temporary file beside its target first, and all are renamed into
+place once complete, so runs writing into one DIR at once each leave a whole set. Prints one
+line per file written, with the array's shape and dtype.
 
   --input NAME=FILE.npy  the array for the model input NAME (its InputLayer's name, as
                          'kattn inspect' lists them); every input exactly once. float64
                          arrays are read as float32; int64 arrays are taken for int32 inputs
-                         when every value fits int32.
+                         when every value fits int32. FILE must be a regular file.
   --output-dir DIR       where the outputs are written.
-  --threads N            the number of threads OpenBLAS runs the matrix products with
-                         (Dense, EinsumDense and the projections of MultiHeadAttention and
-                         GroupQueryAttention); the rest runs on one thread. Default: OpenBLAS's
-                         own choice (OPENBLAS_NUM_THREADS, else one per core).
+  --threads N            the number of threads, from 1 to the machine's hardware threads,
+                         for the whole run: OpenBLAS's matrix products and kattn's own
+                         kernels. Default: OpenBLAS's own choice for its products
+                         (OPENBLAS_NUM_THREADS, else one per core), one per core for kattn's.
 
 Exit status: 0 when the outputs were written; 2 for bad arguments, unreadable files, inputs
 of the wrong name, dtype or shape.
 )";
 
 int parse_threads(const std::string& text) {
+  const int64_t most = hardware_threads();
   int threads = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), threads);
-  if (error != std::errc() || end != text.data() + text.size() || threads < 1) {
-    throw UsageError("--threads expects a positive integer, received '" + text + "'");
+  if (error != std::errc() || end != text.data() + text.size() || threads < 1 ||
+      threads > most) {
+    throw UsageError("--threads expects an integer from 1 to " + std::to_string(most) +
+                     " (this machine's hardware threads), received '" + text + "'");
   }
   return threads;
 }
@@ -102,14 +110,18 @@ int run_predict(const std::vector<std::string>& args) {
   const std::filesystem::path output_dir = arguments.value("--output-dir").value_or("");
   if (output_dir.empty()) throw UsageError("--output-dir DIR is required");
   if (const std::optional<std::string> threads = arguments.value("--threads")) {
-    openblas_set_num_threads(parse_threads(*threads));
+    const int count = parse_threads(*threads);
+    openblas_set_num_threads(count);
+    set_num_threads(count);
   }
 
   const Model model = load_model(arguments.positionals()[0]);
-  const std::vector<std::string> files =
+  const std::vector<std::string> input_paths =
       input_files(arguments.values("--input"), model.input_names());
   std::vector<AnyTensor> inputs;
-  for (size_t i = 0; i < files.size(); ++i) inputs.push_back(read_model_input(model, i, files[i]));
+  for (size_t i = 0; i < input_paths.size(); ++i) {
+    inputs.push_back(read_model_input(model, i, input_paths[i]));
+  }
   const std::vector<AnyTensor> outputs = model.predict(inputs);
 
   std::error_code error;
@@ -117,10 +129,18 @@ int run_predict(const std::vector<std::string>& args) {
   if (error) {
     throw FileError("cannot create '" + output_dir.string() + "': " + error.message());
   }
+  // All outputs are written together or not at all.
+  std::vector<std::string> contents;
+  for (const AnyTensor& output : outputs) {
+    contents.push_back(std::visit([](const auto& array) { return to_npy_bytes(array); }, output));
+  }
+  std::vector<FileToWrite> files;
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const std::filesystem::path path = output_dir / output_file_name(model, i);
-    std::visit([&](const auto& array) { write_npy(path, array); }, outputs[i]);
-    std::cout << path.string() << "  " << shape_to_string(shape_of(outputs[i])) << " "
+    files.push_back({output_dir / output_file_name(model, i), contents[i]});
+  }
+  write_files_atomically(files);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::cout << files[i].path.string() << "  " << shape_to_string(shape_of(outputs[i])) << " "
               << dtype_name(dtype_of(outputs[i])) << "\n";
   }
   return 0;

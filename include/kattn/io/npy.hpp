@@ -24,6 +24,14 @@ using NpyArray = std::variant<Tensor, Mask, Int32Tensor, Int64Tensor>;
 NpyArray parse_npy(std::span<const std::byte> bytes, std::string_view what);
 
 NpyArray read_npy(const std::filesystem::path& path);
+
+// An array with the numpy dtype it was stored as ("float64", "int32", "bool", ...).
+struct NpyFile {
+  NpyArray array;
+  std::string dtype;
+};
+NpyFile parse_npy_file(std::span<const std::byte> bytes, std::string_view what);
+NpyFile read_npy_file(const std::filesystem::path& path);
 // The array at `path`, which must hold float32 or float64 values.
 Tensor read_npy_tensor(const std::filesystem::path& path);
 // The array at `path`, which must hold bool values.
