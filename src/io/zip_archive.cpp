@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <system_error>
 
@@ -62,6 +63,33 @@ time_t zip_epoch() {
   return std::mktime(&date);
 }
 
+// The end of central directory record: signature, then at byte 12 the directory's size and at
+// byte 16 its offset from the start of the archive (both 4 bytes, little-endian).
+constexpr std::string_view kEndOfDirectory = "PK\x05\x06";
+constexpr size_t kEndOfDirectoryBytes = 22;
+// The record ends the file but for a comment of at most 65535 bytes.
+constexpr size_t kTailBytes = kEndOfDirectoryBytes + 65535;
+
+// How many bytes precede the archive when something was prepended to it: the record's position
+// less the directory's size and offset. 0 when there is no record (zip64 archives included).
+uint64_t prepended_bytes(std::string_view tail, uint64_t tail_start) {
+  if (tail.size() < kEndOfDirectoryBytes) return 0;
+  const auto u32 = [&](size_t at) {
+    uint64_t value = 0;
+    for (size_t i = 4; i-- > 0;) value = value << 8 | static_cast<unsigned char>(tail[at + i]);
+    return value;
+  };
+  for (size_t at = tail.size() - kEndOfDirectoryBytes + 1; at-- > 0;) {
+    if (tail.substr(at, kEndOfDirectory.size()) != kEndOfDirectory) continue;
+    const uint64_t size = u32(at + 12);
+    const uint64_t offset = u32(at + 16);
+    const uint64_t record = tail_start + at;
+    if (offset == 0xffffffff || record < size + offset) return 0;
+    return record - size - offset;
+  }
+  return 0;
+}
+
 }  // namespace
 
 struct ZipReader::State {
@@ -79,18 +107,46 @@ struct ZipReader::State {
     if (archive != nullptr) zip_discard(archive);
   }
 
-  // Takes ownership of `source` (freed here when opening fails) and reads the central directory.
-  void open(zip_source_t* source, bool starts_like_zip, bool empty) {
-    if (empty) {
-      // libzip reads an empty file as an archive without members.
-      zip_source_free(source);
-      fail(what, "not a zip archive (it is empty)");
-    }
+  // Opens the archive on sources from `make_source` (a fresh source over the archive's bytes
+  // from a given offset) and reads the central directory. `tail` is the archive's last bytes,
+  // from offset `tail_start`, where the end of central directory record is looked for when
+  // the archive has bytes prepended to it; `starts_like_zip` tells a truncated archive from
+  // something that is no archive at all.
+  template <typename MakeSource>
+  void open(MakeSource&& make_source, bool starts_like_zip, std::string_view tail,
+            uint64_t tail_start, bool empty) {
+    // libzip reads an empty file as an archive without members.
+    if (empty) fail(what, "not a zip archive (it is empty)");
     ZipErrorGuard guard;
-    archive = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &guard.error);
+    archive = open_from(make_source(0, &guard.error), ZIP_RDONLY | ZIP_CHECKCONS, &guard.error);
+    int code = archive == nullptr ? zip_error_code_zip(&guard.error) : ZIP_ER_OK;
+    if (code == ZIP_ER_NOZIP) {
+      // A stub before the archive (as in self-extracting archives) shifts every offset; Python
+      // reads such archives, and so does this.
+      if (const uint64_t prefix = prepended_bytes(tail, tail_start); prefix > 0) {
+        zip_error_fini(&guard.error);
+        zip_error_init(&guard.error);
+        archive =
+            open_from(make_source(prefix, &guard.error), ZIP_RDONLY | ZIP_CHECKCONS, &guard.error);
+        code = archive == nullptr ? zip_error_code_zip(&guard.error) : ZIP_ER_OK;
+      }
+    }
+    if (code == ZIP_ER_EXISTS) {
+      // Two members of one name; the archive is listed without the check to name it.
+      zip_t* listing = open_from(make_source(0, &guard.error), ZIP_RDONLY, &guard.error);
+      std::set<std::string> seen;
+      for (zip_int64_t i = 0; listing != nullptr && i < zip_get_num_entries(listing, 0); ++i) {
+        const char* name = zip_get_name(listing, static_cast<zip_uint64_t>(i), 0);
+        if (name != nullptr && !seen.insert(name).second) {
+          const std::string twice = name;  // the name lives in the listing
+          zip_discard(listing);
+          fail_member(what, twice, "appears more than once");
+        }
+      }
+      if (listing != nullptr) zip_discard(listing);
+      fail(what, "has two members of the same name");
+    }
     if (archive == nullptr) {
-      zip_source_free(source);
-      const int code = zip_error_code_zip(&guard.error);
       if (code == ZIP_ER_NOZIP && starts_like_zip) {
         fail(what, "truncated (the end of central directory record is missing)");
       }
@@ -120,6 +176,14 @@ struct ZipReader::State {
     }
   }
 
+  // The archive on `source` (freed here when it does not open), or nullptr with `error` set.
+  zip_t* open_from(zip_source_t* source, int flags, zip_error_t* error) const {
+    if (source == nullptr) fail(what, "cannot be opened: " + describe(error));
+    zip_t* opened = zip_open_from_source(source, flags, error);
+    if (opened == nullptr) zip_source_free(source);
+    return opened;
+  }
+
   // Index of the first member called `name`, or -1.
   zip_int64_t find(std::string_view name) const {
     const auto it = std::find_if(members.begin(), members.end(),
@@ -138,20 +202,35 @@ ZipReader ZipReader::open(const std::filesystem::path& path, ZipLimits limits) {
   state->what = path.string();
   state->limits = limits;
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) fail(state->what, "no such file");
-  if (std::filesystem::is_directory(path, ec)) fail(state->what, "is a directory");
-  // The first bytes tell a truncated archive from something that is no archive at all.
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) fail(state->what, "no such file");
+  if (std::filesystem::is_directory(status)) fail(state->what, "is a directory");
+  // A FIFO or a device would be read without end, or wait for a writer.
+  if (!std::filesystem::is_regular_file(status)) fail(state->what, "is not a regular file");
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) fail(state->what, "cannot be opened: " + ec.message());
+  // The first bytes, and the last, where the end of central directory record is.
   std::string head(4, '\0');
+  std::string tail(static_cast<size_t>(std::min<uintmax_t>(size, kTailBytes)), '\0');
+  const uint64_t tail_start = size - tail.size();
   {
     std::ifstream in(path, std::ios::binary);
     if (!in) fail(state->what, "cannot be opened: " + std::string(std::strerror(errno)));
     in.read(head.data(), static_cast<std::streamsize>(head.size()));
     head.resize(static_cast<size_t>(in.gcount()));
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(tail_start));
+    in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    if (in.gcount() != static_cast<std::streamsize>(tail.size())) {
+      fail(state->what, "cannot be read");
+    }
   }
-  ZipErrorGuard guard;
-  zip_source_t* source = zip_source_file_create(state->what.c_str(), 0, -1, &guard.error);
-  if (source == nullptr) fail(state->what, "cannot be opened: " + describe(&guard.error));
-  state->open(source, head == "PK\x03\x04", head.empty());
+  const std::string& name = state->what;
+  state->open(
+      [&](uint64_t start, zip_error_t* error) {
+        return zip_source_file_create(name.c_str(), start, -1, error);
+      },
+      head == "PK\x03\x04", tail, tail_start, size == 0);
   return ZipReader(std::move(state));
 }
 
@@ -161,11 +240,12 @@ ZipReader ZipReader::from_bytes(std::span<const std::byte> bytes, std::string_vi
   state->what = what;
   state->limits = limits;
   state->bytes.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  ZipErrorGuard guard;
-  zip_source_t* source =
-      zip_source_buffer_create(state->bytes.data(), state->bytes.size(), 0, &guard.error);
-  if (source == nullptr) fail(state->what, "cannot be opened: " + describe(&guard.error));
-  state->open(source, state->bytes.starts_with("PK\x03\x04"), state->bytes.empty());
+  const std::string& held = state->bytes;
+  state->open(
+      [&](uint64_t start, zip_error_t* error) {
+        return zip_source_buffer_create(held.data() + start, held.size() - start, 0, error);
+      },
+      held.starts_with("PK\x03\x04"), held, 0, held.empty());
   return ZipReader(std::move(state));
 }
 
@@ -175,7 +255,8 @@ const std::vector<ZipMemberInfo>& ZipReader::members() const { return state_->me
 
 bool ZipReader::contains(std::string_view name) const { return state_->find(name) >= 0; }
 
-std::string ZipReader::read(std::string_view name) const {
+void ZipReader::read_chunks(std::string_view name,
+                            const std::function<void(std::string_view)>& consume) const {
   const State& s = *state_;
   const zip_int64_t index = s.find(name);
   if (index < 0) fail_member(s.what, name, "is missing");
@@ -204,15 +285,15 @@ std::string ZipReader::read(std::string_view name) const {
   if (file == nullptr) {
     fail_member(s.what, name, "cannot be opened: " + describe(zip_get_error(s.archive)));
   }
-  std::string content(info.size, '\0');
-  size_t done = 0;
-  // One byte more than declared is asked for, so that a member longer than its size is seen;
+  // Reads of at most kChunkBytes each: libzip 1.7 fails single reads of 4 GiB and more. One
+  // byte more than declared is asked for, so that a member longer than its size is seen;
   // libzip checks the CRC when a read reaches the end.
+  constexpr size_t kChunkBytes = size_t{1} << 24;
+  std::string chunk(std::min(info.size + 1, kChunkBytes), '\0');
+  size_t done = 0;
   while (true) {
-    char overflow = 0;
-    char* target = done < content.size() ? content.data() + done : &overflow;
-    const size_t wanted = done < content.size() ? content.size() - done : 1;
-    const zip_int64_t got = zip_fread(file.get(), target, wanted);
+    const size_t wanted = std::min(chunk.size(), info.size - std::min(done, info.size) + 1);
+    const zip_int64_t got = zip_fread(file.get(), chunk.data(), wanted);
     if (got < 0) {
       zip_error_t* error = zip_file_get_error(file.get());
       const int code = zip_error_code_zip(error);
@@ -226,17 +307,28 @@ std::string ZipReader::read(std::string_view name) const {
       fail_member(s.what, name, "cannot be read: " + describe(error));
     }
     if (got == 0) break;
-    if (done >= content.size()) {
+    done += static_cast<size_t>(got);
+    if (done > info.size) {
       fail_member(s.what, name, "holds more bytes than the " + std::to_string(info.size) +
                                     " its entry declares");
     }
-    done += static_cast<size_t>(got);
+    consume(std::string_view(chunk.data(), static_cast<size_t>(got)));
   }
-  if (done != content.size()) {
+  if (done != info.size) {
     fail_member(s.what, name,
                 "is truncated: " + std::to_string(done) + " of " + std::to_string(info.size) +
                     " bytes");
   }
+}
+
+std::string ZipReader::read(std::string_view name) const {
+  std::string content;
+  const zip_int64_t index = state_->find(name);
+  if (index >= 0) {
+    content.reserve(std::min(state_->members[static_cast<size_t>(index)].size,
+                             state_->limits.max_member_bytes));
+  }
+  read_chunks(name, [&](std::string_view chunk) { content += chunk; });
   return content;
 }
 

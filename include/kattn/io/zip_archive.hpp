@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -60,6 +61,11 @@ class ZipReader {
   // The whole uncompressed content of member `name`, its CRC checked; FileError when the
   // member is missing, too large, truncated or corrupt.
   std::string read(std::string_view name) const;
+  // The same content handed to `consume` piece by piece as it is inflated (pieces of at most
+  // 16 MiB), for members too large to hold; the same checks and errors, the CRC's once the
+  // last piece has been handed over.
+  void read_chunks(std::string_view name,
+                   const std::function<void(std::string_view)>& consume) const;
 
  private:
   struct State;
