@@ -175,15 +175,40 @@ Hid access_properties(const Hdf5File::State& state) {
   return fapl;
 }
 
-// Vets `image` (hdf5_vet.cpp), then opens a copy of it read-only in memory.
-void open_image(Hdf5File::State& state, std::span<const std::byte> image) {
+// HDF5 copies a file image twice on the way to its in-memory driver (into the property list,
+// then into the file); these callbacks hand it the state's own image instead, read-only.
+void* image_in_place(size_t size, H5FD_file_image_op_t /*operation*/, void* udata) {
+  auto* image = static_cast<std::string*>(udata);
+  return size == image->size() ? image->data() : nullptr;
+}
+void* copy_nothing(void* destination, const void* source, size_t /*size*/,
+                   H5FD_file_image_op_t /*operation*/, void* /*udata*/) {
+  return destination == source ? destination : nullptr;
+}
+void* grow_nothing(void* /*image*/, size_t /*size*/, H5FD_file_image_op_t /*operation*/,
+                   void* /*udata*/) {
+  return nullptr;
+}
+herr_t free_nothing(void* /*image*/, H5FD_file_image_op_t /*operation*/, void* /*udata*/) {
+  return 0;
+}
+void* share_udata(void* udata) { return udata; }
+herr_t release_nothing(void* /*udata*/) { return 0; }
+
+// Vets the state's image (hdf5_vet.cpp), then opens it read-only in place.
+void open_image(Hdf5File::State& state) {
+  std::string& image = state.image;
   // HDF5 would take an empty image as "no image" and look for a file on disk.
   if (image.empty()) state.fail("not an HDF5 file (it is empty)");
-  state.heaps = hdf5::vet_image(image, state);
+  state.heaps = hdf5::vet_image(std::as_bytes(std::span(image.data(), image.size())), state);
   Session session;
   Hid fapl = access_properties(state);
+  H5FD_file_image_callbacks_t callbacks{image_in_place, copy_nothing, grow_nothing,
+                                        free_nothing,   share_udata,  release_nothing,
+                                        &image};
   if (H5Pset_fapl_core(fapl.get(), hdf5::kCoreIncrement, /*backing_store=*/0) < 0 ||
-      H5Pset_file_image(fapl.get(), const_cast<std::byte*>(image.data()), image.size()) < 0) {
+      H5Pset_file_image_callbacks(fapl.get(), &callbacks) < 0 ||
+      H5Pset_file_image(fapl.get(), image.data(), image.size()) < 0) {
     state.fail_hdf5("cannot load the file image");
   }
   const std::string name = hdf5::memory_file_name();
@@ -207,8 +232,8 @@ Hdf5File Hdf5File::open(const std::filesystem::path& path, Hdf5Limits limits) {
     state->fail("is " + std::to_string(size) + " bytes, more than the limit of " +
                 std::to_string(limits.max_file_bytes));
   }
-  const std::string bytes = read_file_bytes(path);
-  open_image(*state, std::as_bytes(std::span(bytes.data(), bytes.size())));
+  state->image = read_file_bytes(path);
+  open_image(*state);
   return Hdf5File(std::move(state));
 }
 
@@ -217,7 +242,17 @@ Hdf5File Hdf5File::from_image(std::span<const std::byte> image, std::string_view
   auto state = std::make_unique<State>();
   state->what = what;
   state->limits = limits;
-  open_image(*state, image);
+  state->image.assign(reinterpret_cast<const char*>(image.data()), image.size());
+  open_image(*state);
+  return Hdf5File(std::move(state));
+}
+
+Hdf5File Hdf5File::from_image(std::string&& image, std::string_view what, Hdf5Limits limits) {
+  auto state = std::make_unique<State>();
+  state->what = what;
+  state->limits = limits;
+  state->image = std::move(image);
+  open_image(*state);
   return Hdf5File(std::move(state));
 }
 

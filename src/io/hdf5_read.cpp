@@ -52,18 +52,8 @@ struct Lister {
   // Vetting (hdf5_vet.cpp) has bounded the depth and the number of objects and made sure each
   // object has one link, so the walk ends.
   void visit(hid_t group, const std::string& prefix) {
-    H5G_info_t info;
-    if (H5Gget_info(group, &info) < 0) {
-      state.fail_hdf5("cannot list group '" + (prefix.empty() ? "/" : prefix) + "'");
-    }
-    for (hsize_t i = 0; i < info.nlinks; ++i) {
-      const std::string name = link_name(group, prefix, i);
+    for (const std::string& name : hard_link_names(group, prefix)) {
       const std::string path = prefix.empty() ? name : prefix + "/" + name;
-      H5L_info_t link;
-      if (H5Lget_info(group, name.c_str(), &link, H5P_DEFAULT) < 0) {
-        state.fail_hdf5("cannot look up '" + path + "'");
-      }
-      if (link.type != H5L_TYPE_HARD) continue;
       Hid object(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose);
       if (!object.valid()) state.fail_hdf5("cannot open '" + path + "'");
       const H5I_type_t type = H5Iget_type(object.get());
@@ -76,25 +66,33 @@ struct Lister {
     }
   }
 
-  std::string link_name(hid_t group, const std::string& prefix, hsize_t index) const {
-    const ssize_t length =
-        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, nullptr, 0, H5P_DEFAULT);
-    if (length < 0 || static_cast<size_t>(length) > kMaxNameBytes) {
-      state.fail_hdf5("cannot read the name of member " + std::to_string(index) + " of group '" +
-                      (prefix.empty() ? "/" : prefix) + "'");
+  // The names of the group's hard links in name order, in one pass over the group (asking
+  // for them by index would walk the group once per link).
+  std::vector<std::string> hard_link_names(hid_t group, const std::string& prefix) const {
+    struct Names {
+      std::vector<std::string> hard;
+      bool invalid = false;
+    } names;
+    const auto collect = [](hid_t /*group*/, const char* name, const H5L_info_t* link,
+                            void* data) -> herr_t {
+      auto& found = *static_cast<Names*>(data);
+      const std::string_view text(name);
+      if (text.empty() || text.size() > kMaxNameBytes) {
+        found.invalid = true;
+        return 1;  // stops the iteration
+      }
+      if (link->type == H5L_TYPE_HARD) found.hard.emplace_back(text);
+      return 0;
+    };
+    hsize_t index = 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names) < 0) {
+      state.fail_hdf5("cannot list group '" + (prefix.empty() ? "/" : prefix) + "'");
     }
-    std::string name(static_cast<size_t>(length) + 1, '\0');
-    if (H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, name.data(), name.size(),
-                           H5P_DEFAULT) != length) {
-      state.fail_hdf5("cannot read the name of member " + std::to_string(index) + " of group '" +
-                      (prefix.empty() ? "/" : prefix) + "'");
-    }
-    name.resize(static_cast<size_t>(length));
-    if (name.empty() || name.find('\0') != std::string::npos) {
+    if (names.invalid) {
       state.fail("group '" + (prefix.empty() ? "/" : prefix) +
                  "' has a member with an invalid name");
     }
-    return name;
+    return std::move(names.hard);
   }
 };
 

@@ -99,6 +99,8 @@ namespace kattn {
 struct Hdf5File::State {
   std::string what;
   Hdf5Limits limits;
+  // The bytes of a file opened for reading, which HDF5 reads in place.
+  std::string image;
   hdf5::Hid file;
   bool writable = false;
   hdf5::GlobalHeaps heaps;  // of files opened for reading

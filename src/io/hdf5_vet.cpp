@@ -164,6 +164,7 @@ struct Message {
   uint64_t type;
   size_t at;  // of the message header
   size_t size;
+  bool shared = false;  // kept in another object header; the message holds its address
 };
 
 struct Datatype {
@@ -357,12 +358,16 @@ class Vetter {
                " left in its object header");
         }
         if (message_size % 8 != 0) fail(message + " is not padded to a multiple of 8 bytes");
-        // Bit 0 marks a message constant; the others mark shared messages (kept in another
-        // object header) and how to treat unknown ones, which h5py and kattn never write.
-        if ((flags & ~uint64_t{1}) != 0) {
-          fail(message + " has flags " + n(flags) + ", which h5py and kattn never set");
+        // Bit 1 marks a shared message, kept in another object header: only datatypes are
+        // followed there (h5py's committed dtypes). The other bits say the message is constant,
+        // may not be shared, or how a reader that does not know the message type should treat
+        // it; every type kept here is known.
+        const bool shared = (flags & 2) != 0;
+        if (shared && type != kDatatype) {
+          fail(message + " is shared (kept in another object header), which kattn reads for "
+               "datatypes only");
         }
-        messages.push_back({type, next, static_cast<size_t>(message_size)});
+        messages.push_back({type, next, static_cast<size_t>(message_size), shared});
         if (type == kContinuation) {
           Cursor c = cursor(next + kMessageHeaderBytes, static_cast<size_t>(message_size), message);
           const uint64_t block = c.address(offset_bytes_);
@@ -472,9 +477,8 @@ class Vetter {
       if (count(kDataspace) != 1 || count(kDatatype) != 1 || count(kLayout) != 1) {
         fail("dataset " + quoted(path) + " lacks a dataspace, datatype or data layout message");
       }
-      Cursor type_cursor = find(kDatatype);
+      const Datatype type = dataset_datatype(messages, path);
       Cursor space_cursor = find(kDataspace);
-      const Datatype type = datatype(type_cursor, false);
       const Dataspace space = dataspace(space_cursor);
       for (const uint64_t fill_type : {uint64_t{kFillValue}, uint64_t{kOldFillValue}}) {
         if (count(fill_type) == 0) continue;
@@ -484,8 +488,7 @@ class Vetter {
       Cursor layout_cursor = find(kLayout);
       layout(layout_cursor, path, type, space);
     } else if (count(kDatatype) == 1) {
-      Cursor c = find(kDatatype);
-      datatype(c, false);  // a named datatype
+      dataset_datatype(messages, path);  // a named datatype
     } else {
       fail("the object header of " + quoted(path) + " at byte " + n(link.header) +
            " is neither a group, a dataset nor a named datatype");
@@ -493,6 +496,34 @@ class Vetter {
   }
 
   // --- Messages
+
+  // The datatype among an object's messages, followed into the named datatype's object header
+  // when the message is shared (its type is then shared message version 1 or 2, or version 3
+  // of kind 2: the header's address).
+  Datatype dataset_datatype(const std::vector<Message>& messages, const std::string& path) const {
+    const auto it = std::find_if(messages.begin(), messages.end(),
+                                 [](const Message& m) { return m.type == kDatatype; });
+    Cursor c = data_of(*it, path);
+    if (!it->shared) return datatype(c, false);
+    const uint64_t version = c.take(1);
+    const uint64_t kind = c.take(1);
+    if (version == 1) c.skip(6);
+    if (version < 1 || version > 3 || (version == 3 && kind != 2)) {
+      c.fail("is a shared message of a version or kind kattn does not read");
+    }
+    const uint64_t header = c.address(offset_bytes_);
+    const std::string named = quoted(path) + "'s named datatype at byte " + n(header);
+    if (header == kUndefined || !fits(header, kObjectHeaderPrefixBytes)) {
+      fail(named + ", " + beyond_end());
+    }
+    for (const Message& message : object_header(header, named)) {
+      if (message.type != kDatatype) continue;
+      if (message.shared) fail(named + " is itself shared");
+      Cursor type = data_of(message, named);
+      return datatype(type, false);
+    }
+    fail(named + " holds no datatype");
+  }
 
   Datatype datatype(Cursor& c, bool nested) const {
     const uint64_t class_and_version = c.take(1);

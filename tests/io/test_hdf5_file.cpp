@@ -238,7 +238,7 @@ TEST(Hdf5File, TruncatedImage) {
 TEST(Hdf5File, NotHdf5) {
   EXPECT_EQ(message_of<FileError>([] { Hdf5File::from_image(bytes_of("hello"), "weights.h5"); }),
             "weights.h5: not an HDF5 file (no HDF5 signature)");
-  EXPECT_EQ(message_of<FileError>([] { Hdf5File::from_image({}, "weights.h5"); }),
+  EXPECT_EQ(message_of<FileError>([] { Hdf5File::from_image(std::string(), "weights.h5"); }),
             "weights.h5: not an HDF5 file (it is empty)");
   EXPECT_EQ(message_of<FileError>([] { Hdf5File::open("/nonexistent/x.weights.h5"); }),
             "HDF5 file '/nonexistent/x.weights.h5': no such file");

@@ -62,6 +62,8 @@ class Hdf5File {
   // names it in errors, e.g. "member 'model.weights.h5' of zip archive 'model.keras'".
   static Hdf5File from_image(std::span<const std::byte> image, std::string_view what,
                              Hdf5Limits limits = {});
+  // The same, taking the bytes over: no copy is made.
+  static Hdf5File from_image(std::string&& image, std::string_view what, Hdf5Limits limits = {});
   // A new, empty, writable file that lives in memory only; image() gives its bytes.
   static Hdf5File create(std::string_view what = "new HDF5 file");
 
