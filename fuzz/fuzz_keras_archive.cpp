@@ -8,7 +8,6 @@
 #include "kattn/error.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/models/model.hpp"
-#include "weight_budget.hpp"
 
 namespace {
 
@@ -28,20 +27,14 @@ bool same_bits(const kattn::Tensor& a, const kattn::Tensor& b) {
   return std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
 }
 
-// Builds the model the archive describes, loads its weights and runs it on inputs of length 3
-// for every None axis (zeros, so any vocabulary accepts the ids).
-void run_model(const kattn::KerasArchive& archive) {
+// Loads the model the archive describes and runs it on inputs of length 3 for every None axis
+// (zeros, so any vocabulary accepts the ids).
+void run_model(std::span<const std::byte> bytes) {
   try {
-    int64_t held = 0;
-    for (const auto& [path, value] : archive.weights.datasets()) held += value.size();
-    std::optional<kattn::Model> model;
-    {
-      const kattn::detail::WeightBudget budget(held);
-      model.emplace(kattn::Model::from_config(archive.config));
-    }
-    model->load_weights(archive.weights);
+    const kattn::Model model =
+        kattn::load_model(kattn::KerasArchiveReader::from_bytes(bytes, "fuzz.keras", limits()));
     std::vector<kattn::AnyTensor> inputs;
-    for (const kattn::KerasTensor& input : model->inputs()) {
+    for (const kattn::KerasTensor& input : model.inputs()) {
       kattn::Shape shape = input.shape();
       for (int64_t& dim : shape) dim = dim < 0 ? 3 : dim;
       if (kattn::num_elements(shape) > 4096) return;
@@ -57,7 +50,7 @@ void run_model(const kattn::KerasArchive& archive) {
           break;
       }
     }
-    (void)model->predict(inputs);
+    (void)model.predict(inputs);
   } catch (const kattn::Error&) {
   }
 }
@@ -84,6 +77,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const kattn::Tensor* other = again.weights.find(path);
     if (other == nullptr || !same_bits(value, *other)) std::abort();
   }
-  run_model(archive);
+  run_model(bytes);
   return 0;
 }

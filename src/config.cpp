@@ -112,6 +112,13 @@ void read_float32_dtype(ConfigReader& reader) {
   }
 }
 
+void check_operation_name(ErrorSource source, std::string_view name) {
+  if (name.find('/') != std::string_view::npos) {
+    throw_value_error(source, "invalid `name`", "a name without the character `/`",
+                      "name=" + std::string(name));
+  }
+}
+
 LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name) {
   LayerArgs args;
   args.name = reader.get_string("name", default_name);

@@ -7,7 +7,9 @@
 namespace kattn {
 
 Layer::Layer(std::string class_name, LayerArgs args)
-    : class_name_(std::move(class_name)), args_(std::move(args)) {}
+    : class_name_(std::move(class_name)), args_(std::move(args)) {
+  check_operation_name(error_source(), args_.name);
+}
 
 Config Layer::get_config() const { return layer_args_config(args_); }
 
@@ -117,8 +119,8 @@ void Layer::forget_derived() {
 
 void Layer::add_weight(std::string name, const Shape& shape, const Initializer& initializer,
                        bool trainable) {
-  detail::WeightBudget::spend(error_source(), name, shape);
-  weights_.push_back(Variable{std::move(name), initializer(shape), trainable});
+  const bool loaded = detail::WeightBudget::spend(error_source(), name, shape);
+  weights_.push_back(Variable{std::move(name), loaded ? Tensor(shape) : initializer(shape), trainable});
 }
 
 void Layer::build_once(const std::function<void()>& build) const {

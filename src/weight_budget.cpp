@@ -30,8 +30,8 @@ WeightBudget::WeightBudget(int64_t elements) : previous_(budget_left), left_(ele
 
 WeightBudget::~WeightBudget() { budget_left = previous_; }
 
-void WeightBudget::spend(ErrorSource source, std::string_view weight, const Shape& shape) {
-  if (budget_left == nullptr) return;
+bool WeightBudget::spend(ErrorSource source, std::string_view weight, const Shape& shape) {
+  if (budget_left == nullptr) return false;
   const int64_t elements = saturating_elements(shape);
   if (elements > *budget_left) {
     throw_value_error(source,
@@ -40,6 +40,7 @@ void WeightBudget::spend(ErrorSource source, std::string_view weight, const Shap
                       "shape " + shape_to_string(shape));
   }
   *budget_left -= elements;
+  return true;
 }
 
 }  // namespace kattn::detail

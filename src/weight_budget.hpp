@@ -1,7 +1,8 @@
 // A cap on the weight values layers may create while a model file is being loaded: the file's
 // config.json says how large each weight is, and a hostile one can declare gigabytes that the
-// weights file does not hold. Loading sets the budget to what the weights file holds, so such
-// a layer fails before allocating.
+// weights file does not hold. Loading sets the budget to what the weights file can hold, so
+// such a layer fails before allocating. Weights created under a budget are about to be loaded:
+// they start as zeros, which cost no memory until the loaded values are written.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +23,9 @@ class WeightBudget {
   WeightBudget& operator=(const WeightBudget&) = delete;
 
   // Takes the values of a weight of `shape` from the budget in force, if any; ValueError
-  // naming the layer, the weight and its shape when they do not fit.
-  static void spend(ErrorSource source, std::string_view weight, const Shape& shape);
+  // naming the layer, the weight and its shape when they do not fit. True when a budget is in
+  // force: the weight's values will be loaded, and need no initializer.
+  static bool spend(ErrorSource source, std::string_view weight, const Shape& shape);
 
  private:
   int64_t* previous_;

@@ -56,6 +56,10 @@ std::string config_string(const Config& config, std::string_view key);
 // the config is read).
 std::string config_layer_name(const Config& config);
 
+// Keras's rule for layer, operation and model names: no '/' (it separates the parts of weight
+// paths). ValueError naming `source` and the name otherwise.
+void check_operation_name(ErrorSource source, std::string_view name);
+
 // The base-layer arguments every Keras layer config carries.
 struct LayerArgs {
   std::string name;

@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <limits>
 
 #include "kattn/error.hpp"
 #include "kattn/io/file.hpp"
@@ -18,26 +19,16 @@ constexpr std::string_view kWeightsMember = "model.weights.h5";
 // What metadata.json says when the archive to save carries none.
 constexpr std::string_view kKerasVersion = "3.16.0";
 
-std::string member_what(const ZipReader& zip, std::string_view member) {
-  return "zip archive '" + zip.what() + "': member '" + std::string(member) + "'";
-}
-
-KerasArchive read_archive(const ZipReader& zip, const KerasArchiveLimits& limits) {
-  KerasArchive archive;
-  // Every member is checked for presence first, so a missing one is reported before any parse.
-  for (std::string_view member : {kMetadataMember, kConfigMember, kWeightsMember}) {
-    if (!zip.contains(member)) {
+// The member's declared size, refused beyond `max_bytes` before anything is inflated.
+void check_member_size(const ZipReader& zip, std::string_view member, size_t max_bytes,
+                       std::string_view why) {
+  for (const ZipMemberInfo& info : zip.members()) {
+    if (info.name == member && info.size > max_bytes) {
       throw FileError("zip archive '" + zip.what() + "': member '" + std::string(member) +
-                      "' is missing");
+                      "' declares " + std::to_string(info.size) + " bytes, more than the " +
+                      std::to_string(max_bytes) + " " + std::string(why));
     }
   }
-  archive.metadata =
-      parse_json_object(zip.read(kMetadataMember), member_what(zip, kMetadataMember));
-  archive.config = parse_json_object(zip.read(kConfigMember), member_what(zip, kConfigMember));
-  const std::string weights = zip.read(kWeightsMember);
-  archive.weights = parse_weights_h5(std::as_bytes(std::span(weights.data(), weights.size())),
-                                     member_what(zip, kWeightsMember), limits.hdf5);
-  return archive;
 }
 
 // Keras's date_saved: "%Y-%m-%d@%H:%M:%S" in local time.
@@ -82,14 +73,68 @@ std::string archive_bytes(const KerasArchive& archive, ZipCompression compressio
 
 }  // namespace
 
+KerasArchiveReader::KerasArchiveReader(ZipReader zip, KerasArchiveLimits limits)
+    : zip_(std::move(zip)), limits_(limits) {
+  // Every member is checked for presence first, so a missing one is reported before any parse.
+  for (std::string_view member : {kMetadataMember, kConfigMember, kWeightsMember}) {
+    if (!zip_.contains(member)) {
+      throw FileError("zip archive '" + zip_.what() + "': member '" + std::string(member) +
+                      "' is missing");
+    }
+  }
+  check_member_size(zip_, kMetadataMember, limits_.max_metadata_bytes,
+                    "a metadata.json may hold");
+  check_member_size(zip_, kConfigMember, limits_.max_config_bytes, "a config.json may hold");
+  metadata_ = parse_json_object(zip_.read(kMetadataMember), member_what(kMetadataMember));
+  config_ = parse_json_object(zip_.read(kConfigMember), member_what(kConfigMember));
+}
+
+KerasArchiveReader KerasArchiveReader::open(const std::filesystem::path& path,
+                                            const KerasArchiveLimits& limits) {
+  return KerasArchiveReader(ZipReader::open(path, limits.zip), limits);
+}
+
+KerasArchiveReader KerasArchiveReader::from_bytes(std::span<const std::byte> bytes,
+                                                  std::string_view what,
+                                                  const KerasArchiveLimits& limits) {
+  return KerasArchiveReader(ZipReader::from_bytes(bytes, what, limits.zip), limits);
+}
+
+size_t KerasArchiveReader::weights_bytes() const {
+  for (const ZipMemberInfo& info : zip_.members()) {
+    if (info.name == kWeightsMember) return info.size;
+  }
+  return 0;
+}
+
+WeightStore KerasArchiveReader::read_weights(size_t max_bytes, std::string_view why) const {
+  check_member_size(zip_, kWeightsMember, max_bytes, why);
+  // The bytes pass to the HDF5 reader, which reads them in place.
+  return read_weight_store(
+      Hdf5File::from_image(zip_.read(kWeightsMember), member_what(kWeightsMember), limits_.hdf5));
+}
+
+std::string KerasArchiveReader::member_what(std::string_view member) const {
+  return "zip archive '" + zip_.what() + "': member '" + std::string(member) + "'";
+}
+
+namespace {
+
+KerasArchive read_archive(const KerasArchiveReader& reader) {
+  return KerasArchive{reader.config(), reader.metadata(),
+                      reader.read_weights(std::numeric_limits<size_t>::max(), "")};
+}
+
+}  // namespace
+
 KerasArchive load_keras_archive(const std::filesystem::path& path,
                                 const KerasArchiveLimits& limits) {
-  return read_archive(ZipReader::open(path, limits.zip), limits);
+  return read_archive(KerasArchiveReader::open(path, limits));
 }
 
 KerasArchive parse_keras_archive(std::span<const std::byte> bytes, std::string_view what,
                                  const KerasArchiveLimits& limits) {
-  return read_archive(ZipReader::from_bytes(bytes, what, limits.zip), limits);
+  return read_archive(KerasArchiveReader::from_bytes(bytes, what, limits));
 }
 
 std::string keras_archive_bytes(const KerasArchive& archive, ZipCompression compression) {

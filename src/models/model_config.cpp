@@ -206,6 +206,7 @@ Model Model::from_config(const Config& config) {
   const Config name_entry = body.value("name", Config("functional"));
   if (!name_entry.is_string()) top.fail("config.name", "a string", short_dump(name_entry));
   const std::string model_name = name_entry.get<std::string>();
+  check_operation_name({"Model", model_name}, model_name);
   const ConfigError errors(model_name);
   const Config layers = body.value("layers", Config());
   if (!layers.is_array()) errors.fail("config.layers", "a list", short_dump(layers));
@@ -222,8 +223,9 @@ Model Model::from_config(const Config& config) {
         !entry.value("inbound_nodes", Config()).is_array()) {
       errors.fail(where, "an object with name, config and inbound_nodes", short_dump(entry));
     }
-    std::shared_ptr<Operation> operation = detail::operation_from_config(entry);
     const std::string name = entry["name"].get<std::string>();
+    check_operation_name({config_string(entry, "class_name"), name}, name);
+    std::shared_ptr<Operation> operation = detail::operation_from_config(entry);
     if (operation->name() != name || created.count(name) != 0) {
       errors.fail(where + ".name", "a unique name equal to config.name",
                   "name=" + name + " for an operation named " + operation->name());

@@ -6,28 +6,59 @@
 
 namespace kattn {
 
+namespace {
+
+// The most bytes model.weights.h5 may take for `model`: its weights as float32 with up to three
+// optimizer slots each (Adam with amsgrad keeps three), and HDF5's own structures, about a
+// kilobyte per group and dataset. A file claiming more is refused before it is inflated.
+size_t weights_file_budget(const Model& model) {
+  constexpr size_t kSlots = 3;
+  constexpr size_t kStructureBytes = size_t{16} << 10;
+  constexpr size_t kFixedBytes = size_t{1} << 20;
+  size_t values = 0;
+  size_t weights = 0;
+  for (const std::shared_ptr<Operation>& operation : model.operations()) {
+    if (const Layer* layer = operation->layer()) {
+      for (const Variable& variable : layer->weights()) {
+        values += static_cast<size_t>(variable.value.size());
+        ++weights;
+      }
+    }
+  }
+  return values * sizeof(float) * (1 + kSlots) +
+         (weights + model.operations().size()) * kStructureBytes + kFixedBytes;
+}
+
+}  // namespace
+
 Model load_model(const std::filesystem::path& path) {
-  KerasArchive archive = load_keras_archive(path);
-  const std::string member = "zip archive '" + path.string() + "': member ";
+  return load_model(KerasArchiveReader::open(path));
+}
+
+Model load_model(const KerasArchiveReader& archive) {
   std::optional<Model> model;
   try {
-    // The layers may create no more weight values than model.weights.h5 holds.
-    int64_t held = 0;
-    for (const auto& [dataset, value] : archive.weights.datasets()) held += value.size();
-    const detail::WeightBudget budget(held);
-    model.emplace(Model::from_config(archive.config));
+    // The layers may create no more weight values than model.weights.h5 can hold, and create
+    // them as zeros: their values are loaded next.
+    const detail::WeightBudget budget(
+        static_cast<int64_t>(archive.weights_bytes() / sizeof(float)));
+    model.emplace(Model::from_config(archive.config()));
   } catch (const NotSupportedError& e) {
-    throw NotSupportedError(member + "'config.json': " + e.what());
+    throw NotSupportedError(archive.member_what("config.json") + ": " + e.what());
   } catch (const Error& e) {
-    throw FileError(member + "'config.json': " + e.what());
+    throw FileError(archive.member_what("config.json") + ": " + e.what());
   }
-  try {
-    model->load_weights(archive.weights);
-  } catch (const FileError& e) {
-    throw FileError(member + "'model.weights.h5': " +
-                    std::string(e.what()).substr(std::string("weights: ").size()));
+  {
+    const WeightStore weights = archive.read_weights(
+        weights_file_budget(*model), "that the weights of the model config.json describes take");
+    try {
+      model->load_weights(weights);
+    } catch (const FileError& e) {
+      throw FileError(archive.member_what("model.weights.h5") + ": " +
+                      std::string(e.what()).substr(std::string("weights: ").size()));
+    }
   }
-  const Config compile_config = archive.config.value("compile_config", Config(nullptr));
+  const Config compile_config = archive.config().value("compile_config", Config(nullptr));
   if (compile_config.is_object() && !compile_config.empty()) {
     // Keras compiles a model saved compiled. What kattn cannot compile (an optimizer, loss or
     // metric it does not have) stays as the file gave it: prediction works, and training

@@ -258,6 +258,35 @@ TEST(KerasArchiveErrors, MalformedConfigJson) {
             "error while parsing value - invalid literal; last read: '\"class_name\": F'");
 }
 
+TEST(KerasArchiveErrors, InflatedJsonBeyondItsLimitIsRefusedBeforeInflating) {
+  // Deflated whitespace after valid JSON: a few kilobytes that inflate far beyond what Keras
+  // writes.
+  const auto padded = [](std::string_view json, size_t size) {
+    std::string text(json);
+    text.resize(size, ' ');
+    return text;
+  };
+  const auto bomb = [&](const std::string& member, std::string_view json, size_t size) {
+    std::vector<ZipEntry> entries = {
+        {"metadata.json", std::string(kMetadata), ZipCompression::kStored},
+        {"config.json", std::string(kConfig), ZipCompression::kStored},
+        {"model.weights.h5", small_weights(), ZipCompression::kStored}};
+    for (ZipEntry& entry : entries) {
+      if (entry.name == member) entry = {member, padded(json, size), ZipCompression::kDeflated};
+    }
+    return make_zip(entries, "test");
+  };
+  EXPECT_EQ(load_error(bomb("config.json", kConfig, (size_t{1} << 23) + 1)),
+            "zip archive 'model.keras': member 'config.json' declares 8388609 bytes, more than "
+            "the 8388608 a config.json may hold");
+  EXPECT_EQ(load_error(bomb("metadata.json", kMetadata, (size_t{1} << 20) + 1)),
+            "zip archive 'model.keras': member 'metadata.json' declares 1048577 bytes, more than "
+            "the 1048576 a metadata.json may hold");
+  // At the limit, read.
+  EXPECT_NO_THROW(parse_keras_archive(bytes_of(bomb("config.json", kConfig, size_t{1} << 23)),
+                                      "model.keras"));
+}
+
 TEST(KerasArchiveErrors, ConfigOfTheWrongShape) {
   EXPECT_EQ(load_error(archive_with(kMetadata, "[1, 2, 3]", small_weights())),
             "zip archive 'model.keras': member 'config.json': expected a JSON object at the top "

@@ -84,7 +84,7 @@ TEST(ModelFiles, ConfigsDeclaringMoreWeightsThanTheFileHoldsAreRefused) {
   EXPECT_EQ(message, "zip archive '" + path.string() +
                          "': member 'config.json': Embedding 'token_embedding': weight "
                          "`embeddings` is larger than the weights file holds. Expected at most "
-                         "631 more values. Received: shape (1099511627776, 8).");
+                         "8086 more values. Received: shape (1099511627776, 8).");
 }
 
 TEST(ModelFiles, AnUnsupportedInputDtypeIsRefusedByLayerName) {
@@ -125,6 +125,78 @@ TEST(ModelFiles, MissingMembersAndBadWeightsNameTheMember) {
   EXPECT_EQ(message, "zip archive '" + path.string() +
                          "': member 'model.weights.h5': dataset 'layers/dense_1/vars/0' has "
                          "shape (8, 2), expected (8, 1) for weight 'similarity/kernel'");
+}
+
+TEST(ModelFiles, AMissingDatasetIsNamedNotTheConfig) {
+  const std::filesystem::path source = golden_models_dir() / "text_dot" / "model.keras";
+  KerasArchive archive = load_keras_archive(source);
+  WeightStore without;
+  for (const auto& [path, name] : archive.weights.groups()) without.add_group(path, name);
+  for (const auto& [path, value] : archive.weights.datasets()) {
+    if (path != "layers/dense/vars/1") without.set(path, value);
+  }
+  archive.weights = without;
+  const std::filesystem::path path = scratch("missing_dataset.keras");
+  save_keras_archive(path, archive);
+  const std::string message = message_of<FileError>([&] { load_model(path); });
+  std::filesystem::remove(path);
+  EXPECT_EQ(message, "zip archive '" + path.string() +
+                         "': member 'model.weights.h5': dataset 'layers/dense/vars/1' for weight "
+                         "'hidden/bias' is missing");
+}
+
+TEST(ModelFiles, AWeightsFileFarLargerThanTheConfigsWeightsIsNotInflated) {
+  // A deflated model.weights.h5 that would inflate to 64 MiB, for a model of a few thousand
+  // values: refused on its declared size, before a byte is inflated.
+  const std::filesystem::path source = golden_models_dir() / "text_dot" / "model.keras";
+  const ZipReader original = ZipReader::open(source);
+  std::string weights = original.read("model.weights.h5");
+  weights.resize(size_t{64} << 20, '\0');
+  const std::vector<ZipEntry> entries = {
+      {"metadata.json", original.read("metadata.json"), ZipCompression::kStored},
+      {"config.json", original.read("config.json"), ZipCompression::kStored},
+      {"model.weights.h5", std::move(weights), ZipCompression::kDeflated}};
+  const std::filesystem::path path = scratch("weights_bomb.keras");
+  write_zip(path, entries);
+  const std::string message = message_of<FileError>([&] { load_model(path); });
+  std::filesystem::remove(path);
+  EXPECT_EQ(message.find("zip archive '" + path.string() +
+                         "': member 'model.weights.h5' declares 67108864 bytes, more than the "),
+            0u)
+      << message;
+  EXPECT_NE(message.find(" that the weights of the model config.json describes take"),
+            std::string::npos)
+      << message;
+}
+
+// Files a user edited with h5py (tests/data/h5py_edited/README.md): string attributes rewritten
+// in place, a weight recreated with a committed (named) datatype. Both load as Keras loads them.
+TEST(ModelFiles, WeightsFilesEditedWithH5pyLoad) {
+  const std::filesystem::path golden = golden_models_dir() / "text_dot_maskzero";
+  for (const char* file : {"attribute_rewritten.keras", "committed_dtype.keras"}) {
+    const Model model = load_model(testing::data_dir() / "h5py_edited" / file);
+    const std::vector<AnyTensor> outputs =
+        model.predict({std::get<Int32Tensor>(read_npy(golden / "query_tokens.npy")),
+                       std::get<Int32Tensor>(read_npy(golden / "value_tokens.npy"))});
+    const Tensor expected = read_npy_tensor(golden / "output_0_similarity.npy");
+    const Tensor& actual = std::get<Tensor>(outputs.at(0));
+    ASSERT_EQ(actual.shape(), expected.shape()) << file;
+    const std::vector<float> a = actual.to_vector(), e = expected.to_vector();
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], e[i], 1e-5) << file << " " << i;
+  }
+}
+
+TEST(ModelFiles, NamesWithASlashAreRefusedAsKerasRefusesThem) {
+  KerasArchive archive = load_keras_archive(golden_models_dir() / "text_dot" / "model.keras");
+  for (Config& layer : archive.config["config"]["layers"]) {
+    if (layer["name"] == "similarity") {
+      layer["name"] = "x/../../PWNED";
+      layer["config"]["name"] = "x/../../PWNED";
+    }
+  }
+  EXPECT_EQ(message_of<ValueError>([&] { Model::from_config(archive.config); }),
+            "Dense 'x/../../PWNED': invalid `name`. Expected a name without the character `/`. "
+            "Received: name=x/../../PWNED.");
 }
 
 }  // namespace

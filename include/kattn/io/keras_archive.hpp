@@ -28,6 +28,40 @@ struct KerasArchive {
 struct KerasArchiveLimits {
   ZipLimits zip;
   Hdf5Limits hdf5;
+  // Largest metadata.json (Keras writes some 60 bytes) and config.json (Keras writes about a
+  // kilobyte per layer) read; larger ones are refused before they are inflated.
+  size_t max_metadata_bytes = size_t{1} << 20;  // 1 MiB
+  size_t max_config_bytes = size_t{1} << 23;    // 8 MiB
+};
+
+// A .keras file read in steps, as loading a model needs it: metadata.json and config.json at
+// once, model.weights.h5 when asked, with a size limit the model built from the config sets.
+class KerasArchiveReader {
+ public:
+  // Opens the archive and reads metadata.json and config.json; every member must be there.
+  static KerasArchiveReader open(const std::filesystem::path& path,
+                                 const KerasArchiveLimits& limits = {});
+  // The same from the bytes of a .keras file (copied); `what` names it in errors.
+  static KerasArchiveReader from_bytes(std::span<const std::byte> bytes, std::string_view what,
+                                       const KerasArchiveLimits& limits = {});
+
+  const Config& config() const { return config_; }
+  const Config& metadata() const { return metadata_; }
+  // The size model.weights.h5 declares, uncompressed.
+  size_t weights_bytes() const;
+  // model.weights.h5, refused before it is inflated when it declares more than `max_bytes`
+  // (`why` says where that limit comes from, for the error).
+  WeightStore read_weights(size_t max_bytes, std::string_view why) const;
+  // "zip archive '<path>': member '<member>'", as errors name a member.
+  std::string member_what(std::string_view member) const;
+
+ private:
+  KerasArchiveReader(ZipReader zip, KerasArchiveLimits limits);
+
+  ZipReader zip_;
+  KerasArchiveLimits limits_;
+  Config metadata_;
+  Config config_;
 };
 
 // Errors are FileErrors naming the archive and the member:

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "kattn/config.hpp"
+#include "kattn/io/keras_archive.hpp"
 #include "kattn/io/weight_store.hpp"
 #include "kattn/layer.hpp"
 #include "kattn/models/keras_tensor.hpp"
@@ -154,7 +155,7 @@ class Model {
   detail::TrainingSetup& training_setup(const char* call);
   const detail::TrainingSetup& training_setup(const char* call) const;
 
-  friend Model load_model(const std::filesystem::path& path);
+  friend Model load_model(const KerasArchiveReader& archive);
 
   std::shared_ptr<detail::TrainingSetup> training_;     // set by compile()
   // A loaded file's compile_config that kattn could not compile (null otherwise), and its
@@ -171,7 +172,14 @@ class Model {
 // restored, so that training resumes where Keras stopped. When the compile_config names an
 // optimizer, loss or metric kattn does not have, the model still loads and predicts; training it
 // raises that error.
+//
+// Loading is bounded by what config.json declares: the layers may create no more weight values
+// than model.weights.h5 can hold, and model.weights.h5 may hold no more than those weights with
+// three optimizer slots each (plus HDF5's structures); a file beyond either is refused before
+// it is inflated. Loading takes about twice the weights' size in memory.
 Model load_model(const std::filesystem::path& path);
+// The same from an archive opened with KerasArchiveReader (from bytes, or with other limits).
+Model load_model(const KerasArchiveReader& archive);
 // Writes the .keras archive Keras writes for this model (metadata.json, config.json,
 // model.weights.h5), atomically; a compiled model with its compile_config and its optimizer's
 // variables, so that Keras loads it compiled and resumes training from its state.
