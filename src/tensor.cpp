@@ -63,7 +63,7 @@ std::string shape_to_string(const Shape& shape) {
   std::string text = "(";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i > 0) text += ", ";
-    text += int_to_string(shape[i]);
+    text += shape[i] == -1 ? "None" : int_to_string(shape[i]);
   }
   if (shape.size() == 1) text += ",";
   return text + ")";

@@ -182,7 +182,9 @@ TEST(MultiHeadAttention, QueryAndValueMasksEqualExplicitAttentionMask) {
                                          .return_attention_scores = scores});
       const auto by_attention_mask =
           layer->call(query, value, {.attention_mask = mask, .return_attention_scores = scores});
-      EXPECT_TRUE(all_close(by_masks.output, by_attention_mask.output, 0, 0));
+      // The rows of masked queries (the uniform average of the values, on the fused path)
+      // are summed apart from the kernel: equal up to rounding.
+      EXPECT_TRUE(all_close(by_masks.output, by_attention_mask.output, 1e-6, 1e-6));
     }
   }
 }

@@ -22,7 +22,8 @@ int64_t num_elements(const Shape& shape);
 // Row-major strides of a shape, in elements.
 Shape contiguous_strides(const Shape& shape);
 
-// A shape written as Python writes a tuple: "(2, 3, 4)", "(5,)", "()".
+// A shape written as Python writes a tuple: "(2, 3, 4)", "(5,)", "()"; -1, a symbolic shape's
+// unknown size, as Keras writes it: "(None, 4)".
 std::string shape_to_string(const Shape& shape);
 
 // Resolves a possibly negative axis against a rank, as Keras does (-1 is the last axis).

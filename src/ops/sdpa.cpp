@@ -196,6 +196,12 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
     }
   }
 
+  if (options.query_mask && options.query_mask->shape() != Shape{B, T}) {
+    throw_value_error(kOp, "`query_mask` must have one entry per query",
+                      "shape " + shape_to_string(Shape{B, T}) + " (B, T)",
+                      "query_mask.shape=" + shape_to_string(options.query_mask->shape()));
+  }
+
   kernels::SdpaParams<Real> params;
   params.batch = B;
   params.query_len = T;
@@ -227,6 +233,40 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
 
 }  // namespace
 
+namespace {
+
+// Calls visit(b, i, n) for every head n of every query row i of batch b that query_mask masks.
+template <typename Real, typename Visit>
+void for_each_masked_row(const Mask& query_mask, const kernels::SdpaParams<Real>& p, Visit&& visit) {
+  for (int64_t b = 0; b < p.batch; ++b) {
+    for (int64_t i = 0; i < p.query_len; ++i) {
+      for (int64_t n = 0; !query_mask(b, i) && n < p.num_heads; ++n) visit(b, i, n);
+    }
+  }
+}
+
+// Rows of masked queries are fully masked rows, made so after the kernel ran them unmasked:
+// kZero gives zero probabilities and a zero output, kUniform the uniform average of every value.
+template <typename Real>
+void mask_query_rows(const Mask& query_mask, FullyMaskedRows rule,
+                     const kernels::SdpaParams<Real>& p, const BasicTensor<Real>& value,
+                     SdpaResult<Real>& result) {
+  const int64_t S = p.key_len, group = p.num_heads / p.num_kv_heads;
+  const bool uniform = rule == FullyMaskedRows::kUniform && S > 0;
+  for_each_masked_row(query_mask, p, [&](int64_t b, int64_t i, int64_t n) {
+    for (int64_t h = 0; h < p.value_dim; ++h) {
+      Real sum = 0;
+      for (int64_t j = 0; uniform && j < S; ++j) sum += value(b, j, n / group, h);
+      result.output(b, i, n, h) = uniform ? sum / static_cast<Real>(S) : Real(0);
+    }
+    for (int64_t j = 0; result.scores && j < S; ++j) {
+      (*result.scores)(b, n, i, j) = uniform ? Real(1) / static_cast<Real>(S) : Real(0);
+    }
+  });
+}
+
+}  // namespace
+
 template <typename Real>
 SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
                                               const BasicTensor<Real>& key,
@@ -249,6 +289,9 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
   params.logsumexp = result.logsumexp ? result.logsumexp->data() : nullptr;
 
   run_kernel(params, options.num_threads == 0 ? num_threads() : options.num_threads);
+  if (options.query_mask) {
+    mask_query_rows(*options.query_mask, options.fully_masked_rows, params, value, result);
+  }
   return result;
 }
 
@@ -275,15 +318,33 @@ SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real
   }
   SdpaGradients<Real> grads{BasicTensor<Real>(query.shape()), BasicTensor<Real>(key.shape()),
                             BasicTensor<Real>(value.shape())};
+  // Masked query rows are constant: zeros, or (kUniform) the average of the values, which
+  // passes its gradient to every value equally. The kernel sees their gradients as zeros.
+  BasicTensor<Real> d_attended = d_output;
+  if (options.query_mask) {
+    d_attended = d_output.clone();
+    for_each_masked_row(*options.query_mask, params, [&](int64_t b, int64_t i, int64_t n) {
+      for (int64_t h = 0; h < params.value_dim; ++h) d_attended(b, i, n, h) = 0;
+    });
+  }
   kernels::SdpaGradParams<Real> grad_params;
-  grad_params.d_output = d_output.data();
-  copy_strides(d_output, grad_params.d_output_strides);
+  grad_params.d_output = d_attended.data();
+  copy_strides(d_attended, grad_params.d_output_strides);
   grad_params.d_query = grads.query.data();
   grad_params.d_key = grads.key.data();
   grad_params.d_value = grads.value.data();
 
   run_backward_kernel(params, grad_params, forward,
                       options.num_threads == 0 ? num_threads() : options.num_threads);
+  if (options.query_mask && options.fully_masked_rows == FullyMaskedRows::kUniform) {
+    const int64_t S = params.key_len, group = params.num_heads / params.num_kv_heads;
+    for_each_masked_row(*options.query_mask, params, [&](int64_t b, int64_t i, int64_t n) {
+      for (int64_t h = 0; h < params.value_dim; ++h) {
+        const Real share = d_output(b, i, n, h) / static_cast<Real>(S);
+        for (int64_t j = 0; j < S; ++j) grads.value(b, j, n / group, h) += share;
+      }
+    });
+  }
   return grads;
 }
 

@@ -112,3 +112,21 @@ TEST(ModelConfigErrors, NamesWhereTheConfigIsWrong) {
 
 }  // namespace
 }  // namespace kattn
+
+namespace kattn {
+namespace {
+
+// Symbolic shapes print their unknown sizes as Keras does: None, not -1.
+TEST(FunctionalApi, MessagesWriteUnknownSizesAsNone) {
+  EXPECT_EQ(shape_to_string({-1, -1, 4}), "(None, None, 4)");
+  auto query = Input({.shape = {-1, 4}, .name = "query"});
+  const std::string message = testing::message_of<ValueError>([&] {
+    make_layer<MultiHeadAttention>({.num_heads = 2, .key_dim = 4, .name = "mha"})(
+        query, Input({.shape = {-1, 5, 7}, .name = "bad"}));
+  });
+  EXPECT_NE(message.find("(None, None, 5, 7)"), std::string::npos) << message;
+  EXPECT_EQ(message.find("-1"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace kattn

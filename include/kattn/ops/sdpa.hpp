@@ -47,6 +47,10 @@ struct SdpaOptions {
   double scale = 1.0;
   // Rank 4, (B, N, T, S) with any axis of length 1 broadcast; true = may be attended.
   std::optional<Mask> mask = std::nullopt;
+  // (B, T): query i of batch b attends nothing when false, its row fully masked (what it gives
+  // is fully_masked_rows's rule). The same as a (B, 1, T, 1) part of `mask`, without the
+  // (B, N, T, S) mask that ANDing it with a key padding mask would build.
+  std::optional<Mask> query_mask = std::nullopt;
   // Key j is attended from query i only when j <= i (top-left aligned, also when T != S).
   bool is_causal = false;
   // When > 0, key j is attended from query i only when |i - j| < sliding_window.

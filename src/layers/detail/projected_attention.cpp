@@ -131,8 +131,12 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
   // Keras's (1, T, S) mask means exactly that; over other axes they go through Keras's literal
   // broadcasting.
   const bool band_in_kernel = axes == std::vector<int64_t>{1};
+  // A query mask over (B, T) goes to the kernel as such: ANDed with a key padding mask it would
+  // make a (B, T, S) mask.
+  const bool query_rows = band_in_kernel && query.rank() == 3 && args.query_mask &&
+                          args.query_mask->shape() == Shape{query.dim(0), query.dim(1)};
   AttentionMasks masks;
-  masks.query_mask = args.query_mask ? &*args.query_mask : nullptr;
+  masks.query_mask = args.query_mask && !query_rows ? &*args.query_mask : nullptr;
   masks.value_mask = args.value_mask ? &*args.value_mask : nullptr;
   masks.key_mask = args.key_mask ? &*args.key_mask : nullptr;
   masks.attention_mask = args.attention_mask ? &*args.attention_mask : nullptr;
@@ -158,6 +162,7 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
   ops::SdpaOptions options;
   options.scale = settings.scale;
   options.mask = std::move(mask);
+  if (query_rows) options.query_mask = *args.query_mask;
   options.is_causal = args.use_causal_mask && band_in_kernel;
   options.sliding_window = band_in_kernel ? settings.sliding_window : 0;
   options.fully_masked_rows =

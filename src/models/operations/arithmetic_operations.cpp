@@ -354,12 +354,12 @@ std::vector<OperationEntry> arithmetic_operation_entries() {
       return std::make_shared<BinaryArithmetic>(kind.class_name, kind.op, std::move(name));
     }));
   }
-  for (const auto& [class_name, function] :
+  for (const auto& unary :
        {std::pair{"Negative", kNegative}, std::pair{"Absolute", kAbsolute},
         std::pair{"Square", kSquare}, std::pair{"Sqrt", kSqrt}, std::pair{"Exp", kExp},
         std::pair{"Tanh", kTanh}}) {
-    entries.push_back(named_op_entry(class_name, kNumpyOps, [class_name, function](std::string name) {
-      return std::make_shared<ElementwiseFunction>(class_name, function, std::move(name));
+    entries.push_back(named_op_entry(unary.first, kNumpyOps, [unary](std::string name) {
+      return std::make_shared<ElementwiseFunction>(unary.first, unary.second, std::move(name));
     }));
   }
   return entries;
