@@ -200,7 +200,10 @@ void open_image(Hdf5File::State& state) {
   std::string& image = state.image;
   // HDF5 would take an empty image as "no image" and look for a file on disk.
   if (image.empty()) state.fail("not an HDF5 file (it is empty)");
-  state.heaps = hdf5::vet_image(std::as_bytes(std::span(image.data(), image.size())), state);
+  hdf5::VettedImage vetted =
+      hdf5::vet_image(std::as_bytes(std::span(image.data(), image.size())), state);
+  state.heaps = std::move(vetted.heaps);
+  state.objects = std::move(vetted.objects);
   Session session;
   Hid fapl = access_properties(state);
   H5FD_file_image_callbacks_t callbacks{image_in_place, copy_nothing, grow_nothing,

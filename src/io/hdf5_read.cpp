@@ -45,56 +45,8 @@ std::string dtype_name(hid_t type) {
   }
 }
 
-struct Lister {
-  const Hdf5File::State& state;
-  std::vector<Hdf5Object> objects;
-
-  // Vetting (hdf5_vet.cpp) has bounded the depth and the number of objects and made sure each
-  // object has one link, so the walk ends.
-  void visit(hid_t group, const std::string& prefix) {
-    for (const std::string& name : hard_link_names(group, prefix)) {
-      const std::string path = prefix.empty() ? name : prefix + "/" + name;
-      Hid object(H5Oopen(group, name.c_str(), H5P_DEFAULT), H5Oclose);
-      if (!object.valid()) state.fail_hdf5("cannot open '" + path + "'");
-      const H5I_type_t type = H5Iget_type(object.get());
-      if (type == H5I_GROUP) {
-        objects.push_back({path, Hdf5ObjectKind::kGroup});
-        visit(object.get(), path);
-      } else if (type == H5I_DATASET) {
-        objects.push_back({path, Hdf5ObjectKind::kDataset});
-      }
-    }
-  }
-
-  // The names of the group's hard links in name order, in one pass over the group (asking
-  // for them by index would walk the group once per link).
-  std::vector<std::string> hard_link_names(hid_t group, const std::string& prefix) const {
-    struct Names {
-      std::vector<std::string> hard;
-      bool invalid = false;
-    } names;
-    const auto collect = [](hid_t /*group*/, const char* name, const H5L_info_t* link,
-                            void* data) -> herr_t {
-      auto& found = *static_cast<Names*>(data);
-      const std::string_view text(name);
-      if (text.empty() || text.size() > kMaxNameBytes) {
-        found.invalid = true;
-        return 1;  // stops the iteration
-      }
-      if (link->type == H5L_TYPE_HARD) found.hard.emplace_back(text);
-      return 0;
-    };
-    hsize_t index = 0;
-    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names) < 0) {
-      state.fail_hdf5("cannot list group '" + (prefix.empty() ? "/" : prefix) + "'");
-    }
-    if (names.invalid) {
-      state.fail("group '" + (prefix.empty() ? "/" : prefix) +
-                 "' has a member with an invalid name");
-    }
-    return std::move(names.hard);
-  }
-};
+std::optional<std::string> string_attribute(const Hdf5File::State& s, hid_t object,
+                                            const std::string& name, const std::string& where);
 
 // The shape of a dataset's dataspace; () for a scalar.
 Shape dataset_shape(const Hdf5File::State& state, hid_t dataset, const std::string& path) {
@@ -168,13 +120,34 @@ void register_raw_vlen_conversion(const Hdf5File::State& state) {
 
 }  // namespace
 
-std::vector<Hdf5Object> Hdf5File::list() const {
+std::vector<Hdf5Object> Hdf5File::list(std::string_view group_attribute) const {
+  // Vetting walked every group and read every object header and attribute: the listing is its,
+  // and libhdf5 reads only attributes other than single strings (to refuse them by name).
   Session session;
-  Hid root(H5Gopen2(state_->file.get(), "/", H5P_DEFAULT), H5Gclose);
-  if (!root.valid()) state_->fail_hdf5("cannot open the root group");
-  Lister lister{*state_, {}};
-  lister.visit(root.get(), "");
-  return std::move(lister.objects);
+  const std::string attribute(group_attribute);
+  std::vector<Hdf5Object> objects;
+  for (const hdf5::VettedObject& vetted : state_->objects) {
+    if (vetted.kind == hdf5::VettedObject::Kind::kDataset) {
+      objects.push_back({vetted.path, Hdf5ObjectKind::kDataset});
+    } else if (vetted.kind == hdf5::VettedObject::Kind::kGroup) {
+      Hdf5Object group{vetted.path, Hdf5ObjectKind::kGroup};
+      const auto found =
+          std::find_if(vetted.attributes.begin(), vetted.attributes.end(),
+                       [&](const hdf5::VettedAttribute& a) { return a.name == attribute; });
+      if (!attribute.empty() && found != vetted.attributes.end()) {
+        group.attribute = found->string_value;
+        if (!found->string_value) {
+          // Not a single string: libhdf5's reading says what it is.
+          Hid object = state_->open_object(vetted.path);
+          group.attribute = string_attribute(
+              *state_, object.get(), attribute,
+              "attribute '" + attribute + "' of '" + vetted.path + "'");
+        }
+      }
+      objects.push_back(std::move(group));
+    }
+  }
+  return objects;
 }
 
 bool Hdf5File::exists(std::string_view raw_path) const {
@@ -299,20 +272,16 @@ bool Hdf5File::is_integer_dataset(std::string_view raw_path) const {
   return H5Tget_class(type.get()) == H5T_INTEGER;
 }
 
-std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_path,
-                                                           std::string_view raw_name) const {
-  Session session;
-  const State& s = *state_;
-  const std::string path = normalize_hdf5_path(raw_path, s);
-  const std::string name(raw_name);
-  const std::string where =
-      "attribute '" + name + "' of '" + (path.empty() ? std::string("/") : path) + "'";
-  Hid object = s.open_object(path);
-  const htri_t exists = H5Aexists(object.get(), name.c_str());
+namespace {
+
+// The string attribute `name` of `object`, or nullopt; `where` names it in errors.
+std::optional<std::string> string_attribute(const Hdf5File::State& s, hid_t object,
+                                            const std::string& name, const std::string& where) {
+  const htri_t exists = H5Aexists(object, name.c_str());
   if (exists < 0) s.fail_hdf5("cannot look up " + where);
   if (exists == 0) return std::nullopt;
 
-  Hid attribute(H5Aopen(object.get(), name.c_str(), H5P_DEFAULT), H5Aclose);
+  Hid attribute(H5Aopen(object, name.c_str(), H5P_DEFAULT), H5Aclose);
   if (!attribute.valid()) s.fail_hdf5("cannot open " + where);
   Hid type(H5Aget_type(attribute.get()), H5Tclose);
   if (!type.valid()) s.fail_hdf5("cannot read the type of " + where);
@@ -365,6 +334,20 @@ std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_
     buffer.erase(buffer.find_last_not_of(' ') + 1);
   }
   return buffer;
+}
+
+}  // namespace
+
+std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_path,
+                                                           std::string_view raw_name) const {
+  Session session;
+  const State& s = *state_;
+  const std::string path = normalize_hdf5_path(raw_path, s);
+  const std::string name(raw_name);
+  Hid object = s.open_object(path);
+  return string_attribute(
+      s, object.get(), name,
+      "attribute '" + name + "' of '" + (path.empty() ? std::string("/") : path) + "'");
 }
 
 }  // namespace kattn

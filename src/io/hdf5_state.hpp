@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kattn/io/hdf5_file.hpp"
 
@@ -86,11 +87,32 @@ struct GlobalHeaps {
 GlobalHeaps index_global_heaps(std::span<const std::byte> image, size_t offset_bytes,
                                size_t length_bytes);
 
+// An attribute as vetting found it: its name, and its value when it is a single string (of at
+// most 64 KiB when of fixed length), as Hdf5File::read_string_attribute reads it.
+struct VettedAttribute {
+  std::string name;
+  std::optional<std::string> string_value;
+};
+
+// An object below the root as vetting found it: its path, what it is, its attributes.
+struct VettedObject {
+  enum class Kind { kGroup, kDataset, kNamedDatatype };
+  std::string path;
+  Kind kind;
+  std::vector<VettedAttribute> attributes;
+};
+
+// What vetting learns of a file: its global heaps, which every variable-length string attribute
+// has been checked against, and its objects depth first, each group's members in name order.
+struct VettedImage {
+  GlobalHeaps heaps;
+  std::vector<VettedObject> objects;
+};
+
 // Walks every structure of a file image that libhdf5 reads when kattn opens it (hdf5_vet.cpp):
 // a FileError naming the structure unless the file is of the subset h5py and kattn write and
-// each of its offsets, sizes and counts is consistent. Returns the file's global heaps, which
-// every variable-length string attribute has been checked against.
-GlobalHeaps vet_image(std::span<const std::byte> image, const Hdf5File::State& state);
+// each of its offsets, sizes and counts is consistent.
+VettedImage vet_image(std::span<const std::byte> image, const Hdf5File::State& state);
 
 }  // namespace kattn::hdf5
 
@@ -104,6 +126,7 @@ struct Hdf5File::State {
   hdf5::Hid file;
   bool writable = false;
   hdf5::GlobalHeaps heaps;  // of files opened for reading
+  std::vector<hdf5::VettedObject> objects;  // of files opened for reading, as vetting found them
 
   State() = default;
   State(const State&) = delete;

@@ -170,6 +170,8 @@ struct Message {
 struct Datatype {
   uint64_t size = 0;
   bool variable_string = false;
+  // Of a fixed-length string: 0 NUL-terminated, 1 NUL-padded, 2 space-padded; -1 for others.
+  int string_padding = -1;
 };
 
 struct Dataspace {
@@ -206,11 +208,11 @@ class Vetter {
         image_(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()),
         state_(state) {}
 
-  GlobalHeaps vet() {
+  VettedImage vet() {
     const Entry root = superblock();
     heaps_ = index_global_heaps(bytes_, offset_bytes_, length_bytes_);
     object(root, "", 0);
-    return std::move(heaps_);
+    return {std::move(heaps_), std::move(listing_)};
   }
 
  private:
@@ -407,6 +409,9 @@ class Vetter {
            " groups and datasets");
     }
     const std::vector<Message> messages = object_header(link.header, path);
+    // Listed before its members, as Hdf5File::list() lists; the root is not listed.
+    const size_t listed = listing_.size();
+    if (!path.empty()) listing_.push_back({path, VettedObject::Kind::kNamedDatatype, {}});
     std::map<uint64_t, int> counts;
     for (const Message& message : messages) ++counts[message.type];
     const auto count = [&](uint64_t type) { return counts.contains(type) ? counts[type] : 0; };
@@ -422,9 +427,11 @@ class Vetter {
         case kFillValue:
         case kLayout:
           break;  // decoded below, where they are known to belong together
-        case kAttribute:
-          attribute(c, path);
+        case kAttribute: {
+          VettedAttribute read = attribute(c, path);
+          if (!path.empty()) listing_[listed].attributes.push_back(std::move(read));
           break;
+        }
         case kModificationTime:
           if (c.take(1) != 1) c.fail("has a version other than 1");
           c.skip(7);
@@ -472,6 +479,7 @@ class Vetter {
         fail("the link to group " + quoted(path) +
              " caches other symbol table addresses than the group holds");
       }
+      if (!path.empty()) listing_[listed].kind = VettedObject::Kind::kGroup;
       group(btree, heap, path, depth);
     } else if (dataset_messages) {
       if (count(kDataspace) != 1 || count(kDatatype) != 1 || count(kLayout) != 1) {
@@ -487,6 +495,7 @@ class Vetter {
       }
       Cursor layout_cursor = find(kLayout);
       layout(layout_cursor, path, type, space);
+      if (!path.empty()) listing_[listed].kind = VettedObject::Kind::kDataset;
     } else if (count(kDatatype) == 1) {
       dataset_datatype(messages, path);  // a named datatype
     } else {
@@ -581,6 +590,7 @@ class Vetter {
             nested) {
           c.fail("declares a malformed string type");
         }
+        type.string_padding = static_cast<int>(bits & 0x0f);
         return type;
       case 9: {  // variable-length: kind, padding, character set | base type
         if ((bits & 0x0f) != 1)
@@ -698,7 +708,8 @@ class Vetter {
 
   // Version 1: version | 0 | name size (2) | datatype size (2) | dataspace size (2) | name,
   // datatype and dataspace each padded to 8 | data.
-  void attribute(Cursor& c, const std::string& path) const {
+  // The attribute's name, and its value when it is a single string of a plain length.
+  VettedAttribute attribute(Cursor& c, const std::string& path) const {
     const uint64_t version = c.take(1);
     if (version != 1) c.fail("has version " + n(version) + " (h5py and kattn write 1)");
     c.skip(1);
@@ -713,8 +724,8 @@ class Vetter {
         std::memchr(name_bytes, '\0', name_size - 1) != nullptr) {
       c.fail("has a malformed name");
     }
-    const std::string where =
-        "attribute '" + std::string(name_bytes, name_size - 1) + "' of " + quoted(path);
+    std::string name(name_bytes, name_size - 1);
+    const std::string where = "attribute '" + name + "' of " + quoted(path);
     Cursor type_cursor = c.part(type_size);
     c.skip(padded8(type_size) - type_size);
     Cursor space_cursor = c.part(space_size);
@@ -724,14 +735,24 @@ class Vetter {
     const uint64_t data_size = product(space.elements, type.size);
     // libhdf5 1.10 copies the whole value out of the message without comparing the two.
     if (data_size > c.left()) fail(where + " holds fewer bytes than its type needs");
-    if (!type.variable_string) return;
+    VettedAttribute read{std::move(name), std::nullopt};
+    const bool single = !space.null && space.elements == 1;
+    if (type.string_padding >= 0 && single && type.size <= kMaxNameBytes) {
+      // As libhdf5 converts it to a NUL-terminated string, and h5py strips space padding.
+      const auto* text = reinterpret_cast<const char*>(image_.data() + c.at());
+      std::string value(text, strnlen(text, static_cast<size_t>(type.size)));
+      if (type.string_padding == 2) value.erase(value.find_last_not_of(' ') + 1);
+      read.string_value = std::move(value);
+    }
+    if (!type.variable_string) return read;
     for (uint64_t i = 0; i < space.elements; ++i) {
       const auto raw = image_.subspan(c.at() + static_cast<size_t>(i * type.size),
                                       static_cast<size_t>(type.size));
-      if (!heaps_.string_at(raw).has_value()) {
-        fail(where + " refers to a missing or short global heap object");
-      }
+      std::optional<std::string> value = heaps_.string_at(raw);
+      if (!value.has_value()) fail(where + " refers to a missing or short global heap object");
+      if (single) read.string_value = std::move(value);
     }
+    return read;
   }
 
   // --- Groups
@@ -908,12 +929,13 @@ class Vetter {
   uint64_t leaf_k_ = 0;
   uint64_t internal_k_ = 0;
   std::set<uint64_t> objects_;  // object header addresses
+  std::vector<VettedObject> listing_;
   std::set<uint64_t> nodes_;    // B-tree and symbol table node addresses
 };
 
 }  // namespace
 
-GlobalHeaps vet_image(std::span<const std::byte> image, const Hdf5File::State& state) {
+VettedImage vet_image(std::span<const std::byte> image, const Hdf5File::State& state) {
   return Vetter(image, state).vet();
 }
 

@@ -83,9 +83,9 @@ std::vector<Tensor> WeightStore::variables(std::string_view vars_group) const {
 
 WeightStore read_weight_store(const Hdf5File& file) {
   WeightStore store;
-  for (const Hdf5Object& object : file.list()) {
+  for (const Hdf5Object& object : file.list("name")) {
     if (object.kind == Hdf5ObjectKind::kGroup) {
-      store.add_group(object.path, file.read_string_attribute(object.path, "name"));
+      store.add_group(object.path, object.attribute);
     } else if (file.is_integer_dataset(object.path)) {
       store.set_integer(object.path, file.read_int32(object.path));
     } else {

@@ -147,6 +147,64 @@ TEST(Hdf5File, ReadsFixedLengthStringAttributes) {
             "model");
 }
 
+// list() takes the groups' attributes from vetting's walk; what it gives is what libhdf5 reads.
+TEST(Hdf5File, ListedAttributesAreWhatLibhdf5Reads) {
+  const std::string image = raw_image([](hid_t file) {
+    const auto fixed = [&](const char* group_name, H5T_str_t pad, const char* bytes) {
+      const hid_t group = H5Gcreate2(file, group_name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      const hid_t type = H5Tcopy(H5T_C_S1);
+      H5Tset_size(type, 8);
+      H5Tset_strpad(type, pad);
+      const hid_t space = H5Screate(H5S_SCALAR);
+      const hid_t attribute = H5Acreate2(group, "name", type, space, H5P_DEFAULT, H5P_DEFAULT);
+      H5Awrite(attribute, type, bytes);
+      H5Aclose(attribute);
+      H5Sclose(space);
+      H5Tclose(type);
+      H5Gclose(group);
+    };
+    fixed("nullpad", H5T_STR_NULLPAD, "model\0\0\0");
+    fixed("nullterm", H5T_STR_NULLTERM, "luong\0xy");
+    fixed("spacepad", H5T_STR_SPACEPAD, "dense   ");
+    fixed("full", H5T_STR_NULLPAD, "12345678");
+    H5Gclose(H5Gcreate2(file, "none", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  });
+  const Hdf5File file = Hdf5File::from_image(bytes_of(image), "x");
+  size_t groups = 0;
+  for (const Hdf5Object& object : file.list("name")) {
+    ++groups;
+    EXPECT_EQ(object.attribute, file.read_string_attribute(object.path, "name")) << object.path;
+  }
+  EXPECT_EQ(groups, 5u);
+  for (const char* name : {"attention_self_dot_causal", "mha_self_h2_scores0"}) {
+    const std::string keras = golden_weights_image(name);
+    const Hdf5File golden = Hdf5File::from_image(bytes_of(keras), name);
+    for (const Hdf5Object& object : golden.list("name")) {
+      if (object.kind != Hdf5ObjectKind::kGroup) continue;
+      EXPECT_EQ(object.attribute, golden.read_string_attribute(object.path, "name"))
+          << object.path;
+    }
+  }
+}
+
+TEST(Hdf5File, ListingRefusesAnAttributeThatIsNoSingleString) {
+  const std::string image = raw_image([](hid_t file) {
+    const hid_t group = H5Gcreate2(file, "vars", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t attribute =
+        H5Acreate2(group, "name", H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    const int32_t value = 7;
+    H5Awrite(attribute, H5T_NATIVE_INT32, &value);
+    H5Aclose(attribute);
+    H5Sclose(space);
+    H5Gclose(group);
+  });
+  const Hdf5File file = Hdf5File::from_image(bytes_of(image), "x.h5");
+  EXPECT_EQ(message_of<FileError>([&] { file.list("name"); }),
+            "x.h5: attribute 'name' of 'vars' has dtype int32, expected a string");
+  EXPECT_EQ(file.list().size(), 1u);
+}
+
 TEST(Hdf5File, ReadsBigEndianFloat32) {
   const std::vector<double> values = {1.5, -2.25};
   const std::string image =

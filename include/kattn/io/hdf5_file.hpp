@@ -52,6 +52,8 @@ enum class Hdf5ObjectKind { kGroup, kDataset };
 struct Hdf5Object {
   std::string path;
   Hdf5ObjectKind kind = Hdf5ObjectKind::kGroup;
+  // The group's string attribute list() was asked for, when the group has it.
+  std::optional<std::string> attribute = std::nullopt;
 };
 
 class Hdf5File {
@@ -78,8 +80,10 @@ class Hdf5File {
 
   // Every group and dataset under the root (the root itself excluded), depth first, each group's
   // members in name order: "layers", "layers/attention", "layers/attention/vars",
-  // "layers/attention/vars/0", ..., "vars". Other objects (named datatypes) are skipped.
-  std::vector<Hdf5Object> list() const;
+  // "layers/attention/vars/0", ..., "vars". Other objects (named datatypes) are skipped. With
+  // `group_attribute`, each group's string attribute of that name is read on the way (as
+  // read_string_attribute reads it). Time and memory are linear in the number of objects.
+  std::vector<Hdf5Object> list(std::string_view group_attribute = {}) const;
   // True when `path` names a group or dataset (reached through hard links only).
   bool exists(std::string_view path) const;
   // The float32 dataset at `path` (big-endian float32 too); any other dtype, a null dataspace or
