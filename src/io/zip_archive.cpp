@@ -288,7 +288,7 @@ void ZipReader::read_chunks(std::string_view name,
   // Reads of at most kChunkBytes each: libzip 1.7 fails single reads of 4 GiB and more. One
   // byte more than declared is asked for, so that a member longer than its size is seen;
   // libzip checks the CRC when a read reaches the end.
-  constexpr size_t kChunkBytes = size_t{1} << 24;
+  constexpr size_t kChunkBytes = size_t{1} << 20;
   std::string chunk(std::min(info.size + 1, kChunkBytes), '\0');
   size_t done = 0;
   while (true) {

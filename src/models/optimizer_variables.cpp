@@ -49,7 +49,7 @@ void write_optimizer_variables(const Optimizer& optimizer, WeightStore& store) {
 
 void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
   const size_t count = stored_count(store);
-  const std::vector<Tensor> fresh = optimizer.slot_variables();
+  const std::vector<Shape> fresh = optimizer.slot_shapes();
   // Saved before the optimizer was built: Keras skips loading (its counts differ), and the
   // iteration count (0) and learning rate are those of a fresh optimizer from the config.
   if (count == 2 && !fresh.empty()) return;
@@ -75,9 +75,9 @@ void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
   for (size_t i = 0; i < fresh.size(); ++i) {
     const Tensor* slot = store.find(dataset(i + 2));
     if (slot == nullptr) fail(dataset(i + 2), "is an integer, expected a float32 slot");
-    if (slot->shape() != fresh[i].shape()) {
+    if (slot->shape() != fresh[i]) {
       fail(dataset(i + 2), "has shape " + shape_to_string(slot->shape()) + ", expected " +
-                               shape_to_string(fresh[i].shape()) + " for slot " +
+                               shape_to_string(fresh[i]) + " for slot " +
                                std::to_string(i) + " of optimizer '" + optimizer.name() + "'");
     }
     slots.push_back(*slot);

@@ -301,6 +301,12 @@ std::vector<Tensor> Optimizer::slot_variables() const {
   return copies;
 }
 
+std::vector<Shape> Optimizer::slot_shapes() const {
+  std::vector<Shape> shapes;
+  for (Tensor* slot : const_cast<Optimizer*>(this)->slots()) shapes.push_back(slot->shape());
+  return shapes;
+}
+
 void Optimizer::load_variables(int64_t iterations, double learning_rate,
                                const std::vector<Tensor>& slots) {
   if (!built_) {

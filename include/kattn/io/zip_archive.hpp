@@ -62,7 +62,7 @@ class ZipReader {
   // member is missing, too large, truncated or corrupt.
   std::string read(std::string_view name) const;
   // The same content handed to `consume` piece by piece as it is inflated (pieces of at most
-  // 16 MiB), for members too large to hold; the same checks and errors, the CRC's once the
+  // 1 MiB), for members too large to hold; the same checks and errors, the CRC's once the
   // last piece has been handed over.
   void read_chunks(std::string_view name,
                    const std::function<void(std::string_view)>& consume) const;

@@ -83,6 +83,8 @@ class Optimizer {
   // (add_optimizer_variables(var_list, ["momentum", "velocity"])), then with amsgrad a
   // velocity_hat per variable. Copies.
   std::vector<Tensor> slot_variables() const;
+  // The shapes of slot_variables(), without copying them.
+  std::vector<Shape> slot_shapes() const;
   // Keras's load_own_variables: sets the iteration count, the learning rate and every slot (in
   // slot_variables()'s order). ValueError, before anything changes, when the optimizer is not
   // built, the number of slots differs or a slot's shape does.
