@@ -156,6 +156,22 @@ TEST(Npy, MalformedFilesGiveClearErrors) {
   EXPECT_EQ(error_of(v9), "malformed .npy 'test.npy': unsupported format version 9 (expected 1, 2 or 3)");
 }
 
+TEST(Npy, AShapeOfThousandsOfAxesIsRefusedBriefly) {
+  std::string shape;
+  for (int i = 0; i < 5000; ++i) shape += "1, ";
+  const std::string message = error_of(
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }", ""));
+  EXPECT_EQ(message, "malformed .npy 'test.npy': the shape has more than numpy's 64 dimensions");
+}
+
+TEST(Npy, NamesTheDtypeAFileStores) {
+  const std::string bytes = npy_with_header(
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0'));
+  const auto file = parse_npy_file(std::as_bytes(std::span(bytes.data(), bytes.size())), "x");
+  EXPECT_EQ(file.dtype, "float64");
+  EXPECT_TRUE(std::holds_alternative<Tensor>(file.array));
+}
+
 TEST(Npy, WrongDtypeForTheCallerIsAnError) {
   const auto path = std::filesystem::path(KATTN_TEST_DATA_DIR) /
                     "golden/attention_dot_scale0_key0_qm1_vm0_causal0_scores0/query_mask.npy";

@@ -315,6 +315,10 @@ TEST_F(KattnPredict, PrintsItsHelpToStandardOutput) {
   EXPECT_EQ(result.status, 0);
   EXPECT_EQ(result.out.rfind("usage: kattn predict MODEL.keras --input NAME=FILE.npy", 0), 0u)
       << result.out;
+  // What it promises: threads for the whole run, outputs written together, safe names.
+  EXPECT_NE(result.out.find("OpenBLAS's matrix products and kattn's own"), std::string::npos);
+  EXPECT_NE(result.out.find("written together or not at\nall"), std::string::npos);
+  EXPECT_NE(result.out.find("written as '_'"), std::string::npos);
   EXPECT_EQ(result.err, "");
 }
 
