@@ -29,9 +29,10 @@ struct KerasArchiveLimits {
   ZipLimits zip;
   Hdf5Limits hdf5;
   // Largest metadata.json (Keras writes some 60 bytes) and config.json (Keras writes about a
-  // kilobyte per layer) read; larger ones are refused before they are inflated.
+  // kilobyte per layer) read; larger ones are refused before they are inflated. Parsed, JSON
+  // takes up to some eight times its text: 4 MiB of config stays within 40 MiB.
   size_t max_metadata_bytes = size_t{1} << 20;  // 1 MiB
-  size_t max_config_bytes = size_t{1} << 23;    // 8 MiB
+  size_t max_config_bytes = size_t{1} << 22;    // 4 MiB
 };
 
 // A .keras file read in steps, as loading a model needs it: metadata.json and config.json at
