@@ -57,15 +57,18 @@ std::string file_kind(mode_t mode) {
   return "not a regular file";
 }
 
+// The folder a path names a file in.
+std::filesystem::path folder_of(const std::filesystem::path& path) {
+  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+
 // A temporary file beside a target: created exclusively under a fresh random name, filled,
 // and removed again unless it was renamed over the target.
 class TemporaryFile {
  public:
   TemporaryFile(const std::filesystem::path& target, std::string_view bytes) : target_(target) {
-    const std::filesystem::path folder =
-        target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
     for (int attempt = 0;; ++attempt) {
-      path_ = folder / (".kattn-" + random_hex() + ".tmp");
+      path_ = folder_of(target) / (".kattn-" + random_hex() + ".tmp");
       // O_EXCL with O_CREAT never opens an existing file, nor follows a link planted there.
       const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (fd >= 0) {
@@ -156,10 +159,6 @@ void check_replaceable(const std::filesystem::path& target) {
   } else if (S_ISDIR(status.st_mode)) {
     fail("write", target, "it is a directory");
   }
-}
-
-std::filesystem::path folder_of(const std::filesystem::path& path) {
-  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
 }
 
 }  // namespace

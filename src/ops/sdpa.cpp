@@ -231,18 +231,31 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
   return params;
 }
 
-}  // namespace
-
-namespace {
-
 // Calls visit(b, i, n) for every head n of every query row i of batch b that query_mask masks.
 template <typename Real, typename Visit>
-void for_each_masked_row(const Mask& query_mask, const kernels::SdpaParams<Real>& p, Visit&& visit) {
+void for_each_masked_row(const Mask& query_mask, const kernels::SdpaParams<Real>& p,
+                         Visit&& visit) {
   for (int64_t b = 0; b < p.batch; ++b) {
     for (int64_t i = 0; i < p.query_len; ++i) {
       for (int64_t n = 0; !query_mask(b, i) && n < p.num_heads; ++n) visit(b, i, n);
     }
   }
+}
+
+// The average of every value of batch b, (K, Hv) row-major: what a fully masked row gives
+// under kUniform.
+template <typename Real>
+std::vector<Real> value_means(const kernels::SdpaParams<Real>& p, const BasicTensor<Real>& value,
+                              int64_t b) {
+  std::vector<Real> means(static_cast<size_t>(p.num_kv_heads * p.value_dim));
+  for (int64_t kv = 0; kv < p.num_kv_heads; ++kv) {
+    for (int64_t h = 0; h < p.value_dim; ++h) {
+      Real sum = 0;
+      for (int64_t j = 0; j < p.key_len; ++j) sum += value(b, j, kv, h);
+      means[static_cast<size_t>(kv * p.value_dim + h)] = sum / static_cast<Real>(p.key_len);
+    }
+  }
+  return means;
 }
 
 // Rows of masked queries are fully masked rows, made so after the kernel ran them unmasked:
@@ -253,11 +266,17 @@ void mask_query_rows(const Mask& query_mask, FullyMaskedRows rule,
                      SdpaResult<Real>& result) {
   const int64_t S = p.key_len, group = p.num_heads / p.num_kv_heads;
   const bool uniform = rule == FullyMaskedRows::kUniform && S > 0;
+  std::vector<Real> means;
+  int64_t means_of = -1;  // the batch `means` holds
   for_each_masked_row(query_mask, p, [&](int64_t b, int64_t i, int64_t n) {
+    if (uniform && means_of != b) {
+      means = value_means(p, value, b);
+      means_of = b;
+    }
+    const int64_t kv = n / group;
     for (int64_t h = 0; h < p.value_dim; ++h) {
-      Real sum = 0;
-      for (int64_t j = 0; uniform && j < S; ++j) sum += value(b, j, n / group, h);
-      result.output(b, i, n, h) = uniform ? sum / static_cast<Real>(S) : Real(0);
+      result.output(b, i, n, h) =
+          uniform ? means[static_cast<size_t>(kv * p.value_dim + h)] : Real(0);
     }
     for (int64_t j = 0; result.scores && j < S; ++j) {
       (*result.scores)(b, n, i, j) = uniform ? Real(1) / static_cast<Real>(S) : Real(0);
@@ -336,14 +355,27 @@ SdpaGradients<Real> scaled_dot_product_attention_backward(const BasicTensor<Real
 
   run_backward_kernel(params, grad_params, forward,
                       options.num_threads == 0 ? num_threads() : options.num_threads);
-  if (options.query_mask && options.fully_masked_rows == FullyMaskedRows::kUniform) {
-    const int64_t S = params.key_len, group = params.num_heads / params.num_kv_heads;
+  if (options.query_mask && options.fully_masked_rows == FullyMaskedRows::kUniform &&
+      params.key_len > 0) {
+    // Each batch's masked rows share (K, Hv) sums of their gradients, given once to every value.
+    const int64_t S = params.key_len, K = params.num_kv_heads, Hv = params.value_dim;
+    const int64_t group = params.num_heads / K;
+    std::vector<Real> shares(static_cast<size_t>(params.batch * K * Hv));
     for_each_masked_row(*options.query_mask, params, [&](int64_t b, int64_t i, int64_t n) {
-      for (int64_t h = 0; h < params.value_dim; ++h) {
-        const Real share = d_output(b, i, n, h) / static_cast<Real>(S);
-        for (int64_t j = 0; j < S; ++j) grads.value(b, j, n / group, h) += share;
+      for (int64_t h = 0; h < Hv; ++h) {
+        shares[static_cast<size_t>((b * K + n / group) * Hv + h)] +=
+            d_output(b, i, n, h) / static_cast<Real>(S);
       }
     });
+    for (int64_t b = 0; b < params.batch; ++b) {
+      for (int64_t j = 0; j < S; ++j) {
+        for (int64_t kv = 0; kv < K; ++kv) {
+          for (int64_t h = 0; h < Hv; ++h) {
+            grads.value(b, j, kv, h) += shares[static_cast<size_t>((b * K + kv) * Hv + h)];
+          }
+        }
+      }
+    }
   }
   return grads;
 }

@@ -39,6 +39,8 @@ import numpy as np
 
 import keras
 
+from generate import keras_zip_json, read_h5_datasets
+
 ATOL = 1e-5
 RTOL = 1e-4
 SAVED_NAME = "kattn_saved.keras"
@@ -47,23 +49,6 @@ DEFAULT_CASES = Path(__file__).resolve().parents[2] / "tests" / "data" / "keras_
 
 class CheckFailed(Exception):
     pass
-
-
-def zip_json(path, member):
-    with zipfile.ZipFile(path) as z:
-        return json.loads(z.read(member))
-
-
-def h5_datasets(keras_file):
-    with zipfile.ZipFile(keras_file) as z:
-        raw = z.read("model.weights.h5")
-    out = {}
-    with h5py.File(io.BytesIO(raw), "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
-        f.visititems(visit)
-    return out
 
 
 def same_value(a, b):
@@ -109,7 +94,7 @@ def check_case(saved_file, case_dir):
 
     problems = []
     ref_compile = case["compile_config"]
-    saved_config = zip_json(saved_file, "config.json")
+    saved_config = keras_zip_json(saved_file, "config.json")
     saved_compile = saved_config.get("compile_config")
     if not saved_compile:
         raise CheckFailed("kattn_saved.keras has no compile_config")
@@ -171,7 +156,7 @@ def check_case(saved_file, case_dir):
         worst = max(worst, compare(f"log {k}", float(np.asarray(logs[k])),
                                    ref_logs[k], problems))
 
-    after = h5_datasets(case_dir / case["after_file"])
+    after = read_h5_datasets(case_dir / case["after_file"])
     by_path = {v.path: v for v in model.weights}
     if len(by_path) != len(case["weights"]):
         problems.append(f"{len(by_path)} model weights, expected "

@@ -455,6 +455,20 @@ def to_floats(logs):
     return {k: float(np.asarray(v)) for k, v in logs.items()}
 
 
+def training_case_fields(spec, model, in_entry, y):
+    """The case.json fields every training case has: model, inputs, outputs, targets, batch."""
+    return {
+        "model": spec["model_label"],
+        "inputs": [in_entry],
+        "outputs": [{"index": i, "name": n} for i, n in
+                    enumerate(model.output_names)],
+        "output_names": list(model.output_names),
+        "targets": {"file": "y.npy", "shape": list(y.shape),
+                    "dtype": str(y.dtype)},
+        "batch_size": BATCH,
+    }
+
+
 def make_training_case(out_dir, name, spec, make_opt, steps):
     d = fresh_dir(out_dir, name)
     x, y = spec["data"](spec["seed"])
@@ -508,14 +522,7 @@ def make_training_case(out_dir, name, spec, make_opt, steps):
         iteration_saved = int(read_h5_datasets(model_file)["optimizer/vars/0"])
     case = case_header(name, "training", model)
     case.update({
-        "model": spec["model_label"],
-        "inputs": [in_entry],
-        "outputs": [{"index": i, "name": n} for i, n in
-                    enumerate(model.output_names)],
-        "output_names": list(model.output_names),
-        "targets": {"file": "y.npy", "shape": list(y.shape),
-                    "dtype": str(y.dtype)},
-        "batch_size": BATCH,
+        **training_case_fields(spec, model, in_entry, y),
         "steps": steps,
         "fit_call": (None if not steps else
                      f"model.fit(x, y, batch_size={BATCH}, epochs={steps}, "
@@ -573,14 +580,7 @@ def make_rmsprop_case(out_dir):
     compile_config = keras_zip_json(model_file, "config.json")["compile_config"]
     case = case_header(name, "training_unsupported_optimizer", model)
     case.update({
-        "model": spec["model_label"],
-        "inputs": [in_entry],
-        "outputs": [{"index": i, "name": n} for i, n in
-                    enumerate(model.output_names)],
-        "output_names": list(model.output_names),
-        "targets": {"file": "y.npy", "shape": list(y.shape),
-                    "dtype": str(y.dtype)},
-        "batch_size": BATCH,
+        **training_case_fields(spec, model, in_entry, y),
         "steps": 1,
         "optimizer_class": "RMSprop",
         "optimizer_config": compile_config["optimizer"]["config"],
