@@ -2,8 +2,12 @@
 # missing (as root; otherwise it prints the apt-get line and stops).
 #
 #   make          configure and build everything into build/ (kattn at build/bin/kattn)
-#   make test     build and run the whole suite, then again under ASan + UBSan
-#   make test-thread  the core suite (kernels, thread pool, layers) under ThreadSanitizer
+#   make check    everyday work: the release build and its tests only
+#   make test     everything CI runs: format-check, the release suite, the suite again under
+#                 ASan + UBSan, and the core suite (kernels, thread pool, layers) under
+#                 ThreadSanitizer
+#   make format-check  every C++ file as clang-format (.clang-format) writes it
+#   make format   rewrites them so
 #   make bench    same-run ratios of kattn against the sgemm ceiling and the peers
 #                 (scripts/bench_peers; BENCH_FLAGS=--quick, --install)
 #   make demo     build and run `kattn demo`
@@ -16,11 +20,14 @@ THREAD_DIR ?= build-thread
 WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
-            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev
+            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev clang-format
+CXX_SOURCES = $(shell find src include tests tools benches fuzz examples \
+                -name '*.cpp' -o -name '*.hpp' -o -name '*.h')
 
 CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
 
-.PHONY: all deps build test test-release test-sanitize test-thread bench demo fuzz clean
+.PHONY: all deps build check test test-release test-sanitize test-thread format format-check \
+        bench demo fuzz clean
 
 all: build
 
@@ -31,10 +38,24 @@ build: deps
 	$(CONFIGURE) -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: test-release test-sanitize
-
-test-release: build
+check: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# One after another: each build takes both cores.
+test: deps
+	$(MAKE) format-check
+	$(MAKE) test-release
+	$(MAKE) test-sanitize
+	$(MAKE) test-thread
+
+test-release: check
+
+format-check: deps
+	@echo "clang-format --dry-run --Werror (every C++ file)"
+	@clang-format --dry-run --Werror $(CXX_SOURCES)
+
+format: deps
+	clang-format -i $(CXX_SOURCES)
 
 # Sanitized builds at -O1 with line tables only: half the compile time of -O2 -g, and stack
 # traces still name every file and line.

@@ -52,7 +52,9 @@ void BM_ReadWeightsFileOfManyGroups(benchmark::State& state) {
   }
   state.counters["groups"] = static_cast<double>(state.range(0));
 }
-BENCHMARK(BM_ReadWeightsFileOfManyGroups)->Arg(250'000)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_ReadWeightsFileOfManyGroups)
+    ->Arg(250'000)
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(3);
 
 double resident_mib() {
@@ -96,8 +98,8 @@ double peak_load_mib(const std::filesystem::path& path) {
 // ids (B, 4) -> Embedding(vocabulary, 64) -> pooled -> Dense(1): the embedding holds the weights.
 Model embedding_model(int64_t vocabulary) {
   auto ids = Input({.shape = {4}, .dtype = DType::kInt32, .name = "ids"});
-  KerasTensor x = make_layer<Embedding>({.input_dim = vocabulary, .output_dim = 64,
-                                         .name = "embed"})(ids);
+  KerasTensor x =
+      make_layer<Embedding>({.input_dim = vocabulary, .output_dim = 64, .name = "embed"})(ids);
   x = make_layer<GlobalAveragePooling1D>({.name = "pool"})(x);
   x = make_layer<Dense>({.units = 1, .name = "out"})(x);
   return Model(ids, x, "embedder");
@@ -151,8 +153,7 @@ void BM_LoadWeightsBombPeakMemory(benchmark::State& state) {
   }
   double peak = 0;
   for (auto _ : state) peak = peak_load_mib(path);
-  state.counters["file_MiB"] =
-      static_cast<double>(std::filesystem::file_size(path)) / 1048576.0;
+  state.counters["file_MiB"] = static_cast<double>(std::filesystem::file_size(path)) / 1048576.0;
   state.counters["peak_MiB"] = peak;
   std::filesystem::remove(path);
 }

@@ -36,9 +36,9 @@ void BM_Sdpa(benchmark::State& state) {
     benchmark::DoNotOptimize(kattn::ops::scaled_dot_product_attention(q, k, v, options));
   }
   const double flop = 4.0 * static_cast<double>(N * T) * static_cast<double>(T * H);
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      (causal ? flop / 2 : flop) * static_cast<double>(state.iterations()) / 1e9,
-      benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter((causal ? flop / 2 : flop) * static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
   state.SetLabel(kattn::kernels::isa_name(isa));
 }
 BENCHMARK(BM_Sdpa)
@@ -95,15 +95,20 @@ void BM_Sgemm(benchmark::State& state) {
   const kattn::Tensor a = random_tensor({M, M}, 1), b = random_tensor({M, M}, 2);
   kattn::Tensor c({M, M});
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, M, 1.0f, a.data(), M, b.data(),
-                M, 0.0f, c.data(), M);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, M, M, 1.0f, a.data(), M, b.data(), M,
+                0.0f, c.data(), M);
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * std::pow(static_cast<double>(M), 3) * static_cast<double>(state.iterations()) / 1e9,
       benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Sgemm)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Sgemm)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

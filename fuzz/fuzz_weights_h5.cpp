@@ -20,8 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string saved = kattn::weights_h5_bytes(store);
   const kattn::WeightStore again =
       kattn::parse_weights_h5(std::as_bytes(std::span(saved.data(), saved.size())), "resaved.h5");
-  if (again.groups() != store.groups() ||
-      again.datasets().size() != store.datasets().size()) {
+  if (again.groups() != store.groups() || again.datasets().size() != store.datasets().size()) {
     std::abort();
   }
   return 0;

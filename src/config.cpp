@@ -66,10 +66,10 @@ void ConfigReader::check_all_read() const {
     }
   }
   if (!unknown.empty()) {
-    throw ValueError(error_message(source_, "unrecognized keyword arguments in the config",
-                                   "only the keys of " + std::string(source_.class_name) +
-                                       ".get_config()",
-                                   "{" + unknown + "}"));
+    throw ValueError(
+        error_message(source_, "unrecognized keyword arguments in the config",
+                      "only the keys of " + std::string(source_.class_name) + ".get_config()",
+                      "{" + unknown + "}"));
   }
 }
 
@@ -142,7 +142,9 @@ std::string to_snake_case(std::string_view class_name) {
   // re.sub("(.)([A-Z][a-z]+)", r"\1_\2") and re.sub("([a-z])([A-Z])", r"\1_\2"). Together the two
   // put an underscore before every capital (not the first character) that is followed or
   // preceded by a lowercase letter.
-  const auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  const auto is_word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  };
   const auto is_lower = [](char c) { return c >= 'a' && c <= 'z'; };
   std::string name;
   for (char c : class_name) {
@@ -152,7 +154,8 @@ std::string to_snake_case(std::string_view class_name) {
   for (size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     const bool upper = c >= 'A' && c <= 'Z';
-    if (upper && i > 0 && (is_lower(name[i - 1]) || (i + 1 < name.size() && is_lower(name[i + 1])))) {
+    if (upper && i > 0 &&
+        (is_lower(name[i - 1]) || (i + 1 < name.size() && is_lower(name[i + 1])))) {
       snake += '_';
     }
     snake += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -11,13 +11,12 @@ namespace kattn {
 
 namespace {
 
-std::atomic<int64_t> process_threads{0};  // 0: every core
+std::atomic<int64_t> process_threads{0};   // 0: every core
 thread_local int64_t scoped_threads = -1;  // -1: no scope on this thread
 
 int64_t checked(int64_t threads, const char* where) {
   if (threads < 0) {
-    throw_value_error({where, ""}, "invalid thread count",
-                      "0 (every core) or a positive integer",
+    throw_value_error({where, ""}, "invalid thread count", "0 (every core) or a positive integer",
                       "threads=" + std::to_string(threads));
   }
   return threads;

@@ -95,12 +95,11 @@ void Layer::check_gradient_buffers(const std::vector<Tensor>& gradients) const {
   }
   for (size_t i = 0; i < gradients.size(); ++i) {
     if (gradients[i].shape() != weights_[i].value.shape() || !gradients[i].is_contiguous()) {
-      throw_value_error(error_source(),
-                        "wrong gradient buffer for weight `" + weights_[i].name + "`",
-                        "a contiguous tensor of shape " +
-                            shape_to_string(weights_[i].value.shape()),
-                        "shape=" + shape_to_string(gradients[i].shape()) +
-                            (gradients[i].is_contiguous() ? "" : " (a strided view)"));
+      throw_value_error(
+          error_source(), "wrong gradient buffer for weight `" + weights_[i].name + "`",
+          "a contiguous tensor of shape " + shape_to_string(weights_[i].value.shape()),
+          "shape=" + shape_to_string(gradients[i].shape()) +
+              (gradients[i].is_contiguous() ? "" : " (a strided view)"));
     }
   }
 }
@@ -120,7 +119,8 @@ void Layer::forget_derived() {
 void Layer::add_weight(std::string name, const Shape& shape, const Initializer& initializer,
                        bool trainable) {
   const bool loaded = detail::WeightBudget::spend(error_source(), name, shape);
-  weights_.push_back(Variable{std::move(name), loaded ? Tensor(shape) : initializer(shape), trainable});
+  weights_.push_back(
+      Variable{std::move(name), loaded ? Tensor(shape) : initializer(shape), trainable});
 }
 
 void Layer::build_once(const std::function<void()>& build) const {

@@ -81,7 +81,8 @@ int64_t normalize_axis(int64_t axis, int64_t rank) {
 
 template <typename T>
 BasicTensor<T>::BasicTensor(Shape shape)
-    : storage_(nullptr), shape_(checked_shape(std::move(shape))),
+    : storage_(nullptr),
+      shape_(checked_shape(std::move(shape))),
       strides_(contiguous_strides(shape_)) {
   // One spare element keeps data() valid for empty tensors. calloc's zeros cost no memory
   // until written: a large tensor about to be overwritten (weights being loaded) is resident

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "kattn/config.hpp"
 #include "kattn/error.hpp"
 #include "kattn/initializers.hpp"
-
-#include <cmath>
 
 namespace kattn {
 namespace {
@@ -95,10 +95,11 @@ TEST(Initializers, GlorotUniformStaysWithinItsLimitAndIsSeeded) {
 }
 
 TEST(Initializers, ConfigsRoundTripInKerasForm) {
-  const Config keras = {{"module", "keras.initializers"},
-                        {"class_name", "GlorotUniform"},
-                        {"config", {{"seed", nullptr}, {"input_axes", nullptr}, {"output_axes", nullptr}}},
-                        {"registered_name", nullptr}};
+  const Config keras = {
+      {"module", "keras.initializers"},
+      {"class_name", "GlorotUniform"},
+      {"config", {{"seed", nullptr}, {"input_axes", nullptr}, {"output_axes", nullptr}}},
+      {"registered_name", nullptr}};
   EXPECT_EQ(Initializer::from_config(keras).get_config(), keras);
   EXPECT_EQ(Initializer::from_config("ones")({2}).to_vector(), (std::vector<float>{1, 1}));
   EXPECT_EQ(Initializer::from_config(Initializer::constant(0.5).get_config())({1}).to_vector(),

@@ -30,17 +30,24 @@ struct Case {
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  const std::pair<dense::Score, const char*> scores[] = {
-      {dense::Score::kDot, "dot"}, {dense::Score::kConcat, "concat"},
-      {dense::Score::kAdditive, "additive"}};
+  const std::pair<dense::Score, const char*> scores[] = {{dense::Score::kDot, "dot"},
+                                                         {dense::Score::kConcat, "concat"},
+                                                         {dense::Score::kAdditive, "additive"}};
   for (const auto& [score, name] : scores) {
     for (const bool with_scale : {false, true}) {
       const std::string base = std::string(name) + (with_scale ? "_scale" : "");
       out.push_back({.name = base, .score = score, .with_scale = with_scale});
-      out.push_back({.name = base + "_masks_causal", .score = score, .with_scale = with_scale,
-                     .query_mask = true, .value_mask = true, .causal = true});
-      out.push_back({.name = base + "_dropout", .score = score, .with_scale = with_scale,
-                     .value_mask = true, .dropout = 0.4});
+      out.push_back({.name = base + "_masks_causal",
+                     .score = score,
+                     .with_scale = with_scale,
+                     .query_mask = true,
+                     .value_mask = true,
+                     .causal = true});
+      out.push_back({.name = base + "_dropout",
+                     .score = score,
+                     .with_scale = with_scale,
+                     .value_mask = true,
+                     .dropout = 0.4});
     }
   }
   return out;
@@ -53,8 +60,8 @@ TEST(DenseAttentionBackward, ReferenceAgreesWithFiniteDifferencesInDouble) {
     TensorF64 query = random_normal<double>({2, 4, 3}, 1);
     TensorF64 key = random_normal<double>({2, 5, 3}, 2);
     TensorF64 value = random_normal<double>({2, 5, 2}, 3);
-    TensorF64 scale = c.score == dense::Score::kAdditive ? random_normal<double>({3}, 4)
-                                                           : TensorF64({}, {0.7});
+    TensorF64 scale =
+        c.score == dense::Score::kAdditive ? random_normal<double>({3}, 4) : TensorF64({}, {0.7});
     TensorF64 weight({}, {1.3});  // concat_score_weight
     const TensorF64 d_output = random_normal<double>({2, 4, 2}, 5);
     // Every row keeps its first key, so no row is fully masked (its -1e9 softmax is not
@@ -81,14 +88,14 @@ TEST(DenseAttentionBackward, ReferenceAgreesWithFiniteDifferencesInDouble) {
     TensorF64 d_scale(scale.shape()), d_weight(weight.shape());
     std::vector<double> workspace(
         static_cast<size_t>(dense::attention_backward_workspace_size(dims)));
-    dense::attention_backward(
-        dims, weights, args, query.data(), key.data(), value.data(), d_output.data(),
-        {.d_query = d_query.data(),
-         .d_key = d_key.data(),
-         .d_value = d_value.data(),
-         .d_scale = c.with_scale ? d_scale.data() : nullptr,
-         .d_concat_score_weight = d_weight.data()},
-        workspace.data());
+    dense::attention_backward(dims, weights, args, query.data(), key.data(), value.data(),
+                              d_output.data(),
+                              {.d_query = d_query.data(),
+                               .d_key = d_key.data(),
+                               .d_value = d_value.data(),
+                               .d_scale = c.with_scale ? d_scale.data() : nullptr,
+                               .d_concat_score_weight = d_weight.data()},
+                              workspace.data());
 
     EXPECT_TRUE(gradients_agree(d_query, numeric_gradient(query, loss, 1e-6), 1e-7, 1e-6));
     EXPECT_TRUE(gradients_agree(d_key, numeric_gradient(key, loss, 1e-6), 1e-7, 1e-6));

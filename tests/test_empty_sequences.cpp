@@ -47,8 +47,8 @@ TEST(EmptySequences, ProjectedAttentionGivesTheOutputBias) {
   const Tensor value({2, 0, 4});
   MultiHeadAttention mha({.num_heads = 2, .key_dim = 3});
   for (const bool causal : {false, true}) {
-    const auto out = mha.call(query, value, {.use_causal_mask = causal,
-                                             .return_attention_scores = true});
+    const auto out =
+        mha.call(query, value, {.use_causal_mask = causal, .return_attention_scores = true});
     EXPECT_EQ(out.output.shape(), Shape({2, 3, 4}));
     expect_bias_rows(out.output, mha.weight("attention_output/bias"));
     ASSERT_TRUE(out.attention_scores.has_value());

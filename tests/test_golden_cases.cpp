@@ -68,8 +68,7 @@ TEST(GoldenCaseRunner, ComparisonReportsTheWorstElement) {
 }
 
 TEST(GoldenCaseRunner, ShapeMismatchFails) {
-  const ArrayComparison c =
-      compare_arrays("output", Tensor({2, 3}), Tensor({3, 2}), {1e-5, 1e-5});
+  const ArrayComparison c = compare_arrays("output", Tensor({2, 3}), Tensor({3, 2}), {1e-5, 1e-5});
   EXPECT_FALSE(c.passed);
   EXPECT_EQ(c.problem, "shape (2, 3), expected (3, 2)");
 }

@@ -64,16 +64,13 @@ void expect_gradients_match_differences(const LayerCall<LayerType>& call,
     fresh->set_weights(weights);
     return dot_sum(call.forward(*fresh, inputs).result.output, d_output);
   };
-  EXPECT_TRUE(gradients_agree(grads.query, numeric_gradient(inputs[0], loss, kStep), kAtol,
-                              kRtol))
+  EXPECT_TRUE(gradients_agree(grads.query, numeric_gradient(inputs[0], loss, kStep), kAtol, kRtol))
       << "query";
-  EXPECT_TRUE(gradients_agree(grads.value, numeric_gradient(inputs[1], loss, kStep), kAtol,
-                              kRtol))
+  EXPECT_TRUE(gradients_agree(grads.value, numeric_gradient(inputs[1], loss, kStep), kAtol, kRtol))
       << "value";
   ASSERT_EQ(grads.key.has_value(), inputs.size() == 3);
   if (grads.key) {
-    EXPECT_TRUE(gradients_agree(*grads.key, numeric_gradient(inputs[2], loss, kStep), kAtol,
-                                kRtol))
+    EXPECT_TRUE(gradients_agree(*grads.key, numeric_gradient(inputs[2], loss, kStep), kAtol, kRtol))
         << "key";
   }
   for (size_t i = 0; i < weights.size(); ++i) {
@@ -104,19 +101,29 @@ std::vector<DenseCase> dense_cases() {
     return [args] { return std::make_unique<AdditiveAttention>(args); };
   };
   out.push_back({"dot", attention({}), false, {}});
-  out.push_back({"dot_scale_key_masks", attention({.use_scale = true}), true,
+  out.push_back({"dot_scale_key_masks",
+                 attention({.use_scale = true}),
+                 true,
                  {.query_mask = query_mask, .value_mask = value_mask}});
-  out.push_back({"dot_scale_causal", attention({.use_scale = true}), false,
-                 {.use_causal_mask = true}});
+  out.push_back(
+      {"dot_scale_causal", attention({.use_scale = true}), false, {.use_causal_mask = true}});
   out.push_back({"concat", attention({.score_mode = "concat"}), true, {}});
-  out.push_back({"concat_scale_masks_causal", attention({.use_scale = true, .score_mode = "concat"}),
-                 false, {.query_mask = query_mask, .value_mask = value_mask, .use_causal_mask = true}});
+  out.push_back({"concat_scale_masks_causal",
+                 attention({.use_scale = true, .score_mode = "concat"}),
+                 false,
+                 {.query_mask = query_mask, .value_mask = value_mask, .use_causal_mask = true}});
   out.push_back({"additive", additive({.use_scale = false}), true, {}});
-  out.push_back({"additive_scale_masks", additive({}), true,
+  out.push_back({"additive_scale_masks",
+                 additive({}),
+                 true,
                  {.query_mask = query_mask, .value_mask = value_mask}});
-  out.push_back({"dot_dropout_training", attention({.use_scale = true, .dropout = 0.4, .seed = 5}),
-                 true, {.value_mask = value_mask, .training = true}});
-  out.push_back({"additive_dropout_training", additive({.dropout = 0.3, .seed = 6}), false,
+  out.push_back({"dot_dropout_training",
+                 attention({.use_scale = true, .dropout = 0.4, .seed = 5}),
+                 true,
+                 {.value_mask = value_mask, .training = true}});
+  out.push_back({"additive_dropout_training",
+                 additive({.dropout = 0.3, .seed = 6}),
+                 false,
                  {.use_causal_mask = true, .training = true}});
   return out;
 }
@@ -186,11 +193,23 @@ TEST(LayerBackward, MultiHeadAttentionAgreesWithFiniteDifferences) {
   value_mask(0, 0) = value_mask(1, 0) = true;
   const std::vector<Case> cases = {
       {"cross_attention_with_key", base, {2, 3, 4}, {2, 4, 3}, true, {}},
-      {"masks_dot_product_path", base, {2, 3, 4}, {2, 4, 3}, false,
+      {"masks_dot_product_path",
+       base,
+       {2, 3, 4},
+       {2, 4, 3},
+       false,
        {.query_mask = query_mask, .value_mask = value_mask}},
-      {"masks_einsum_path", base, {2, 3, 4}, {2, 4, 3}, false,
+      {"masks_einsum_path",
+       base,
+       {2, 3, 4},
+       {2, 4, 3},
+       false,
        {.query_mask = query_mask, .value_mask = value_mask, .return_attention_scores = true}},
-      {"attention_mask_causal", base, {2, 4, 4}, {2, 4, 4}, false,
+      {"attention_mask_causal",
+       base,
+       {2, 4, 4},
+       {2, 4, 4},
+       false,
        {.attention_mask = random_mask({2, 4, 4}, 5), .use_causal_mask = true}},
       {"gate_no_bias_output_shape",
        with([](auto& a) {
@@ -199,19 +218,39 @@ TEST(LayerBackward, MultiHeadAttentionAgreesWithFiniteDifferences) {
          a.output_shape = Shape{3, 2};
          a.value_dim = 3;
        }),
-       {2, 3, 4}, {2, 4, 3}, true, {}},
-      {"sliding_window_causal", with([](auto& a) { a.sliding_window = 2; }), {2, 5, 4}, {2, 5, 4},
-       false, {.use_causal_mask = true}},
-      {"attention_axes_1_2", with([](auto& a) { a.attention_axes = std::vector<int64_t>{1, 2}; }),
-       {2, 2, 3, 4}, {2, 2, 2, 3}, false, {}},
+       {2, 3, 4},
+       {2, 4, 3},
+       true,
+       {}},
+      {"sliding_window_causal",
+       with([](auto& a) { a.sliding_window = 2; }),
+       {2, 5, 4},
+       {2, 5, 4},
+       false,
+       {.use_causal_mask = true}},
+      {"attention_axes_1_2",
+       with([](auto& a) {
+         a.attention_axes = std::vector<int64_t>{1, 2};
+       }),
+       {2, 2, 3, 4},
+       {2, 2, 2, 3},
+       false,
+       {}},
       {"attention_axes_2_masks",
-       with([](auto& a) { a.attention_axes = std::vector<int64_t>{2}; }), {2, 2, 3, 4},
-       {2, 2, 4, 3}, false, {.query_mask = random_mask({2, 2, 3}, 8)}},
-      {"dropout_training", with([](auto& a) {
+       with([](auto& a) { a.attention_axes = std::vector<int64_t>{2}; }),
+       {2, 2, 3, 4},
+       {2, 2, 4, 3},
+       false,
+       {.query_mask = random_mask({2, 2, 3}, 8)}},
+      {"dropout_training",
+       with([](auto& a) {
          a.dropout = 0.4;
          a.seed = 7;
        }),
-       {2, 3, 4}, {2, 4, 3}, true, {.value_mask = value_mask, .training = true}},
+       {2, 3, 4},
+       {2, 4, 3},
+       true,
+       {.value_mask = value_mask, .training = true}},
   };
   for (const Case& c : cases) check_projected(c);
 }
@@ -219,9 +258,10 @@ TEST(LayerBackward, MultiHeadAttentionAgreesWithFiniteDifferences) {
 TEST(LayerBackward, GroupedQueryAttentionAgreesWithFiniteDifferences) {
   using Case = ProjectedCase<GroupedQueryAttention>;
   const auto gqa = [](int64_t query_heads, int64_t kv_heads) {
-    return GroupedQueryAttention::Args{
-        .head_dim = 2, .num_query_heads = query_heads, .num_key_value_heads = kv_heads,
-        .name = "gqa"};
+    return GroupedQueryAttention::Args{.head_dim = 2,
+                                       .num_query_heads = query_heads,
+                                       .num_key_value_heads = kv_heads,
+                                       .name = "gqa"};
   };
   auto gated = gqa(4, 2);
   gated.use_gate = true;
@@ -235,11 +275,19 @@ TEST(LayerBackward, GroupedQueryAttentionAgreesWithFiniteDifferences) {
   const std::vector<Case> cases = {
       {"grouped_4_2", gqa(4, 2), {2, 3, 4}, {2, 4, 4}, true, {}},
       {"multi_query_causal", gqa(4, 1), {2, 4, 4}, {2, 4, 4}, false, {.use_causal_mask = true}},
-      {"multi_head_masks", gqa(2, 2), {2, 3, 4}, {2, 4, 4}, false,
+      {"multi_head_masks",
+       gqa(2, 2),
+       {2, 3, 4},
+       {2, 4, 4},
+       false,
        {.query_mask = query_mask, .key_mask = random_mask({2, 4}, 7)}},
       {"gate", gated, {2, 3, 4}, {2, 4, 4}, true, {}},
       {"sliding_window", windowed, {2, 5, 4}, {2, 5, 4}, false, {}},
-      {"dropout_training", dropped, {2, 3, 4}, {2, 4, 4}, false,
+      {"dropout_training",
+       dropped,
+       {2, 3, 4},
+       {2, 4, 4},
+       false,
        {.return_attention_scores = true, .training = true}},
   };
   for (const Case& c : cases) check_projected(c);
@@ -252,16 +300,15 @@ TEST(LayerBackward, RefusesAForwardFromAnotherLayerAndWrongBuffers) {
   const AttentionForward forward = a.forward(x, x);
   b.build(x.shape(), x.shape());
   std::vector<Tensor> grads = b.zero_gradients();
-  std::string message = testing::value_error_message(
-      [&] { b.backward(forward, forward.result.output, grads); });
+  std::string message =
+      testing::value_error_message([&] { b.backward(forward, forward.result.output, grads); });
   EXPECT_NE(message.find("MultiHeadAttention 'b': `forward` was not made by this layer's"),
             std::string::npos)
       << message;
   std::vector<Tensor> too_few(1);
-  message = testing::value_error_message(
-      [&] { a.backward(forward, forward.result.output, too_few); });
-  EXPECT_NE(message.find("wrong number of weight gradient buffers"), std::string::npos)
-      << message;
+  message =
+      testing::value_error_message([&] { a.backward(forward, forward.result.output, too_few); });
+  EXPECT_NE(message.find("wrong number of weight gradient buffers"), std::string::npos) << message;
   std::vector<Tensor> ok = a.zero_gradients();
   message = testing::value_error_message([&] { a.backward(forward, Tensor({1, 2, 4}), ok); });
   EXPECT_NE(message.find("d_output.shape=(1, 2, 4)"), std::string::npos) << message;

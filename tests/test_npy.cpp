@@ -40,7 +40,8 @@ class NpyFile : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("kattn_npy_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("kattn_npy_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -57,9 +58,10 @@ TEST_F(NpyFile, Float32RoundTrips) {
 
 TEST_F(NpyFile, WritesTheSameBytesAsNumpySave) {
   const auto golden = std::filesystem::path(KATTN_TEST_DATA_DIR) / "golden";
-  for (const char* file : {"attention_dot_tq1/query.npy",
-                           "attention_dot_scale0_key0_qm1_vm0_causal0_scores0/query_mask.npy",
-                           "attention_concat_scale1_key1_qm1_vm1_causal1_scores1/weights/luong/scale.npy"}) {
+  for (const char* file :
+       {"attention_dot_tq1/query.npy",
+        "attention_dot_scale0_key0_qm1_vm0_causal0_scores0/query_mask.npy",
+        "attention_concat_scale1_key1_qm1_vm1_causal1_scores1/weights/luong/scale.npy"}) {
     const std::string numpy_bytes = read_file_bytes(golden / file);
     const NpyArray array = read_npy(golden / file);
     const std::string ours = std::visit([](const auto& a) { return to_npy_bytes(a); }, array);
@@ -92,9 +94,10 @@ TEST_F(NpyFile, ScalarAndStridedViewsAreWrittenInOrder) {
 TEST(Npy, Float64IsReadAndCastToFloat32) {
   double values[2] = {0.25, -1e10};
   std::string payload(reinterpret_cast<const char*>(values), sizeof values);
-  const NpyArray array = parse_npy(
-      as_bytes(npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", payload)),
-      "f8.npy");
+  const NpyArray array =
+      parse_npy(as_bytes(npy_with_header(
+                    "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", payload)),
+                "f8.npy");
   EXPECT_EQ(std::get<Tensor>(array).to_vector(), (std::vector<float>{0.25f, -1e10f}));
 }
 
@@ -102,19 +105,19 @@ TEST(Npy, FortranOrderIsReadIntoCOrder) {
   // numpy.save of np.asfortranarray([[1, 2, 3], [4, 5, 6]]): the first axis runs fastest.
   const float values[6] = {1, 4, 2, 5, 3, 6};
   const std::string payload(reinterpret_cast<const char*>(values), sizeof values);
-  const NpyArray array = parse_npy(
-      as_bytes(npy_with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
-                               payload)),
-      "f.npy");
+  const NpyArray array =
+      parse_npy(as_bytes(npy_with_header(
+                    "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", payload)),
+                "f.npy");
   const Tensor t = std::get<Tensor>(array);
   EXPECT_EQ(t.shape(), (Shape{2, 3}));
   EXPECT_EQ(t.to_vector(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
   // Rank 3, and a bool array: axes reversed in the same way.
   const std::string bits = {0, 1, 1, 0, 0, 0, 1, 1};  // (2, 2, 2) in Fortran order
-  const Mask m = std::get<Mask>(parse_npy(
-      as_bytes(npy_with_header("{'descr': '|b1', 'fortran_order': True, 'shape': (2, 2, 2), }",
-                               bits)),
-      "m.npy"));
+  const Mask m = std::get<Mask>(
+      parse_npy(as_bytes(npy_with_header(
+                    "{'descr': '|b1', 'fortran_order': True, 'shape': (2, 2, 2), }", bits)),
+                "m.npy"));
   // element (i, j, k) sits at i + 2 j + 4 k
   for (int64_t i = 0; i < 2; ++i)
     for (int64_t j = 0; j < 2; ++j)
@@ -139,21 +142,23 @@ TEST(Npy, MalformedFilesGiveClearErrors) {
   EXPECT_EQ(error_of(npy_with_header(f4, "").substr(0, 40)),
             "malformed .npy 'test.npy': truncated header");
   EXPECT_EQ(
-      error_of(npy_with_header("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", "abcd")),
+      error_of(
+          npy_with_header("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", "abcd")),
       "malformed .npy 'test.npy': unsupported dtype '>f4' (expected one of '<f4', '<f8', '|b1', "
       "'<i4', '<i8')");
   EXPECT_EQ(error_of(npy_with_header("{'descr': '<f4', 'shape': (1,), }", "abcd")),
             "malformed .npy 'test.npy': the header lacks one of 'descr', 'fortran_order', 'shape'");
-  EXPECT_EQ(error_of(npy_with_header(
-                "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000, 1000000), }",
-                "")),
-            "malformed .npy 'test.npy': the shape is absurdly large");
-  EXPECT_EQ(error_of(npy_with_header(
-                "{'descr': '|b1', 'fortran_order': False, 'shape': (1,), }", std::string(1, '\x07'))),
+  EXPECT_EQ(
+      error_of(npy_with_header(
+          "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000, 1000000), }", "")),
+      "malformed .npy 'test.npy': the shape is absurdly large");
+  EXPECT_EQ(error_of(npy_with_header("{'descr': '|b1', 'fortran_order': False, 'shape': (1,), }",
+                                     std::string(1, '\x07'))),
             "malformed .npy 'test.npy': a bool element is neither 0 nor 1");
   std::string v9 = npy_with_header(f4, std::string(16, '\0'));
   v9[6] = '\x09';
-  EXPECT_EQ(error_of(v9), "malformed .npy 'test.npy': unsupported format version 9 (expected 1, 2 or 3)");
+  EXPECT_EQ(error_of(v9),
+            "malformed .npy 'test.npy': unsupported format version 9 (expected 1, 2 or 3)");
 }
 
 TEST(Npy, AShapeOfThousandsOfAxesIsRefusedBriefly) {
@@ -180,7 +185,8 @@ TEST(Npy, WrongDtypeForTheCallerIsAnError) {
     FAIL() << "expected FileError";
   } catch (const FileError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "wrong dtype in '" + path.string() + "': expected float32 or float64 values, found bool values");
+              "wrong dtype in '" + path.string() +
+                  "': expected float32 or float64 values, found bool values");
   }
 }
 
@@ -189,7 +195,8 @@ TEST(Npy, MissingFileNamesThePath) {
     read_npy("/nonexistent/kattn/x.npy");
     FAIL() << "expected FileError";
   } catch (const FileError& e) {
-    EXPECT_EQ(std::string(e.what()), "cannot read '/nonexistent/kattn/x.npy': No such file or directory");
+    EXPECT_EQ(std::string(e.what()),
+              "cannot read '/nonexistent/kattn/x.npy': No such file or directory");
   }
 }
 

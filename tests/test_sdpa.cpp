@@ -88,8 +88,7 @@ TEST(Sdpa, FullyMaskedRowIsZeroOnTheSoftmaxLayerPath) {
   for (int64_t h = 0; h < 2; ++h) EXPECT_EQ(result.output(0, 1, 0, h), 0.0f);
   for (int64_t j = 0; j < 3; ++j) EXPECT_EQ((*result.scores)(0, 0, 1, j), 0.0f);
   // The unmasked row is the same on both paths.
-  const auto uniform =
-      scaled_dot_product_attention(q, k, v, {.mask = mask, .return_scores = true});
+  const auto uniform = scaled_dot_product_attention(q, k, v, {.mask = mask, .return_scores = true});
   for (int64_t h = 0; h < 2; ++h) EXPECT_EQ(result.output(0, 0, 0, h), uniform.output(0, 0, 0, h));
 }
 

@@ -12,10 +12,10 @@
 
 #include "kattn/context.hpp"
 #include "kattn/ops/sdpa.hpp"
+#include "kernel_test_util.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
-#include "kernel_test_util.hpp"
 #include "projected_test_util.hpp"
 
 namespace kattn {
@@ -70,7 +70,8 @@ struct Case {
 std::optional<Mask> make_mask(const Case& c, uint64_t seed) {
   const int64_t B = c.batch, N = c.heads, T = c.query_len, S = c.key_len;
   switch (c.mask) {
-    case MaskKind::kNone: return std::nullopt;
+    case MaskKind::kNone:
+      return std::nullopt;
     case MaskKind::kKeyPadding: {
       // Each batch row keeps a prefix of the keys, as Embedding(mask_zero=True) would.
       Mask mask({B, 1, 1, S});
@@ -78,9 +79,12 @@ std::optional<Mask> make_mask(const Case& c, uint64_t seed) {
         for (int64_t j = 0; j < S; ++j) mask(b, 0, 0, j) = j < S - b * (S / 3);
       return mask;
     }
-    case MaskKind::kQuery: return random_mask({B, 1, T, 1}, seed, 0.6);
-    case MaskKind::kPerHead: return random_mask({B, N, T, S}, seed, 0.7);
-    case MaskKind::kShared: return random_mask({1, 1, T, S}, seed, 0.5);
+    case MaskKind::kQuery:
+      return random_mask({B, 1, T, 1}, seed, 0.6);
+    case MaskKind::kPerHead:
+      return random_mask({B, N, T, S}, seed, 0.7);
+    case MaskKind::kShared:
+      return random_mask({1, 1, T, S}, seed, 0.5);
     case MaskKind::kFullyMaskedRows: {
       Mask mask = random_mask({B, 1, T, S}, seed, 0.8);
       for (int64_t b = 0; b < B; ++b)
@@ -98,12 +102,11 @@ struct Problem {
 };
 
 Problem make_problem(const Case& c, uint64_t seed) {
-  Problem p{in_poisoned_memory(random_normal({c.batch, c.query_len, c.heads, c.head_dim}, seed)),
-            in_poisoned_memory(
-                random_normal({c.batch, c.key_len, c.kv_heads, c.head_dim}, seed + 1)),
-            in_poisoned_memory(
-                random_normal({c.batch, c.key_len, c.kv_heads, c.value_dim}, seed + 2)),
-            {}};
+  Problem p{
+      in_poisoned_memory(random_normal({c.batch, c.query_len, c.heads, c.head_dim}, seed)),
+      in_poisoned_memory(random_normal({c.batch, c.key_len, c.kv_heads, c.head_dim}, seed + 1)),
+      in_poisoned_memory(random_normal({c.batch, c.key_len, c.kv_heads, c.value_dim}, seed + 2)),
+      {}};
   p.options.scale = 1.0 / std::sqrt(static_cast<double>(c.head_dim));
   p.options.mask = make_mask(c, seed + 3);
   p.options.is_causal = c.causal;
@@ -141,8 +144,12 @@ TEST(SdpaFused, QueryAndKeyLengthsAcrossTileEdges) {
   uint64_t seed = 100;
   for (int64_t T : {int64_t{1}, kBr - 1, kBr, kBr + 1, 2 * kBr + 3}) {
     for (int64_t S : {int64_t{1}, int64_t{7}, kBc - 1, kBc, kBc + 1, 2 * kBc + 5}) {
-      expect_matches_reference({.query_len = T, .key_len = S, .heads = 2, .kv_heads = 2,
-                                .head_dim = 16, .value_dim = 16},
+      expect_matches_reference({.query_len = T,
+                                .key_len = S,
+                                .heads = 2,
+                                .kv_heads = 2,
+                                .head_dim = 16,
+                                .value_dim = 16},
                                ++seed);
     }
   }
@@ -152,8 +159,13 @@ TEST(SdpaFused, HeadDimsThatAreNotMultiplesOfEight) {
   uint64_t seed = 200;
   for (int64_t H : {1, 3, 8, 13, 64, 67}) {
     for (int64_t Hv : {1, 7, 16, 33, 64}) {
-      expect_matches_reference({.batch = 2, .query_len = 9, .key_len = 20, .heads = 2,
-                                .kv_heads = 1, .head_dim = H, .value_dim = Hv},
+      expect_matches_reference({.batch = 2,
+                                .query_len = 9,
+                                .key_len = 20,
+                                .heads = 2,
+                                .kv_heads = 1,
+                                .head_dim = H,
+                                .value_dim = Hv},
                                ++seed);
     }
   }
@@ -163,8 +175,13 @@ TEST(SdpaFused, EveryGroupedQueryRatio) {
   uint64_t seed = 300;
   for (int64_t K : {1, 2, 3, 6}) {
     for (bool scores : {false, true}) {
-      expect_matches_reference({.batch = 2, .query_len = 50, .key_len = 131, .heads = 6,
-                                .kv_heads = K, .head_dim = 12, .value_dim = 16,
+      expect_matches_reference({.batch = 2,
+                                .query_len = 50,
+                                .key_len = 131,
+                                .heads = 6,
+                                .kv_heads = K,
+                                .head_dim = 12,
+                                .value_dim = 16,
                                 .scores = scores},
                                ++seed);
     }
@@ -176,8 +193,14 @@ TEST(SdpaFused, EveryMaskKindWithAndWithoutScores) {
   for (MaskKind mask : {MaskKind::kNone, MaskKind::kKeyPadding, MaskKind::kQuery,
                         MaskKind::kPerHead, MaskKind::kShared, MaskKind::kFullyMaskedRows}) {
     for (bool scores : {false, true}) {
-      expect_matches_reference({.batch = 3, .query_len = kBr + 5, .key_len = kBc + 9, .heads = 2,
-                                .kv_heads = 1, .head_dim = 8, .value_dim = 8, .mask = mask,
+      expect_matches_reference({.batch = 3,
+                                .query_len = kBr + 5,
+                                .key_len = kBc + 9,
+                                .heads = 2,
+                                .kv_heads = 1,
+                                .head_dim = 8,
+                                .value_dim = 8,
+                                .mask = mask,
                                 .scores = scores},
                                ++seed);
     }
@@ -191,9 +214,16 @@ TEST(SdpaFused, CausalAndSlidingWindowSkipWholeTiles) {
       for (int64_t window : {0, 1, 4, 60}) {
         for (bool causal : {false, true}) {
           if (!causal && window == 0) continue;
-          expect_matches_reference({.query_len = T, .key_len = S, .heads = 1, .kv_heads = 1,
-                                    .head_dim = 8, .value_dim = 16, .mask = MaskKind::kKeyPadding,
-                                    .causal = causal, .window = window, .scores = window == 4},
+          expect_matches_reference({.query_len = T,
+                                    .key_len = S,
+                                    .heads = 1,
+                                    .kv_heads = 1,
+                                    .head_dim = 8,
+                                    .value_dim = 16,
+                                    .mask = MaskKind::kKeyPadding,
+                                    .causal = causal,
+                                    .window = window,
+                                    .scores = window == 4},
                                    ++seed);
         }
       }
@@ -206,16 +236,28 @@ TEST(SdpaFused, FullyMaskedRowsFollowBothSemantics) {
   for (FullyMaskedRows fully : {FullyMaskedRows::kUniform, FullyMaskedRows::kZero}) {
     for (bool scores : {false, true}) {
       for (double dropout : {0.0, 0.3}) {
-        expect_matches_reference({.batch = 2, .query_len = 20, .key_len = 30, .heads = 2,
-                                  .kv_heads = 2, .head_dim = 5, .value_dim = 6,
-                                  .mask = MaskKind::kFullyMaskedRows, .fully = fully,
-                                  .dropout = dropout, .scores = scores},
+        expect_matches_reference({.batch = 2,
+                                  .query_len = 20,
+                                  .key_len = 30,
+                                  .heads = 2,
+                                  .kv_heads = 2,
+                                  .head_dim = 5,
+                                  .value_dim = 6,
+                                  .mask = MaskKind::kFullyMaskedRows,
+                                  .fully = fully,
+                                  .dropout = dropout,
+                                  .scores = scores},
                                  ++seed);
       }
     }
     // A window no query reaches: every row of the block is fully masked.
-    expect_matches_reference({.query_len = 12, .key_len = 3, .head_dim = 4, .value_dim = 4,
-                              .window = 2, .fully = fully, .scores = true},
+    expect_matches_reference({.query_len = 12,
+                              .key_len = 3,
+                              .head_dim = 4,
+                              .value_dim = 4,
+                              .window = 2,
+                              .fully = fully,
+                              .scores = true},
                              ++seed);
   }
 }
@@ -223,18 +265,33 @@ TEST(SdpaFused, FullyMaskedRowsFollowBothSemantics) {
 TEST(SdpaFused, DropoutDropsWhatTheReferenceDrops) {
   uint64_t seed = 700;
   for (bool scores : {false, true}) {
-    expect_matches_reference({.batch = 2, .query_len = kBr + 2, .key_len = kBc + 2, .heads = 3,
-                              .kv_heads = 1, .head_dim = 8, .value_dim = 16,
-                              .mask = MaskKind::kKeyPadding, .causal = true, .dropout = 0.4,
+    expect_matches_reference({.batch = 2,
+                              .query_len = kBr + 2,
+                              .key_len = kBc + 2,
+                              .heads = 3,
+                              .kv_heads = 1,
+                              .head_dim = 8,
+                              .value_dim = 16,
+                              .mask = MaskKind::kKeyPadding,
+                              .causal = true,
+                              .dropout = 0.4,
                               .scores = scores},
                              ++seed);
   }
 }
 
 TEST(SdpaFused, SameResultForEveryThreadCount) {
-  const Case c{.batch = 2, .query_len = 3 * kBr + 7, .key_len = 2 * kBc + 1, .heads = 3,
-               .kv_heads = 1, .head_dim = 16, .value_dim = 16, .mask = MaskKind::kKeyPadding,
-               .causal = true, .dropout = 0.1, .scores = true};
+  const Case c{.batch = 2,
+               .query_len = 3 * kBr + 7,
+               .key_len = 2 * kBc + 1,
+               .heads = 3,
+               .kv_heads = 1,
+               .head_dim = 16,
+               .value_dim = 16,
+               .mask = MaskKind::kKeyPadding,
+               .causal = true,
+               .dropout = 0.1,
+               .scores = true};
   const Problem problem = make_problem(c, 800);
   for (Isa isa : fused_isas()) {
     SCOPED_TRACE(kernels::isa_name(isa));
@@ -253,23 +310,40 @@ TEST(SdpaFused, DecodeSplitsKeysIntoChunks) {
   uint64_t seed = 1000;
   for (int64_t T : {int64_t{1}, int64_t{2}, kDecodeRows}) {
     for (int64_t S : {int64_t{1}, kChunk - 1, kChunk, kChunk + 1, 3 * kChunk + 5}) {
-      expect_matches_reference({.batch = 2, .query_len = T, .key_len = S, .heads = 4,
-                                .kv_heads = 2, .head_dim = 13, .value_dim = 19},
+      expect_matches_reference({.batch = 2,
+                                .query_len = T,
+                                .key_len = S,
+                                .heads = 4,
+                                .kv_heads = 2,
+                                .head_dim = 13,
+                                .value_dim = 19},
                                ++seed);
     }
   }
   for (MaskKind mask : {MaskKind::kKeyPadding, MaskKind::kQuery, MaskKind::kPerHead,
                         MaskKind::kShared, MaskKind::kFullyMaskedRows}) {
     for (FullyMaskedRows fully : {FullyMaskedRows::kUniform, FullyMaskedRows::kZero}) {
-      expect_matches_reference({.batch = 2, .query_len = 3, .key_len = 2 * kChunk + 3,
-                                .heads = 2, .kv_heads = 1, .head_dim = 64, .value_dim = 64,
-                                .mask = mask, .fully = fully, .dropout = 0.2},
+      expect_matches_reference({.batch = 2,
+                                .query_len = 3,
+                                .key_len = 2 * kChunk + 3,
+                                .heads = 2,
+                                .kv_heads = 1,
+                                .head_dim = 64,
+                                .value_dim = 64,
+                                .mask = mask,
+                                .fully = fully,
+                                .dropout = 0.2},
                                ++seed);
     }
   }
   for (int64_t window : {0, 1, 5}) {
-    expect_matches_reference({.query_len = kDecodeRows, .key_len = kChunk + 9, .heads = 3,
-                              .kv_heads = 3, .head_dim = 8, .value_dim = 8, .causal = true,
+    expect_matches_reference({.query_len = kDecodeRows,
+                              .key_len = kChunk + 9,
+                              .heads = 3,
+                              .kv_heads = 3,
+                              .head_dim = 8,
+                              .value_dim = 8,
+                              .causal = true,
                               .window = window},
                              ++seed);
   }
@@ -277,8 +351,12 @@ TEST(SdpaFused, DecodeSplitsKeysIntoChunks) {
   // inside them; head dims through every path of the dot product.
   for (int64_t kv_heads : {int64_t{1}, int64_t{6}, int64_t{7}}) {
     for (int64_t head_dim : {int64_t{13}, int64_t{40}, int64_t{128}}) {
-      expect_matches_reference({.query_len = 1, .key_len = 4 * kChunk - 3, .heads = 2 * kv_heads,
-                                .kv_heads = kv_heads, .head_dim = head_dim, .value_dim = 24},
+      expect_matches_reference({.query_len = 1,
+                                .key_len = 4 * kChunk - 3,
+                                .heads = 2 * kv_heads,
+                                .kv_heads = kv_heads,
+                                .head_dim = head_dim,
+                                .value_dim = 24},
                                ++seed);
     }
   }
@@ -310,11 +388,22 @@ TEST(SdpaFused, ThreadCountComesFromTheCallThenTheScopeThenTheProcess) {
 
 TEST(SdpaFused, LargeProblemMatchesTheReference) {
   // A realistic head: d = 64, several tiles each way, causal, the in-place value path.
-  expect_matches_reference({.batch = 1, .query_len = 300, .key_len = 300, .heads = 2,
-                            .kv_heads = 2, .head_dim = 64, .value_dim = 64, .causal = true},
+  expect_matches_reference({.batch = 1,
+                            .query_len = 300,
+                            .key_len = 300,
+                            .heads = 2,
+                            .kv_heads = 2,
+                            .head_dim = 64,
+                            .value_dim = 64,
+                            .causal = true},
                            900);
-  expect_matches_reference({.batch = 1, .query_len = 200, .key_len = 450, .heads = 2,
-                            .kv_heads = 1, .head_dim = 64, .value_dim = 64,
+  expect_matches_reference({.batch = 1,
+                            .query_len = 200,
+                            .key_len = 450,
+                            .heads = 2,
+                            .kv_heads = 1,
+                            .head_dim = 64,
+                            .value_dim = 64,
                             .mask = MaskKind::kKeyPadding},
                            901);
 }

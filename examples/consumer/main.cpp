@@ -1,7 +1,6 @@
 // Luong attention from an installed kattn: prints the attention distribution of the Keras
 // documentation's example (0.731, 0.269, 9.02e-05).
 #include <cstdio>
-
 #include <kattn/layers/attention.hpp>
 
 int main() {

@@ -16,11 +16,11 @@ namespace kattn {
 // How one actual array compares with the expected one under
 // abs(actual - expected) <= atol + rtol * abs(expected), elementwise.
 struct ArrayComparison {
-  std::string name;        // "output", "attention_scores"
+  std::string name;  // "output", "attention_scores"
   bool passed = false;
   double max_abs_error = 0.0;
-  Shape worst_index;       // where |actual - expected| is largest
-  std::string problem;     // set when the shapes differ or values are NaN
+  Shape worst_index;    // where |actual - expected| is largest
+  std::string problem;  // set when the shapes differ or values are NaN
 };
 
 struct Tolerance {
@@ -34,10 +34,10 @@ ArrayComparison compare_arrays(std::string name, const Tensor& actual, const Ten
 enum class CaseStatus { kPassed, kFailed, kSkipped };
 
 struct GoldenCaseResult {
-  std::string name;          // the case directory's name
-  std::string layer_class;   // Python class name from case.json
+  std::string name;         // the case directory's name
+  std::string layer_class;  // Python class name from case.json
   CaseStatus status = CaseStatus::kFailed;
-  std::string message;       // why it failed or was skipped
+  std::string message;  // why it failed or was skipped
   std::vector<ArrayComparison> comparisons;
 };
 

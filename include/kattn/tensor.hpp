@@ -52,7 +52,9 @@ class BasicTensor {
   const Shape& strides() const { return strides_; }
   int64_t rank() const { return static_cast<int64_t>(shape_.size()); }
   // Length of `axis`; negative axes count from the end.
-  int64_t dim(int64_t axis) const { return shape_[static_cast<size_t>(normalize_axis(axis, rank()))]; }
+  int64_t dim(int64_t axis) const {
+    return shape_[static_cast<size_t>(normalize_axis(axis, rank()))];
+  }
   int64_t size() const { return num_elements(shape_); }
   int64_t stride(int64_t axis) const {
     return strides_[static_cast<size_t>(normalize_axis(axis, rank()))];

@@ -17,8 +17,8 @@ namespace kattn::golden {
 
 struct LoadedCase {
   std::filesystem::path dir;
-  Config manifest;   // case.json
-  Config config;     // layer.json: the layer's get_config()
+  Config manifest;                       // case.json
+  Config config;                         // layer.json: the layer's get_config()
   std::vector<std::string> input_names;  // layer_call.inputs order: query, value[, key]
   std::map<std::string, Tensor> inputs;  // by name
   std::map<std::string, Mask> masks;     // by name: query_mask, value_mask, ...

@@ -22,8 +22,8 @@ namespace {
 
 [[noreturn]] void fail(std::string_view verb, const std::filesystem::path& path,
                        std::string_view problem) {
-  throw FileError("cannot " + std::string(verb) + " '" + path.string() + "': " +
-                  std::string(problem));
+  throw FileError("cannot " + std::string(verb) + " '" + path.string() +
+                  "': " + std::string(problem));
 }
 
 std::string system_reason(int error) { return std::strerror(error); }

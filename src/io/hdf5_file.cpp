@@ -206,9 +206,8 @@ void open_image(Hdf5File::State& state) {
   state.objects = std::move(vetted.objects);
   Session session;
   Hid fapl = access_properties(state);
-  H5FD_file_image_callbacks_t callbacks{image_in_place, copy_nothing, grow_nothing,
-                                        free_nothing,   share_udata,  release_nothing,
-                                        &image};
+  H5FD_file_image_callbacks_t callbacks{image_in_place, copy_nothing,    grow_nothing, free_nothing,
+                                        share_udata,    release_nothing, &image};
   if (H5Pset_fapl_core(fapl.get(), hdf5::kCoreIncrement, /*backing_store=*/0) < 0 ||
       H5Pset_file_image_callbacks(fapl.get(), &callbacks) < 0 ||
       H5Pset_file_image(fapl.get(), image.data(), image.size()) < 0) {

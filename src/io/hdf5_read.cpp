@@ -139,9 +139,9 @@ std::vector<Hdf5Object> Hdf5File::list(std::string_view group_attribute) const {
         if (!found->string_value) {
           // Not a single string: libhdf5's reading says what it is.
           Hid object = state_->open_object(vetted.path);
-          group.attribute = string_attribute(
-              *state_, object.get(), attribute,
-              "attribute '" + attribute + "' of '" + vetted.path + "'");
+          group.attribute =
+              string_attribute(*state_, object.get(), attribute,
+                               "attribute '" + attribute + "' of '" + vetted.path + "'");
         }
       }
       objects.push_back(std::move(group));
@@ -181,8 +181,8 @@ namespace {
 // `accepts` has taken its datatype (`expected` names what it takes in the error otherwise).
 // Sizes are checked against the limits and against the data the file holds.
 template <typename T, typename Accepts>
-BasicTensor<T> read_dataset(const Hdf5File::State& s, std::string_view raw_path,
-                            hid_t memory_type, Accepts&& accepts, const std::string& expected) {
+BasicTensor<T> read_dataset(const Hdf5File::State& s, std::string_view raw_path, hid_t memory_type,
+                            Accepts&& accepts, const std::string& expected) {
   const std::string path = normalize_hdf5_path(raw_path, s);
   Hid object = s.open_object(path);
   if (H5Iget_type(object.get()) != H5I_DATASET) s.fail("'" + path + "' is not a dataset");
@@ -252,7 +252,8 @@ Int32Tensor Hdf5File::read_int32(std::string_view raw_path) const {
   Int32Tensor values(wide.shape());
   for (int64_t i = 0; i < wide.size(); ++i) {
     const int64_t value = wide.data()[i];
-    if (value < std::numeric_limits<int32_t>::min() || value > std::numeric_limits<int32_t>::max()) {
+    if (value < std::numeric_limits<int32_t>::min() ||
+        value > std::numeric_limits<int32_t>::max()) {
       s.fail("dataset '" + normalize_hdf5_path(raw_path, s) + "' holds " + std::to_string(value) +
              ", beyond int32's range");
     }

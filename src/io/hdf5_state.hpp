@@ -125,7 +125,7 @@ struct Hdf5File::State {
   std::string image;
   hdf5::Hid file;
   bool writable = false;
-  hdf5::GlobalHeaps heaps;  // of files opened for reading
+  hdf5::GlobalHeaps heaps;                  // of files opened for reading
   std::vector<hdf5::VettedObject> objects;  // of files opened for reading, as vetting found them
 
   State() = default;

@@ -366,7 +366,8 @@ class Vetter {
         // it; every type kept here is known.
         const bool shared = (flags & 2) != 0;
         if (shared && type != kDatatype) {
-          fail(message + " is shared (kept in another object header), which kattn reads for "
+          fail(message +
+               " is shared (kept in another object header), which kattn reads for "
                "datatypes only");
         }
         messages.push_back({type, next, static_cast<size_t>(message_size), shared});
@@ -930,7 +931,7 @@ class Vetter {
   uint64_t internal_k_ = 0;
   std::set<uint64_t> objects_;  // object header addresses
   std::vector<VettedObject> listing_;
-  std::set<uint64_t> nodes_;    // B-tree and symbol table node addresses
+  std::set<uint64_t> nodes_;  // B-tree and symbol table node addresses
 };
 
 }  // namespace

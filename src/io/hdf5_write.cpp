@@ -20,7 +20,8 @@ std::pair<std::string, std::string> split_path(const std::string& path) {
 }
 
 void require_writable(const Hdf5File::State& state) {
-  if (!state.writable) state.fail("is open read-only; only files from Hdf5File::create are written");
+  if (!state.writable)
+    state.fail("is open read-only; only files from Hdf5File::create are written");
 }
 
 }  // namespace
@@ -49,10 +50,10 @@ void write_dataset(const Hdf5File::State& s, std::string_view raw_path, const Ba
 
   std::vector<hsize_t> dims;
   for (int64_t d : value.shape()) dims.push_back(static_cast<hsize_t>(d));
-  Hid space = dims.empty() ? Hid(H5Screate(H5S_SCALAR), H5Sclose)
-                           : Hid(H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
-                                                  nullptr),
-                                 H5Sclose);
+  Hid space =
+      dims.empty()
+          ? Hid(H5Screate(H5S_SCALAR), H5Sclose)
+          : Hid(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   if (!space.valid()) s.fail_hdf5("cannot write dataset '" + path + "'");
   Hid dataset(H5Dcreate2(parent.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
                          H5P_DEFAULT, H5P_DEFAULT),
@@ -107,9 +108,9 @@ void Hdf5File::write_string_attribute(std::string_view raw_path, std::string_vie
   }
   Hid space(H5Screate(H5S_SCALAR), H5Sclose);
   if (!space.valid()) s.fail_hdf5("cannot write " + where);
-  Hid attribute(H5Acreate2(object.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                           H5P_DEFAULT),
-                H5Aclose);
+  Hid attribute(
+      H5Acreate2(object.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose);
   if (!attribute.valid()) s.fail_hdf5("cannot create " + where);
   const std::string text(value);
   const char* pointer = text.c_str();

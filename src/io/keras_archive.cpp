@@ -82,8 +82,7 @@ KerasArchiveReader::KerasArchiveReader(ZipReader zip, KerasArchiveLimits limits)
                       "' is missing");
     }
   }
-  check_member_size(zip_, kMetadataMember, limits_.max_metadata_bytes,
-                    "a metadata.json may hold");
+  check_member_size(zip_, kMetadataMember, limits_.max_metadata_bytes, "a metadata.json may hold");
   check_member_size(zip_, kConfigMember, limits_.max_config_bytes, "a config.json may hold");
   metadata_ = parse_json_object(zip_.read(kMetadataMember), member_what(kMetadataMember));
   config_ = parse_json_object(zip_.read(kConfigMember), member_what(kConfigMember));

@@ -125,8 +125,8 @@ class LiteralParser {
       if (peek() == 'L') ++pos_;  // Python 2 long literals
       if (!digits) malformed(what_, "expected a non-negative integer in 'shape'");
       if (shape.size() == kMaxRank) {
-        malformed(what_, "the shape has more than numpy's " + std::to_string(kMaxRank) +
-                             " dimensions");
+        malformed(what_,
+                  "the shape has more than numpy's " + std::to_string(kMaxRank) + " dimensions");
       }
       shape.push_back(value);
       skip_space();
@@ -245,8 +245,8 @@ NpyFile parse_npy_file(std::span<const std::byte> bytes, std::string_view what) 
     }
     header_start = 12;
   } else {
-    malformed(what, "unsupported format version " + std::to_string(major) +
-                        " (expected 1, 2 or 3)");
+    malformed(what,
+              "unsupported format version " + std::to_string(major) + " (expected 1, 2 or 3)");
   }
   if (header_length > bytes.size() - header_start) malformed(what, "truncated header");
   const Header header =

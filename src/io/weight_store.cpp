@@ -74,8 +74,7 @@ void WeightStore::merge(const WeightStore& other) {
 std::vector<Tensor> WeightStore::variables(std::string_view vars_group) const {
   std::vector<Tensor> values;
   while (true) {
-    const Tensor* value =
-        find(std::string(vars_group) + "/" + std::to_string(values.size()));
+    const Tensor* value = find(std::string(vars_group) + "/" + std::to_string(values.size()));
     if (value == nullptr) return values;
     values.push_back(*value);
   }

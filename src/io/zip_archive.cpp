@@ -309,15 +309,15 @@ void ZipReader::read_chunks(std::string_view name,
     if (got == 0) break;
     done += static_cast<size_t>(got);
     if (done > info.size) {
-      fail_member(s.what, name, "holds more bytes than the " + std::to_string(info.size) +
-                                    " its entry declares");
+      fail_member(s.what, name,
+                  "holds more bytes than the " + std::to_string(info.size) + " its entry declares");
     }
     consume(std::string_view(chunk.data(), static_cast<size_t>(got)));
   }
   if (done != info.size) {
-    fail_member(s.what, name,
-                "is truncated: " + std::to_string(done) + " of " + std::to_string(info.size) +
-                    " bytes");
+    fail_member(
+        s.what, name,
+        "is truncated: " + std::to_string(done) + " of " + std::to_string(info.size) + " bytes");
   }
 }
 
@@ -375,8 +375,7 @@ std::string make_zip(std::span<const ZipEntry> entries, std::string_view what) {
         entry.compression == ZipCompression::kDeflated ? ZIP_CM_DEFLATE : ZIP_CM_STORE;
     if (zip_set_file_compression(archive, i, method, 0) != 0 ||
         zip_file_set_mtime(archive, i, epoch, 0) != 0 ||
-        zip_file_set_external_attributes(archive, i, 0, ZIP_OPSYS_UNIX, kExternalAttributes) !=
-            0) {
+        zip_file_set_external_attributes(archive, i, 0, ZIP_OPSYS_UNIX, kExternalAttributes) != 0) {
       const std::string problem = describe(zip_get_error(archive));
       zip_discard(archive);
       fail_member(what, entry.name, "cannot be added: " + problem);

@@ -84,6 +84,4 @@ void check_dense_attention_masks(ErrorSource source, const Shape& query, const S
   check(value_mask, "value_mask", "value", value);
 }
 
-
-
 }  // namespace kattn::detail

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "kattn/error.hpp"
-#include "layers/detail/argument_checks.hpp"
 #include "kattn/tensor.hpp"
+#include "layers/detail/argument_checks.hpp"
 
 namespace kattn::detail {
 
@@ -25,6 +25,5 @@ void check_dense_attention_shapes(ErrorSource source, const std::vector<Shape>& 
 void check_dense_attention_masks(ErrorSource source, const Shape& query, const Shape& value,
                                  const std::optional<Mask>& query_mask,
                                  const std::optional<Mask>& value_mask);
-
 
 }  // namespace kattn::detail

@@ -14,5 +14,4 @@ DenseAttentionConfig read_dense_attention_config(ConfigReader& reader,
   return config;
 }
 
-
 }  // namespace kattn::detail

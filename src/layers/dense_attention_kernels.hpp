@@ -36,8 +36,8 @@ struct DenseAttentionCall : SavedForBackward {
   Tensor query, value, key;  // key: the value when the call passed none
   bool has_key = false;
   std::optional<Mask> query_mask, value_mask;
-  Shape output_shape;       // (B, ..., Tq, Dv)
-  DenseAttentionRun run;    // output and scores null between calls
+  Shape output_shape;     // (B, ..., Tq, Dv)
+  DenseAttentionRun run;  // output and scores null between calls
 };
 
 // `layer` names the calling layer class in KATTN_VERBOSE's report.

@@ -15,15 +15,15 @@ KerasTensor binary(BinaryOp op, Arg a, Arg b) {
 
 }  // namespace
 
-#define KATTN_BINARY_OPERATOR(symbol, op)                                     \
-  KerasTensor operator symbol(const KerasTensor& a, const KerasTensor& b) {   \
-    return binary(op, Arg::tensor(a), Arg::tensor(b));                        \
-  }                                                                           \
-  KerasTensor operator symbol(const KerasTensor& a, double b) {               \
-    return binary(op, Arg::tensor(a), Arg::literal(b));                       \
-  }                                                                           \
-  KerasTensor operator symbol(double a, const KerasTensor& b) {               \
-    return binary(op, Arg::literal(a), Arg::tensor(b));                       \
+#define KATTN_BINARY_OPERATOR(symbol, op)                                   \
+  KerasTensor operator symbol(const KerasTensor& a, const KerasTensor& b) { \
+    return binary(op, Arg::tensor(a), Arg::tensor(b));                      \
+  }                                                                         \
+  KerasTensor operator symbol(const KerasTensor& a, double b) {             \
+    return binary(op, Arg::tensor(a), Arg::literal(b));                     \
+  }                                                                         \
+  KerasTensor operator symbol(double a, const KerasTensor& b) {             \
+    return binary(op, Arg::literal(a), Arg::tensor(b));                     \
   }
 
 KATTN_BINARY_OPERATOR(+, BinaryOp::kAdd)

@@ -35,20 +35,20 @@ std::string metric_name(const Config& metric, ErrorSource source) {
       "metrics entry " + metric.dump()));
 }
 
-[[noreturn]] void unsupported(ErrorSource source, const std::string& key, const std::string& expected,
-                              const Config& value) {
+[[noreturn]] void unsupported(ErrorSource source, const std::string& key,
+                              const std::string& expected, const Config& value) {
   throw NotSupportedError(error_message(source, "unsupported compile_config." + key, expected,
                                         key + "=" + value.dump()));
 }
 
 // The arguments of compile(**compile_config) and the config without its optimizer.
-std::pair<CompileArgs, Config> read_compile_config(const Config& compile_config,
-                                                   ErrorSource source, size_t outputs) {
+std::pair<CompileArgs, Config> read_compile_config(const Config& compile_config, ErrorSource source,
+                                                   size_t outputs) {
   if (!compile_config.is_object()) {
     throw_value_error(source, "invalid compile_config", "a JSON object", compile_config.dump());
   }
   static const std::vector<std::string> kKeys{
-      "optimizer",   "loss",        "loss_weights",        "metrics",    "weighted_metrics",
+      "optimizer",   "loss",        "loss_weights",        "metrics",        "weighted_metrics",
       "run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"};
   for (const auto& [key, value] : compile_config.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
@@ -81,8 +81,8 @@ std::pair<CompileArgs, Config> read_compile_config(const Config& compile_config,
   Config metrics = compile_config.value("metrics", Config(nullptr));
   // Per-output metrics of a one-output model: [[...]] or {"name": [...]}.
   if (outputs == 1 && metrics.size() == 1 &&
-      ((metrics.is_array() && metrics[0].is_array()) || (metrics.is_object() &&
-                                                         !metrics.contains("class_name")))) {
+      ((metrics.is_array() && metrics[0].is_array()) ||
+       (metrics.is_object() && !metrics.contains("class_name")))) {
     metrics = metrics.is_array() ? metrics[0] : metrics.begin().value();
   }
   if (!metrics.is_null()) {

@@ -68,9 +68,8 @@ void refuse_unsupported(const Config& layers, const std::string& model_name,
     const std::string class_name = config_string(entry, "class_name");
     const std::string module = detail::config_module(entry);
     if (detail::is_supported(class_name, module)) continue;
-    std::vector<std::string> classes{module == detail::kLayersModule
-                                         ? class_name
-                                         : class_name + " (module " + module + ")"};
+    std::vector<std::string> classes{
+        module == detail::kLayersModule ? class_name : class_name + " (module " + module + ")"};
     if (entry.contains("config")) nested_layer_classes(entry["config"], classes);
     for (const std::string& name : classes) {
       if (!known_layer(name) &&

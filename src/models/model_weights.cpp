@@ -94,8 +94,10 @@ void Model::load_weights(const WeightStore& store) {
   }
   for (const auto& [path, value] : store.integer_datasets()) {
     if (optimizer.find_integer(path) == nullptr) {
-      throw FileError("weights: dataset '" + path + "' holds integers and belongs to no weight of "
-                      "model '" + name_ + "'");
+      throw FileError("weights: dataset '" + path +
+                      "' holds integers and belongs to no weight of "
+                      "model '" +
+                      name_ + "'");
     }
   }
   for (const auto& [path, value] : store.datasets()) {

@@ -11,10 +11,10 @@ namespace {
 const std::vector<OperationEntry>& entries() {
   static const std::vector<OperationEntry> all = [] {
     std::vector<OperationEntry> list;
-    for (auto family : {input_layer_operation_entries, attention_operation_entries,
-                        core_operation_entries, convolution_pooling_operation_entries,
-                        merging_operation_entries, numpy_operation_entries,
-                        arithmetic_operation_entries}) {
+    for (auto family :
+         {input_layer_operation_entries, attention_operation_entries, core_operation_entries,
+          convolution_pooling_operation_entries, merging_operation_entries, numpy_operation_entries,
+          arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));
     }
     return list;
@@ -45,8 +45,8 @@ std::string supported_classes_text() {
 }
 
 std::string config_module(const Config& entry) {
-  const Config module = entry.is_object() ? entry.value("module", Config(kLayersModule))
-                                          : Config(kLayersModule);
+  const Config module =
+      entry.is_object() ? entry.value("module", Config(kLayersModule)) : Config(kLayersModule);
   return module.is_string() ? module.get<std::string>() : std::string();
 }
 
@@ -64,9 +64,10 @@ std::shared_ptr<Operation> operation_from_config(const Config& entry) {
       return candidate.from_config(config_member(entry, "config"));
     }
   }
-  throw NotSupportedError(error_message(
-      {class_name, config_layer_name(entry)}, "unsupported class " + class_name + " of module " + module,
-      "one of " + supported_classes_text(), "class_name=" + class_name));
+  throw NotSupportedError(error_message({class_name, config_layer_name(entry)},
+                                        "unsupported class " + class_name + " of module " + module,
+                                        "one of " + supported_classes_text(),
+                                        "class_name=" + class_name));
 }
 
 std::shared_ptr<Operation> operation_for_layer(const std::shared_ptr<Layer>& layer) {

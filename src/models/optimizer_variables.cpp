@@ -41,7 +41,8 @@ void build_optimizer(TrainingSetup& setup) {
 void write_optimizer_variables(const Optimizer& optimizer, WeightStore& store) {
   store.add_group("optimizer");
   store.add_group(kGroup, optimizer.name());
-  store.set_integer(dataset(0), Int32Tensor(Shape{}, {static_cast<int32_t>(optimizer.iterations())}));
+  store.set_integer(dataset(0),
+                    Int32Tensor(Shape{}, {static_cast<int32_t>(optimizer.iterations())}));
   store.set(dataset(1), Tensor(Shape{}, {optimizer.learning_rate()}));
   const std::vector<Tensor> slots = optimizer.slot_variables();
   for (size_t i = 0; i < slots.size(); ++i) store.set(dataset(i + 2), slots[i]);
@@ -58,8 +59,8 @@ void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
     throw FileError("weights: group '" + std::string(kGroup) + "' holds " + std::to_string(count) +
                     " variables, expected " + std::to_string(expected) + " for optimizer '" +
                     optimizer.name() + "' (" + optimizer.class_name() +
-                    ": the iteration count, the learning rate and " +
-                    std::to_string(expected - 2) + " slots)");
+                    ": the iteration count, the learning rate and " + std::to_string(expected - 2) +
+                    " slots)");
   }
   const Int32Tensor* iterations = store.find_integer(dataset(0));
   if (iterations == nullptr) fail(dataset(0), "is float32, expected the integer iteration count");
@@ -67,7 +68,8 @@ void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
     fail(dataset(0), "has shape " + shape_to_string(iterations->shape()) + ", expected ()");
   }
   const Tensor* learning_rate = store.find(dataset(1));
-  if (learning_rate == nullptr) fail(dataset(1), "is an integer, expected the float32 learning rate");
+  if (learning_rate == nullptr)
+    fail(dataset(1), "is an integer, expected the float32 learning rate");
   if (learning_rate->rank() != 0) {
     fail(dataset(1), "has shape " + shape_to_string(learning_rate->shape()) + ", expected ()");
   }
@@ -77,8 +79,8 @@ void read_optimizer_variables(Optimizer& optimizer, const WeightStore& store) {
     if (slot == nullptr) fail(dataset(i + 2), "is an integer, expected a float32 slot");
     if (slot->shape() != fresh[i]) {
       fail(dataset(i + 2), "has shape " + shape_to_string(slot->shape()) + ", expected " +
-                               shape_to_string(fresh[i]) + " for slot " +
-                               std::to_string(i) + " of optimizer '" + optimizer.name() + "'");
+                               shape_to_string(fresh[i]) + " for slot " + std::to_string(i) +
+                               " of optimizer '" + optimizer.name() + "'");
     }
     slots.push_back(*slot);
   }

@@ -181,8 +181,7 @@ TEST(Hdf5File, ListedAttributesAreWhatLibhdf5Reads) {
     const Hdf5File golden = Hdf5File::from_image(bytes_of(keras), name);
     for (const Hdf5Object& object : golden.list("name")) {
       if (object.kind != Hdf5ObjectKind::kGroup) continue;
-      EXPECT_EQ(object.attribute, golden.read_string_attribute(object.path, "name"))
-          << object.path;
+      EXPECT_EQ(object.attribute, golden.read_string_attribute(object.path, "name")) << object.path;
     }
   }
 }

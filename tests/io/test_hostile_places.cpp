@@ -32,8 +32,8 @@ TEST_F(HostilePlaces, APlantedLinkIsReplacedNotFollowed) {
   EXPECT_EQ(read_file_bytes(dir_ / "out.npy"), "new");
   EXPECT_FALSE(std::filesystem::is_symlink(dir_ / "linked.npy"));
   EXPECT_EQ(read_file_bytes(dir_ / "linked.npy"), "new too");
-  EXPECT_EQ(files(), (std::vector<std::string>{"linked.npy", "out.npy", "out.npy.tmp-kattn",
-                                                "victim.txt"}));
+  EXPECT_EQ(files(),
+            (std::vector<std::string>{"linked.npy", "out.npy", "out.npy.tmp-kattn", "victim.txt"}));
 }
 
 TEST_F(HostilePlaces, AFileSetIsWrittenWholeOrNotAtAll) {

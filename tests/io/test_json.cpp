@@ -65,8 +65,9 @@ TEST(Json, PrintsAsciiOnlyAndParsesBack) {
 
 TEST(Json, MetadataRegressionReadsWithLayerArgs) {
   // Found by fuzz_config_json: ConfigReader getters returned references to temporaries.
-  const std::string text = read_file_bytes(testing::data_dir().parent_path() / "io" /
-                                           "fuzz_regressions" / "config_json_dangling_fallback.json");
+  const std::string text =
+      read_file_bytes(testing::data_dir().parent_path() / "io" / "fuzz_regressions" /
+                      "config_json_dangling_fallback.json");
   const Config config = parse_json_object(text, "metadata.json");
   ConfigReader reader(config, {"Fuzz", "fuzz"});
   const LayerArgs args = read_layer_args(reader, "default_name");

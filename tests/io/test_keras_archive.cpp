@@ -107,9 +107,9 @@ TEST_P(GoldenModel, LoadsWithEveryListedWeight) {
     EXPECT_EQ(archive.weights.group_name(group), layer["name"].get<std::string>()) << group;
     // num_weights counts the variables of sub-layers too (MultiHeadAttention's query_dense...).
     const std::string prefix = layer["h5_group"].get<std::string>() + "/";
-    const auto datasets = std::count_if(
-        archive.weights.datasets().begin(), archive.weights.datasets().end(),
-        [&](const auto& entry) { return entry.first.starts_with(prefix); });
+    const auto datasets =
+        std::count_if(archive.weights.datasets().begin(), archive.weights.datasets().end(),
+                      [&](const auto& entry) { return entry.first.starts_with(prefix); });
     EXPECT_EQ(static_cast<int64_t>(datasets), layer["num_weights"].get<int64_t>()) << group;
   }
   EXPECT_EQ(archive.weights.group_name("vars"), manifest["model_name"].get<std::string>());
@@ -139,8 +139,8 @@ TEST_F(KerasArchiveFiles, SaveThenLoadRoundTripsEveryGoldenModel) {
 }
 
 TEST_F(KerasArchiveFiles, SaveThenLoadRoundTripsLayerArchives) {
-  for (const char* name : {"attention_concat_scale1_key0_qm0_vm0_causal1_scores0",
-                           "additive_4d", "mha_4d_axes12_self"}) {
+  for (const char* name : {"attention_concat_scale1_key0_qm0_vm0_causal1_scores0", "additive_4d",
+                           "mha_4d_axes12_self"}) {
     SCOPED_TRACE(name);
     const KerasArchive original =
         load_keras_archive(testing::data_dir() / "golden" / name / "model.keras");
@@ -159,8 +159,8 @@ TEST_F(KerasArchiveFiles, SaveThenLoadRoundTripsLayerArchives) {
 }
 
 TEST_F(KerasArchiveFiles, SavingIsDeterministic) {
-  const KerasArchive archive = load_keras_archive(
-      testing::data_dir() / "golden" / "attention_self_dot_causal" / "model.keras");
+  const KerasArchive archive = load_keras_archive(testing::data_dir() / "golden" /
+                                                  "attention_self_dot_causal" / "model.keras");
   EXPECT_EQ(keras_archive_bytes(archive), keras_archive_bytes(archive));
 }
 
@@ -181,8 +181,7 @@ TEST_F(KerasArchiveFiles, FailedSavesLeaveNoFile) {
   const KerasArchive archive =
       load_keras_archive(testing::data_dir() / "golden" / "mha_4d_axes12_self" / "model.keras");
   EXPECT_THROW(save_keras_archive(dir_ / "missing" / "model.keras", archive), FileError);
-  EXPECT_THROW(save_weights_h5(dir_ / "missing" / "model.weights.h5", archive.weights),
-               FileError);
+  EXPECT_THROW(save_weights_h5(dir_ / "missing" / "model.weights.h5", archive.weights), FileError);
   KerasArchive bad = archive;
   bad.config = Config::array({1, 2});
   EXPECT_EQ(message_of<ValueError>([&] { save_keras_archive(dir_ / "model.keras", bad); }),
@@ -198,8 +197,8 @@ TEST_F(KerasArchiveFiles, FailedSavesLeaveNoFile) {
 }
 
 TEST_F(KerasArchiveFiles, SavingReplacesAnExistingFileWhole) {
-  const KerasArchive archive = load_keras_archive(
-      testing::data_dir() / "golden" / "attention_self_dot_causal" / "model.keras");
+  const KerasArchive archive = load_keras_archive(testing::data_dir() / "golden" /
+                                                  "attention_self_dot_causal" / "model.keras");
   write_file_atomically(dir_ / "model.keras", "old content");
   save_keras_archive(dir_ / "model.keras", archive);
   expect_same_archive(archive, load_keras_archive(dir_ / "model.keras"));
@@ -207,8 +206,8 @@ TEST_F(KerasArchiveFiles, SavingReplacesAnExistingFileWhole) {
 }
 
 TEST_F(KerasArchiveFiles, StandaloneWeightsFilesRoundTrip) {
-  const KerasArchive archive = load_keras_archive(
-      testing::data_dir() / "golden-models" / "dec_cross" / "model.keras");
+  const KerasArchive archive =
+      load_keras_archive(testing::data_dir() / "golden-models" / "dec_cross" / "model.keras");
   save_weights_h5(dir_ / "model.weights.h5", archive.weights);
   const WeightStore loaded = load_weights_h5(dir_ / "model.weights.h5");
   EXPECT_EQ(loaded.groups(), archive.weights.groups());
@@ -283,8 +282,8 @@ TEST(KerasArchiveErrors, InflatedJsonBeyondItsLimitIsRefusedBeforeInflating) {
             "zip archive 'model.keras': member 'metadata.json' declares 1048577 bytes, more than "
             "the 1048576 a metadata.json may hold");
   // At the limit, read.
-  EXPECT_NO_THROW(parse_keras_archive(bytes_of(bomb("config.json", kConfig, size_t{1} << 22)),
-                                      "model.keras"));
+  EXPECT_NO_THROW(
+      parse_keras_archive(bytes_of(bomb("config.json", kConfig, size_t{1} << 22)), "model.keras"));
 }
 
 TEST(KerasArchiveErrors, ConfigOfTheWrongShape) {
@@ -302,8 +301,8 @@ TEST(KerasArchiveErrors, WeightOfTheWrongDtype) {
     const hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
     const hid_t space = H5Screate(H5S_SCALAR);
-    const hid_t dataset = H5Dcreate2(file, "layers/attention/vars/0", H5T_IEEE_F64LE, space,
-                                     lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t dataset = H5Dcreate2(file, "layers/attention/vars/0", H5T_IEEE_F64LE, space, lcpl,
+                                     H5P_DEFAULT, H5P_DEFAULT);
     H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
     H5Dclose(dataset);
     H5Sclose(space);
@@ -328,8 +327,8 @@ TEST(KerasArchiveErrors, TruncatedWeights) {
 }
 
 TEST(KerasArchiveErrors, TruncatedAndForeignFiles) {
-  const std::string bytes = read_file_bytes(testing::data_dir() / "golden" /
-                                            "attention_self_dot_causal" / "model.keras");
+  const std::string bytes =
+      read_file_bytes(testing::data_dir() / "golden" / "attention_self_dot_causal" / "model.keras");
   EXPECT_EQ(load_error(bytes.substr(0, bytes.size() - 100)),
             "zip archive 'model.keras': truncated (the end of central directory record is "
             "missing)");

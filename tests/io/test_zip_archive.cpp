@@ -87,8 +87,9 @@ TEST(ZipArchive, MissingMemberIsNamed) {
 }
 
 TEST(ZipArchive, NotAZip) {
-  EXPECT_EQ(message_of<FileError>([] { ZipReader::from_bytes(bytes_of("hello world"), "x.keras"); }),
-            "zip archive 'x.keras': not a zip archive");
+  EXPECT_EQ(
+      message_of<FileError>([] { ZipReader::from_bytes(bytes_of("hello world"), "x.keras"); }),
+      "zip archive 'x.keras': not a zip archive");
   // libzip alone would take an empty file for an archive with no members.
   EXPECT_EQ(message_of<FileError>([] { ZipReader::from_bytes({}, "x.keras"); }),
             "zip archive 'x.keras': not a zip archive (it is empty)");
@@ -141,8 +142,8 @@ TEST(ZipArchive, RefusesDeclaredSizeAboveLimitBeforeReading) {
 }
 
 TEST(ZipArchive, RefusesImpossibleCompressionRatio) {
-  std::string zip = make_zip(
-      {{ZipEntry{"config.json", some_text(5000), ZipCompression::kDeflated}}}, "test.zip");
+  std::string zip =
+      make_zip({{ZipEntry{"config.json", some_text(5000), ZipCompression::kDeflated}}}, "test.zip");
   const Headers headers = first_member_headers(zip);
   put_u32(zip, headers.local + 22, 0xfffffff0u);
   put_u32(zip, headers.central + 24, 0xfffffff0u);
@@ -203,7 +204,7 @@ TEST_F(ZipFiles, ReadsADeflatedMemberOver4GiBInPieces) {
   // come from calloc, which costs no memory until written.
   constexpr zip_uint64_t kSize = (zip_uint64_t{1} << 32) + 1;
   std::unique_ptr<char, decltype(&std::free)> zeros(static_cast<char*>(std::calloc(kSize, 1)),
-                                                     &std::free);
+                                                    &std::free);
   ASSERT_NE(zeros, nullptr);
   const auto path = dir_ / "big.zip";
   int error = 0;

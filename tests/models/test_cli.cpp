@@ -165,9 +165,9 @@ TEST_F(KattnPredict, NamesTheDtypeAFileStoresNotTheOneItIsReadAs) {
   bytes.resize(bytes.size() - 8);
   bytes += std::string("\0\0\0\0\0\0\xf0\x3f\0\0\0\0\0\0\0\x40", 16);
   write_file_atomically(wide, bytes);
-  const Result result = predict(input("query_tokens", wide) +
-                                input("value_tokens", golden("value_tokens.npy")) +
-                                " --output-dir " + quoted(dir_ / "out"));
+  const Result result =
+      predict(input("query_tokens", wide) + input("value_tokens", golden("value_tokens.npy")) +
+              " --output-dir " + quoted(dir_ / "out"));
   EXPECT_EQ(result.status, 2);
   EXPECT_EQ(result.err, "kattn predict: input 'query_tokens' takes int32 values; '" +
                             wide.string() + "' holds float64\n");
@@ -204,9 +204,8 @@ TEST_F(KattnPredict, RefusesFifosAndDevicesAtOnce) {
   EXPECT_EQ(as_model.status, 2);
   EXPECT_EQ(as_model.err,
             "kattn predict: zip archive '" + fifo.string() + "': is not a regular file\n");
-  const Result as_input = predict(input("query_tokens", "/dev/zero") +
-                                  input("value_tokens", fifo) + " --output-dir " +
-                                  quoted(dir_ / "out"));
+  const Result as_input = predict(input("query_tokens", "/dev/zero") + input("value_tokens", fifo) +
+                                  " --output-dir " + quoted(dir_ / "out"));
   EXPECT_EQ(as_input.status, 2);
   EXPECT_EQ(as_input.err, "kattn predict: cannot read '/dev/zero': it is a device\n");
 }
@@ -216,11 +215,10 @@ TEST_F(KattnPredict, RunningOutOfMemoryIsAMessageAndExitStatus2) {
   // 50 million tokens: their embeddings alone take 1.6 GB, beyond a 1 GB limit.
   const std::filesystem::path ids = dir_ / "ids.npy";
   write_npy(ids, Int32Tensor({1, 50'000'000}));
-  const std::string command = "ulimit -v 1000000; " +
-                              quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") +
-                              " predict " + quoted(golden("model.keras")) +
-                              input("query_tokens", ids) + input("value_tokens", ids) +
-                              " --output-dir " + quoted(dir_ / "out");
+  const std::string command =
+      "ulimit -v 1000000; " + quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") +
+      " predict " + quoted(golden("model.keras")) + input("query_tokens", ids) +
+      input("value_tokens", ids) + " --output-dir " + quoted(dir_ / "out");
   const Result result = kattn_in_shell(command);
   EXPECT_EQ(result.status, 2);
   EXPECT_EQ(result.err, "kattn predict: out of memory\n");
@@ -235,9 +233,9 @@ TEST_F(KattnPredict, RunsWritingIntoOneFolderAtOnceAllSucceed) {
     std::vector<int> status(16, -1);
     for (size_t run = 0; run < status.size(); ++run) {
       runs.emplace_back([&, run] {
-        const std::string command =
-            quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") + " predict " +
-            quoted(golden("model.keras")) + golden_arguments() + " > /dev/null 2>&1";
+        const std::string command = quoted(std::filesystem::path(KATTN_BINARY_DIR) / "bin/kattn") +
+                                    " predict " + quoted(golden("model.keras")) +
+                                    golden_arguments() + " > /dev/null 2>&1";
         const int result = std::system(command.c_str());
         status[run] = WIFEXITED(result) ? WEXITSTATUS(result) : -1;
       });
@@ -298,15 +296,15 @@ TEST_F(KattnPredict, RefusesAMissingModelFile) {
 
 TEST_F(KattnPredict, RefusesThreadsBeyondTheMachinesHardwareThreads) {
   const std::string most = std::to_string(hardware_threads());
-  const std::vector<std::string> refused = {"0",    "-1", "2x", "''",
-                                            std::to_string(hardware_threads() + 1), "1000"};
+  const std::vector<std::string> refused = {
+      "0", "-1", "2x", "''", std::to_string(hardware_threads() + 1), "1000"};
   for (const std::string& threads : refused) {
     const Result result = predict(golden_arguments() + " --threads " + threads);
     EXPECT_EQ(result.status, 2) << threads;
     const std::string received = threads == "''" ? "" : threads;
-    EXPECT_EQ(result.err, usage_error("--threads expects an integer from 1 to " + most +
-                                      " (this machine's hardware threads), received '" +
-                                      received + "'"));
+    EXPECT_EQ(result.err,
+              usage_error("--threads expects an integer from 1 to " + most +
+                          " (this machine's hardware threads), received '" + received + "'"));
   }
 }
 

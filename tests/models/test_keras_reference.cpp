@@ -99,8 +99,8 @@ TEST_P(TrainingCase, LoadsCompiledAndPredictsAsKeras) {
   ASSERT_NE(model.optimizer(), nullptr);
   EXPECT_EQ(model.optimizer()->class_name(), manifest().at("optimizer_class"));
   const std::vector<AnyTensor> outputs = model.predict(case_inputs(dir()));
-  EXPECT_TRUE(close(std::get<Tensor>(outputs[0]), read_npy_tensor(dir() / "predict.npy"), 1e-5,
-                    1e-4));
+  EXPECT_TRUE(
+      close(std::get<Tensor>(outputs[0]), read_npy_tensor(dir() / "predict.npy"), 1e-5, 1e-4));
 }
 
 // One more train_on_batch gives the weights, optimizer variables and loss Keras's gave after
@@ -146,15 +146,15 @@ TEST(UnsupportedOptimizer, LoadsForPredictionAndRefusesToTrainByName) {
     Model model = load_model(dir / "model.keras");
     EXPECT_EQ(model.optimizer(), nullptr);
     const std::vector<AnyTensor> outputs = model.predict(case_inputs(dir));
-    EXPECT_TRUE(close(std::get<Tensor>(outputs[0]), read_npy_tensor(dir / "predict.npy"), 1e-5,
-                      1e-4));
+    EXPECT_TRUE(
+        close(std::get<Tensor>(outputs[0]), read_npy_tensor(dir / "predict.npy"), 1e-5, 1e-4));
     const std::string message = message_of<NotSupportedError>(
         [&] { model.train_on_batch(case_inputs(dir), {read_npy_tensor(dir / "y.npy")}); });
     EXPECT_NE(message.find("unsupported optimizer"), std::string::npos) << message;
     EXPECT_NE(message.find("RMSprop"), std::string::npos) << message;
 
-    const std::filesystem::path file = std::filesystem::path(KATTN_BINARY_DIR) / "test-scratch" /
-                                       (name + "_resaved.keras");
+    const std::filesystem::path file =
+        std::filesystem::path(KATTN_BINARY_DIR) / "test-scratch" / (name + "_resaved.keras");
     std::filesystem::create_directories(file.parent_path());
     save_model(model, file);
     const KerasArchive saved = load_keras_archive(file);
@@ -212,7 +212,8 @@ TEST(UnsupportedCompileConfig, LossesAndMetricsAreNamedWhenTraining) {
     model.load_weights(archive.weights);
     Config compile_config = archive.config.at("compile_config");
     compile_config[key] = value;
-    const std::string message = message_of<Error>([&] { model.compile_from_config(compile_config); });
+    const std::string message =
+        message_of<Error>([&] { model.compile_from_config(compile_config); });
     EXPECT_NE(message.find(named), std::string::npos) << message;
     EXPECT_EQ(model.optimizer(), nullptr);
     EXPECT_EQ(model.predict(x).size(), 1U);

@@ -100,10 +100,10 @@ TEST(ModelFiles, AnUnsupportedInputDtypeIsRefusedByLayerName) {
 
 TEST(ModelFiles, MistypedConfigEntriesAreValueErrors) {
   // Found by fuzz_config_json: a model name of 2 escaped as a JSON library exception.
-  const Config config = parse_json_object(
-      read_file_bytes(testing::data_dir().parent_path() / "io" / "fuzz_regressions" /
-                      "config_json_model_name_number.json"),
-      "config.json");
+  const Config config =
+      parse_json_object(read_file_bytes(testing::data_dir().parent_path() / "io" /
+                                        "fuzz_regressions" / "config_json_model_name_number.json"),
+                        "config.json");
   EXPECT_EQ(message_of<ValueError>([&] { Model::from_config(config); }),
             "Functional: invalid config at config.name. Expected a string. Received: 2.");
   // Entries of any JSON type where objects or strings belong.

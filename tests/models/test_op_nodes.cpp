@@ -57,8 +57,8 @@ TEST(OpNodes, CppOperatorsBuildKerasOpNodes) {
   Model model({a, b}, outputs, "ops");
   // Keras's output_names: the auto-named op nodes ("add", "subtract_2", ...).
   const std::vector<std::string> names = model.output_names();
-  const std::vector<std::string> bases{"add", "subtract", "multiply", "true_divide", "negative",
-                                       "add"};
+  const std::vector<std::string> bases{"add",         "subtract", "multiply",
+                                       "true_divide", "negative", "add"};
   for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(names[i].rfind(bases[i], 0), 0U) << names[i];
   const Config config = model.to_config();
   for (const Config& layer : config["config"]["layers"]) {
@@ -109,9 +109,9 @@ TEST(OpNodes, LayerAndOpOfOneNameAreToldApartByModule) {
   EXPECT_FALSE(detail::operation_from_config(entry("keras.src.ops.numpy"))->is_layer());
   EXPECT_EQ(detail::operation_from_config(entry("keras.src.ops.numpy"))->module(),
             "keras.src.ops.numpy");
-  EXPECT_EQ(message_of<NotSupportedError>(
-                [&] { detail::operation_from_config(entry("keras.src.ops.math")); })
-                .substr(0, 50),
+  EXPECT_EQ(message_of<NotSupportedError>([&] {
+              detail::operation_from_config(entry("keras.src.ops.math"));
+            }).substr(0, 50),
             "Add: unsupported class Add of module keras.src.ops");
 }
 
@@ -131,10 +131,9 @@ TEST(OpNodes, IntegerOperandsStayIntegersAndDivisionGivesFloats) {
 TEST(OpNodes, RefuseArgumentsTheyDoNotUnderstand) {
   auto a = Input({.shape = {2}, .name = "a"});
   const auto call = [&](NodeArguments<KerasTensor> args) {
-    call_symbolic(detail::operation_from_config(
-                      Config{{"class_name", "Subtract"},
-                             {"module", "keras.src.ops.numpy"},
-                             {"config", {{"name", "subtract"}}}}),
+    call_symbolic(detail::operation_from_config(Config{{"class_name", "Subtract"},
+                                                       {"module", "keras.src.ops.numpy"},
+                                                       {"config", {{"name", "subtract"}}}}),
                   std::move(args));
   };
   NodeArguments<KerasTensor> text;
@@ -196,8 +195,9 @@ TEST(OpNodes, EmbeddingCastsFloatIdsAsKerasDoes) {
   EXPECT_EQ(std::get<Tensor>(out.tensor).to_vector(), (std::vector<float>{3, 3, 1, 1, 0, 0, 0, 0}));
   ASSERT_TRUE(out.keras_mask.has_value());
   EXPECT_EQ(out.keras_mask->to_vector(), (std::vector<bool>{true, true, true, false}));
-  EXPECT_NE(message_of<ValueError>([&] { model.predict({Tensor({1, 4}, {NAN, 1, 1, 1})}); })
-                .find("float ids cast to int32 out of range"),
+  EXPECT_NE(message_of<ValueError>([&] {
+              model.predict({Tensor({1, 4}, {NAN, 1, 1, 1})});
+            }).find("float ids cast to int32 out of range"),
             std::string::npos);
 }
 

@@ -423,10 +423,10 @@ TEST(OperationBackward, ConvertToTensorAndExpandDimsPassFloatGradientsOn) {
   };
   const ValuePtr x = float_value({2, 3}, 40);
   for (const auto& [name, operation] :
-       {std::pair{std::string("ConvertToTensor"),
-                  op("ConvertToTensor", "keras.src.ops.core", Config{{"name", "convert_to_tensor"}})},
-        std::pair{std::string("ExpandDims"),
-                  op("ExpandDims", "keras.src.ops.numpy", Config{{"name", "expand_dims"}, {"axis", 1}})}}) {
+       {std::pair{std::string("ConvertToTensor"), op("ConvertToTensor", "keras.src.ops.core",
+                                                     Config{{"name", "convert_to_tensor"}})},
+        std::pair{std::string("ExpandDims"), op("ExpandDims", "keras.src.ops.numpy",
+                                                Config{{"name", "expand_dims"}, {"axis", 1}})}}) {
     SCOPED_TRACE(name);
     OperationCall call;
     call.operation = operation;
@@ -527,7 +527,8 @@ TEST(OperationBackward, ArithmeticOpsBroadcastTheirGradientsBack) {
     OperationCall reversed;
     reversed.operation = numpy_op(class_name);
     reversed.arguments.args = {tensor(c), tensor(a)};
-    if (class_name.find("Divide") == std::string::npos) expect_operation_gradients(reversed, {c, a});
+    if (class_name.find("Divide") == std::string::npos)
+      expect_operation_gradients(reversed, {c, a});
     OperationCall literal_first;
     literal_first.operation = numpy_op(class_name);
     literal_first.arguments.args = {Arg::literal(2.5), tensor(c)};

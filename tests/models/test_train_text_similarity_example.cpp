@@ -33,8 +33,7 @@ TEST(TrainTextSimilarityExample, LearnsAndSavesWhatKerasSaves) {
     if (line.rfind("Epoch ", 0) == 0) ++epochs;
     std::sscanf(line.c_str(), "training loss: %lf in the first epoch, %lf in the last", &first,
                 &last);
-    std::sscanf(line.c_str(), "held-out pairs: loss %lf, accuracy %lf", &held_out_loss,
-                &accuracy);
+    std::sscanf(line.c_str(), "held-out pairs: loss %lf, accuracy %lf", &held_out_loss, &accuracy);
   }
   EXPECT_EQ(epochs, 6) << text.str();
   EXPECT_GT(first, 0.0) << text.str();

@@ -46,8 +46,8 @@ std::string output_file_name(const Model& model, size_t index) {
   constexpr size_t kMaxNameBytes = 200;
   std::string name = model.output_names()[index].substr(0, kMaxNameBytes);
   for (char& c : name) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '-' || c == '_';
     if (!plain) c = '_';
   }
   return "output_" + std::to_string(index) + "_" + name + ".npy";

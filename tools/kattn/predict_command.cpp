@@ -56,8 +56,7 @@ int parse_threads(const std::string& text) {
   const int64_t most = hardware_threads();
   int threads = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), threads);
-  if (error != std::errc() || end != text.data() + text.size() || threads < 1 ||
-      threads > most) {
+  if (error != std::errc() || end != text.data() + text.size() || threads < 1 || threads > most) {
     throw UsageError("--threads expects an integer from 1 to " + std::to_string(most) +
                      " (this machine's hardware threads), received '" + text + "'");
   }

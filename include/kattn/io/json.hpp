@@ -13,8 +13,8 @@ namespace kattn {
 inline constexpr int kMaxJsonDepth = 256;
 
 // Parses `bytes` as one JSON value (UTF-8, no comments, nothing after it but whitespace).
-// FileError "<what>: malformed JSON at byte <offset>: <reason>" (offsets from 0) when it is not; `what` names
-// the source, e.g. "zip archive 'model.keras': member 'config.json'".
+// FileError "<what>: malformed JSON at byte <offset>: <reason>" (offsets from 0) when it is not;
+// `what` names the source, e.g. "zip archive 'model.keras': member 'config.json'".
 Config parse_json(std::string_view bytes, std::string_view what);
 
 // parse_json, and the value must be a JSON object:

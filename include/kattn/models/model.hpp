@@ -157,7 +157,7 @@ class Model {
 
   friend Model load_model(const KerasArchiveReader& archive);
 
-  std::shared_ptr<detail::TrainingSetup> training_;     // set by compile()
+  std::shared_ptr<detail::TrainingSetup> training_;  // set by compile()
   // A loaded file's compile_config that kattn could not compile (null otherwise), and its
   // optimizer variables until compile_from_config restores them: both written back unchanged
   // when the model is saved uncompiled.

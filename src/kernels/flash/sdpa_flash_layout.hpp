@@ -1,7 +1,8 @@
 // Where an item of the fused kernel keeps what it works on, inside one thread's workspace.
 // Offsets and sizes in floats. K and V tiles are copied in: read in place, rows a whole
-// (K * H)-float stride apart map onto a few cache sets and evict each other. A plain struct computed out of line (sdpa_flash_plan.cpp), so the
-// per-ISA kernel files share no inline code with the rest of the library.
+// (K * H)-float stride apart map onto a few cache sets and evict each other. A plain struct
+// computed out of line (sdpa_flash_plan.cpp), so the per-ISA kernel files share no inline code with
+// the rest of the library.
 #pragma once
 
 #include <cstdint>
@@ -21,8 +22,8 @@ struct SdpaFlashLayout {
   int64_t value_cols = 0;    // Hv rounded up to whole panels
   int64_t query_packed = 0;  // (kGroup, query_packed_stride): per block (kBr / 16, H, 16)
   int64_t query_packed_stride = 0;
-  int64_t tile = 0;          // (kBc, kBr): logits, then probabilities, keys by queries
-  int64_t out = 0;           // (kGroup, out_stride): per block (kBr, value_cols)
+  int64_t tile = 0;  // (kBc, kBr): logits, then probabilities, keys by queries
+  int64_t out = 0;   // (kGroup, out_stride): per block (kBr, value_cols)
   int64_t out_stride = 0;
   int64_t key_packed = 0;    // (kBc, H): the tile's keys, rows contiguous
   int64_t value_packed = 0;  // (value_cols / 16, kBc, 16): the tile's values, by panel

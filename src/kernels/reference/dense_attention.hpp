@@ -100,8 +100,8 @@ void dot_scores_backward(const Dims& dims, const T* query, const T* key, const T
                          const T* d_scores, T* d_query, T* d_key, T* d_scale) noexcept;
 template <typename T>
 void concat_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
-                            const T* concat_score_weight, const T* d_scores, T* d_query,
-                            T* d_key, T* d_scale, T* d_concat_score_weight) noexcept;
+                            const T* concat_score_weight, const T* d_scores, T* d_query, T* d_key,
+                            T* d_scale, T* d_concat_score_weight) noexcept;
 template <typename T>
 void additive_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
                               const T* d_scores, T* d_query, T* d_key, T* d_scale) noexcept;

@@ -13,8 +13,8 @@
 #include "kattn/layer.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
-#include "kattn/ops/sdpa.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
+#include "kattn/ops/sdpa.hpp"
 #include "kattn/random.hpp"
 #include "kattn/tensor.hpp"
 #include "kernels/gemm/packed_gemm.hpp"
@@ -93,13 +93,10 @@ AttentionOutput projected_attention_call(ErrorSource source,
                                          const SeedGenerator& seeds);
 
 // The same call for `layer`, keeping what projected_attention_backward needs.
-AttentionForward projected_attention_forward(const Layer& layer, ErrorSource source,
-                                             const ProjectedAttentionSettings& settings,
-                                             const ProjectedAttentionWeights& weights,
-                                             const Tensor& query, const Tensor& value,
-                                             const Tensor& key,
-                                             const ProjectedAttentionCallArgs& args,
-                                             const SeedGenerator& seeds);
+AttentionForward projected_attention_forward(
+    const Layer& layer, ErrorSource source, const ProjectedAttentionSettings& settings,
+    const ProjectedAttentionWeights& weights, const Tensor& query, const Tensor& value,
+    const Tensor& key, const ProjectedAttentionCallArgs& args, const SeedGenerator& seeds);
 
 // Backpropagates d_output (the output's shape) through the call that gave `forward`: returns
 // the query, value and key gradients (key only when the call passed one) and

@@ -6,13 +6,11 @@
 
 namespace kattn::detail {
 
-
 void check_positive_argument(ErrorSource source, std::string_view name, int64_t value) {
   if (value > 0) return;
   throw_value_error(source, "Invalid value for argument `" + std::string(name) + "`",
                     "a positive integer", std::string(name) + "=" + std::to_string(value));
 }
-
 
 void check_sliding_window(ErrorSource source, std::optional<int64_t> sliding_window) {
   if (!sliding_window || *sliding_window > 0) return;

@@ -12,8 +12,8 @@
 #include "kattn/config.hpp"
 #include "kattn/error.hpp"
 #include "kattn/initializers.hpp"
-#include "layers/detail/argument_checks.hpp"
 #include "kattn/tensor.hpp"
+#include "layers/detail/argument_checks.hpp"
 
 namespace kattn::detail {
 

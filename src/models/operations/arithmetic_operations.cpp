@@ -48,8 +48,8 @@ Operand<Leaf> operand(const BoundArguments<Leaf>& arguments, const std::string& 
     const Config* literal = std::get_if<Config>(&arg->value);
     if (literal == nullptr || !(literal->is_number() || literal->is_boolean())) {
       throw NotSupportedError(error_message(
-          arguments.source(), "unsupported call argument `" + name + "`",
-          "a tensor or a number", name + "=" + (literal ? literal->dump() : "a list")));
+          arguments.source(), "unsupported call argument `" + name + "`", "a tensor or a number",
+          name + "=" + (literal ? literal->dump() : "a list")));
     }
   }
   return Operand<Leaf>{arg};
@@ -90,8 +90,8 @@ template <typename T>
 BasicTensor<T> operand_values(const Operand<ValuePtr>& x) {
   if (!x.is_tensor()) {
     const Config& literal = x.literal();
-    const double value = literal.is_boolean() ? (literal.get<bool>() ? 1.0 : 0.0)
-                                              : literal.get<double>();
+    const double value =
+        literal.is_boolean() ? (literal.get<bool>() ? 1.0 : 0.0) : literal.get<double>();
     return BasicTensor<T>(Shape{}, {static_cast<T>(value)});
   }
   return std::visit(
@@ -216,8 +216,7 @@ class BinaryArithmetic : public KerasOp {
   [[noreturn]] void fail_broadcast(const Shape& a, const Shape& b) const {
     throw_value_error(source(), "operands could not be broadcast together",
                       "shapes equal or 1 on each axis, aligned on the right",
-                      "x1 of shape " + shape_to_string(a) + ", x2 of shape " +
-                          shape_to_string(b));
+                      "x1 of shape " + shape_to_string(a) + ", x2 of shape " + shape_to_string(b));
   }
 
   Arithmetic op_;
@@ -289,14 +288,13 @@ class ElementwiseFunction : public KerasOp {
   UnaryFunction function_;
 };
 
-const UnaryFunction kNegative{[](float x) { return -x; }, [](float, float) { return -1.0F; },
-                              true};
+const UnaryFunction kNegative{[](float x) { return -x; }, [](float, float) { return -1.0F; }, true};
 // jnp.abs's gradient is sign(x): 0 at 0.
-const UnaryFunction kAbsolute{
-    [](float x) { return std::fabs(x); },
-    [](float x, float) { return x > 0 ? 1.0F : (x < 0 ? -1.0F : 0.0F); }, true};
-const UnaryFunction kSquare{[](float x) { return x * x; },
-                            [](float x, float) { return 2.0F * x; }, true};
+const UnaryFunction kAbsolute{[](float x) { return std::fabs(x); },
+                              [](float x, float) { return x > 0 ? 1.0F : (x < 0 ? -1.0F : 0.0F); },
+                              true};
+const UnaryFunction kSquare{[](float x) { return x * x; }, [](float x, float) { return 2.0F * x; },
+                            true};
 const UnaryFunction kSqrt{[](float x) { return std::sqrt(x); },
                           [](float, float y) { return 0.5F / y; }, false};
 const UnaryFunction kExp{[](float x) { return std::exp(x); }, [](float, float y) { return y; },
@@ -332,9 +330,9 @@ KerasTensor symbolic_binary(BinaryOp op, NodeArg<KerasTensor> x1, NodeArg<KerasT
   const BinaryClass kind = binary_class(op);
   NodeArguments<KerasTensor> args;
   args.args = {std::move(x1), std::move(x2)};
-  return single_output(std::make_shared<BinaryArithmetic>(kind.class_name, kind.op,
-                                                          unique_name(kind.auto_name)),
-                       std::move(args));
+  return single_output(
+      std::make_shared<BinaryArithmetic>(kind.class_name, kind.op, unique_name(kind.auto_name)),
+      std::move(args));
 }
 
 KerasTensor symbolic_negative(const KerasTensor& x) {
@@ -354,10 +352,9 @@ std::vector<OperationEntry> arithmetic_operation_entries() {
       return std::make_shared<BinaryArithmetic>(kind.class_name, kind.op, std::move(name));
     }));
   }
-  for (const auto& unary :
-       {std::pair{"Negative", kNegative}, std::pair{"Absolute", kAbsolute},
-        std::pair{"Square", kSquare}, std::pair{"Sqrt", kSqrt}, std::pair{"Exp", kExp},
-        std::pair{"Tanh", kTanh}}) {
+  for (const auto& unary : {std::pair{"Negative", kNegative}, std::pair{"Absolute", kAbsolute},
+                            std::pair{"Square", kSquare}, std::pair{"Sqrt", kSqrt},
+                            std::pair{"Exp", kExp}, std::pair{"Tanh", kTanh}}) {
     entries.push_back(named_op_entry(unary.first, kNumpyOps, [unary](std::string name) {
       return std::make_shared<ElementwiseFunction>(unary.first, unary.second, std::move(name));
     }));

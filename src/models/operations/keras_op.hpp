@@ -55,12 +55,11 @@ inline OperationEntry named_op_entry(
     std::string class_name, std::string module,
     std::function<std::shared_ptr<Operation>(std::string name)> make,
     void (*read_extra)(ConfigReader&) = [](ConfigReader&) {}) {
-  return OperationEntry{
-      class_name, std::move(module),
-      [class_name, make = std::move(make), read_extra](const Config& config) {
-        return make(read_op_config(config, class_name, read_extra));
-      },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+  return OperationEntry{class_name, std::move(module),
+                        [class_name, make = std::move(make), read_extra](const Config& config) {
+                          return make(read_op_config(config, class_name, read_extra));
+                        },
+                        [](const std::shared_ptr<Layer>&) { return nullptr; }};
 }
 
 // The same for an Op constructed from its name alone.

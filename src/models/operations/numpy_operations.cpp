@@ -22,8 +22,7 @@ double scalar_of(const Config& literal, ErrorSource source) {
 // numpy.not_equal of a tensor and a scalar or a tensor of the same shape.
 class NotEqual : public KerasOp {
  public:
-  explicit NotEqual(std::string name)
-      : KerasOp("NotEqual", kNumpyOps, std::move(name)) {}
+  explicit NotEqual(std::string name) : KerasOp("NotEqual", kNumpyOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
   std::vector<KerasTensor> compute_output_spec(
@@ -90,8 +89,7 @@ class NotEqual : public KerasOp {
 // numpy.logical_or of two bool tensors of the same shape.
 class LogicalOr : public KerasOp {
  public:
-  explicit LogicalOr(std::string name)
-      : KerasOp("LogicalOr", kNumpyOps, std::move(name)) {}
+  explicit LogicalOr(std::string name) : KerasOp("LogicalOr", kNumpyOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
   std::vector<KerasTensor> compute_output_spec(
@@ -180,8 +178,8 @@ class Cast : public KerasOp {
 
   std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
                              const RunContext&) const override {
-    return {make_value(std::visit([&](const auto& x) { return convert(x); },
-                                  arguments.tensor("x")->tensor))};
+    return {make_value(
+        std::visit([&](const auto& x) { return convert(x); }, arguments.tensor("x")->tensor))};
   }
 
   ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
@@ -284,8 +282,7 @@ class ExpandDims : public KerasOp {
 // numpy.any(x, axis) of a bool tensor, without keepdims.
 class Any : public KerasOp {
  public:
-  Any(std::string name, int64_t axis)
-      : KerasOp("Any", kNumpyOps, std::move(name)), axis_(axis) {}
+  Any(std::string name, int64_t axis) : KerasOp("Any", kNumpyOps, std::move(name)), axis_(axis) {}
   const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
   Config get_config() const override {
     Config config = KerasOp::get_config();
@@ -373,8 +370,7 @@ OperationEntry cast_entry() {
           const std::optional<DType> parsed = dtype_from_name(dtype_text);
           if (!parsed) {
             throw NotSupportedError(error_message(reader.source(), "unsupported dtype",
-                                                  "float32, int32 or bool",
-                                                  "dtype=" + dtype_text));
+                                                  "float32, int32 or bool", "dtype=" + dtype_text));
           }
           dtype = *parsed;
         });
@@ -411,12 +407,12 @@ KerasTensor symbolic_any(const KerasTensor& x, int64_t axis) {
 }
 
 std::vector<OperationEntry> numpy_operation_entries() {
-  return {
-      op_entry<NotEqual>("NotEqual", kNumpyOps),
-      op_entry<LogicalOr>("LogicalOr", kNumpyOps),
-      op_entry<ConvertToTensor>("ConvertToTensor", kCoreOps, read_identity_conversion),
-      axis_op_entry<ExpandDims>("ExpandDims", false), axis_op_entry<Any>("Any", true),
-      cast_entry()};
+  return {op_entry<NotEqual>("NotEqual", kNumpyOps),
+          op_entry<LogicalOr>("LogicalOr", kNumpyOps),
+          op_entry<ConvertToTensor>("ConvertToTensor", kCoreOps, read_identity_conversion),
+          axis_op_entry<ExpandDims>("ExpandDims", false),
+          axis_op_entry<Any>("Any", true),
+          cast_entry()};
 }
 
 }  // namespace kattn::detail
