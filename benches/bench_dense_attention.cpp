@@ -6,7 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_util.hpp"
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kernels/dispatch.hpp"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "bench_util.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kernels/gemm/packed_gemm.hpp"
 
 namespace {

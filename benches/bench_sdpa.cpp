@@ -9,7 +9,7 @@
 #include <cmath>
 
 #include "bench_util.hpp"
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "kernels/dispatch.hpp"
 

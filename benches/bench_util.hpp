@@ -5,7 +5,7 @@
 #include <random>
 #include <utility>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::bench {
 

@@ -5,13 +5,13 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/initializers.hpp"
+#include "core/weight_budget.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/initializers.hpp"
 #include "kattn/io/json.hpp"
 #include "kattn/models/model.hpp"
 #include "models/operation_registry.hpp"
-#include "weight_budget.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

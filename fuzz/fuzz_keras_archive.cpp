@@ -5,7 +5,7 @@
 #include <cstring>
 #include <span>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/models/model.hpp"
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "error_test_util.hpp"
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::testing {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn::testing {
 

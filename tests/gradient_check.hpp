@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::testing {
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <vector>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kernels/dispatch.hpp"
 
 namespace kattn::testing {

@@ -9,8 +9,8 @@
 #include <random>
 #include <string>
 
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::testing {
 

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/initializers.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/initializers.hpp"
 
 namespace kattn {
 namespace {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "error_test_util.hpp"
-#include "kattn/constraints.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/constraints.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 namespace {

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/golden_case.hpp"
 
 namespace kattn {

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "error_test_util.hpp"
-#include "kattn/error.hpp"
-#include "kattn/initializers.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/initializers.hpp"
 
 namespace kattn {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "error_test_util.hpp"
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/training/metrics.hpp"
 
 namespace kattn {

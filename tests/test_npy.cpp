@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/npy.hpp"
 

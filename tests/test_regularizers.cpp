@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "error_test_util.hpp"
-#include "kattn/error.hpp"
-#include "kattn/regularizers.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/regularizers.hpp"
 
 namespace kattn {
 namespace {

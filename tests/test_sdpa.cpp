@@ -3,8 +3,8 @@
 
 #include <cmath>
 
+#include "kattn/core/random.hpp"
 #include "kattn/ops/sdpa.hpp"
-#include "kattn/random.hpp"
 #include "projected_test_util.hpp"
 
 namespace kattn {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "kernel_test_util.hpp"
 #include "kernels/dispatch.hpp"

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 namespace {

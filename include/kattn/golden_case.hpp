@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "golden/loaded_case.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/npy.hpp"
 
 namespace kattn {

@@ -1,6 +1,6 @@
 #include "golden/loaded_case.hpp"
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/npy.hpp"
 

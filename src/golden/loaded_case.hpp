@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/golden_case.hpp"
-#include "kattn/layer.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn::golden {
 

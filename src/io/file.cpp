@@ -14,7 +14,7 @@
 #include <set>
 #include <vector>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

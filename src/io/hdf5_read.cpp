@@ -3,7 +3,7 @@
 #include <limits>
 
 #include "io/hdf5_state.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

@@ -5,7 +5,7 @@
 #include <ctime>
 #include <limits>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/json.hpp"
 

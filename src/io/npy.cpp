@@ -5,7 +5,7 @@
 #include <limits>
 #include <optional>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 
 namespace kattn {

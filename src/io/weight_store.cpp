@@ -1,6 +1,6 @@
 #include "kattn/io/weight_store.hpp"
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 
 namespace kattn {

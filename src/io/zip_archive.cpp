@@ -11,7 +11,7 @@
 #include <set>
 #include <system_error>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 
 namespace kattn {

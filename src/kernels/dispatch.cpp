@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn::kernels {
 

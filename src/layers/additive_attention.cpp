@@ -1,7 +1,7 @@
 // keras.layers.AdditiveAttention: Bahdanau scoring over DenseAttention.
 #include <utility>
 
-#include "kattn/initializers.hpp"
+#include "kattn/core/initializers.hpp"
 #include "kattn/layers/attention.hpp"
 #include "layers/dense_attention_config.hpp"
 

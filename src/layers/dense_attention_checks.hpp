@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 #include "layers/detail/argument_checks.hpp"
 
 namespace kattn::detail {

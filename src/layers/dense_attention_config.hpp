@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
 
 namespace kattn::detail {
 

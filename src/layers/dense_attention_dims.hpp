@@ -1,7 +1,7 @@
 // The kernel sizes of a validated call: every axis before (T, dim) folds into the batch.
 #pragma once
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kernels/reference/dense_attention.hpp"
 
 namespace kattn::detail {

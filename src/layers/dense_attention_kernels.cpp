@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <utility>
 
-#include "broadcast.hpp"
+#include "core/broadcast.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 

@@ -1,5 +1,5 @@
 // Python's arithmetic operators on KerasTensors, as keras.ops nodes.
-#include "kattn/models/keras_tensor.hpp"
+#include "kattn/core/keras_tensor.hpp"
 #include "models/operations/arithmetic_operations.hpp"
 
 namespace kattn {

@@ -1,12 +1,12 @@
 // The backward pass of a functional model: the nodes of a training run in reverse order, each
 // given the gradients of its outputs and adding those of its inputs, keyed by value object as
-// the operations return them (kattn/models/operation.hpp: ValueGradients).
+// the operations return them (kattn/core/operation.hpp: ValueGradients).
 #include "models/model_backward.hpp"
 
 #include <map>
 
-#include "kattn/error.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/layer.hpp"
 
 namespace kattn::detail {
 

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "kattn/layer.hpp"
+#include "kattn/core/layer.hpp"
 #include "models/model_training.hpp"
 
 namespace kattn::detail {

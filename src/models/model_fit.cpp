@@ -9,9 +9,9 @@
 #include <numeric>
 #include <random>
 
-#include "kattn/constraints.hpp"
+#include "kattn/core/constraints.hpp"
+#include "kattn/core/regularizers.hpp"
 #include "kattn/models/model.hpp"
-#include "kattn/regularizers.hpp"
 #include "kattn/training/metrics.hpp"
 #include "models/model_backward.hpp"
 #include "models/model_training.hpp"

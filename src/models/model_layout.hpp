@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "kattn/models/operation.hpp"
+#include "kattn/core/operation.hpp"
 
 namespace kattn::detail {
 

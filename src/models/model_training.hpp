@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "kattn/models/node_arguments.hpp"
-#include "kattn/models/operation.hpp"
+#include "kattn/core/node_arguments.hpp"
+#include "kattn/core/operation.hpp"
 
 namespace kattn::detail {
 

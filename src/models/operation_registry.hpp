@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/layer.hpp"
-#include "kattn/models/operation.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/operation.hpp"
 
 namespace kattn::detail {
 

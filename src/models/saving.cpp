@@ -1,8 +1,8 @@
 // .keras files for functional models: config.json through Model::from_config / to_config,
 // model.weights.h5 through the weight layout, metadata.json as Keras writes it.
+#include "core/weight_budget.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/models/model.hpp"
-#include "weight_budget.hpp"
 
 namespace kattn {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::detail {
 

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/constraints.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/constraints.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/regularizers.hpp"
 #include "kattn/io/weight_store.hpp"
-#include "kattn/layer.hpp"
-#include "kattn/regularizers.hpp"
 #include "kattn/training/losses.hpp"
 #include "kattn/training/optimizers.hpp"
 

@@ -7,8 +7,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "kattn/context.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/context.hpp"
+#include "kattn/core/error.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/sdpa_flash.hpp"

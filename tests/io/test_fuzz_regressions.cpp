@@ -5,7 +5,7 @@
 #include <variant>
 
 #include "io_test_util.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/json.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "io_test_util.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/hdf5_file.hpp"
 #include "kattn/io/weight_store.hpp"
 #include "kattn/io/zip_archive.hpp"

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "io_test_util.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/json.hpp"
 
 namespace kattn {

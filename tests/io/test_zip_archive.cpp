@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "io_test_util.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/zip_archive.hpp"
 
 namespace kattn {

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "error_test_util.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn::testing {
 

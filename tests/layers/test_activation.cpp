@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "kattn/activations.hpp"
+#include "kattn/core/activations.hpp"
 #include "kattn/layers/activation.hpp"
 #include "layer_test_util.hpp"
 

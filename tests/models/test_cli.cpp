@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "command_line.hpp"
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/ops/sdpa.hpp"

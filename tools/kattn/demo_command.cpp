@@ -8,7 +8,7 @@
 #include <string>
 
 #include "command_line.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kattn/models/model.hpp"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "command_line.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace {
 

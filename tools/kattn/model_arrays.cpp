@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/npy.hpp"
 
 namespace kattn::cli {

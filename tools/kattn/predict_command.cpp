@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "command_line.hpp"
-#include "kattn/context.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/context.hpp"
+#include "kattn/core/error.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/models/model.hpp"

@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "command_line.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/golden_case.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn::cli {
 

@@ -33,7 +33,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

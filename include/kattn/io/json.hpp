@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
 
 namespace kattn {
 

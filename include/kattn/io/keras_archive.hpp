@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
 #include "kattn/io/hdf5_file.hpp"
 #include "kattn/io/weight_store.hpp"
 #include "kattn/io/zip_archive.hpp"

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <variant>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

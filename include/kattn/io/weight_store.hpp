@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kattn/core/tensor.hpp"
 #include "kattn/io/hdf5_file.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn {
 

@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/random.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
-#include "kattn/random.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn {
 

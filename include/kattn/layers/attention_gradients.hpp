@@ -5,9 +5,9 @@
 #include <memory>
 #include <optional>
 
+#include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/layers/layer_forward.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn {
 

@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

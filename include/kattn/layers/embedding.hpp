@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/initializers.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/initializers.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
 
 namespace kattn {
 

@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

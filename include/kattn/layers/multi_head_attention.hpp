@@ -30,14 +30,14 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/initializers.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/initializers.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/random.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
-#include "kattn/random.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn {
 

@@ -16,7 +16,7 @@
 
 #include <optional>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

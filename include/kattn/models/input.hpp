@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "kattn/models/keras_tensor.hpp"
-#include "kattn/models/value.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/tensor.hpp"
+#include "kattn/core/value.hpp"
 
 namespace kattn {
 

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "kattn/layer.hpp"
-#include "kattn/models/keras_tensor.hpp"
-#include "kattn/models/node_arguments.hpp"
-#include "kattn/models/operation.hpp"
+#include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/node_arguments.hpp"
+#include "kattn/core/operation.hpp"
 
 namespace kattn {
 

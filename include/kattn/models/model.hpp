@@ -19,14 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/operation.hpp"
+#include "kattn/core/value.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/weight_store.hpp"
-#include "kattn/layer.hpp"
-#include "kattn/models/keras_tensor.hpp"
-#include "kattn/models/operation.hpp"
 #include "kattn/models/training.hpp"
-#include "kattn/models/value.hpp"
 
 namespace kattn {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "kattn/models/value.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
+#include "kattn/core/value.hpp"
 #include "kattn/training/losses.hpp"
 #include "kattn/training/optimizers.hpp"
 

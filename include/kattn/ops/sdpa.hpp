@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::ops {
 
@@ -68,7 +68,7 @@ struct SdpaOptions {
   // may attend no key holds -inf from the fused kernels, and the log-sum-exp of the substituted
   // logits from the reference kernel (double, KATTN_ISA=reference): a large negative number.
   bool return_logsumexp = false;
-  // Threads to run on; 0 uses kattn::num_threads() (kattn/context.hpp). The result is the same
+  // Threads to run on; 0 uses kattn::num_threads() (kattn/core/context.hpp). The result is the same
   // for every count.
   int64_t num_threads = 0;
 };

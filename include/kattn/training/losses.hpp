@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

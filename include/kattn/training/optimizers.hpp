@@ -23,9 +23,9 @@
 #include <utility>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

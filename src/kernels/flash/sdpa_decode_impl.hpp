@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "kattn/random.hpp"
+#include "kattn/core/random.hpp"
 #include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/vec_exp.hpp"
 

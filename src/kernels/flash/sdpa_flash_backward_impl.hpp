@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "kattn/random.hpp"
+#include "kattn/core/random.hpp"
 #include "kernels/flash/flash_tile.hpp"
 #include "kernels/flash/sdpa_flash_backward.hpp"
 #include "kernels/flash/vec_exp.hpp"

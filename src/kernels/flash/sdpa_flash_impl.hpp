@@ -10,7 +10,7 @@
 #include <limits>
 #include <utility>
 
-#include "kattn/random.hpp"
+#include "kattn/core/random.hpp"
 #include "kernels/flash/flash_tile.hpp"
 #include "kernels/flash/sdpa_flash_layout.hpp"
 #include "kernels/flash/vec_exp.hpp"

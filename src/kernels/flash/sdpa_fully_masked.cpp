@@ -1,4 +1,4 @@
-#include "kattn/random.hpp"
+#include "kattn/core/random.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
 
 namespace kattn::kernels {

@@ -5,7 +5,7 @@
 // and the element's flat index only, so it does not change with threads or tiling.
 //
 //   probs (count,) = the flattened (B, Tq, Tv) distribution, in place
-#include "kattn/random.hpp"
+#include "kattn/core/random.hpp"
 #include "kernels/reference/dense_attention.hpp"
 
 namespace kattn::kernels::reference::dense {

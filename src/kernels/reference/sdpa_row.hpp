@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "kattn/random.hpp"
+#include "kattn/core/random.hpp"
 #include "kernels/reference/sdpa.hpp"
 
 namespace kattn::kernels::reference_sdpa {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn::detail {
 

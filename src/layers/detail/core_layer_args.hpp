@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::detail {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 #include "kernels/dispatch.hpp"
 
 namespace kattn::detail {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kernels/gemm/packed_gemm.hpp"
 
 namespace kattn::detail {

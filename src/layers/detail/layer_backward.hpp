@@ -2,11 +2,11 @@
 // came from the layer at hand, and the activation Dense, EinsumDense and Conv1D apply last.
 #pragma once
 
-#include "kattn/activations.hpp"
-#include "kattn/error.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/activations.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
-#include "kattn/tensor.hpp"
 
 namespace kattn::detail {
 

@@ -9,14 +9,14 @@
 #include <optional>
 #include <vector>
 
-#include "kattn/error.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/random.hpp"
+#include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
 #include "kattn/ops/sdpa.hpp"
-#include "kattn/random.hpp"
-#include "kattn/tensor.hpp"
 #include "kernels/gemm/packed_gemm.hpp"
 
 namespace kattn::detail {

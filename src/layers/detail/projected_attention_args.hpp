@@ -9,10 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/initializers.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/initializers.hpp"
+#include "kattn/core/tensor.hpp"
 #include "layers/detail/argument_checks.hpp"
 
 namespace kattn::detail {

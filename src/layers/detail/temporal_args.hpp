@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::detail {
 

@@ -14,7 +14,7 @@
 #include <functional>
 #include <type_traits>
 
-#include "broadcast.hpp"
+#include "core/broadcast.hpp"
 #include "models/operations/keras_op.hpp"
 
 namespace kattn::detail {

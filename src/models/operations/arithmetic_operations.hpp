@@ -2,8 +2,8 @@
 // node named by Keras's auto-naming ("add", "add_1", ...).
 #pragma once
 
-#include "kattn/models/keras_tensor.hpp"
-#include "kattn/models/node_arguments.hpp"
+#include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/node_arguments.hpp"
 
 namespace kattn::detail {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <utility>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
-#include "kattn/models/operation.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/operation.hpp"
 #include "models/operation_registry.hpp"
 #include "models/operations/layer_operation.hpp"
 

@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "kattn/error.hpp"
-#include "kattn/layer.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/operation.hpp"
 #include "kattn/layers/layer_forward.hpp"
-#include "kattn/models/operation.hpp"
 
 namespace kattn::detail {
 

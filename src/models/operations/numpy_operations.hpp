@@ -7,8 +7,8 @@
 
 #include <cstdint>
 
-#include "kattn/config.hpp"
-#include "kattn/models/keras_tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/keras_tensor.hpp"
 
 namespace kattn::detail {
 

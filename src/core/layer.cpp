@@ -1,8 +1,8 @@
-#include "kattn/layer.hpp"
+#include "kattn/core/layer.hpp"
 
 #include <algorithm>
 
-#include "weight_budget.hpp"
+#include "core/weight_budget.hpp"
 
 namespace kattn {
 

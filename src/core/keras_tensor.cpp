@@ -1,4 +1,4 @@
-#include "kattn/models/keras_tensor.hpp"
+#include "kattn/core/keras_tensor.hpp"
 
 namespace kattn {
 

@@ -1,8 +1,8 @@
-#include "kattn/models/operation.hpp"
+#include "kattn/core/operation.hpp"
 
 #include <algorithm>
 
-#include "kattn/layer.hpp"
+#include "kattn/core/layer.hpp"
 
 namespace kattn {
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

@@ -1,4 +1,4 @@
-#include "kattn/models/value.hpp"
+#include "kattn/core/value.hpp"
 
 namespace kattn {
 

@@ -1,4 +1,4 @@
-#include "weight_budget.hpp"
+#include "core/weight_budget.hpp"
 
 #include <limits>
 #include <string>

@@ -1,4 +1,4 @@
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
-#include "kattn/error.hpp"
-#include "strided.hpp"
+#include "core/strided.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

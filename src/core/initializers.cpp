@@ -1,4 +1,4 @@
-#include "kattn/initializers.hpp"
+#include "kattn/core/initializers.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "kattn/config.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

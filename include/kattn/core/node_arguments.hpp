@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/error.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

@@ -1,11 +1,11 @@
-#include "kattn/regularizers.hpp"
+#include "kattn/core/regularizers.hpp"
 
 #include <cmath>
 #include <string_view>
 #include <vector>
 
-#include "kattn/error.hpp"
-#include "strided.hpp"
+#include "core/strided.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

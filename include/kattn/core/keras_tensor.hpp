@@ -8,8 +8,8 @@
 #include <memory>
 #include <optional>
 
-#include "kattn/models/value.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
+#include "kattn/core/value.hpp"
 
 namespace kattn {
 

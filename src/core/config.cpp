@@ -1,4 +1,4 @@
-#include "kattn/config.hpp"
+#include "kattn/core/config.hpp"
 
 #include <cctype>
 #include <cmath>

@@ -1,11 +1,11 @@
-#include "kattn/constraints.hpp"
+#include "kattn/core/constraints.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string_view>
 
-#include "kattn/error.hpp"
-#include "strided.hpp"
+#include "core/strided.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

@@ -1,11 +1,11 @@
 // keras.activations on Keras's numpy backend (keras/src/backend/numpy/nn.py), in float32.
-#include "kattn/activations.hpp"
+#include "kattn/core/activations.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 #include "kernels/reference/dense_attention.hpp"
 
 namespace kattn {

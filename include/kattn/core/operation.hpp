@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
-#include "kattn/config.hpp"
-#include "kattn/models/keras_tensor.hpp"
-#include "kattn/models/node_arguments.hpp"
-#include "kattn/models/value.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/node_arguments.hpp"
+#include "kattn/core/value.hpp"
 
 namespace kattn {
 

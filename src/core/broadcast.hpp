@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::detail {
 

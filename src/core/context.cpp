@@ -1,11 +1,11 @@
-#include "kattn/context.hpp"
+#include "kattn/core/context.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "kattn/tensor.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::detail {
 

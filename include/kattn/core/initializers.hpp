@@ -15,8 +15,8 @@
 #include <optional>
 #include <string>
 
-#include "kattn/config.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/config.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 

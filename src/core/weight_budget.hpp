@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "kattn/error.hpp"
-#include "kattn/tensor.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn::detail {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 

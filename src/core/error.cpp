@@ -1,4 +1,4 @@
-#include "kattn/error.hpp"
+#include "kattn/core/error.hpp"
 
 namespace kattn {
 
