@@ -7,11 +7,17 @@
 namespace kattn {
 
 Layer::Layer(std::string class_name, LayerArgs args)
-    : class_name_(std::move(class_name)), args_(std::move(args)) {
+    : Operation(std::move(class_name), args.name), args_(std::move(args)) {
   check_operation_name(error_source(), args_.name);
 }
 
 Config Layer::get_config() const { return layer_args_config(args_); }
+
+std::string Layer::module() const { return "keras.layers"; }
+
+void Layer::record_build_config(Config build_config) {
+  if (build_config_.is_null()) build_config_ = std::move(build_config);
+}
 
 std::string Layer::weight_path(const Variable& variable) const {
   return args_.name + "/" + variable.name;

@@ -28,15 +28,15 @@ void populate_mask_argument(const Operation& operation, NodeArguments<KerasTenso
 
 }  // namespace
 
-OperationForward Operation::forward(const BoundArguments<ValuePtr>& arguments,
-                                    const RunContext& context) const {
-  return {call(arguments, context), nullptr};
+OperationForward Operation::forward_node(const BoundArguments<ValuePtr>& arguments,
+                                         const RunContext& context) const {
+  return {call_node(arguments, context), nullptr};
 }
 
-ValueGradients Operation::backward(const BoundArguments<ValuePtr>& /*arguments*/,
-                                   const OperationForward& /*forward*/,
-                                   const std::vector<std::optional<Tensor>>& /*d_outputs*/,
-                                   std::vector<Tensor>& /*weight_gradients*/) const {
+ValueGradients Operation::backward_node(const BoundArguments<ValuePtr>& /*arguments*/,
+                                        const OperationForward& /*forward*/,
+                                        const std::vector<std::optional<Tensor>>& /*d_outputs*/,
+                                        std::vector<Tensor>& /*weight_gradients*/) const {
   throw NotSupportedError(error_message({class_name(), name()}, "no backward pass",
                                         "an operation kattn can train through",
                                         "class_name=" + class_name()));

@@ -17,7 +17,8 @@ struct ActivationSaved : detail::SavedForBackward {
 }  // namespace
 
 Activation::Activation(Args args)
-    : Layer("Activation", LayerArgs{std::move(args.name), args.trainable}),
+    : UnaryLayer("Activation", LayerArgs{std::move(args.name), args.trainable},
+                 MaskRule::kPassThrough, BuildRecord::kNotRecorded),
       activation_(std::move(args.activation)) {
   build_once([] {});  // Activation.__init__: self._build_at_init()
 }

@@ -43,7 +43,8 @@ Config tuple_json(int64_t value) { return Config::array({value}); }
 }  // namespace
 
 Conv1D::Conv1D(Args args)
-    : Layer("Conv1D", LayerArgs{std::move(args.name), args.trainable}),
+    : UnaryLayer("Conv1D", LayerArgs{std::move(args.name), args.trainable}, MaskRule::kDrop,
+                 BuildRecord::kRecorded),
       filters_(args.filters),
       kernel_size_(standardize_tuple(error_source(), "kernel_size", args.kernel_size)),
       strides_(standardize_tuple(error_source(), "strides", args.strides)),

@@ -21,7 +21,8 @@ struct DenseSaved : detail::SavedForBackward {
 }  // namespace
 
 Dense::Dense(Args args)
-    : Layer("Dense", LayerArgs{std::move(args.name), args.trainable}),
+    : UnaryLayer("Dense", LayerArgs{std::move(args.name), args.trainable}, MaskRule::kPassThrough,
+                 BuildRecord::kRecorded),
       units_(args.units),
       activation_(std::move(args.activation)),
       use_bias_(args.use_bias),

@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "core/node_inputs.hpp"
 #include "layers/detail/argument_checks.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
@@ -157,6 +158,47 @@ Config Dropout::get_config() const {
   }
   config["noise_shape"] = noise_shape;
   return config;
+}
+
+const std::vector<std::string>& Dropout::call_parameters() const {
+  static const std::vector<std::string> parameters{"inputs", "training"};
+  return parameters;
+}
+
+std::vector<KerasTensor> Dropout::compute_output_spec(
+    const BoundArguments<KerasTensor>& arguments) {
+  const KerasTensor& x = arguments.tensor("inputs");
+  detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
+  KerasTensor output(x.shape(), DType::kFloat32);
+  output.set_keras_mask(x.keras_mask());
+  return {output};
+}
+
+std::vector<ValuePtr> Dropout::call_node(const BoundArguments<ValuePtr>& arguments,
+                                         const RunContext& context) const {
+  const ValuePtr& x = arguments.tensor("inputs");
+  const bool training = arguments.flag("training", context.training);
+  const Tensor& inputs = detail::float_input(*x, error_source(), "inputs");
+  if (!training || rate_ == 0.0) return {x};
+  return {make_value(call(inputs, true), x->keras_mask)};
+}
+
+OperationForward Dropout::forward_node(const BoundArguments<ValuePtr>& arguments,
+                                       const RunContext& context) const {
+  const ValuePtr& x = arguments.tensor("inputs");
+  const bool training = arguments.flag("training", context.training);
+  LayerForward saved = forward(detail::float_input(*x, error_source(), "inputs"), training);
+  OperationForward result;
+  result.outputs = {!training || rate_ == 0.0 ? x : make_value(saved.output, x->keras_mask)};
+  result.saved = detail::save_call(*this, std::move(saved));
+  return result;
+}
+
+ValueGradients Dropout::backward_node(const BoundArguments<ValuePtr>& arguments,
+                                      const OperationForward& forward,
+                                      const std::vector<std::optional<Tensor>>& d_outputs,
+                                      std::vector<Tensor>& weight_gradients) const {
+  return detail::unary_backward(*this, arguments, forward, d_outputs, weight_gradients);
 }
 
 }  // namespace kattn

@@ -127,7 +127,8 @@ struct EinsumDenseSaved : detail::SavedForBackward {
 }  // namespace
 
 EinsumDense::EinsumDense(Args args)
-    : Layer("EinsumDense", LayerArgs{std::move(args.name), args.trainable}),
+    : UnaryLayer("EinsumDense", LayerArgs{std::move(args.name), args.trainable}, MaskRule::kDrop,
+                 BuildRecord::kRecorded),
       equation_(std::move(args.equation)),
       output_shape_(std::move(args.output_shape)),
       activation_(std::move(args.activation)),

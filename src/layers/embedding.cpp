@@ -7,9 +7,11 @@
 #include <memory>
 #include <utility>
 
+#include "core/node_inputs.hpp"
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "ops/numpy_operations.hpp"
 
 namespace kattn {
 
@@ -179,6 +181,66 @@ Config Embedding::get_config() const {
   config["mask_zero"] = mask_zero_;
   config["quantization_config"] = nullptr;
   return config;
+}
+
+namespace {
+
+// The ids of a node's `inputs` and the mask compute_mask gives them.
+std::pair<Int32Tensor, std::optional<Mask>> ids_and_mask(const Embedding& layer,
+                                                         const ModelValue& value,
+                                                         ErrorSource source) {
+  if (const auto* ids = std::get_if<Tensor>(&value.tensor)) {
+    return {layer.cast_ids(*ids), layer.compute_mask(*ids)};
+  }
+  const Int32Tensor& ids = detail::int_input(value, source, "inputs");
+  return {ids, layer.compute_mask(ids)};
+}
+
+}  // namespace
+
+const std::vector<std::string>& Embedding::call_parameters() const {
+  static const std::vector<std::string> parameters{"inputs"};
+  return parameters;
+}
+
+std::vector<KerasTensor> Embedding::compute_output_spec(
+    const BoundArguments<KerasTensor>& arguments) {
+  const KerasTensor& ids = arguments.tensor("inputs");
+  if (ids.dtype() == DType::kBool)
+    detail::check_dtype(ids, DType::kInt32, error_source(), "inputs");
+  build(ids.shape());
+  record_build_config(Config{{"input_shape", detail::shape_config(ids.shape())}});
+  KerasTensor output(compute_output_shape(ids.shape()), DType::kFloat32);
+  // Keras's Embedding.compute_mask: ops.not_equal(inputs, 0).
+  if (mask_zero_) output.set_keras_mask(detail::symbolic_not_equal(ids, 0));
+  return {output};
+}
+
+std::vector<ValuePtr> Embedding::call_node(const BoundArguments<ValuePtr>& arguments,
+                                           const RunContext& /*context*/) const {
+  const auto [ids, mask] = ids_and_mask(*this, *arguments.tensor("inputs"), error_source());
+  return {make_value(call(ids), mask)};
+}
+
+OperationForward Embedding::forward_node(const BoundArguments<ValuePtr>& arguments,
+                                         const RunContext& /*context*/) const {
+  const auto [ids, mask] = ids_and_mask(*this, *arguments.tensor("inputs"), error_source());
+  LayerForward saved = forward(ids);
+  OperationForward result;
+  result.outputs = {make_value(saved.output, mask)};
+  result.saved = detail::save_call(*this, std::move(saved));
+  return result;
+}
+
+ValueGradients Embedding::backward_node(const BoundArguments<ValuePtr>& /*arguments*/,
+                                        const OperationForward& forward,
+                                        const std::vector<std::optional<Tensor>>& d_outputs,
+                                        std::vector<Tensor>& weight_gradients) const {
+  const LayerForward& saved = detail::saved_call<LayerForward>(*this, forward, error_source());
+  if (const Tensor* d_output = detail::output_gradient(d_outputs, 0)) {
+    backward(saved, *d_output, weight_gradients);
+  }
+  return {};
 }
 
 }  // namespace kattn

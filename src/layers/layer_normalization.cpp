@@ -61,7 +61,8 @@ struct LayerNormalizationSaved : detail::SavedForBackward {
 LayerNormalization::LayerNormalization() : LayerNormalization(Args{}) {}
 
 LayerNormalization::LayerNormalization(Args args)
-    : Layer("LayerNormalization", LayerArgs{std::move(args.name), args.trainable}),
+    : UnaryLayer("LayerNormalization", LayerArgs{std::move(args.name), args.trainable},
+                 MaskRule::kPassThrough, BuildRecord::kRecorded),
       axis_(std::move(args.axis)),
       epsilon_(args.epsilon),
       center_(args.center),

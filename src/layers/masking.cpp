@@ -7,13 +7,15 @@
 
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/layer_backward.hpp"
+#include "ops/numpy_operations.hpp"
 
 namespace kattn {
 
 Masking::Masking() : Masking(Args{}) {}
 
 Masking::Masking(Args args)
-    : Layer("Masking", LayerArgs{std::move(args.name), args.trainable}),
+    : UnaryLayer("Masking", LayerArgs{std::move(args.name), args.trainable}, MaskRule::kDrop,
+                 BuildRecord::kNotRecorded),
       mask_value_(args.mask_value) {}
 
 std::unique_ptr<Masking> Masking::from_config(const Config& config) {
@@ -96,6 +98,31 @@ Config Masking::get_config() const {
   Config config = Layer::get_config();
   config["mask_value"] = mask_value_;
   return config;
+}
+
+std::vector<KerasTensor> Masking::compute_output_spec(
+    const BoundArguments<KerasTensor>& arguments) {
+  std::vector<KerasTensor> outputs = UnaryLayer::compute_output_spec(arguments);
+  const KerasTensor& x = arguments.tensor("inputs");
+  outputs[0].set_keras_mask(
+      detail::symbolic_any(detail::symbolic_not_equal(x, get_config()["mask_value"]), -1));
+  return outputs;
+}
+
+std::vector<ValuePtr> Masking::call_node(const BoundArguments<ValuePtr>& arguments,
+                                         const RunContext& /*context*/) const {
+  const Tensor& x = detail::float_input(*arguments.tensor("inputs"), error_source(), "inputs");
+  return {make_value(call(x), compute_mask(x))};
+}
+
+OperationForward Masking::forward_node(const BoundArguments<ValuePtr>& arguments,
+                                       const RunContext& /*context*/) const {
+  const Tensor& x = detail::float_input(*arguments.tensor("inputs"), error_source(), "inputs");
+  LayerForward saved = forward(x);
+  OperationForward result;
+  result.outputs = {make_value(saved.output, compute_mask(x))};
+  result.saved = detail::save_call(*this, std::move(saved));
+  return result;
 }
 
 }  // namespace kattn

@@ -7,8 +7,10 @@
 #include <utility>
 
 #include "core/broadcast.hpp"
+#include "core/node_inputs.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "ops/numpy_operations.hpp"
 
 namespace kattn {
 
@@ -392,6 +394,109 @@ Config Concatenate::get_config() const {
   Config config = Merge::get_config();
   config["axis"] = axis_;
   return config;
+}
+
+namespace {
+
+// A node's `inputs` list: at least one tensor, none missing.
+template <typename Leaf>
+std::vector<Leaf> merge_inputs(const BoundArguments<Leaf>& arguments, ErrorSource source) {
+  std::vector<Leaf> inputs;
+  for (const std::optional<Leaf>& input : arguments.tensor_list("inputs")) {
+    if (!input) {
+      throw_value_error(source, "invalid call argument `inputs`", "a list of tensors",
+                        "a list containing None");
+    }
+    inputs.push_back(*input);
+  }
+  if (inputs.empty()) {
+    throw_value_error(source, "invalid call argument `inputs`", "a list of at least one tensor",
+                      "no tensors");
+  }
+  return inputs;
+}
+
+std::vector<Tensor> float_tensors(const std::vector<ValuePtr>& inputs, ErrorSource source) {
+  std::vector<Tensor> tensors;
+  for (const ValuePtr& input : inputs) {
+    tensors.push_back(detail::float_input(*input, source, "inputs"));
+  }
+  return tensors;
+}
+
+// The inputs' Keras masks as compute_mask takes them: an empty list when none has one (Keras
+// passes mask=None then).
+std::vector<std::optional<Mask>> input_masks(const std::vector<ValuePtr>& inputs) {
+  std::vector<std::optional<Mask>> masks;
+  for (const ValuePtr& input : inputs) masks.push_back(input->keras_mask);
+  const bool any_mask =
+      std::any_of(masks.begin(), masks.end(), [](const auto& mask) { return mask.has_value(); });
+  if (!any_mask) masks.clear();
+  return masks;
+}
+
+}  // namespace
+
+const std::vector<std::string>& Merge::call_parameters() const {
+  static const std::vector<std::string> parameters{"inputs"};
+  return parameters;
+}
+
+std::vector<KerasTensor> Merge::compute_output_spec(const BoundArguments<KerasTensor>& arguments) {
+  const std::vector<KerasTensor> inputs = merge_inputs(arguments, error_source());
+  std::vector<Shape> shapes;
+  Config build_shapes = Config::array();
+  for (const KerasTensor& input : inputs) {
+    detail::check_dtype(input, DType::kFloat32, error_source(), "inputs");
+    shapes.push_back(input.shape());
+    build_shapes.push_back(detail::shape_config(input.shape()));
+  }
+  build(shapes);
+  record_build_config(Config{{"input_shape", build_shapes}});
+  KerasTensor output(compute_output_shape(shapes), DType::kFloat32);
+  if (records_symbolic_mask()) {
+    std::optional<KerasTensor> mask = inputs[0].keras_mask();
+    for (size_t i = 1; mask && i < inputs.size(); ++i) {
+      const std::optional<KerasTensor> next = inputs[i].keras_mask();
+      mask = next ? std::optional(detail::symbolic_logical_or(*mask, *next)) : std::nullopt;
+    }
+    output.set_keras_mask(mask);
+  }
+  return {output};
+}
+
+std::vector<ValuePtr> Merge::call_node(const BoundArguments<ValuePtr>& arguments,
+                                       const RunContext& /*context*/) const {
+  const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
+  const std::vector<Tensor> tensors = float_tensors(inputs, error_source());
+  std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
+  return {make_value(call(tensors), std::move(mask))};
+}
+
+OperationForward Merge::forward_node(const BoundArguments<ValuePtr>& arguments,
+                                     const RunContext& /*context*/) const {
+  const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
+  const std::vector<Tensor> tensors = float_tensors(inputs, error_source());
+  std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
+  LayerForward saved = forward(tensors);
+  OperationForward result;
+  result.outputs = {make_value(saved.output, std::move(mask))};
+  result.saved = detail::save_call(*this, std::move(saved));
+  return result;
+}
+
+ValueGradients Merge::backward_node(const BoundArguments<ValuePtr>& arguments,
+                                    const OperationForward& forward,
+                                    const std::vector<std::optional<Tensor>>& d_outputs,
+                                    std::vector<Tensor>& weight_gradients) const {
+  const LayerForward& saved = detail::saved_call<LayerForward>(*this, forward, error_source());
+  const Tensor* d_output = detail::output_gradient(d_outputs, 0);
+  if (d_output == nullptr) return {};
+  const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
+  std::vector<Tensor> grads = backward(saved, *d_output, weight_gradients);
+  ValueGradients result;
+  for (size_t i = 0; i < inputs.size(); ++i) result.emplace_back(inputs[i], std::move(grads[i]));
+  return result;
 }
 
 }  // namespace kattn

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/dispatch.hpp"
-#include "layers/detail/projected_attention.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
@@ -40,30 +38,18 @@ std::vector<int64_t> read_axes(ConfigReader& reader) {
 }  // namespace
 
 MultiHeadAttention::MultiHeadAttention(Args args)
-    : Layer("MultiHeadAttention", LayerArgs{std::move(args.name), args.trainable}),
+    : ProjectedAttention("MultiHeadAttention", LayerArgs{args.name, args.trainable},
+                         Variant::kMultiHead, SharedArgs::of(args)),
       num_heads_(args.num_heads),
       key_dim_(args.key_dim),
       value_dim_(args.value_dim.value_or(args.key_dim)),
-      dropout_(args.dropout),
-      use_bias_(args.use_bias),
       output_shape_(std::move(args.output_shape)),
-      attention_axes_(std::move(args.attention_axes)),
-      flash_attention_(args.flash_attention.value_or(false)),
-      kernel_initializer_(std::move(args.kernel_initializer)),
-      bias_initializer_(std::move(args.bias_initializer)),
-      kernel_regularizer_(std::move(args.kernel_regularizer)),
-      bias_regularizer_(std::move(args.bias_regularizer)),
-      activity_regularizer_(std::move(args.activity_regularizer)),
-      kernel_constraint_(std::move(args.kernel_constraint)),
-      bias_constraint_(std::move(args.bias_constraint)),
-      use_gate_(args.use_gate),
-      sliding_window_(args.sliding_window),
-      seed_generator_(args.seed) {
+      attention_axes_(std::move(args.attention_axes)) {
   const ErrorSource source = error_source();
   detail::check_positive_argument(source, "num_heads", num_heads_);
   detail::check_positive_argument(source, "key_dim", key_dim_);
   if (args.value_dim) detail::check_positive_argument(source, "value_dim", *args.value_dim);
-  detail::check_dropout_rate(source, dropout_);
+  detail::check_dropout_rate(source, dropout());
   if (output_shape_ &&
       (output_shape_->empty() || std::any_of(output_shape_->begin(), output_shape_->end(),
                                              [](int64_t d) { return d <= 0; }))) {
@@ -71,8 +57,8 @@ MultiHeadAttention::MultiHeadAttention(Args args)
                       "an int or a tuple of positive ints (the output's trailing dimensions)",
                       "output_shape=" + keras_shape(*output_shape_));
   }
-  detail::check_sliding_window(source, sliding_window_);
-  detail::check_flash_attention(source, args.flash_attention, dropout_);
+  detail::check_sliding_window(source, sliding_window());
+  detail::check_flash_attention(source, args.flash_attention, dropout());
 }
 
 std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config& config) {
@@ -105,12 +91,6 @@ std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config
   if (!reader.get("attention_axes", nullptr).is_null()) args.attention_axes = read_axes(reader);
   reader.check_all_read();
   return std::make_unique<MultiHeadAttention>(std::move(args));
-}
-
-void MultiHeadAttention::build(const Shape& query_shape, const Shape& value_shape,
-                               std::optional<Shape> key_shape) {
-  const Shape key = key_shape.value_or(value_shape);
-  build_once([&] { build_weights(query_shape, value_shape, key); });
 }
 
 void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& value_shape,
@@ -159,26 +139,8 @@ void MultiHeadAttention::build_weights(const Shape& query_shape, const Shape& va
     }
   }
 
-  const int64_t N = num_heads_;
-  const Shape output_dims = output_shape_.value_or(Shape{query_shape.back()});
-  const auto add = [&](const char* name, const Shape& shape, bool kernel) {
-    add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
-  };
-  add("query/kernel", {query_shape.back(), N, key_dim_}, true);
-  if (use_bias_) add("query/bias", {N, key_dim_}, false);
-  add("key/kernel", {key_shape.back(), N, key_dim_}, true);
-  if (use_bias_) add("key/bias", {N, key_dim_}, false);
-  if (use_gate_) {
-    add("gate/kernel", {query_shape.back(), N, value_dim_}, true);
-    if (use_bias_) add("gate/bias", {N, value_dim_}, false);
-  }
-  add("value/kernel", {value_shape.back(), N, value_dim_}, true);
-  if (use_bias_) add("value/bias", {N, value_dim_}, false);
-  Shape output_kernel{N, value_dim_};
-  output_kernel.insert(output_kernel.end(), output_dims.begin(), output_dims.end());
-  add("attention_output/kernel", output_kernel, true);
-  if (use_bias_) add("attention_output/bias", output_dims, false);
-
+  add_projections(query_shape.back(), key_shape.back(), value_shape.back(),
+                  output_shape_.value_or(Shape{query_shape.back()}));
   built_rank_ = rank;
   built_query_dim_ = query_shape.back();
   built_value_dim_ = value_shape.back();
@@ -217,58 +179,6 @@ void MultiHeadAttention::check_call_shapes(const Tensor& query, const Tensor& va
   }
 }
 
-detail::PreparedAttention MultiHeadAttention::prepare(const Tensor& query, const Tensor& value,
-                                                      const CallArgs& args) const {
-  const Tensor& key = args.key ? *args.key : value;
-  detail::check_flash_attention_scores(error_source(), flash_attention_,
-                                       args.return_attention_scores);
-  build_once([&] {
-    const_cast<MultiHeadAttention*>(this)->build_weights(query.shape(), value.shape(), key.shape());
-  });
-  check_call_shapes(query, value, key);
-
-  detail::PreparedAttention prepared;
-  detail::ProjectedAttentionSettings& settings = prepared.settings;
-  settings.num_heads = num_heads_;
-  settings.num_kv_heads = num_heads_;
-  settings.scale = 1.0 / std::sqrt(static_cast<double>(key_dim_));
-  settings.dropout = dropout_;
-  settings.sliding_window = sliding_window_.value_or(0);
-  settings.attention_axes = *attention_axes_;
-  prepared.key = &key;
-  prepared.weights = detail::projected_weights(weights());
-  if (kernels::active_isa() == kernels::Isa::kAvx2) {
-    prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
-        derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
-    prepared.weights.packed = prepared.packed.get();
-  }
-  return prepared;
-}
-
-AttentionOutput MultiHeadAttention::call(const Tensor& query, const Tensor& value,
-                                         const CallArgs& args) const {
-  const detail::PreparedAttention prepared = prepare(query, value, args);
-  return detail::projected_attention_call(error_source(), prepared.settings, prepared.weights,
-                                          query, value, *prepared.key, args, seed_generator_);
-}
-
-AttentionForward MultiHeadAttention::forward(const Tensor& query, const Tensor& value,
-                                             const CallArgs& args) const {
-  const detail::PreparedAttention prepared = prepare(query, value, args);
-  return detail::projected_attention_forward(*this, error_source(), prepared.settings,
-                                             prepared.weights, query, value, *prepared.key, args,
-                                             seed_generator_);
-}
-
-AttentionInputGradients MultiHeadAttention::backward(const AttentionForward& forward,
-                                                     const Tensor& d_output,
-                                                     std::vector<Tensor>& weight_gradients) const {
-  check_gradient_buffers(weight_gradients);
-  return detail::projected_attention_backward(
-      *this, error_source(), detail::projected_weights(weights()), forward, d_output,
-      detail::projected_gradients(weights(), weight_gradients));
-}
-
 Shape MultiHeadAttention::compute_output_shape(const Shape& query_shape, const Shape& value_shape,
                                                std::optional<Shape> key_shape) const {
   check_value_key(error_source(), value_shape, key_shape.value_or(value_shape),
@@ -279,26 +189,12 @@ Shape MultiHeadAttention::compute_output_shape(const Shape& query_shape, const S
   return shape;
 }
 
-Config MultiHeadAttention::get_config() const {
-  Config config = Layer::get_config();
+void MultiHeadAttention::own_config(Config& config) const {
   config["num_heads"] = num_heads_;
   config["key_dim"] = key_dim_;
   config["value_dim"] = value_dim_;
-  config["dropout"] = dropout_;
-  config["use_bias"] = use_bias_;
-  config["use_gate"] = use_gate_;
   config["output_shape"] = output_shape_ ? detail::shape_to_json(*output_shape_) : Config();
   config["attention_axes"] = attention_axes_ ? detail::shape_to_json(*attention_axes_) : Config();
-  config["sliding_window"] = detail::optional_to_json(sliding_window_);
-  config["kernel_initializer"] = kernel_initializer_.get_config();
-  config["bias_initializer"] = bias_initializer_.get_config();
-  config["kernel_regularizer"] = kernel_regularizer_;
-  config["bias_regularizer"] = bias_regularizer_;
-  config["activity_regularizer"] = activity_regularizer_;
-  config["kernel_constraint"] = kernel_constraint_;
-  config["bias_constraint"] = bias_constraint_;
-  config["seed"] = detail::optional_to_json(seed_generator_.seed());
-  return config;
 }
 
 }  // namespace kattn

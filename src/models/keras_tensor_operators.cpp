@@ -1,6 +1,6 @@
 // Python's arithmetic operators on KerasTensors, as keras.ops nodes.
 #include "kattn/core/keras_tensor.hpp"
-#include "models/operations/arithmetic_operations.hpp"
+#include "ops/arithmetic_operations.hpp"
 
 namespace kattn {
 

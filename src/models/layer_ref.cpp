@@ -1,7 +1,5 @@
 #include "kattn/models/layer_ref.hpp"
 
-#include "models/operation_registry.hpp"
-
 namespace kattn {
 
 SymbolicArg::SymbolicArg(const std::vector<KerasTensor>& tensors) {
@@ -10,15 +8,14 @@ SymbolicArg::SymbolicArg(const std::vector<KerasTensor>& tensors) {
   arg_ = NodeArg<KerasTensor>::list(std::move(items));
 }
 
-SymbolicLayer::SymbolicLayer(std::shared_ptr<Layer> layer)
-    : layer_(std::move(layer)), operation_(detail::operation_for_layer(layer_)) {}
+SymbolicLayer::SymbolicLayer(std::shared_ptr<Layer> layer) : layer_(std::move(layer)) {}
 
 std::vector<KerasTensor> SymbolicLayer::call(const std::vector<SymbolicArg>& args,
                                              const SymbolicKwargs& kwargs) const {
   NodeArguments<KerasTensor> arguments;
   for (const SymbolicArg& arg : args) arguments.args.push_back(arg.arg());
   for (const auto& [name, arg] : kwargs) arguments.kwargs.emplace(name, arg.arg());
-  return call_symbolic(operation_, std::move(arguments));
+  return call_symbolic(layer_, std::move(arguments));
 }
 
 KerasTensor SymbolicLayer::single(std::vector<KerasTensor> outputs) const {

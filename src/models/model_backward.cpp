@@ -61,7 +61,7 @@ void backward_through(const std::vector<NodeRun>& runs,
       buffers = &it->second;
     }
     const ValueGradients d_inputs =
-        operation.backward(*run->bound, run->forward, d_outputs, *buffers);
+        operation.backward_node(*run->bound, run->forward, d_outputs, *buffers);
     for (const auto& [input, gradient] : d_inputs) add_gradient(gradients, input.get(), gradient);
   }
 }

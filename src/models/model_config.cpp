@@ -3,9 +3,9 @@
 #include <map>
 #include <set>
 
+#include "core/node_inputs.hpp"
 #include "kattn/models/model.hpp"
 #include "models/operation_registry.hpp"
-#include "models/operations/layer_operation.hpp"
 #include "models/text.hpp"
 
 namespace kattn {

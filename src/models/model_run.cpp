@@ -94,11 +94,11 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
     }
     std::vector<ValuePtr> outputs;
     if (runs != nullptr) {
-      OperationForward forward = node->operation->forward(*bound, context);
+      OperationForward forward = node->operation->forward_node(*bound, context);
       outputs = forward.outputs;
       runs->push_back({node, std::move(owned_arguments), std::move(bound), std::move(forward)});
     } else {
-      outputs = node->operation->call(*bound, context);
+      outputs = node->operation->call_node(*bound, context);
     }
     for (size_t i = 0; i < outputs.size(); ++i) {
       values[{node.get(), static_cast<int64_t>(i)}] = outputs[i];

@@ -2,19 +2,52 @@
 
 #include <algorithm>
 
+#include "kattn/layers/activation.hpp"
+#include "kattn/layers/attention.hpp"
+#include "kattn/layers/conv1d.hpp"
+#include "kattn/layers/dense.hpp"
+#include "kattn/layers/dropout.hpp"
+#include "kattn/layers/einsum_dense.hpp"
+#include "kattn/layers/embedding.hpp"
+#include "kattn/layers/grouped_query_attention.hpp"
+#include "kattn/layers/layer_normalization.hpp"
+#include "kattn/layers/masking.hpp"
+#include "kattn/layers/merging.hpp"
+#include "kattn/layers/multi_head_attention.hpp"
+#include "kattn/layers/pooling.hpp"
 #include "models/text.hpp"
+#include "ops/arithmetic_operations.hpp"
+#include "ops/numpy_operations.hpp"
 
 namespace kattn::detail {
 
 namespace {
 
+// Every class a model may contain: one line per Keras layer class, then the keras.ops
+// functions.
 const std::vector<OperationEntry>& entries() {
   static const std::vector<OperationEntry> all = [] {
-    std::vector<OperationEntry> list;
-    for (auto family :
-         {input_layer_operation_entries, attention_operation_entries, core_operation_entries,
-          convolution_pooling_operation_entries, merging_operation_entries, numpy_operation_entries,
-          arithmetic_operation_entries}) {
+    std::vector<OperationEntry> list{
+        {"InputLayer", kLayersModule, input_layer_from_config},
+        layer_entry<Activation>("Activation"),
+        layer_entry<Add>("Add"),
+        layer_entry<AdditiveAttention>("AdditiveAttention"),
+        layer_entry<Attention>("Attention"),
+        layer_entry<Concatenate>("Concatenate"),
+        layer_entry<Conv1D>("Conv1D"),
+        layer_entry<Dense>("Dense"),
+        layer_entry<Dropout>("Dropout"),
+        layer_entry<EinsumDense>("EinsumDense"),
+        layer_entry<Embedding>("Embedding"),
+        layer_entry<GlobalAveragePooling1D>("GlobalAveragePooling1D"),
+        layer_entry<GlobalMaxPooling1D>("GlobalMaxPooling1D"),
+        layer_entry<GroupedQueryAttention>("GroupQueryAttention"),
+        layer_entry<LayerNormalization>("LayerNormalization"),
+        layer_entry<Masking>("Masking"),
+        layer_entry<MultiHeadAttention>("MultiHeadAttention"),
+        layer_entry<Multiply>("Multiply"),
+    };
+    for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));
     }
     return list;
@@ -68,16 +101,6 @@ std::shared_ptr<Operation> operation_from_config(const Config& entry) {
                                         "unsupported class " + class_name + " of module " + module,
                                         "one of " + supported_classes_text(),
                                         "class_name=" + class_name));
-}
-
-std::shared_ptr<Operation> operation_for_layer(const std::shared_ptr<Layer>& layer) {
-  for (const OperationEntry& entry : entries()) {
-    if (entry.class_name != layer->class_name()) continue;
-    if (std::shared_ptr<Operation> operation = entry.wrap(layer)) return operation;
-  }
-  throw NotSupportedError(error_message(
-      {layer->class_name(), layer->name()}, "this layer class cannot be placed in a model",
-      "one of " + supported_classes_text(), "class_name=" + layer->class_name()));
 }
 
 }  // namespace kattn::detail

@@ -1,7 +1,7 @@
 // Each graph operation's backward() against central finite differences of its forward(), built
-// as a model builds it (operation_for_layer) and called on BoundArguments: every float32 input
-// value and every weight, the Keras masks the values carry, values passed in several roles
-// (self-attention, x * x), and what backward() refuses.
+// as a model calls it (the layer is its graph operation) and called on BoundArguments: every
+// float32 input value and every weight, the Keras masks the values carry, values passed in several
+// roles (self-attention, x * x), and what backward() refuses.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -61,7 +61,7 @@ struct OperationCall {
 OperationCall layer_call(std::shared_ptr<Layer> layer, std::vector<Arg> args,
                          std::map<std::string, Arg, std::less<>> kwargs = {}) {
   OperationCall call;
-  call.operation = detail::operation_for_layer(layer);
+  call.operation = layer;
   call.layer = std::move(layer);
   call.arguments.args = std::move(args);
   call.arguments.kwargs = std::move(kwargs);
@@ -110,7 +110,7 @@ ValueGradients expect_operation_gradients(const OperationCall& call,
   const auto restore_masks = [&] {
     for (size_t i = 0; i < inputs.size(); ++i) inputs[i]->keras_mask = masks[i];
   };
-  call.operation->forward(bound, call.context);  // builds the layer
+  call.operation->forward_node(bound, call.context);  // builds the layer
   restore_masks();
   std::vector<Tensor> weights;
   if (call.layer) {
@@ -123,7 +123,7 @@ ValueGradients expect_operation_gradients(const OperationCall& call,
   };
   set_weights();
 
-  const OperationForward forward = call.operation->forward(bound, call.context);
+  const OperationForward forward = call.operation->forward_node(bound, call.context);
   restore_masks();
   const Tensor d_output = random_normal(shape_of(forward.outputs[0]->tensor), 199);
   std::vector<std::optional<Tensor>> d_outputs(forward.outputs.size());
@@ -131,12 +131,12 @@ ValueGradients expect_operation_gradients(const OperationCall& call,
   std::vector<Tensor> weight_gradients =
       call.layer ? call.layer->zero_gradients() : std::vector<Tensor>{};
   const ValueGradients grads =
-      call.operation->backward(bound, forward, d_outputs, weight_gradients);
+      call.operation->backward_node(bound, forward, d_outputs, weight_gradients);
 
   const auto loss = [&] {
     restore_masks();
     set_weights();
-    const OperationForward again = call.operation->forward(bound, call.context);
+    const OperationForward again = call.operation->forward_node(bound, call.context);
     restore_masks();
     return dot_sum(std::get<Tensor>(again.outputs[0]->tensor), d_output);
   };
@@ -203,12 +203,12 @@ TEST(OperationBackward, MaskingZeroesTheMaskedSteps) {
   std::get<Tensor>(x->tensor)(1, 2, 1) = 0.0f;
   const OperationCall call = layer_call(std::make_shared<Masking>(), {tensor(x)});
   const BoundArguments<ValuePtr> bound = call.bound();
-  const OperationForward forward = call.operation->forward(bound, {});
+  const OperationForward forward = call.operation->forward_node(bound, {});
   ASSERT_TRUE(forward.outputs[0]->keras_mask.has_value());
   EXPECT_FALSE((*forward.outputs[0]->keras_mask)(1, 2));
   const Tensor d = random_normal({2, 3, 2}, 4);
   std::vector<Tensor> none;
-  const ValueGradients grads = call.operation->backward(bound, forward, {d}, none);
+  const ValueGradients grads = call.operation->backward_node(bound, forward, {d}, none);
   ASSERT_EQ(grads.size(), 1u);
   EXPECT_EQ(grads[0].first, x);
   for (int64_t b = 0; b < 2; ++b) {
@@ -229,10 +229,10 @@ TEST(OperationBackward, DropoutUsesItsForwardMaskAndIsTheIdentityAtInference) {
   {
     call.context.training = true;
     const BoundArguments<ValuePtr> bound = call.bound();
-    const OperationForward forward = call.operation->forward(bound, call.context);
+    const OperationForward forward = call.operation->forward_node(bound, call.context);
     EXPECT_NE(forward.outputs[0], x);
     EXPECT_EQ(forward.outputs[0]->keras_mask->to_vector(), x->keras_mask->to_vector());
-    const ValueGradients grads = call.operation->backward(bound, forward, {d}, none);
+    const ValueGradients grads = call.operation->backward_node(bound, forward, {d}, none);
     ASSERT_EQ(grads.size(), 1u);
     const Tensor& y = std::get<Tensor>(forward.outputs[0]->tensor);
     for (int64_t i = 0; i < y.size(); ++i) {
@@ -248,9 +248,9 @@ TEST(OperationBackward, DropoutUsesItsForwardMaskAndIsTheIdentityAtInference) {
       inference.context.training = true;
     }
     const BoundArguments<ValuePtr> bound = inference.bound();
-    const OperationForward forward = inference.operation->forward(bound, inference.context);
+    const OperationForward forward = inference.operation->forward_node(bound, inference.context);
     EXPECT_EQ(forward.outputs[0], x);
-    const ValueGradients grads = inference.operation->backward(bound, forward, {d}, none);
+    const ValueGradients grads = inference.operation->backward_node(bound, forward, {d}, none);
     ASSERT_EQ(grads.size(), 1u);
     EXPECT_EQ(grads[0].second.to_vector(), d.to_vector());
   }
@@ -376,14 +376,14 @@ TEST(OperationBackward, ProjectedAttentionRolesMapOntoTheValues) {
       // Causal: output step 0 reads step 0 only, so a gradient on it reaches no later step.
       const BoundArguments<ValuePtr> bound = call.bound();
       x->keras_mask = mask;
-      const OperationForward forward = call.operation->forward(bound, {});
+      const OperationForward forward = call.operation->forward_node(bound, {});
       Tensor d = Tensor(shape_of(forward.outputs[0]->tensor));
       for (int64_t b = 0; b < 2; ++b) {
         for (int64_t j = 0; j < 6; ++j) d(b, 0, j) = 1.0f;
       }
       std::vector<Tensor> weight_gradients = call.layer->zero_gradients();
       const Tensor d_x = *gradient_of(
-          call.operation->backward(bound, forward, {d, std::nullopt}, weight_gradients), x);
+          call.operation->backward_node(bound, forward, {d, std::nullopt}, weight_gradients), x);
       for (int64_t b = 0; b < 2; ++b) {
         for (int64_t t = 1; t < 4; ++t) {
           for (int64_t j = 0; j < 6; ++j) EXPECT_EQ(d_x(b, t, j), 0.0f) << b << ", " << t;
@@ -436,11 +436,12 @@ TEST(OperationBackward, ConvertToTensorAndExpandDimsPassFloatGradientsOn) {
     OperationCall on_mask = call;
     on_mask.arguments.args = {tensor(make_value(Mask::full({2, 3}, true)))};
     const BoundArguments<ValuePtr> bound = on_mask.bound();
-    const OperationForward forward = operation->forward(bound, {});
+    const OperationForward forward = operation->forward_node(bound, {});
     std::vector<Tensor> none;
     EXPECT_TRUE(operation
-                    ->backward(bound, forward,
-                               {Tensor::full(shape_of(forward.outputs[0]->tensor), 1.0f)}, none)
+                    ->backward_node(bound, forward,
+                                    {Tensor::full(shape_of(forward.outputs[0]->tensor), 1.0f)},
+                                    none)
                     .empty());
   }
 }
@@ -452,22 +453,25 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
   const ValuePtr x = float_value({3, 4}, 50);
   const OperationCall call = layer_call(layer, {tensor(x)});
   const BoundArguments<ValuePtr> bound = call.bound();
-  const OperationForward forward = call.operation->forward(bound, {});
+  const OperationForward forward = call.operation->forward_node(bound, {});
   std::vector<Tensor> buffers = layer->zero_gradients();
-  EXPECT_TRUE(call.operation->backward(bound, forward, {std::nullopt}, buffers).empty());
+  EXPECT_TRUE(call.operation->backward_node(bound, forward, {std::nullopt}, buffers).empty());
   EXPECT_EQ(buffers[0].to_vector(), std::vector<float>(8, 0.0f));
 
-  // A forward from another operation over the same layer, or from none.
-  const std::shared_ptr<Operation> twin = detail::operation_for_layer(layer);
+  // A forward from another layer of the same config, or from none.
+  const std::shared_ptr<Operation> twin =
+      std::make_shared<Dense>(Dense::Args{.units = 2, .name = "head"});
   const Tensor d = Tensor::full({3, 2}, 1.0f);
-  EXPECT_EQ(message_of<ValueError>([&] { twin->backward(bound, forward, {d}, buffers); }),
-            "Dense 'head': `forward` was not made by this operation's forward(). Expected the "
-            "OperationForward this operation's forward() returned. Received: forward from "
+  EXPECT_EQ(message_of<ValueError>([&] { twin->backward_node(bound, forward, {d}, buffers); }),
+            "Dense 'head': `forward` was not made by this operation's forward_node(). "
+            "Expected the OperationForward this operation's forward_node() returned. Received: "
+            "forward from "
             "another operation.");
-  EXPECT_EQ(message_of<ValueError>([&] { call.operation->backward(bound, {}, {d}, buffers); }),
-            "Dense 'head': `forward` was not made by this operation's forward(). Expected the "
-            "OperationForward this operation's forward() returned. Received: forward from no "
-            "forward() call.");
+  EXPECT_EQ(message_of<ValueError>([&] { call.operation->backward_node(bound, {}, {d}, buffers); }),
+            "Dense 'head': `forward` was not made by this operation's forward_node(). "
+            "Expected the OperationForward this operation's forward_node() returned. Received: "
+            "forward from no "
+            "forward_node() call.");
 
   // A gradient for the returned attention scores.
   auto attention = std::make_shared<Attention>(Attention::Args{.name = "luong"});
@@ -475,11 +479,11 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
   const OperationCall scored =
       layer_call(attention, {list({q, q})}, {{"return_attention_scores", Arg::literal(true)}});
   const BoundArguments<ValuePtr> scored_bound = scored.bound();
-  const OperationForward scored_forward = scored.operation->forward(scored_bound, {});
+  const OperationForward scored_forward = scored.operation->forward_node(scored_bound, {});
   ASSERT_EQ(scored_forward.outputs.size(), 2u);
   std::vector<Tensor> no_weights;
   EXPECT_EQ(message_of<NotSupportedError>([&] {
-              scored.operation->backward(
+              scored.operation->backward_node(
                   scored_bound, scored_forward,
                   {Tensor::full({2, 3, 4}, 1.0f), Tensor::full({2, 3, 3}, 1.0f)}, no_weights);
             }),
@@ -496,9 +500,10 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
   args.args = {tensor(make_value(Int32Tensor({2}, {0, 1}))), Arg::literal(0)};
   const BoundArguments<ValuePtr> ne_bound(args, not_equal->call_parameters(),
                                           {"NotEqual", "not_equal"});
-  const OperationForward ne_forward = not_equal->forward(ne_bound, {});
-  EXPECT_NE(message_of<NotSupportedError>(
-                [&] { not_equal->backward(ne_bound, ne_forward, {std::nullopt}, no_weights); }),
+  const OperationForward ne_forward = not_equal->forward_node(ne_bound, {});
+  EXPECT_NE(message_of<NotSupportedError>([&] {
+              not_equal->backward_node(ne_bound, ne_forward, {std::nullopt}, no_weights);
+            }),
             "no exception");
 }
 

@@ -1,6 +1,11 @@
 // The base of every kattn layer, shaped like keras.layers.Layer: the constructor validates,
 // build() creates named weights, call() computes (const, safe from many threads at once),
 // get_config() round-trips through the layer's from_config().
+//
+// A Layer is its own graph operation, as a Keras Layer is an Operation: each layer class also
+// writes how a model node calls it (call_parameters, compute_output_spec, call_node,
+// forward_node, backward_node; see core/operation.hpp), next to its typed call. Layers called
+// on one float32 tensor get all of that from UnaryLayer (layers/unary_layer.hpp).
 #pragma once
 
 #include <atomic>
@@ -14,6 +19,7 @@
 #include "kattn/core/config.hpp"
 #include "kattn/core/error.hpp"
 #include "kattn/core/initializers.hpp"
+#include "kattn/core/operation.hpp"
 #include "kattn/core/tensor.hpp"
 
 namespace kattn {
@@ -26,23 +32,22 @@ struct Variable {
   bool trainable = true;
 };
 
-class Layer {
+class Layer : public Operation {
  public:
   // `class_name` is the Keras class_name as serialized in config.json.
   Layer(std::string class_name, LayerArgs args);
-  virtual ~Layer() = default;
-  Layer(const Layer&) = delete;
-  Layer& operator=(const Layer&) = delete;
-  Layer(Layer&&) = default;
-  Layer& operator=(Layer&&) = default;
 
-  const std::string& class_name() const { return class_name_; }
-  const std::string& name() const { return args_.name; }
   bool trainable() const { return args_.trainable; }
   bool built() const { return built_->load(std::memory_order_acquire); }
 
   // Keras's get_config(): the base keys (name, trainable, dtype) plus the layer's own.
-  virtual Config get_config() const;
+  Config get_config() const override;
+  // config.json's `module` of Keras's layers: "keras.layers".
+  std::string module() const override;
+  // The input shapes of the first build, as Keras records them (null until then, and for the
+  // classes whose build Keras does not record).
+  Config build_config() const override { return build_config_; }
+  Layer* layer() override { return this; }
   // The layer's activity_regularizer config (null for none): what training penalises the
   // layer's outputs with. By default get_config()'s entry.
   virtual Config activity_regularizer() const;
@@ -72,7 +77,9 @@ class Layer {
   std::vector<Tensor> zero_gradients() const;
 
  protected:
-  ErrorSource error_source() const { return {class_name_, args_.name}; }
+  ErrorSource error_source() const { return {class_name(), name()}; }
+  // Keras records the shapes of the first build only.
+  void record_build_config(Config build_config);
   // ValueError unless `gradients` holds one contiguous tensor per weight, shaped like it.
   void check_gradient_buffers(const std::vector<Tensor>& gradients) const;
   const LayerArgs& layer_args() const { return args_; }
@@ -97,8 +104,8 @@ class Layer {
   Variable& find_weight(std::string_view name);
   void forget_derived();
 
-  std::string class_name_;
   LayerArgs args_;
+  Config build_config_ = nullptr;
   std::vector<Variable> weights_;
   std::unique_ptr<std::atomic<bool>> built_ = std::make_unique<std::atomic<bool>>(false);
   std::unique_ptr<std::mutex> build_mutex_ = std::make_unique<std::mutex>();

@@ -1,9 +1,11 @@
 // The callables of a model graph and the record of one call (Keras's Operation and Node).
 //
-// An Operation is either a layer (Dense, MultiHeadAttention, ...) or a keras.ops function that
-// Keras recorded in the graph (NotEqual for Embedding's mask, LogicalOr, ...). Calling it on
-// symbolic tensors (call_symbolic) builds it, records a Node and gives symbolic outputs;
-// a Model then runs the recorded nodes on concrete tensors through `call`.
+// An Operation is either a layer (kattn::Layer is one, as keras.layers.Layer is an Operation:
+// Dense, MultiHeadAttention, ...) or a keras.ops function that Keras recorded in the graph
+// (NotEqual for Embedding's mask, LogicalOr, ...). Calling it on symbolic tensors
+// (call_symbolic) builds it, records a Node and gives symbolic outputs; a Model then runs the
+// recorded nodes on concrete tensors through call_node (forward_node and backward_node when
+// training).
 #pragma once
 
 #include <cstdint>
@@ -48,10 +50,17 @@ struct WeightLayout {
 
 class Operation {
  public:
+  // `class_name` as config.json serializes it; `name` unique within a model.
+  Operation(std::string class_name, std::string name)
+      : class_name_(std::move(class_name)), name_(std::move(name)) {}
   virtual ~Operation() = default;
+  Operation(const Operation&) = delete;
+  Operation& operator=(const Operation&) = delete;
+  Operation(Operation&&) = default;
+  Operation& operator=(Operation&&) = default;
 
-  virtual std::string class_name() const = 0;
-  virtual std::string name() const = 0;
+  const std::string& class_name() const { return class_name_; }
+  const std::string& name() const { return name_; }
   // config.json's `module`: "keras.layers" for layers, "keras.src.ops.numpy" for numpy ops.
   virtual std::string module() const = 0;
   virtual Config get_config() const = 0;
@@ -67,24 +76,24 @@ class Operation {
       const BoundArguments<KerasTensor>& arguments) = 0;
 
   // The outputs of a call on concrete tensors, with the Keras masks they carry.
-  virtual std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                                     const RunContext& context) const = 0;
+  virtual std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                          const RunContext& context) const = 0;
 
-  // The call for training: outputs as call() gives them, plus what backward() needs. By
-  // default call() with nothing saved, for operations no gradient passes through (the mask
+  // The call for training: outputs as call_node() gives them, plus what backward_node() needs.
+  // By default call_node() with nothing saved, for operations no gradient passes through (the mask
   // functions: NotEqual, LogicalOr, ...).
-  virtual OperationForward forward(const BoundArguments<ValuePtr>& arguments,
-                                   const RunContext& context) const;
+  virtual OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+                                        const RunContext& context) const;
 
   // Backpropagates through the call that gave `forward` (made with the same arguments):
   // d_outputs holds one gradient per output, nullopt where none reaches it. Returns the
   // gradients of the float32 inputs that get one, and adds the layer's weight gradients into
   // weight_gradients (the layer's zero_gradients() layout; empty without a layer).
   // NotSupportedError naming the class by default.
-  virtual ValueGradients backward(const BoundArguments<ValuePtr>& arguments,
-                                  const OperationForward& forward,
-                                  const std::vector<std::optional<Tensor>>& d_outputs,
-                                  std::vector<Tensor>& weight_gradients) const;
+  virtual ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
+                                       const OperationForward& forward,
+                                       const std::vector<std::optional<Tensor>>& d_outputs,
+                                       std::vector<Tensor>& weight_gradients) const;
 
   // Where the weights go in model.weights.h5 (layers only): by default `vars/0`, `vars/1`, ...
   // in a `vars` group named after the layer.
@@ -93,8 +102,8 @@ class Operation {
   // relative to the layer's group) where Keras names them by a process-wide counter.
   virtual void adopt_group_names(const std::map<std::string, std::string>& /*names*/) {}
 
-  // The layer, when this operation is one with weights and a kattn::Layer class (nullptr for
-  // InputLayer and keras.ops functions).
+  // The layer, when this operation is a kattn::Layer (nullptr for InputLayer and keras.ops
+  // functions).
   virtual Layer* layer() { return nullptr; }
   const Layer* layer() const { return const_cast<Operation*>(this)->layer(); }
   // True for the operations Keras lists in `model.layers` (layers, InputLayer included), false
@@ -107,6 +116,8 @@ class Operation {
   int64_t next_call_index() { return calls_++; }
 
  private:
+  std::string class_name_;
+  std::string name_;
   int64_t calls_ = 0;
 };
 

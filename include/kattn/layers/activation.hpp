@@ -8,13 +8,13 @@
 
 #include "kattn/core/activations.hpp"
 #include "kattn/core/config.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
-class Activation : public Layer {
+class Activation : public UnaryLayer {
  public:
   struct Args {
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
@@ -27,17 +27,15 @@ class Activation : public Layer {
   static std::unique_ptr<Activation> from_config(const Config& config);
 
   // No weights: built at construction, as in Keras, so build() is a no-op.
-  void build(const Shape& /*input_shape*/) {}
-  Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
   // A new tensor; `inputs` is not modified.
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs) const override;
   // A training call: call() that also keeps what the activation's derivative reads.
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the inputs' shape) through the forward() call that gave
   // `forward`: returns d_inputs = activation'(d_output) (ActivationFunction::backward).
   // weight_gradients is zero_gradients(): empty.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
 
   const ActivationFunction& activation() const { return activation_; }
 

@@ -88,6 +88,22 @@ class DenseAttention : public Layer {
 
   Config get_config() const override;
 
+  // The graph node (dense_attention_node.cpp): call(inputs=[query, value, key],
+  // mask=[query_mask, value_mask], training, return_attention_scores, use_causal_mask). An
+  // explicit mask wins over the inputs' Keras masks; the output carries the query mask, the
+  // scores none; a gradient reaching the scores is refused.
+  const std::vector<std::string>& call_parameters() const override;
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override;
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext& context) const override;
+  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+                                const RunContext& context) const override;
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
+                               const OperationForward& forward,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>& weight_gradients) const override;
+
  protected:
   DenseAttention(std::string class_name, LayerArgs args, bool use_scale, double dropout,
                  std::optional<int64_t> seed);

@@ -22,14 +22,14 @@
 #include "kattn/core/activations.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/initializers.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/int_or_list.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
-class Conv1D : public Layer {
+class Conv1D : public UnaryLayer {
  public:
   // Keras's constructor arguments, with Keras's defaults. filters and kernel_size are required:
   // their 0 defaults are refused with Keras's messages.
@@ -66,15 +66,15 @@ class Conv1D : public Layer {
   // Creates kernel (k, C / groups, filters) then bias (filters,) for inputs (B, L, C): only C
   // matters, B and L may be -1 (Keras's None). Done by the first call when not done; a no-op
   // once built.
-  void build(const Shape& input_shape);
+  void build(const Shape& input_shape) override;
   // (B, L, C) -> (B, out_len, filters); -1 passes through.
-  Shape compute_output_shape(const Shape& input_shape) const;
+  Shape compute_output_shape(const Shape& input_shape) const override;
   // Const and safe to call from several threads at once (the first call builds under a lock).
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs) const override;
 
   // A training call: call() that also keeps what backward() needs (the inputs, and what the
   // activation's derivative reads).
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the output's shape) through the forward() call that gave
   // `forward`: returns d_inputs (B, L, C) and adds the gradients of kernel and bias into
   // weight_gradients (zero_gradients(), weights() order). With dy = activation'(d_output):
@@ -83,7 +83,7 @@ class Conv1D : public Layer {
   //   d_bias[o] += sum over b, i of dy[b, i, o]
   // Padding positions take no gradient.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
 
   int64_t filters() const { return filters_; }
   int64_t kernel_size() const { return kernel_size_; }

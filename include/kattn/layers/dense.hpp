@@ -15,13 +15,13 @@
 #include "kattn/core/activations.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/initializers.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
-class Dense : public Layer {
+class Dense : public UnaryLayer {
  public:
   // Keras's constructor arguments, with Keras's defaults. units is required: its 0 default is
   // refused with Keras's message.
@@ -50,22 +50,22 @@ class Dense : public Layer {
   // Creates kernel (D, units) then bias (units,) for inputs (..., D): only the rank and the last
   // dimension matter, others may be -1 (Keras's None). Done by the first call when not done; a
   // no-op once built.
-  void build(const Shape& input_shape);
+  void build(const Shape& input_shape) override;
   // (..., D) -> (..., units); -1 dimensions pass through.
-  Shape compute_output_shape(const Shape& input_shape) const;
+  Shape compute_output_shape(const Shape& input_shape) const override;
   // Const and safe to call from several threads at once (the first call builds under a lock).
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs) const override;
 
   // A training call: call() that also keeps what backward() needs (the inputs, and what the
   // activation's derivative reads).
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the output's shape) through the forward() call that gave
   // `forward`: returns d_inputs and adds the gradients of kernel and bias into
   // weight_gradients (zero_gradients(), weights() order).
   //   d_linear = activation'(d_output);  d_inputs = d_linear @ kernel^T
   //   d_kernel += inputs^T @ d_linear;   d_bias += sum of d_linear over the leading axes
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
 
   int64_t units() const { return units_; }
   const ActivationFunction& activation() const { return activation_; }

@@ -23,13 +23,13 @@
 #include "kattn/core/activations.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/initializers.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
-class EinsumDense : public Layer {
+class EinsumDense : public UnaryLayer {
  public:
   // Keras's constructor arguments, with Keras's defaults. equation and output_shape are
   // required: an empty equation is refused.
@@ -56,16 +56,16 @@ class EinsumDense : public Layer {
 
   // Creates kernel, then bias (with bias_axes), for inputs of this shape; dimensions the kernel
   // does not depend on may be -1. Done by the first call when not done; a no-op once built.
-  void build(const Shape& input_shape);
+  void build(const Shape& input_shape) override;
   // Keras's full output shape: the input's first dimension, then output_shape, with the
   // ellipsis axes in place; -1 where output_shape has None.
-  Shape compute_output_shape(const Shape& input_shape) const;
+  Shape compute_output_shape(const Shape& input_shape) const override;
   // Const and safe to call from several threads at once (the first call builds under a lock).
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs) const override;
 
   // A training call: call() that also keeps what backward() needs (the inputs, and what the
   // activation's derivative reads).
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the output's shape) through the forward() call that gave
   // `forward`: returns d_inputs and adds the gradients of kernel and bias into
   // weight_gradients (zero_gradients(), weights() order). With d_linear = activation'(d_output):
@@ -74,7 +74,7 @@ class EinsumDense : public Layer {
   //   d_kernel += einsum(inputs, d_linear) over the batch and free letters
   //   d_bias += d_linear summed over the axes the bias is broadcast along
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
 
   const std::string& equation() const { return equation_; }
   const Shape& output_shape() const { return output_shape_; }

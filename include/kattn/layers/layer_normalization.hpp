@@ -18,14 +18,14 @@
 
 #include "kattn/core/config.hpp"
 #include "kattn/core/initializers.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/int_or_list.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
-class LayerNormalization : public Layer {
+class LayerNormalization : public UnaryLayer {
  public:
   struct Args {
     IntOrList axis = -1;  // an int or a list of ints; negative counts from the end
@@ -55,15 +55,15 @@ class LayerNormalization : public Layer {
   // the dims of the normalised axes, which must be known; other dims may be -1. Normalises
   // `axis` to a list of non-negative axes. Done by the first call when not done; a no-op once
   // built.
-  void build(const Shape& input_shape);
+  void build(const Shape& input_shape) override;
   // The input shape, once `axis` is checked against its rank.
-  Shape compute_output_shape(const Shape& input_shape) const;
+  Shape compute_output_shape(const Shape& input_shape) const override;
   // Const and safe to call from several threads at once (the first call builds under a lock).
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs) const override;
 
   // A training call: call() that also keeps what backward() needs (the inputs and each
   // normalised group's mean and 1 / sqrt(var + epsilon)).
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the inputs' shape) through the forward() call that gave
   // `forward`: returns d_inputs and adds the gradients of gamma and beta into weight_gradients
   // (zero_gradients(), weights() order). Per group of n normalised elements, r = 1 / sqrt(var +
@@ -73,7 +73,7 @@ class LayerNormalization : public Layer {
   //                d_gamma += dy * xhat, d_beta += dy
   //   rms_scaling: dx = r * g * dy - r^3 * (x - mean) * mean(dy * g * x),  d_gamma += dy * x * r
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
 
   // As given before build (an int stays an int), the normalised list after.
   const IntOrList& axis() const { return axis_; }

@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "kattn/core/config.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
-class Masking : public Layer {
+class Masking : public UnaryLayer {
  public:
   struct Args {
     double mask_value = 0.0;  // compared in float32
@@ -32,18 +32,26 @@ class Masking : public Layer {
   static std::unique_ptr<Masking> from_config(const Config& config);
 
   // No weights: marks the layer built.
-  void build(const Shape& input_shape);
-  Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
-  Tensor call(const Tensor& inputs) const;
+  void build(const Shape& input_shape) override;
+  Tensor call(const Tensor& inputs) const override;
   // A training call: call() that also keeps the keep mask for backward().
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the inputs' shape) through the forward() call that gave
   // `forward`: d_inputs = d_output * keep[..., None]. The mask is a constant (not_equal has no
   // gradient), so masked steps get 0. weight_gradients is zero_gradients(): empty.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
   // Keras's compute_mask: any(inputs != mask_value, axis=-1), shape inputs.shape[:-1].
   Mask compute_mask(const Tensor& inputs) const;
+
+  // The graph node: the output carries compute_mask(inputs), recorded in a symbolic graph as
+  // Keras records it (NotEqual, then Any).
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override;
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext& context) const override;
+  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+                                const RunContext& context) const override;
 
   double mask_value() const { return mask_value_; }
 

@@ -53,8 +53,27 @@ class Merge : public Layer {
   virtual std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
                                            const std::vector<std::optional<Mask>>& masks) const;
 
+  // The graph node: one list argument `inputs`; the output's mask from the input masks by
+  // compute_mask (masks get no gradient; a tensor listed twice, as in x + x, gets two
+  // gradients, which add up).
+  const std::vector<std::string>& call_parameters() const override;
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override;
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext& context) const override;
+  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+                                const RunContext& context) const override;
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
+                               const OperationForward& forward,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>& weight_gradients) const override;
+
  protected:
   Merge(std::string class_name, LayerArgs args);
+  // Whether a symbolic call records the output's mask (a logical_or of the input masks when
+  // every input has one); Concatenate's is left out of the symbolic graph (a saved config then
+  // records no mask for a pooling of it, and the pooling reads the run-time mask, the same).
+  virtual bool records_symbolic_mask() const { return true; }
   // Keras's _merge_function, on inputs compute_output_shape accepted.
   virtual Tensor merge_function(const std::vector<Tensor>& inputs,
                                 const Shape& output_shape) const = 0;
@@ -135,6 +154,7 @@ class Concatenate : public Merge {
   Config get_config() const override;
 
  protected:
+  bool records_symbolic_mask() const override { return false; }
   Tensor merge_function(const std::vector<Tensor>& inputs,
                         const Shape& output_shape) const override;
   std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,

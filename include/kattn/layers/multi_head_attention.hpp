@@ -1,13 +1,8 @@
-// keras.layers.MultiHeadAttention, exact to Keras 3.16.
+// keras.layers.MultiHeadAttention, exact to Keras 3.16: ProjectedAttention with N = K =
+// num_heads heads, Hk = key_dim, Hv = value_dim, scale 1 / sqrt(key_dim) and output dims
+// output_shape (the query's last dimension by default).
 //
 //   query (B, T, Dq), value (B, S, Dv), key (B, S, Dk) (value when absent)
-//   q = query @ query/kernel + query/bias                  (B, T, N, key_dim)
-//   k = key @ key/kernel + key/bias                        (B, S, N, key_dim)
-//   v = value @ value/kernel + value/bias                  (B, S, N, value_dim)
-//   probs = softmax over S of (q . k) / sqrt(key_dim), masked   (B, N, T, S)
-//   heads = probs @ v                                      (B, T, N, value_dim)
-//   heads *= sigmoid(query @ gate/kernel + gate/bias)      (only with use_gate)
-//   output = heads @ attention_output/kernel + bias        (B, T, *output_shape)
 //
 // Inputs of rank > 3 (B, ..., D) attend over `attention_axes` (by default every axis but the
 // batch and feature axes; several axes are normalised jointly); the other axes act as batch
@@ -32,20 +27,12 @@
 
 #include "kattn/core/config.hpp"
 #include "kattn/core/initializers.hpp"
-#include "kattn/core/layer.hpp"
-#include "kattn/core/random.hpp"
 #include "kattn/core/tensor.hpp"
-#include "kattn/layers/attention_gradients.hpp"
-#include "kattn/layers/attention_output.hpp"
-#include "kattn/layers/projected_attention_call_args.hpp"
+#include "kattn/layers/projected_attention.hpp"
 
 namespace kattn {
 
-namespace detail {
-struct PreparedAttention;
-}  // namespace detail
-
-class MultiHeadAttention : public Layer {
+class MultiHeadAttention : public ProjectedAttention {
  public:
   // Keras's constructor arguments, with Keras's defaults. num_heads and key_dim are required:
   // their 0 defaults are refused with Keras's message.
@@ -78,7 +65,6 @@ class MultiHeadAttention : public Layer {
     std::string name = "multi_head_attention";
     bool trainable = true;
   };
-  using CallArgs = ProjectedAttentionCallArgs;
 
   // Validates the arguments (ValueError with Keras's wording).
   explicit MultiHeadAttention(Args args);
@@ -86,73 +72,32 @@ class MultiHeadAttention : public Layer {
   // ValueError.
   static std::unique_ptr<MultiHeadAttention> from_config(const Config& config);
 
-  // Creates the weights for inputs of these shapes, in Keras's order: query/kernel, query/bias,
-  // key/kernel, key/bias, [gate/kernel, gate/bias], value/kernel, value/bias,
-  // attention_output/kernel, attention_output/bias (no biases without use_bias). Only the
-  // ranks and last dimensions matter; other dimensions may be -1 (Keras's None). Normalises
-  // attention_axes. Done by the first call when not done; a no-op once built.
-  void build(const Shape& query_shape, const Shape& value_shape,
-             std::optional<Shape> key_shape = std::nullopt);
-
-  // Returns the output (B, ..., *output_shape) and, when asked, the attention scores. Const and
-  // safe to call from several threads at once (the first call builds under a lock).
-  AttentionOutput call(const Tensor& query, const Tensor& value, const CallArgs& args = {}) const;
-
-  // A training call: call() that also keeps what backward() needs (the projections, the
-  // dropout key, the attention's output). Same validation and result as call().
-  AttentionForward forward(const Tensor& query, const Tensor& value,
-                           const CallArgs& args = {}) const;
-  // Backpropagates d_output (the output's shape) through the forward() call that gave
-  // `forward`: returns the input gradients and adds each weight's gradient into
-  // weight_gradients (zero_gradients(), weights() order). Masks are constants; see
-  // ops::scaled_dot_product_attention_backward for masked and fully masked rows.
-  AttentionInputGradients backward(const AttentionForward& forward, const Tensor& d_output,
-                                   std::vector<Tensor>& weight_gradients) const;
-
   // Keras's compute_output_shape: the query shape with its last axis replaced by output_shape.
   Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,
-                             std::optional<Shape> key_shape = std::nullopt) const;
+                             std::optional<Shape> key_shape = std::nullopt) const override;
 
   int64_t num_heads() const { return num_heads_; }
   int64_t key_dim() const { return key_dim_; }
   int64_t value_dim() const { return value_dim_; }
-  double dropout() const { return dropout_; }
-  bool use_bias() const { return use_bias_; }
-  bool use_gate() const { return use_gate_; }
   const std::optional<Shape>& output_shape() const { return output_shape_; }
   // As given before build (null for the default), normalised after.
   const std::optional<std::vector<int64_t>>& attention_axes() const { return attention_axes_; }
-  std::optional<int64_t> sliding_window() const { return sliding_window_; }
-  std::optional<int64_t> seed() const { return seed_generator_.seed(); }
 
-  Config get_config() const override;
+ protected:
+  void build_weights(const Shape& query_shape, const Shape& value_shape,
+                     const Shape& key_shape) override;
+  void check_call_shapes(const Tensor& query, const Tensor& value,
+                         const Tensor& key) const override;
+  Heads heads() const override { return {num_heads_, num_heads_, key_dim_, value_dim_}; }
+  std::vector<int64_t> attention_axes_built() const override { return *attention_axes_; }
+  void own_config(Config& config) const override;
 
  private:
-  void build_weights(const Shape& query_shape, const Shape& value_shape, const Shape& key_shape);
-  void check_call_shapes(const Tensor& query, const Tensor& value, const Tensor& key) const;
-  // Validates a call's inputs, builds the layer on its first call, and lays out the settings
-  // and weights the projected attention runs with.
-  detail::PreparedAttention prepare(const Tensor& query, const Tensor& value,
-                                    const CallArgs& args) const;
-
   int64_t num_heads_;
   int64_t key_dim_;
   int64_t value_dim_;
-  double dropout_;
-  bool use_bias_;
   std::optional<Shape> output_shape_;
   std::optional<std::vector<int64_t>> attention_axes_;
-  bool flash_attention_;
-  Initializer kernel_initializer_;
-  Initializer bias_initializer_;
-  Config kernel_regularizer_;
-  Config bias_regularizer_;
-  Config activity_regularizer_;
-  Config kernel_constraint_;
-  Config bias_constraint_;
-  bool use_gate_;
-  std::optional<int64_t> sliding_window_;
-  SeedGenerator seed_generator_;
 
   // Fixed by build: input ranks and last dimensions.
   int64_t built_rank_ = 0;

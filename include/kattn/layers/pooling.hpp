@@ -16,18 +16,18 @@
 #include <vector>
 
 #include "kattn/core/config.hpp"
-#include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/layers/unary_layer.hpp"
 
 namespace kattn {
 
 // Keras's BaseGlobalPooling with pool_dimensions=1: the arguments, shapes and config both
 // layers share. Weightless: built from construction, as in Keras.
-class GlobalPooling1D : public Layer {
+class GlobalPooling1D : public UnaryLayer {
  public:
   // Keras's BaseGlobalPooling.compute_output_shape; -1 passes through.
-  Shape compute_output_shape(const Shape& input_shape) const;
+  Shape compute_output_shape(const Shape& input_shape) const override;
   // GlobalAveragePooling1D.compute_mask returns None, and GlobalMaxPooling1D does not support
   // masking: neither passes a mask on.
   std::optional<Mask> compute_mask() const { return std::nullopt; }
@@ -74,16 +74,33 @@ class GlobalAveragePooling1D : public GlobalPooling1D {
   static std::unique_ptr<GlobalAveragePooling1D> from_config(const Config& config);
 
   // `mask` (B, T): false steps are left out of both the sum and the count.
-  Tensor call(const Tensor& inputs, const std::optional<Mask>& mask = std::nullopt) const;
+  Tensor call(const Tensor& inputs, const std::optional<Mask>& mask) const;
+  Tensor call(const Tensor& inputs) const override { return call(inputs, std::nullopt); }
   // A training call: call() that also keeps the inputs and the mask for backward().
-  LayerForward forward(const Tensor& inputs, const std::optional<Mask>& mask = std::nullopt) const;
+  LayerForward forward(const Tensor& inputs, const std::optional<Mask>& mask) const;
+  LayerForward forward(const Tensor& inputs) const override {
+    return forward(inputs, std::nullopt);
+  }
   // Backpropagates d_output (the output's shape) through the forward() call that gave
   // `forward`: d_inputs[b, t, c] = d_output[b, c] / T, or with a mask d_output[b, c] /
   // sum_t m[b, t] where m[b, t] and 0 elsewhere (Keras's where(mask, inputs, 0) passes nothing
   // to masked steps, so a fully masked row gets 0, not NaN). weight_gradients is
   // zero_gradients(): empty.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
+
+  // The graph node: call(inputs, mask=None), the mask being the node's `mask` keyword when it
+  // is a tensor, else the input's Keras mask (the mask gets no gradient).
+  const std::vector<std::string>& call_parameters() const override;
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override;
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext& context) const override;
+  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+                                const RunContext& context) const override;
+
+ private:
+  std::optional<Mask> mask_of(const BoundArguments<ValuePtr>& arguments) const;
 };
 
 class GlobalMaxPooling1D : public GlobalPooling1D {
@@ -101,16 +118,16 @@ class GlobalMaxPooling1D : public GlobalPooling1D {
 
   // No mask argument: Keras's GlobalMaxPooling1D.call takes none and the layer does not
   // support masking, so a Keras mask on the input is ignored (masked steps count in the max).
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs) const override;
   // A training call: call() that also keeps the inputs and the maxima for backward().
-  LayerForward forward(const Tensor& inputs) const;
+  LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the output's shape) through the forward() call that gave
   // `forward`: each (b, c) pair's gradient goes to the steps equal to its maximum, split
   // equally when several tie, as TensorFlow's and JAX's gradient of reduce_max does:
   // d_inputs = d * (x == max) / count(x == max). A NaN maximum equals no step and the 0 / 0
   // makes the pair's gradients NaN, as there. weight_gradients is zero_gradients(): empty.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const;
+                  std::vector<Tensor>& weight_gradients) const override;
 };
 
 }  // namespace kattn

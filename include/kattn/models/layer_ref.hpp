@@ -41,10 +41,9 @@ class SymbolicArg {
 
 using SymbolicKwargs = std::map<std::string, SymbolicArg>;
 
-// A layer of any class together with the graph operation that calls it.
+// A layer of any class, called on symbolic tensors.
 class SymbolicLayer {
  public:
-  // NotSupportedError for a class kattn cannot place in a model.
   explicit SymbolicLayer(std::shared_ptr<Layer> layer);
 
   // layer(*args, **kwargs): every output.
@@ -62,7 +61,6 @@ class SymbolicLayer {
   KerasTensor single(std::vector<KerasTensor> outputs) const;
 
   std::shared_ptr<Layer> layer_;
-  std::shared_ptr<Operation> operation_;
 };
 
 // A SymbolicLayer that also gives typed access to its layer (weights, config).

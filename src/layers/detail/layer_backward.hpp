@@ -1,7 +1,9 @@
 // What the companion layers' forward() / backward() pairs share: the check that a LayerForward
-// came from the layer at hand, and the activation Dense, EinsumDense and Conv1D apply last.
+// came from the layer at hand, the activation Dense, EinsumDense and Conv1D apply last, and the
+// backward node of a layer whose one float32 `inputs` gets one gradient.
 #pragma once
 
+#include "core/node_inputs.hpp"
 #include "kattn/core/activations.hpp"
 #include "kattn/core/error.hpp"
 #include "kattn/core/layer.hpp"
@@ -39,5 +41,19 @@ Activated activate(const ActivationFunction& activation, Tensor linear);
 // for linear, which is not copied).
 Tensor activation_backward(const ActivationFunction& activation, const Activated& activated,
                            const Tensor& d_output);
+
+// backward_node() of a layer whose forward_node() saved a LayerForward and whose backward()
+// gives the gradient of its one float32 `inputs`.
+template <typename L>
+ValueGradients unary_backward(const L& layer, const BoundArguments<ValuePtr>& arguments,
+                              const OperationForward& forward,
+                              const std::vector<std::optional<Tensor>>& d_outputs,
+                              std::vector<Tensor>& weight_gradients) {
+  const LayerForward& call =
+      saved_call<LayerForward>(layer, forward, {layer.class_name(), layer.name()});
+  const Tensor* d_output = output_gradient(d_outputs, 0);
+  if (d_output == nullptr) return {};
+  return {{arguments.tensor("inputs"), layer.backward(call, *d_output, weight_gradients)}};
+}
 
 }  // namespace kattn::detail

@@ -1,4 +1,4 @@
-#include "models/operations/layer_operation.hpp"
+#include "core/node_inputs.hpp"
 
 #include <map>
 #include <mutex>
@@ -59,9 +59,9 @@ void check_dtype(const KerasTensor& tensor, DType expected, ErrorSource source,
 
 void throw_foreign_operation_forward(ErrorSource source, bool has_saved) {
   throw_value_error(
-      source, "`forward` was not made by this operation's forward()",
-      "the OperationForward this operation's forward() returned",
-      std::string("forward from ") + (has_saved ? "another operation" : "no forward() call"));
+      source, "`forward` was not made by this operation's forward_node()",
+      "the OperationForward this operation's forward_node() returned",
+      std::string("forward from ") + (has_saved ? "another operation" : "no forward_node() call"));
 }
 
 std::optional<Mask> mask_argument(const std::optional<ValuePtr>& value, ErrorSource source,

@@ -1,6 +1,6 @@
-#include "models/operations/numpy_operations.hpp"
+#include "ops/numpy_operations.hpp"
 
-#include "models/operations/keras_op.hpp"
+#include "ops/keras_op.hpp"
 
 namespace kattn::detail {
 
@@ -36,8 +36,8 @@ class NotEqual : public KerasOp {
     return {KerasTensor(x1.shape(), DType::kBool)};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     const AnyTensor& x1 = arguments.tensor("x1")->tensor;
     const std::vector<double> a = as_doubles(x1);
     std::vector<double> b;
@@ -102,8 +102,8 @@ class LogicalOr : public KerasOp {
     return {KerasTensor(x1.shape(), DType::kBool)};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     const Mask& a = bool_input(*arguments.tensor("x1"), source(), "x1");
     const Mask& b = bool_input(*arguments.tensor("x2"), source(), "x2");
     check_same_shape(a.shape(), b.shape());
@@ -143,15 +143,15 @@ class ConvertToTensor : public KerasOp {
     return {KerasTensor(x.shape(), x.dtype())};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     return {make_value(arguments.tensor("x")->tensor)};
   }
 
   // The identity: a float32 input gets the output's gradient.
-  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                          const std::vector<std::optional<Tensor>>& d_outputs,
-                          std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>&) const override {
     const ValuePtr& x = arguments.tensor("x");
     if (d_outputs.empty() || !d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32) return {};
     return {{x, d_outputs[0]->clone()}};
@@ -176,15 +176,15 @@ class Cast : public KerasOp {
     return {KerasTensor(arguments.tensor("x").shape(), dtype_)};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     return {make_value(
         std::visit([&](const auto& x) { return convert(x); }, arguments.tensor("x")->tensor))};
   }
 
-  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                          const std::vector<std::optional<Tensor>>& d_outputs,
-                          std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>&) const override {
     const ValuePtr& x = arguments.tensor("x");
     if (d_outputs.empty() || !d_outputs[0] || dtype_ != DType::kFloat32 ||
         dtype_of(x->tensor) != DType::kFloat32) {
@@ -257,8 +257,8 @@ class ExpandDims : public KerasOp {
     return {KerasTensor(shape, x.dtype())};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     const AnyTensor& x = arguments.tensor("x")->tensor;
     const int64_t axis =
         resolve_axis(axis_, static_cast<int64_t>(shape_of(x).size()) + 1, source());
@@ -267,9 +267,9 @@ class ExpandDims : public KerasOp {
   }
 
   // A reshape: a float32 input gets the output's gradient without the inserted axis.
-  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                          const std::vector<std::optional<Tensor>>& d_outputs,
-                          std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>&) const override {
     const ValuePtr& x = arguments.tensor("x");
     if (d_outputs.empty() || !d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32) return {};
     return {{x, d_outputs[0]->clone().reshape(shape_of(x->tensor))}};
@@ -300,8 +300,8 @@ class Any : public KerasOp {
     return {KerasTensor(shape, DType::kBool)};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     const Mask x = bool_input(*arguments.tensor("x"), source(), "x").contiguous();
     const int64_t axis = resolve_axis(axis_, x.rank(), source());
     Shape shape = x.shape();
@@ -356,14 +356,12 @@ OperationEntry axis_op_entry(std::string class_name, bool keepdims_key) {
           }
         });
         return std::make_shared<Op>(name, axis);
-      },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+      }};
 }
 
 OperationEntry cast_entry() {
   return OperationEntry{
-      "Cast", kCoreOps,
-      [](const Config& config) -> std::shared_ptr<Operation> {
+      "Cast", kCoreOps, [](const Config& config) -> std::shared_ptr<Operation> {
         DType dtype = DType::kFloat32;
         const std::string name = read_op_config(config, "Cast", [&](ConfigReader& reader) {
           const std::string dtype_text = reader.get_string("dtype", "float32");
@@ -375,8 +373,7 @@ OperationEntry cast_entry() {
           dtype = *parsed;
         });
         return std::make_shared<Cast>(name, dtype);
-      },
-      [](const std::shared_ptr<Layer>&) { return nullptr; }};
+      }};
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // keras.layers.InputLayer: stands for one model input; its node has no arguments and its one
 // output is the input tensor.
+#include "core/node_inputs.hpp"
 #include "kattn/models/input.hpp"
 #include "models/operation_registry.hpp"
-#include "models/operations/layer_operation.hpp"
 
 namespace kattn::detail {
 
@@ -13,7 +13,9 @@ const std::vector<std::string> kNoParameters;
 class InputLayer : public Operation {
  public:
   InputLayer(std::string name, Shape batch_shape, DType dtype)
-      : name_(std::move(name)), batch_shape_(std::move(batch_shape)), dtype_(dtype) {}
+      : Operation("InputLayer", std::move(name)),
+        batch_shape_(std::move(batch_shape)),
+        dtype_(dtype) {}
 
   static std::shared_ptr<InputLayer> from_config(const Config& config) {
     const std::string layer_name = config_layer_name(config);  // outlives the reader
@@ -48,9 +50,7 @@ class InputLayer : public Operation {
     return std::make_shared<InputLayer>(name, batch_shape, *dtype);
   }
 
-  std::string class_name() const override { return "InputLayer"; }
-  std::string name() const override { return name_; }
-  std::string module() const override { return "keras.layers"; }
+  std::string module() const override { return kLayersModule; }
   bool is_layer() const override { return true; }
   bool is_input() const override { return true; }
 
@@ -60,7 +60,7 @@ class InputLayer : public Operation {
                   {"dtype", dtype_name(dtype_)},
                   {"sparse", false},
                   {"ragged", false},
-                  {"name", name_},
+                  {"name", name()},
                   {"optional", false}};
   }
 
@@ -71,25 +71,21 @@ class InputLayer : public Operation {
   }
 
   // Never run: a model feeds its inputs to the input nodes' outputs.
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>&, const RunContext&) const override {
-    throw ValueError(error_message({"InputLayer", name_}, "an input layer is not called",
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>&,
+                                  const RunContext&) const override {
+    throw ValueError(error_message({"InputLayer", name()}, "an input layer is not called",
                                    "the model to feed it", "a call"));
   }
 
  private:
-  std::string name_;
   Shape batch_shape_;
   DType dtype_;
 };
 
 }  // namespace
 
-std::vector<OperationEntry> input_layer_operation_entries() {
-  return {OperationEntry{"InputLayer", "keras.layers",
-                         [](const Config& config) -> std::shared_ptr<Operation> {
-                           return InputLayer::from_config(config);
-                         },
-                         [](const std::shared_ptr<Layer>&) { return nullptr; }}};
+std::shared_ptr<Operation> input_layer_from_config(const Config& config) {
+  return InputLayer::from_config(config);
 }
 
 }  // namespace kattn::detail

@@ -7,7 +7,7 @@
 // is Keras's result_type: float32 when an operand is float32 or a float literal, or for a
 // division; int32 for int32 operands and int literals. Arithmetic runs in float32 (the literal
 // rounded to float32 first, as jax's weak types do), or in int32 for int32 results.
-#include "models/operations/arithmetic_operations.hpp"
+#include "ops/arithmetic_operations.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -15,7 +15,7 @@
 #include <type_traits>
 
 #include "core/broadcast.hpp"
-#include "models/operations/keras_op.hpp"
+#include "ops/keras_op.hpp"
 
 namespace kattn::detail {
 
@@ -153,8 +153,8 @@ class BinaryArithmetic : public KerasOp {
     return {KerasTensor(*shape, dtype)};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     const Operand<ValuePtr> x1 = operand(arguments, "x1"), x2 = operand(arguments, "x2");
     if (result_dtype(op_, x1, x2, source()) == DType::kInt32) {
       const Int32Tensor a = operand_values<int32_t>(x1), b = operand_values<int32_t>(x2);
@@ -167,9 +167,9 @@ class BinaryArithmetic : public KerasOp {
   // d(x1 op x2): for Add d, d; Subtract d, -d; Multiply d * x2, d * x1; Divide d / x2,
   // -d * x1 / x2^2; each summed back over the axes its operand was broadcast along. Only
   // float32 tensor operands get one.
-  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                          const std::vector<std::optional<Tensor>>& d_outputs,
-                          std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>&) const override {
     const Tensor* d_output = output_gradient(d_outputs, 0);
     if (d_output == nullptr) return {};
     const Operand<ValuePtr> x1 = operand(arguments, "x1"), x2 = operand(arguments, "x2");
@@ -244,8 +244,8 @@ class ElementwiseFunction : public KerasOp {
     return {KerasTensor(x.shape(), integer ? DType::kInt32 : DType::kFloat32)};
   }
 
-  std::vector<ValuePtr> call(const BoundArguments<ValuePtr>& arguments,
-                             const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext&) const override {
     const AnyTensor& x = arguments.tensor("x")->tensor;
     if (dtype_of(x) == DType::kBool) refuse_bool();
     if (const auto* ids = std::get_if<Int32Tensor>(&x); ids != nullptr && function_.keeps_int) {
@@ -263,9 +263,9 @@ class ElementwiseFunction : public KerasOp {
     return {make_value(std::move(out))};
   }
 
-  ValueGradients backward(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                          const std::vector<std::optional<Tensor>>& d_outputs,
-                          std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>&) const override {
     const ValuePtr& x = arguments.tensor("x");
     const Tensor* d_output = output_gradient(d_outputs, 0);
     if (d_output == nullptr || dtype_of(x->tensor) != DType::kFloat32) return {};

@@ -8,11 +8,11 @@
 #include <string>
 #include <utility>
 
+#include "core/node_inputs.hpp"
+#include "core/operation_entry.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/error.hpp"
 #include "kattn/core/operation.hpp"
-#include "models/operation_registry.hpp"
-#include "models/operations/layer_operation.hpp"
 
 namespace kattn::detail {
 
@@ -22,20 +22,16 @@ inline const std::string kCoreOps = "keras.src.ops.core";
 class KerasOp : public Operation {
  public:
   KerasOp(std::string class_name, std::string module, std::string name)
-      : class_name_(std::move(class_name)), module_(std::move(module)), name_(std::move(name)) {}
+      : Operation(std::move(class_name), std::move(name)), module_(std::move(module)) {}
 
-  std::string class_name() const override { return class_name_; }
-  std::string name() const override { return name_; }
   std::string module() const override { return module_; }
-  Config get_config() const override { return Config{{"name", name_}}; }
+  Config get_config() const override { return Config{{"name", name()}}; }
 
  protected:
-  ErrorSource source() const { return {class_name_, name_}; }
+  ErrorSource source() const { return {class_name(), name()}; }
 
  private:
-  std::string class_name_;
   std::string module_;
-  std::string name_;
 };
 
 // Reads the `name` of an op config; `extra` reads the op's own keys.
@@ -58,8 +54,7 @@ inline OperationEntry named_op_entry(
   return OperationEntry{class_name, std::move(module),
                         [class_name, make = std::move(make), read_extra](const Config& config) {
                           return make(read_op_config(config, class_name, read_extra));
-                        },
-                        [](const std::shared_ptr<Layer>&) { return nullptr; }};
+                        }};
 }
 
 // The same for an Op constructed from its name alone.

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
+#include "core/operation_entry.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/keras_tensor.hpp"
 
@@ -18,5 +20,9 @@ KerasTensor symbolic_not_equal(const KerasTensor& x, const Config& scalar);
 KerasTensor symbolic_logical_or(const KerasTensor& a, const KerasTensor& b);
 KerasTensor symbolic_convert_to_tensor(const KerasTensor& x);
 KerasTensor symbolic_any(const KerasTensor& x, int64_t axis);
+
+// The registry entries of these classes (NotEqual, LogicalOr, ConvertToTensor, ExpandDims, Any,
+// Cast).
+std::vector<OperationEntry> numpy_operation_entries();
 
 }  // namespace kattn::detail

@@ -1,0 +1,54 @@
+// The base of the layers called on one float32 tensor, `call(inputs)`: Dense, EinsumDense,
+// Conv1D, LayerNormalization, Activation, GlobalMaxPooling1D. A subclass writes its typed call,
+// forward and backward; UnaryLayer makes them the layer's graph node.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kattn/core/layer.hpp"
+#include "kattn/layers/layer_forward.hpp"
+
+namespace kattn {
+
+class UnaryLayer : public Layer {
+ public:
+  // Keras's supports_masking: whether the input's Keras mask passes to the output.
+  enum class MaskRule { kPassThrough, kDrop };
+  // Whether Keras writes a build_config for the class (the class defines build()).
+  enum class BuildRecord { kRecorded, kNotRecorded };
+
+  // Creates the weights for inputs of this shape (Keras's build); a no-op once built.
+  virtual void build(const Shape& /*input_shape*/) {}
+  // Keras's compute_output_shape; the input's shape by default.
+  virtual Shape compute_output_shape(const Shape& input_shape) const { return input_shape; }
+
+  virtual Tensor call(const Tensor& inputs) const = 0;
+  // A training call: call() that also keeps what backward() needs.
+  virtual LayerForward forward(const Tensor& inputs) const = 0;
+  // Backpropagates d_output through the forward() call that gave `forward`: returns the input's
+  // gradient and adds each weight's gradient into weight_gradients (zero_gradients() layout).
+  virtual Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                          std::vector<Tensor>& weight_gradients) const = 0;
+
+  const std::vector<std::string>& call_parameters() const override;
+  std::vector<KerasTensor> compute_output_spec(
+      const BoundArguments<KerasTensor>& arguments) override;
+  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+                                  const RunContext& context) const override;
+  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+                                const RunContext& context) const override;
+  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
+                               const OperationForward& forward,
+                               const std::vector<std::optional<Tensor>>& d_outputs,
+                               std::vector<Tensor>& weight_gradients) const override;
+
+ protected:
+  UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule, BuildRecord build_record);
+
+ private:
+  MaskRule mask_rule_;
+  BuildRecord build_record_;
+};
+
+}  // namespace kattn

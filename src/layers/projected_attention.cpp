@@ -1,0 +1,315 @@
+#include "kattn/layers/projected_attention.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/node_inputs.hpp"
+#include "kernels/dispatch.hpp"
+#include "layers/detail/attention_node.hpp"
+#include "layers/detail/projected_attention.hpp"
+#include "layers/detail/projected_attention_args.hpp"
+
+namespace kattn {
+
+ProjectedAttention::ProjectedAttention(std::string class_name, LayerArgs args, Variant variant,
+                                       SharedArgs shared)
+    : Layer(std::move(class_name), std::move(args)),
+      variant_(variant),
+      dropout_(shared.dropout),
+      use_bias_(shared.use_bias),
+      use_gate_(shared.use_gate),
+      sliding_window_(shared.sliding_window),
+      flash_attention_(shared.flash_attention.value_or(false)),
+      kernel_initializer_(std::move(shared.kernel_initializer)),
+      bias_initializer_(std::move(shared.bias_initializer)),
+      kernel_regularizer_(std::move(shared.kernel_regularizer)),
+      bias_regularizer_(std::move(shared.bias_regularizer)),
+      activity_regularizer_(std::move(shared.activity_regularizer)),
+      kernel_constraint_(std::move(shared.kernel_constraint)),
+      bias_constraint_(std::move(shared.bias_constraint)),
+      seed_generator_(shared.seed),
+      softmax_name_(detail::unique_name("softmax")),
+      dropout_name_(detail::unique_name("dropout")) {}
+
+void ProjectedAttention::build(const Shape& query_shape, const Shape& value_shape,
+                               std::optional<Shape> key_shape) {
+  const Shape key = key_shape.value_or(value_shape);
+  build_once([&] { build_weights(query_shape, value_shape, key); });
+}
+
+void ProjectedAttention::add_projections(int64_t query_features, int64_t key_features,
+                                         int64_t value_features, const Shape& output_dims) {
+  const Heads h = heads();
+  const auto add = [&](const char* name, const Shape& shape, bool kernel) {
+    add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
+  };
+  add("query/kernel", {query_features, h.query_heads, h.key_dim}, true);
+  if (use_bias_) add("query/bias", {h.query_heads, h.key_dim}, false);
+  add("key/kernel", {key_features, h.key_value_heads, h.key_dim}, true);
+  if (use_bias_) add("key/bias", {h.key_value_heads, h.key_dim}, false);
+  if (use_gate_) {
+    add("gate/kernel", {query_features, h.query_heads, h.value_dim}, true);
+    if (use_bias_) add("gate/bias", {h.query_heads, h.value_dim}, false);
+  }
+  add("value/kernel", {value_features, h.key_value_heads, h.value_dim}, true);
+  if (use_bias_) add("value/bias", {h.key_value_heads, h.value_dim}, false);
+  Shape output_kernel{h.query_heads, h.value_dim};
+  output_kernel.insert(output_kernel.end(), output_dims.begin(), output_dims.end());
+  add("attention_output/kernel", output_kernel, true);
+  if (use_bias_) add("attention_output/bias", output_dims, false);
+}
+
+detail::PreparedAttention ProjectedAttention::prepare(const Tensor& query, const Tensor& value,
+                                                      const CallArgs& args) const {
+  const Tensor& key = args.key ? *args.key : value;
+  detail::check_flash_attention_scores(error_source(), flash_attention_,
+                                       args.return_attention_scores);
+  build_once([&] {
+    const_cast<ProjectedAttention*>(this)->build_weights(query.shape(), value.shape(), key.shape());
+  });
+  check_call_shapes(query, value, key);
+
+  detail::PreparedAttention prepared;
+  detail::ProjectedAttentionSettings& settings = prepared.settings;
+  const Heads h = heads();
+  settings.num_heads = h.query_heads;
+  settings.num_kv_heads = h.key_value_heads;
+  settings.scale = 1.0 / std::sqrt(static_cast<double>(h.key_dim));
+  settings.dropout = dropout_;
+  settings.sliding_window = sliding_window_.value_or(0);
+  settings.attention_axes = attention_axes_built();
+  prepared.key = &key;
+  prepared.weights = detail::projected_weights(weights());
+  if (kernels::active_isa() == kernels::Isa::kAvx2) {
+    prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
+        derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
+    prepared.weights.packed = prepared.packed.get();
+  }
+  return prepared;
+}
+
+AttentionOutput ProjectedAttention::call(const Tensor& query, const Tensor& value,
+                                         const CallArgs& args) const {
+  const detail::PreparedAttention prepared = prepare(query, value, args);
+  return detail::projected_attention_call(error_source(), prepared.settings, prepared.weights,
+                                          query, value, *prepared.key, args, seed_generator_);
+}
+
+AttentionForward ProjectedAttention::forward(const Tensor& query, const Tensor& value,
+                                             const CallArgs& args) const {
+  const detail::PreparedAttention prepared = prepare(query, value, args);
+  return detail::projected_attention_forward(*this, error_source(), prepared.settings,
+                                             prepared.weights, query, value, *prepared.key, args,
+                                             seed_generator_);
+}
+
+AttentionInputGradients ProjectedAttention::backward(const AttentionForward& forward,
+                                                     const Tensor& d_output,
+                                                     std::vector<Tensor>& weight_gradients) const {
+  check_gradient_buffers(weight_gradients);
+  return detail::projected_attention_backward(
+      *this, error_source(), detail::projected_weights(weights()), forward, d_output,
+      detail::projected_gradients(weights(), weight_gradients));
+}
+
+Config ProjectedAttention::get_config() const {
+  Config config = Layer::get_config();
+  config["dropout"] = dropout_;
+  config["use_bias"] = use_bias_;
+  config["use_gate"] = use_gate_;
+  config["sliding_window"] = detail::optional_to_json(sliding_window_);
+  config["kernel_initializer"] = kernel_initializer_.get_config();
+  config["bias_initializer"] = bias_initializer_.get_config();
+  config["kernel_regularizer"] = kernel_regularizer_;
+  config["bias_regularizer"] = bias_regularizer_;
+  config["activity_regularizer"] = activity_regularizer_;
+  config["kernel_constraint"] = kernel_constraint_;
+  config["bias_constraint"] = bias_constraint_;
+  config["seed"] = detail::optional_to_json(seed_generator_.seed());
+  own_config(config);
+  return config;
+}
+
+// The graph node.
+
+const std::vector<std::string>& ProjectedAttention::call_parameters() const {
+  static const std::vector<std::string> parameters{"query",
+                                                   "value",
+                                                   "key",
+                                                   "query_mask",
+                                                   "value_mask",
+                                                   "key_mask",
+                                                   "attention_mask",
+                                                   "return_attention_scores",
+                                                   "training",
+                                                   "use_causal_mask"};
+  return parameters;
+}
+
+std::vector<KerasTensor> ProjectedAttention::compute_output_spec(
+    const BoundArguments<KerasTensor>& arguments) {
+  const KerasTensor& query = arguments.tensor("query");
+  const KerasTensor& value = arguments.tensor("value");
+  const std::optional<KerasTensor> key = arguments.optional_tensor("key");
+  detail::check_dtype(query, DType::kFloat32, error_source(), "query");
+  detail::check_dtype(value, DType::kFloat32, error_source(), "value");
+  if (key) detail::check_dtype(*key, DType::kFloat32, error_source(), "key");
+  const std::optional<Shape> key_shape = key ? std::optional(key->shape()) : std::nullopt;
+  build(query.shape(), value.shape(), key_shape);
+  Config shapes{{"query_shape", detail::shape_config(query.shape())},
+                {"value_shape", detail::shape_config(value.shape())}};
+  if (key) shapes["key_shape"] = detail::shape_config(key->shape());
+  record_build_config(Config{{"shapes_dict", shapes}});
+
+  KerasTensor output(compute_output_shape(query.shape(), value.shape(), key_shape),
+                     DType::kFloat32);
+  // The output carries the query's mask (Keras's compute_mask returns query_mask).
+  std::optional<KerasTensor> query_mask = query.keras_mask();
+  if (variant_ == Variant::kGroupedQuery && arguments.given("query_mask")) {
+    query_mask = arguments.optional_tensor("query_mask");
+  }
+  if (query_mask) output.set_keras_mask(query_mask);
+  std::vector<KerasTensor> outputs{output};
+  if (arguments.flag("return_attention_scores", false)) {
+    outputs.emplace_back(scores_shape(query.shape(), key_shape.value_or(value.shape())),
+                         DType::kFloat32);
+  }
+  return outputs;
+}
+
+std::vector<ValuePtr> ProjectedAttention::call_node(const BoundArguments<ValuePtr>& arguments,
+                                                    const RunContext& context) const {
+  const CallArgs args = node_call_args(arguments, context);
+  const AttentionOutput result =
+      call(detail::float_input(*arguments.tensor("query"), error_source(), "query"),
+           detail::float_input(*arguments.tensor("value"), error_source(), "value"), args);
+  return node_outputs(arguments, result, args);
+}
+
+OperationForward ProjectedAttention::forward_node(const BoundArguments<ValuePtr>& arguments,
+                                                  const RunContext& context) const {
+  const CallArgs args = node_call_args(arguments, context);
+  AttentionForward saved =
+      forward(detail::float_input(*arguments.tensor("query"), error_source(), "query"),
+              detail::float_input(*arguments.tensor("value"), error_source(), "value"), args);
+  OperationForward result;
+  result.outputs = node_outputs(arguments, saved.result, args);
+  result.saved = detail::save_call(*this, std::move(saved));
+  return result;
+}
+
+// The gradients of query, value and key (when given), one entry per role: a value passed in
+// several roles (self-attention) gets one entry for each, which add up. The masks get none.
+ValueGradients ProjectedAttention::backward_node(
+    const BoundArguments<ValuePtr>& arguments, const OperationForward& forward,
+    const std::vector<std::optional<Tensor>>& d_outputs,
+    std::vector<Tensor>& weight_gradients) const {
+  const AttentionForward& saved =
+      detail::saved_call<AttentionForward>(*this, forward, error_source());
+  detail::check_no_scores_gradient(error_source(), d_outputs);
+  const Tensor* d_output = detail::output_gradient(d_outputs, 0);
+  if (d_output == nullptr) return {};
+  AttentionInputGradients grads = backward(saved, *d_output, weight_gradients);
+  ValueGradients result{{arguments.tensor("query"), std::move(grads.query)},
+                        {arguments.tensor("value"), std::move(grads.value)}};
+  if (grads.key) result.emplace_back(*arguments.optional_tensor("key"), std::move(*grads.key));
+  return result;
+}
+
+WeightLayout ProjectedAttention::weight_layout() const {
+  const std::string prefix = variant_ == Variant::kMultiHead ? "" : "_";
+  const std::vector<std::pair<std::string, std::string>> sublayers{
+      {"query", prefix + "query_dense"},
+      {"key", prefix + "key_dense"},
+      {"value", prefix + "value_dense"},
+      {"attention_output", prefix + "output_dense"},
+      {"gate", "_gate_dense"}};
+  WeightLayout layout;
+  layout.groups.emplace_back("vars", name());
+  for (const Variable& weight : weights()) {
+    const size_t slash = weight.name.find('/');
+    const std::string sublayer = weight.name.substr(0, slash);
+    for (const auto& [keras_name, group] : sublayers) {
+      if (keras_name != sublayer) continue;
+      layout.datasets.push_back(group + "/vars/" +
+                                (weight.name.substr(slash + 1) == "kernel" ? "0" : "1"));
+      if (layout.groups.back().first != group + "/vars") {
+        layout.groups.emplace_back(group + "/vars", keras_name);
+      }
+    }
+  }
+  layout.groups.emplace_back("_softmax/vars", softmax_name_);
+  layout.groups.emplace_back("_dropout_layer/vars", dropout_name_);
+  return layout;
+}
+
+void ProjectedAttention::adopt_group_names(const std::map<std::string, std::string>& names) {
+  if (const auto it = names.find("_softmax/vars"); it != names.end()) softmax_name_ = it->second;
+  if (const auto it = names.find("_dropout_layer/vars"); it != names.end()) {
+    dropout_name_ = it->second;
+  }
+}
+
+ProjectedAttention::CallArgs ProjectedAttention::node_call_args(
+    const BoundArguments<ValuePtr>& arguments, const RunContext& context) const {
+  const ErrorSource source = error_source();
+  const ValuePtr& query = arguments.tensor("query");
+  const ValuePtr& value = arguments.tensor("value");
+  const std::optional<ValuePtr> key = arguments.optional_tensor("key");
+  CallArgs args;
+  if (key) args.key = detail::float_input(**key, source, "key");
+  args.query_mask = query->keras_mask;
+  if (variant_ == Variant::kGroupedQuery && arguments.given("query_mask")) {
+    args.query_mask =
+        detail::mask_argument(arguments.optional_tensor("query_mask"), source, "query_mask");
+  }
+  args.value_mask =
+      arguments.given("value_mask")
+          ? detail::mask_argument(arguments.optional_tensor("value_mask"), source, "value_mask")
+          : value->keras_mask;
+  if (arguments.given("key_mask")) {
+    args.key_mask =
+        detail::mask_argument(arguments.optional_tensor("key_mask"), source, "key_mask");
+  } else if (key) {
+    args.key_mask = (*key)->keras_mask;
+  }
+  args.attention_mask =
+      detail::mask_argument(arguments.optional_tensor("attention_mask"), source, "attention_mask");
+  args.use_causal_mask = arguments.flag("use_causal_mask", false);
+  args.return_attention_scores = arguments.flag("return_attention_scores", false);
+  args.training = arguments.flag("training", context.training);
+  return args;
+}
+
+std::vector<ValuePtr> ProjectedAttention::node_outputs(const BoundArguments<ValuePtr>& arguments,
+                                                       const AttentionOutput& result,
+                                                       const CallArgs& args) const {
+  if (variant_ == Variant::kMultiHead) {
+    // Keras's MultiHeadAttention.call sets `_keras_mask = None` on its input tensors.
+    arguments.tensor("query")->keras_mask.reset();
+    arguments.tensor("value")->keras_mask.reset();
+    if (const std::optional<ValuePtr> key = arguments.optional_tensor("key")) {
+      (*key)->keras_mask.reset();
+    }
+  }
+  // The output carries the query mask the call used.
+  std::vector<ValuePtr> outputs{make_value(result.output, args.query_mask)};
+  if (result.attention_scores) outputs.push_back(make_value(*result.attention_scores));
+  return outputs;
+}
+
+Shape ProjectedAttention::scores_shape(const Shape& query, const Shape& key) const {
+  const std::vector<int64_t> axes = attention_axes_built();
+  Shape shape;
+  for (size_t axis = 0; axis + 1 < query.size(); ++axis) {
+    if (std::find(axes.begin(), axes.end(), static_cast<int64_t>(axis)) == axes.end()) {
+      shape.push_back(query[axis]);
+    }
+  }
+  shape.push_back(heads().query_heads);
+  for (int64_t axis : axes) shape.push_back(query[static_cast<size_t>(axis)]);
+  for (int64_t axis : axes) shape.push_back(key[static_cast<size_t>(axis)]);
+  return shape;
+}
+
+}  // namespace kattn
