@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "dense_attention_test_util.hpp"
 #include "kattn/context.hpp"
 #include "kernel_test_util.hpp"
 #include "kernels/dispatch.hpp"
@@ -30,8 +31,10 @@ namespace dense = kernels::reference::dense;
 using kernels::Isa;
 using kernels::ScopedIsa;
 using testing::fused_isas;
+using testing::kScorers;
 using testing::random_mask;
 using testing::random_normal;
+using testing::Scorer;
 using Kind = DenseAttention::ScoreFunction::Kind;
 
 constexpr int64_t kBr = kernels::SdpaFlashBackwardTiles::kQueryBlock;
@@ -46,11 +49,6 @@ constexpr double kErrorFactor = 5.0;
 // that may happen to be small; D = dO . O, not sum_j P dP, shifts every dS a little (measured
 // up to 25 times the reference's error).
 constexpr double kWeightErrorFactor = 50.0;
-
-enum class Scorer { kDot, kDotScaled, kConcat, kConcatScaled, kAdditive, kAdditiveUnscaled };
-constexpr Scorer kScorers[] = {Scorer::kDot,      Scorer::kDotScaled,
-                               Scorer::kConcat,   Scorer::kConcatScaled,
-                               Scorer::kAdditive, Scorer::kAdditiveUnscaled};
 
 struct Case {
   Scorer scorer = Scorer::kDot;
