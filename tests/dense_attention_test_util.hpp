@@ -15,6 +15,12 @@
 
 namespace kattn::testing {
 
+// The score functions the fused-kernel tests sweep: each of Keras's with and without its weights.
+enum class Scorer { kDot, kDotScaled, kConcat, kConcatScaled, kAdditive, kAdditiveUnscaled };
+inline constexpr Scorer kScorers[] = {Scorer::kDot,      Scorer::kDotScaled,
+                                      Scorer::kConcat,   Scorer::kConcatScaled,
+                                      Scorer::kAdditive, Scorer::kAdditiveUnscaled};
+
 // Uniform values in [-1, 1), reproducible from `seed`.
 inline Tensor random_tensor(const Shape& shape, uint32_t seed, float amplitude = 1.0f) {
   std::mt19937 engine(seed);

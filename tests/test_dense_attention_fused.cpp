@@ -25,16 +25,13 @@ using kernels::Isa;
 using kernels::ScopedIsa;
 using testing::all_close;
 using testing::fused_isas;
+using testing::kScorers;
 using testing::random_mask;
 using testing::random_tensor;
+using testing::Scorer;
 
 constexpr int64_t kBr = kernels::SdpaFlashTiles::kQueryBlock;
 constexpr int64_t kBc = kernels::SdpaFlashTiles::kKeyTile;
-
-enum class Scorer { kDot, kDotScaled, kConcat, kConcatScaled, kAdditive, kAdditiveUnscaled };
-constexpr Scorer kScorers[] = {Scorer::kDot,      Scorer::kDotScaled,
-                               Scorer::kConcat,   Scorer::kConcatScaled,
-                               Scorer::kAdditive, Scorer::kAdditiveUnscaled};
 
 struct Case {
   Scorer scorer = Scorer::kDot;

@@ -163,7 +163,7 @@ AttentionInputGradients DenseAttention::backward(const AttentionForward& forward
     }
   }
   const Tensor d_out = d_output.contiguous();
-  detail::run_dense_attention_backward(call->run, d_out.data(), grads);
+  detail::run_dense_attention_backward(class_name(), call->run, d_out.data(), grads);
   if (call->has_key) {
     result.key = std::move(d_key);
   } else {

@@ -5,6 +5,7 @@
 #include "kattn/core/context.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
+#include "kernels/flash/sdpa_flash_backward.hpp"
 
 namespace kattn::detail {
 
@@ -57,21 +58,30 @@ void run_reference(const DenseAttentionRun& run) {
                            run.value, scores, run.output);
 }
 
-// The call as one head of scaled dot-product attention: (B, T, 1, H) views of the rows.
-void run_fused(const DenseAttentionRun& run, kernels::Isa isa, int64_t threads) {
-  const dense::Dims& d = run.dims;
+// The call as one head of scaled dot-product attention, (B, T, 1, H) views of the rows, and
+// Keras's dense-attention rules as the fused kernels' FlashScoring.
+struct FusedCall {
   kernels::SdpaParams<float> p;
+  kernels::FlashScoring scoring;
+};
+
+void contiguous_rows(int64_t (&strides)[4], int64_t len, int64_t width) {
+  strides[0] = len * width;
+  strides[1] = strides[2] = width;
+  strides[3] = 1;
+}
+
+FusedCall fused_call(const DenseAttentionRun& run) {
+  const dense::Dims& d = run.dims;
+  FusedCall call;
+  kernels::SdpaParams<float>& p = call.p;
   p.batch = d.batch;
   p.query_len = d.tq;
   p.key_len = d.tv;
   p.num_heads = p.num_kv_heads = 1;
   p.head_dim = d.dim;
   p.value_dim = d.value_dim;
-  const auto rows = [](int64_t(&strides)[4], int64_t len, int64_t width) {
-    strides[0] = len * width;
-    strides[1] = strides[2] = width;
-    strides[3] = 1;
-  };
+  const auto rows = contiguous_rows;
   p.query = run.query;
   rows(p.query_strides, d.tq, d.dim);
   p.key = run.key;
@@ -90,7 +100,7 @@ void run_fused(const DenseAttentionRun& run, kernels::Isa isa, int64_t threads) 
   rows(p.output_strides, d.tq, d.value_dim);
   p.scores = run.scores;
 
-  kernels::FlashScoring scoring;
+  kernels::FlashScoring& scoring = call.scoring;
   const float* scale = data_or_null(run.score.scale);
   switch (run.score.kind) {
     case Kind::kDot:
@@ -110,7 +120,50 @@ void run_fused(const DenseAttentionRun& run, kernels::Isa isa, int64_t threads) 
   scoring.subtract_1e9 = true;
   scoring.scores_after_dropout = true;
   scoring.query_mask = run.query_mask;
-  kernels::sdpa_flash_run(p, scoring, isa, threads);
+  return call;
+}
+
+void run_fused(const DenseAttentionRun& run, kernels::Isa isa, int64_t threads) {
+  const FusedCall call = fused_call(run);
+  kernels::sdpa_flash_run(call.p, call.scoring, isa, threads);
+}
+
+// The fused backward recomputes the probabilities from each row's log-sum-exp and the output
+// (for D = rowsum(dO * O)), which it takes from a forward pass run again: a DenseAttentionCall
+// keeps the inputs only, so that call() pays nothing for training and a backward never depends
+// on which kernels ran the forward. The extra pass costs about a third of the backward (one
+// tanh per score against its two).
+void run_fused_backward(const DenseAttentionRun& run, const float* d_output,
+                        const dense::DenseGradients<float>& grads, kernels::Isa isa,
+                        int64_t threads) {
+  const dense::Dims& d = run.dims;
+  FusedCall call = fused_call(run);
+  std::vector<float> output(static_cast<size_t>(d.batch * d.tq * d.value_dim));
+  std::vector<float> logsumexp(static_cast<size_t>(d.batch * d.tq));
+  std::vector<float> row_max(static_cast<size_t>(d.batch * d.tq));
+  call.scoring.row_max = row_max.data();
+  call.p.output = output.data();
+  call.p.scores = nullptr;
+  call.p.logsumexp = logsumexp.data();
+  kernels::sdpa_flash_run(call.p, call.scoring, isa, threads);
+
+  kernels::SdpaForwardSaved saved;
+  saved.output = output.data();
+  contiguous_rows(saved.output_strides, d.tq, d.value_dim);
+  saved.logsumexp = logsumexp.data();
+  saved.row_max = row_max.data();
+  kernels::SdpaGradParams<float> input_grads;
+  input_grads.d_output = d_output;
+  contiguous_rows(input_grads.d_output_strides, d.tq, d.value_dim);
+  input_grads.d_query = grads.d_query;
+  input_grads.d_key = grads.d_key;
+  input_grads.d_value = grads.d_value;
+  const kernels::FlashScoringGrads weight_grads{
+      .d_scale = grads.d_scale,
+      .d_concat_score_weight = grads.d_concat_score_weight,
+      .accumulate = true};
+  kernels::sdpa_flash_backward_run(call.p, call.scoring, saved, input_grads, weight_grads, isa,
+                                   threads);
 }
 
 std::string describe(const dense::Dims& d, bool scores) {
@@ -136,9 +189,18 @@ void run_dense_attention(const std::string& layer, const DenseAttentionRun& run)
   }
 }
 
-void run_dense_attention_backward(const DenseAttentionRun& run, const float* d_output,
+void run_dense_attention_backward(const std::string& layer, const DenseAttentionRun& run,
+                                  const float* d_output,
                                   const dense::DenseGradients<float>& grads) {
   if (run.dims.tv == 0) return;  // an output of zeros has zero gradients
+  const kernels::Isa isa = kernels::active_isa();
+  const int64_t threads = isa == kernels::Isa::kReference ? 1 : num_threads();
+  kernels::report_kernel((layer + " backward").c_str(), isa, threads,
+                         [&] { return describe(run.dims, false); });
+  if (isa != kernels::Isa::kReference) {
+    run_fused_backward(run, d_output, grads, isa, threads);
+    return;
+  }
   std::vector<float> workspace(
       static_cast<size_t>(dense::attention_backward_workspace_size(run.dims)));
   dense::attention_backward(run.dims, score_weights(run.score), apply_args(run), run.query, run.key,

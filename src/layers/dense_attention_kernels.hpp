@@ -44,9 +44,12 @@ struct DenseAttentionCall : SavedForBackward {
 void run_dense_attention(const std::string& layer, const DenseAttentionRun& run);
 
 // The gradient of sum(output * d_output) for the call `run` describes (its output and scores
-// are not written), added into `grads`: the reference kernels, recomputing the forward with
-// the same dropout key. d_output: (B, Tq, Dv).
-void run_dense_attention_backward(const DenseAttentionRun& run, const float* d_output,
+// are not written), added into `grads`, recomputing the forward with the same dropout key: the
+// reference kernels under KATTN_ISA=reference, else the fused backward of the active instruction
+// set (kernels/flash/sdpa_flash_backward.hpp), which keeps no (Tq, Tv) scores either.
+// d_output: (B, Tq, Dv); `layer` as for run_dense_attention.
+void run_dense_attention_backward(const std::string& layer, const DenseAttentionRun& run,
+                                  const float* d_output,
                                   const kernels::reference::dense::DenseGradients<float>& grads);
 
 }  // namespace kattn::detail

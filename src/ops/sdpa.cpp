@@ -127,7 +127,8 @@ void run_backward_kernel(const kernels::SdpaParams<Real>& params,
       kernels::report_kernel("scaled_dot_product_attention_backward", isa, threads, [&] {
         return describe(params) + (forward.logsumexp ? "" : ", logsumexp recomputed");
       });
-      kernels::sdpa_flash_backward_run(params, saved, grads, isa, threads);
+      kernels::sdpa_flash_backward_run(params, kernels::FlashScoring{}, saved, grads, {}, isa,
+                                       threads);
       return;
     }
   }

@@ -37,6 +37,10 @@ what:
                FlashAttention-2's count
   additive   the AdditiveAttention layer on (B, T, H) query and (B, S, H) value
                --batch B --seq-q T --seq-k S --head-dim H; GFLOP = 4*B*T*S*H / 1e9
+  luong      the Attention layer (score_mode "dot", use_scale), the same inputs and options
+             --backward (additive, luong) times the layer's backward instead, from a training
+               forward, and then the reference kernels' backward (KATTN_ISA=reference) in the
+               same run, reporting how many times faster; GFLOP as for the forward
   mha        the MultiHeadAttention layer, self-attention on (B, T, E)
                --batch B --seq-q T --embed E --heads N [--causal];
                GFLOP = (8*B*T*E*E + 4*B*T*T*E) / 1e9 (four projections, the attention)
@@ -47,7 +51,8 @@ every one:
   --threads n     threads for kattn's kernels and OpenBLAS (default: every core)
   --iters I       timed runs after 3 warm-up runs (default 10)
   --json          one JSON line: what, shape, threads, isa, gflops, median_ms, min_ms, max_ms
-                  (and sgemm_peak_gflops, of_sgemm_peak with --backward)
+                  (and sgemm_peak_gflops, of_sgemm_peak with sdpa --backward;
+                  reference_median_ms, speedup with additive and luong --backward)
 
 KATTN_ISA=reference|portable|avx2 picks the kernels; the report names the ones that ran.
 OpenBLAS picks its own kernels from the CPU model; on a CPU it does not know, it falls back to
@@ -102,6 +107,7 @@ struct Benchmark {
   std::string isa;    // the kernels that run
   std::function<void()> body;
   bool versus_sgemm_peak = false;  // also measure the sgemm peak and report the ratio
+  bool versus_reference = false;   // also time `body` on the reference kernels, report the ratio
 };
 
 std::string active_isa() { return kernels::isa_name(kernels::active_isa()); }
@@ -140,17 +146,29 @@ Benchmark sdpa_benchmark(const Arguments& a) {
   return benchmark;
 }
 
-Benchmark additive_benchmark(const Arguments& a) {
+// AdditiveAttention or Attention (`layer`, not yet built) on (B, T, H) query and (B, S, H) value.
+Benchmark dense_attention_benchmark(const Arguments& a, std::shared_ptr<DenseAttention> layer) {
   const int64_t B = integer(a, "--batch"), T = integer(a, "--seq-q");
   const int64_t S = integer(a, "--seq-k"), H = integer(a, "--head-dim");
-  auto layer = std::make_shared<AdditiveAttention>();
+  const bool backward = a.flag("--backward");
   auto query = std::make_shared<Tensor>(random_tensor({B, T, H}, 1));
   auto value = std::make_shared<Tensor>(random_tensor({B, S, H}, 2));
   layer->build({query->shape(), value->shape()});
-  return {std::to_string(B) + "x" + std::to_string(T) + "x" + std::to_string(S) + "x" +
-              std::to_string(H),
-          4.0 * static_cast<double>(B * T) * static_cast<double>(S * H) / 1e9, active_isa(),
-          [=] { (void)layer->call(*query, *value); }};
+  Benchmark benchmark{std::to_string(B) + "x" + std::to_string(T) + "x" + std::to_string(S) + "x" +
+                          std::to_string(H) + (backward ? " backward" : ""),
+                      4.0 * static_cast<double>(B * T) * static_cast<double>(S * H) / 1e9,
+                      active_isa(), [=] { (void)layer->call(*query, *value); }};
+  if (backward) {
+    auto forward =
+        std::make_shared<AttentionForward>(layer->forward({*query, *value}, {.training = true}));
+    auto d_output = std::make_shared<Tensor>(random_tensor({B, T, H}, 3));
+    benchmark.body = [=] {
+      std::vector<Tensor> weight_gradients = layer->zero_gradients();
+      (void)layer->backward(*forward, *d_output, weight_gradients);
+    };
+    benchmark.versus_reference = true;
+  }
+  return benchmark;
 }
 
 Benchmark mha_benchmark(const Arguments& a) {
@@ -196,7 +214,7 @@ int run_bench(const std::vector<std::string>& args) {
     return 0;
   }
   if (arguments.positionals().size() != 1) {
-    throw UsageError("expected one of sdpa, additive, mha, sgemm");
+    throw UsageError("expected one of sdpa, additive, luong, mha, sgemm");
   }
   const std::string what = arguments.positionals()[0];
   const int64_t threads = integer(arguments, "--threads", hardware_threads());
@@ -208,13 +226,17 @@ int run_bench(const std::vector<std::string>& args) {
   if (what == "sdpa") {
     benchmark = sdpa_benchmark(arguments);
   } else if (what == "additive") {
-    benchmark = additive_benchmark(arguments);
+    benchmark = dense_attention_benchmark(arguments, std::make_shared<AdditiveAttention>());
+  } else if (what == "luong") {
+    benchmark = dense_attention_benchmark(
+        arguments, std::make_shared<Attention>(Attention::Args{.use_scale = true}));
   } else if (what == "mha") {
     benchmark = mha_benchmark(arguments);
   } else if (what == "sgemm") {
     benchmark = sgemm_benchmark(arguments);
   } else {
-    throw UsageError("unknown benchmark '" + what + "': expected sdpa, additive, mha or sgemm");
+    throw UsageError("unknown benchmark '" + what +
+                     "': expected sdpa, additive, luong, mha or sgemm");
   }
   const Timing timing = time_runs(iters, benchmark.body);
   const double gflops = benchmark.gflop / (timing.median_ms / 1e3);
@@ -226,6 +248,12 @@ int run_bench(const std::vector<std::string>& args) {
       peak = std::max(peak, sgemm.gflop / (time_runs(iters, sgemm.body).median_ms / 1e3));
     }
   }
+  // The reference kernels' time, in the same run for the same reason.
+  Timing reference;
+  if (benchmark.versus_reference) {
+    const kernels::ScopedIsa scoped(kernels::Isa::kReference);
+    reference = time_runs(iters, benchmark.body);
+  }
   const char* isa = benchmark.isa.c_str();
   char line[640];
   if (arguments.flag("--json")) {
@@ -233,6 +261,10 @@ int run_bench(const std::vector<std::string>& args) {
     if (benchmark.versus_sgemm_peak) {
       std::snprintf(ratio, sizeof ratio, ", \"sgemm_peak_gflops\": %.3f, \"of_sgemm_peak\": %.4f",
                     peak, gflops / peak);
+    }
+    if (benchmark.versus_reference) {
+      std::snprintf(ratio, sizeof ratio, ", \"reference_median_ms\": %.4f, \"speedup\": %.3f",
+                    reference.median_ms, reference.median_ms / timing.median_ms);
     }
     std::snprintf(line, sizeof line,
                   "{\"what\": \"%s\", \"shape\": \"%s\", \"threads\": %lld, \"isa\": \"%s\", "
@@ -253,6 +285,14 @@ int run_bench(const std::vector<std::string>& args) {
                   "  %.3f of the same-run sgemm peak, %.2f GFLOP/s (OpenBLAS, best of M = 512, "
                   "1024, 2048)\n",
                   gflops / peak, peak);
+    std::cout << line;
+  }
+  if (benchmark.versus_reference && !arguments.flag("--json")) {
+    std::snprintf(line, sizeof line,
+                  "  %.2f times faster than the same-run reference backward, median %.3f ms "
+                  "(min %.3f, max %.3f)\n",
+                  reference.median_ms / timing.median_ms, reference.median_ms, reference.min_ms,
+                  reference.max_ms);
     std::cout << line;
   }
   return 0;

@@ -5,17 +5,17 @@
 
 namespace kattn::kernels {
 
-void sdpa_flash_backward_prepare_avx2(const SdpaParams<float>& params,
+void sdpa_flash_backward_prepare_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
                                       const SdpaForwardSaved& saved,
                                       const SdpaGradParams<float>& grads, int64_t block,
                                       float* shared, float* workspace) noexcept {
-  SdpaFlashBackward<avx2::Vec8>::prepare(params, saved, grads, block, shared, workspace);
+  SdpaFlashBackward<avx2::Vec8>::prepare(params, scoring, saved, grads, block, shared, workspace);
 }
 
-void sdpa_flash_backward_keys_avx2(const SdpaParams<float>& params,
-                                   const SdpaGradParams<float>& grads, int64_t item, float* shared,
-                                   float* workspace) noexcept {
-  SdpaFlashBackward<avx2::Vec8>::keys(params, grads, item, shared, workspace);
+void sdpa_flash_backward_keys_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
+                                   const SdpaGradParams<float>& grads, bool accumulate,
+                                   int64_t item, float* shared, float* workspace) noexcept {
+  SdpaFlashBackward<avx2::Vec8>::keys(params, scoring, grads, accumulate, item, shared, workspace);
 }
 
 }  // namespace kattn::kernels

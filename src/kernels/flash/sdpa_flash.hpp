@@ -57,6 +57,10 @@ struct FlashScoring {
   bool scores_after_dropout = false;
   // (B, T): output rows whose entry is false are multiplied by 0; null for none.
   const bool* query_mask = nullptr;
+  // (B, N, T), or null: where given, params.logsumexp receives each row's log(sum) and this its
+  // max, whose sum would round the log away where every logit is near -1e9 (float32's spacing
+  // there is 64).
+  float* row_max = nullptr;
 };
 
 // Writes output row (b, i, n) and its score row (when params.scores is set) for a query that may

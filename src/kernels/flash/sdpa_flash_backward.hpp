@@ -33,11 +33,23 @@
 // Key block kb belongs to chunk kb % chunks, so under a causal mask every chunk gets long and
 // short key blocks alike. The number of chunks depends on the problem alone (never on the thread
 // count): enough for kMinItems items, at most kMaxChunks partial copies of dQ.
+//
+// FlashScoring makes it the backward of keras.layers.Attention and AdditiveAttention, as it makes
+// the forward theirs: the logits come from the forward's own code (SdpaFlash::logits_tile, Keras's
+// `logit - 1e9` masking included), a query-masked row passes no gradient (its shift is +inf),
+// and the tanh scorers replace step 2's dK and dQ products with a second pass over the tile,
+// tanh recomputed rather than kept (no (T, S, H) buffer):
+//        u = dS * w (1 - t^2),  t = tanh(c (q_h + k_h))  (concat; w = additive_scale_h, c = 1)
+//        dQ^T_chunk (H, queries) += sum_j c u,  dK (keys, H) += sum_q c u
+//        d additive_scale_h += dS t,  d concat_scale += u (q_h + k_h),  d weight += dS t
+// The weight gradients are partial sums per step-2 item (dot's scale: per step-3 block, as
+// Q . dQ / scale), added up in item order after the steps.
 #pragma once
 
 #include <cstdint>
 
 #include "kernels/dispatch.hpp"
+#include "kernels/flash/sdpa_flash.hpp"
 #include "kernels/reference/sdpa.hpp"
 
 namespace kattn::kernels {
@@ -60,6 +72,17 @@ struct SdpaForwardSaved {
   // (B, N, T) contiguous: each row's log-sum-exp over the keys it may attend. Rows that attend
   // none are found from the masks, whatever they hold here.
   const float* logsumexp = nullptr;
+  // (B, N, T) contiguous, or null (0): with it, logsumexp holds log(sum) alone, relative to this
+  // max (FlashScoring::row_max).
+  const float* row_max = nullptr;
+};
+
+// The gradients of FlashScoring's weights, added into (+=), null for none; and whether the input
+// gradients are added into (the dense layers' backward) rather than written.
+struct FlashScoringGrads {
+  float* d_scale = nullptr;  // kDot: params.scale's (); kConcat: concat_scale's (); kAdditive: (H,)
+  float* d_concat_score_weight = nullptr;  // ()
+  bool accumulate = false;
 };
 
 // Where the steps keep what they share, in floats from the start of the shared buffer (one per
@@ -82,22 +105,30 @@ struct SdpaFlashBackwardLayout {
   int64_t d_output_t = 0;  // (kBr / 16, Hv, 16): dO transposed
   int64_t d_output = 0;    // (value_cols / 16, kBr, 16): dO by column panels
   int64_t logsumexp = 0;   // (kBr,): +inf for rows past T and rows that attend no key
+  int64_t row_max = 0;     // (kBr,): the max logsumexp is relative to, or 0
   int64_t row_dot = 0;     // (kBr,): D = sum_h dO * O, 0 past T
   int64_t block_stride = 0;
-  // Shared after every block: (chunks, B * N * query_blocks, kBr, head_cols), the partial dQ.
+  // Shared after every block: (chunks, B * N * query_blocks, kBr, head_cols), the partial dQ;
+  // for the tanh scorers each block's (kBr, head_cols) holds (kBr / 16, H, 16), dQ transposed.
   int64_t partial_d_query = 0;
+  // (key items, weight_cols): each step-2 item's sums of the tanh scorers' weight gradients.
+  int64_t weight_partials = 0;
+  int64_t weight_cols = 0;  // H + 2: d additive_scale (H,), or d concat_scale, d weight
+  // (B * N * query_blocks,): each step-3 block's Q . dQ / scale, the dot scale's gradient.
+  int64_t scale_partials = 0;
   int64_t shared_total = 0;
 
   // Per thread, in step 1:
   int64_t output_t = 0;  // (kBr / 16, Hv, 16): the forward output transposed, for D
   // Per thread, in step 2, for one key block:
-  int64_t key_rows = 0;    // (kBc, H): the logits' left-hand side
-  int64_t key_panels = 0;  // (head_cols / 16, kBc, 16): dQ's right-hand side
-  int64_t value_rows = 0;  // (kBc, Hv): dP's left-hand side
-  int64_t probs = 0;       // (kBc, kBr): logits, then P^T, then dropout(P)^T
-  int64_t d_scores = 0;    // (kBc, kBr): dP^T, then dS^T
-  int64_t d_key = 0;       // (kBc, head_cols)
-  int64_t d_value = 0;     // (kBc, value_cols)
+  int64_t key_rows = 0;     // (kBc, H): the logits' left-hand side
+  int64_t key_panels = 0;   // (head_cols / 16, kBc, 16): dQ's right-hand side
+  int64_t value_rows = 0;   // (kBc, Hv): dP's left-hand side
+  int64_t probs = 0;        // (kBc, kBr): logits, then P^T, then dropout(P)^T
+  int64_t d_scores = 0;     // (kBc, kBr): dP^T, then dS^T
+  int64_t d_key = 0;        // (kBc, head_cols)
+  int64_t d_value = 0;      // (kBc, value_cols)
+  int64_t weight_sums = 0;  // (weight_cols, 8): the item's weight gradients, lane by lane
   int64_t workspace_total = 0;
 };
 
@@ -110,33 +141,36 @@ int64_t sdpa_flash_backward_key_items(const SdpaParams<float>& params);
 // Step 1 for query block `block` of params, into `shared` (layout.shared_total floats), using
 // `workspace` (layout.workspace_total floats) owned by the calling thread.
 void sdpa_flash_backward_prepare_portable(const SdpaParams<float>& params,
+                                          const FlashScoring& scoring,
                                           const SdpaForwardSaved& saved,
                                           const SdpaGradParams<float>& grads, int64_t block,
                                           float* shared, float* workspace) noexcept;
-void sdpa_flash_backward_prepare_avx2(const SdpaParams<float>& params,
+void sdpa_flash_backward_prepare_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
                                       const SdpaForwardSaved& saved,
                                       const SdpaGradParams<float>& grads, int64_t block,
                                       float* shared, float* workspace) noexcept;
 
-// Step 2 for item `item`: writes its rows of grads.d_key and grads.d_value and adds to its
-// chunk's partial dQ in `shared`, using `workspace` (layout.workspace_total floats) owned by the
-// calling thread.
-void sdpa_flash_backward_keys_portable(const SdpaParams<float>& params,
-                                       const SdpaGradParams<float>& grads, int64_t item,
-                                       float* shared, float* workspace) noexcept;
-void sdpa_flash_backward_keys_avx2(const SdpaParams<float>& params,
-                                   const SdpaGradParams<float>& grads, int64_t item, float* shared,
-                                   float* workspace) noexcept;
+// Step 2 for item `item`: writes (or adds to) its rows of grads.d_key and grads.d_value, adds to
+// its chunk's partial dQ and writes its weight partials in `shared`, using `workspace`
+// (layout.workspace_total floats) owned by the calling thread.
+void sdpa_flash_backward_keys_portable(const SdpaParams<float>& params, const FlashScoring& scoring,
+                                       const SdpaGradParams<float>& grads, bool accumulate,
+                                       int64_t item, float* shared, float* workspace) noexcept;
+void sdpa_flash_backward_keys_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
+                                   const SdpaGradParams<float>& grads, bool accumulate,
+                                   int64_t item, float* shared, float* workspace) noexcept;
 
-// Step 3 for query block `block`: writes its rows of grads.d_query (plain C++: a sum of a few
-// partials per element).
-void sdpa_flash_backward_query_grad(const SdpaParams<float>& params,
-                                    const SdpaGradParams<float>& grads, int64_t block,
-                                    const float* shared) noexcept;
+// Step 3 for query block `block`: writes (or adds to) its rows of grads.d_query and, for the dot
+// scorer, its scale partial (plain C++: a sum of a few partials per element).
+void sdpa_flash_backward_query_grad(const SdpaParams<float>& params, const FlashScoring& scoring,
+                                    const SdpaGradParams<float>& grads, bool accumulate,
+                                    int64_t block, float* shared) noexcept;
 
-// Every step on `threads` threads with the kernels of `isa` (kPortable or kAvx2). The shared
-// buffer belongs to the calling thread and each workspace to its thread, kept between calls.
-void sdpa_flash_backward_run(const SdpaParams<float>& params, const SdpaForwardSaved& saved,
-                             const SdpaGradParams<float>& grads, Isa isa, int64_t threads);
+// Every step on `threads` threads with the kernels of `isa` (kPortable or kAvx2), then the weight
+// partials added into weight_grads in a fixed order. The shared buffer belongs to the calling
+// thread and each workspace to its thread, kept between calls.
+void sdpa_flash_backward_run(const SdpaParams<float>& params, const FlashScoring& scoring,
+                             const SdpaForwardSaved& saved, const SdpaGradParams<float>& grads,
+                             const FlashScoringGrads& weight_grads, Isa isa, int64_t threads);
 
 }  // namespace kattn::kernels

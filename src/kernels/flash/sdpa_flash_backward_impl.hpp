@@ -10,7 +10,9 @@
 #include "kattn/core/random.hpp"
 #include "kernels/flash/flash_tile.hpp"
 #include "kernels/flash/sdpa_flash_backward.hpp"
+#include "kernels/flash/sdpa_flash_impl.hpp"
 #include "kernels/flash/vec_exp.hpp"
+#include "kernels/flash/vec_tanh.hpp"
 #include "kernels/register_block.hpp"
 
 namespace kattn::kernels {
@@ -20,15 +22,20 @@ struct SdpaFlashBackward {
   using L = SdpaFlashBackwardLayout;
   using Tile = FlashTile<V>;
   using Block6 = RegisterBlock<V>;
+  using Forward = SdpaFlash<V>;
+  using Score = FlashScoring::Score;
   static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel;
   static constexpr int64_t kRows = Block6::kMaxRows;
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 
+  static void put(float& to, float x, bool accumulate) { to = accumulate ? to + x : x; }
+
   // Step 1: query block `block` = (b * N + n) * query_blocks + qb.
-  static void prepare(const SdpaParams<float>& p, const SdpaForwardSaved& saved,
-                      const SdpaGradParams<float>& g, int64_t block, float* shared, float* ws) {
+  static void prepare(const SdpaParams<float>& p, const FlashScoring& s,
+                      const SdpaForwardSaved& saved, const SdpaGradParams<float>& g, int64_t block,
+                      float* shared, float* ws) {
     const L layout = sdpa_flash_backward_layout(p);
     const int64_t bn = block / layout.query_blocks, qb = block % layout.query_blocks;
     const int64_t b = bn / p.num_heads, n = bn % p.num_heads;
@@ -41,7 +48,9 @@ struct SdpaFlashBackward {
     const float* query = p.query + b * qs[0] + q0 * qs[1] + n * qs[2];
     const float* d_out = g.d_output + b * ds[0] + q0 * ds[1] + n * ds[2];
     const int64_t panels = (rows + kPanel - 1) / kPanel;
-    Tile::pack_transposed(query, qs[1], qs[3], rows, panels, H, p.scale, packed + layout.query_t);
+    // The tanh scorers take the query as it is (SdpaFlash::pack_queries).
+    const float scale = s.score == Score::kDot ? p.scale : 1.0f;
+    Tile::pack_transposed(query, qs[1], qs[3], rows, panels, H, scale, packed + layout.query_t);
     Tile::pack_panels(query, qs[1], qs[3], rows, H, kBr, packed + layout.query);
     Tile::pack_transposed(d_out, ds[1], ds[3], rows, panels, Hv, 1.0f, packed + layout.d_output_t);
     Tile::pack_panels(d_out, ds[1], ds[3], rows, Hv, kBr, packed + layout.d_output);
@@ -65,12 +74,19 @@ struct SdpaFlashBackward {
     }
     for (int64_t q = panels * kPanel; q < kBr; ++q) row_dot[q] = 0.0f;
 
-    // P = exp(logit - logsumexp) is 0 in every row with shift +inf: the rows past T and those
-    // that may attend no key (whose saved value depends on the kernel that wrote it).
+    // P = exp(logit - logsumexp) is 0 in every row with shift +inf: the rows past T, those
+    // that may attend no key (whose saved value depends on the kernel that wrote it) and those
+    // the query mask multiplies by 0, which pass no gradient on. Under Keras's `logit - 1e9`
+    // masking every row attends every key.
     float* shift = packed + layout.logsumexp;
-    const float* lse = saved.logsumexp + (b * p.num_heads + n) * p.query_len + q0;
+    float* row_max = packed + layout.row_max;
+    const int64_t row0 = (b * p.num_heads + n) * p.query_len + q0;
+    const float* lse = saved.logsumexp + row0;
     for (int64_t q = 0; q < kBr; ++q) {
-      const bool attends = q < rows && Tile::attends_some_key(p, b, n, q0 + q);
+      row_max[q] = saved.row_max != nullptr && q < rows ? saved.row_max[row0 + q] : 0.0f;
+      const bool kept =
+          q < rows && (s.query_mask == nullptr || s.query_mask[b * p.query_len + q0 + q]);
+      const bool attends = kept && (s.subtract_1e9 || Tile::attends_some_key(p, b, n, q0 + q));
       shift[q] = attends ? lse[q] : kInf;
     }
 
@@ -86,17 +102,18 @@ struct SdpaFlashBackward {
   // What step 2 works on for one key block: its coordinates and every buffer.
   struct KeyBlock {
     const SdpaParams<float>& p;
+    const FlashScoring& s;
     const L& layout;
     int64_t b, kv, chunk, j0, keys;
     float* shared;
-    float *key_rows, *key_panels, *value_rows, *probs, *d_scores, *d_key, *d_value;
+    float *key_rows, *key_panels, *value_rows, *probs, *d_scores, *d_key, *d_value, *weight_sums;
   };
 
   // One query block (b, n, qb) against the key block: everything but the fully masked rows.
   static void tile(const KeyBlock& kb, int64_t n, int64_t qb) {
     const SdpaParams<float>& p = kb.p;
     const L& layout = kb.layout;
-    const int64_t H = p.head_dim, Hv = p.value_dim, keys = kb.keys;
+    const int64_t Hv = p.value_dim, keys = kb.keys;
     const int64_t q0 = qb * kBr, rows = min(kBr, p.query_len - q0);
     const int64_t panels = (rows + kPanel - 1) / kPanel;
     const int64_t block = (kb.b * p.num_heads + n) * layout.query_blocks + qb;
@@ -104,24 +121,21 @@ struct SdpaFlashBackward {
     float* probs = kb.probs;
     float* d_scores = kb.d_scores;
 
-    // logits^T[j][q] = sum_h key[j][h] * (scale * query[q][h])                 (keys, queries)
-    const float* query_t = packed + layout.query_t;
-    for (int64_t j = 0; j < keys; j += kRows) {
-      const int64_t r = min(kRows, keys - j);
-      for (int64_t panel = 0; panel < panels; ++panel) {
-        Block6::template multiply_rows<false>(r, kb.key_rows + j * H, H, 1,
-                                              query_t + panel * H * kPanel, kPanel, H,
-                                              probs + j * kBr + panel * kPanel, kBr);
-      }
-    }
-    Tile::mask_tile(p, kb.b, n, q0, rows, kb.j0, keys, probs, kBr, false);
+    // logits^T[j][q] = score(key[j], query[q]), masked: the forward's own code on the same
+    // packed layouts (keys (keys, H) rows, queries (kBr / 16, H, 16)), so that P sums to 1.
+    float* query_t = kb.shared + block * layout.block_stride + layout.query_t;
+    const typename Forward::Block logits{
+        p, kb.s,    kb.b,    n,       kb.kv,   q0,      rows,  panels,      0,      0,
+        0, query_t, nullptr, nullptr, nullptr, nullptr, probs, kb.key_rows, nullptr};
+    Forward::logits_tile(logits, kb.j0, keys);
 
-    // P^T[j][q] = exp(logits^T[j][q] - logsumexp[q]): the forward's probabilities
+    // P^T[j][q] = exp((logits^T[j][q] - max[q]) - logsumexp[q]): the forward's probabilities
     const float* shift = packed + layout.logsumexp;
+    const float* row_max = packed + layout.row_max;
     for (int64_t j = 0; j < keys; ++j) {
       for (int64_t c = 0; c < panels * kPanel; c += 8) {
         float* cell = probs + j * kBr + c;
-        vexp(V::load(cell) - V::load(shift + c)).store(cell);
+        vexp(V::load(cell) - V::load(row_max + c) - V::load(shift + c)).store(cell);
       }
     }
 
@@ -160,9 +174,21 @@ struct SdpaFlashBackward {
       }
     }
 
+    const int64_t head_cols = layout.head_cols;
+    const int64_t chunk_stride = p.batch * p.num_heads * layout.query_blocks * kBr * head_cols;
+    float* d_query =
+        kb.shared + layout.partial_d_query + kb.chunk * chunk_stride + block * kBr * head_cols;
+    if (kb.s.score != Score::kDot) {
+      if (kb.s.score == Score::kAdditive) {
+        tanh_gradients<true>(kb, query_t, panels, d_query);
+      } else {
+        tanh_gradients<false>(kb, query_t, panels, d_query);
+      }
+      return;
+    }
+
     // dK[j][c] += sum_q dS^T[j][q] * Q[q][c]                                   (keys, H)
     const float* query = packed + layout.query;
-    const int64_t head_cols = layout.head_cols;
     for (int64_t c = 0; c < head_cols; c += kPanel) {
       for (int64_t j = 0; j < keys; j += kRows) {
         Block6::template multiply_rows<true>(min(kRows, keys - j), d_scores + j * kBr, kBr, 1,
@@ -172,9 +198,6 @@ struct SdpaFlashBackward {
     }
 
     // dQ_chunk[q][c] += sum_j dS^T[j][q] * K[j][c]                             (queries, H)
-    const int64_t chunk_stride = p.batch * p.num_heads * layout.query_blocks * kBr * head_cols;
-    float* d_query =
-        kb.shared + layout.partial_d_query + kb.chunk * chunk_stride + block * kBr * head_cols;
     for (int64_t c = 0; c < head_cols; c += kPanel) {
       for (int64_t q = 0; q < rows; q += kRows) {
         Block6::template multiply_rows<true>(min(kRows, rows - q), d_scores + q, 1, kBr,
@@ -234,19 +257,76 @@ struct SdpaFlashBackward {
     }
   }
 
+  // The tanh scorers' dK, dQ and weight gradients from the tile's dS^T (keys, queries), tanh
+  // recomputed (see sdpa_flash_backward.hpp); Additive: w = additive_scale_h (or 1), c = 1;
+  // concat: w = concat_score_weight, c = concat_scale (or 1). dQ^T: (kBr / 16, H, 16).
+  template <bool Additive>
+  static void tanh_gradients(const KeyBlock& kb, const float* query_t, int64_t panels,
+                             float* d_query_t) {
+    const FlashScoring& s = kb.s;
+    const int64_t H = kb.p.head_dim, head_cols = kb.layout.head_cols;
+    const float* additive_scale = Additive ? s.additive_scale : nullptr;
+    const V c = V::splat(!Additive && s.concat_scale != nullptr ? *s.concat_scale : 1.0f);
+    const V w = V::splat(Additive ? 1.0f : s.concat_score_weight);
+    const V one = V::splat(1.0f);
+    float* sums = kb.weight_sums;  // (H + 2, 8): d additive_scale, d concat_scale, d weight
+    for (int64_t j = 0; j < kb.keys; ++j) {
+      const float* key = kb.key_rows + j * H;
+      float* d_key = kb.d_key + j * head_cols;
+      for (int64_t panel = 0; panel < panels; ++panel) {
+        const float* q = query_t + panel * H * kPanel;
+        float* d_q = d_query_t + panel * H * kPanel;
+        const float* d_scores = kb.d_scores + j * kBr + panel * kPanel;
+        const V d_score[2] = {V::load(d_scores), V::load(d_scores + 8)};
+        V d_c = V::zero(), d_w = V::zero();
+        for (int64_t h = 0; h < H; ++h) {
+          const V k = V::broadcast(key + h);
+          const V w_h = additive_scale != nullptr ? V::broadcast(additive_scale + h) : w;
+          V d_k = V::zero();
+          for (int64_t half = 0; half < 2; ++half) {
+            float* d_q_h = d_q + h * kPanel + 8 * half;
+            const V x = V::load(q + h * kPanel + 8 * half) + k;
+            const V t = vtanh(c * x);
+            const V u = d_score[half] * w_h * (one - t * t);
+            const V grad = u * c;
+            (V::load(d_q_h) + grad).store(d_q_h);
+            d_k = d_k + grad;
+            if (Additive) {
+              fma(d_score[half], t, V::load(sums + h * 8)).store(sums + h * 8);
+            } else {
+              d_c = fma(u, x, d_c);
+              d_w = fma(d_score[half], t, d_w);
+            }
+          }
+          d_key[h] += hsum(d_k);
+        }
+        if (!Additive) {
+          (V::load(sums + H * 8) + d_c).store(sums + H * 8);
+          (V::load(sums + (H + 1) * 8) + d_w).store(sums + (H + 1) * 8);
+        }
+      }
+    }
+  }
+
   // Step 2: item = (chunk * B + b) * K + kv.
-  static void keys(const SdpaParams<float>& p, const SdpaGradParams<float>& g, int64_t item,
-                   float* shared, float* ws) {
+  static void keys(const SdpaParams<float>& p, const FlashScoring& s,
+                   const SdpaGradParams<float>& g, bool accumulate, int64_t item, float* shared,
+                   float* ws) {
     const L layout = sdpa_flash_backward_layout(p);
     const int64_t pairs = p.batch * p.num_kv_heads;
     const int64_t chunk = item / pairs, b = item % pairs / p.num_kv_heads;
     const int64_t kv = item % p.num_kv_heads, group = p.num_heads / p.num_kv_heads;
     const int64_t H = p.head_dim, Hv = p.value_dim;
     const int64_t *ks = p.key_strides, *vs = p.value_strides;
-    const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform;
+    // Under Keras's `logit - 1e9` masking no row is fully masked and no key out of reach.
+    const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform && !s.subtract_1e9;
+    const float key_scale = s.score == Score::kDot ? p.scale : 1.0f;
+    float* weight_sums = ws + layout.weight_sums;
+    for (int64_t i = 0; i < layout.weight_cols * 8; ++i) weight_sums[i] = 0.0f;
     for (int64_t key_block = chunk; key_block < layout.key_blocks; key_block += layout.chunks) {
       const int64_t j0 = key_block * kBc;
       const KeyBlock kb{p,
+                        s,
                         layout,
                         b,
                         kv,
@@ -260,7 +340,8 @@ struct SdpaFlashBackward {
                         ws + layout.probs,
                         ws + layout.d_scores,
                         ws + layout.d_key,
-                        ws + layout.d_value};
+                        ws + layout.d_value,
+                        weight_sums};
       const float* key = p.key + b * ks[0] + j0 * ks[1] + kv * ks[2];
       const float* value = p.value + b * vs[0] + j0 * vs[1] + kv * vs[2];
       Tile::pack_rows(key, ks[1], ks[3], kb.keys, H, kb.key_rows);
@@ -273,7 +354,8 @@ struct SdpaFlashBackward {
         for (int64_t qb = 0; qb < layout.query_blocks; ++qb) {
           const int64_t q0 = qb * kBr;
           const typename Tile::KeyRange range =
-              Tile::attended_keys(p, q0, min(kBr, p.query_len - q0));
+              s.subtract_1e9 ? typename Tile::KeyRange{0, p.key_len}
+                             : Tile::attended_keys(p, q0, min(kBr, p.query_len - q0));
           if (j0 < range.end && j0 + kb.keys > range.begin) tile(kb, n, qb);
         }
         if (uniform) fully_masked_rows(kb, n);
@@ -283,9 +365,17 @@ struct SdpaFlashBackward {
       for (int64_t j = 0; j < kb.keys; ++j) {
         float* d_key = g.d_key + ((b * p.key_len + j0 + j) * p.num_kv_heads + kv) * H;
         float* d_value = g.d_value + ((b * p.key_len + j0 + j) * p.num_kv_heads + kv) * Hv;
-        for (int64_t h = 0; h < H; ++h) d_key[h] = p.scale * kb.d_key[j * layout.head_cols + h];
-        for (int64_t h = 0; h < Hv; ++h) d_value[h] = kb.d_value[j * layout.value_cols + h];
+        for (int64_t h = 0; h < H; ++h) {
+          put(d_key[h], key_scale * kb.d_key[j * layout.head_cols + h], accumulate);
+        }
+        for (int64_t h = 0; h < Hv; ++h) {
+          put(d_value[h], kb.d_value[j * layout.value_cols + h], accumulate);
+        }
       }
+    }
+    float* partials = shared + layout.weight_partials + item * layout.weight_cols;
+    for (int64_t r = 0; r < layout.weight_cols; ++r) {
+      partials[r] = hsum(V::load(weight_sums + r * 8));
     }
   }
 };

@@ -269,8 +269,13 @@ struct SdpaFlash {
     const bool* query_mask = it.s.query_mask;
     for (int64_t q = 0; q < it.rows; ++q) {
       if (p.logsumexp != nullptr) {
-        p.logsumexp[(it.b * p.num_heads + it.n) * p.query_len + it.q0 + q] =
-            sdpa_row_logsumexp(it.row_max[q], it.row_sum[q]);
+        const int64_t row = (it.b * p.num_heads + it.n) * p.query_len + it.q0 + q;
+        if (it.s.row_max != nullptr) {
+          it.s.row_max[row] = it.row_max[q];
+          p.logsumexp[row] = sdpa_row_logsumexp(0.0f, it.row_sum[q]);
+        } else {
+          p.logsumexp[row] = sdpa_row_logsumexp(it.row_max[q], it.row_sum[q]);
+        }
       }
       if (it.row_max[q] == -kInf && !it.s.subtract_1e9) {
         sdpa_fully_masked_row(p, it.b, it.n, it.q0 + q);
