@@ -1,5 +1,5 @@
 // The fused backward of Attention and AdditiveAttention (kernels/flash/sdpa_flash_backward* with
-// FlashScoring, run by detail::run_dense_attention_backward) against the reference backward, on
+// FlashScoring, run by ops::dense_attention_backward) against the reference backward, on
 // every instruction set this CPU runs. Each gradient's largest error against a double evaluation
 // of the same problem must stay within a small multiple of the float reference's own, for every
 // score function with and without its weights (their gradients too), query and key lengths across
@@ -21,7 +21,7 @@
 #include "kernels/dispatch.hpp"
 #include "kernels/flash/sdpa_flash_backward.hpp"
 #include "kernels/reference/dense_attention.hpp"
-#include "layers/dense_attention_kernels.hpp"
+#include "ops/dense_attention.hpp"
 #include "projected_test_util.hpp"
 
 namespace kattn {
@@ -35,7 +35,7 @@ using testing::kScorers;
 using testing::random_mask;
 using testing::random_normal;
 using testing::Scorer;
-using Kind = DenseAttention::ScoreFunction::Kind;
+using Kind = ops::DenseScore::Kind;
 
 constexpr int64_t kBr = kernels::SdpaFlashBackwardTiles::kQueryBlock;
 constexpr int64_t kBc = kernels::SdpaFlashBackwardTiles::kKeyBlock;
@@ -136,11 +136,11 @@ struct Grads {
   }
 };
 
-// detail::run_dense_attention_backward on the kernels of `isa` and `threads` threads.
+// ops::dense_attention_backward on the kernels of `isa` and `threads` threads.
 Grads<float> run_float(const Case& c, const Problem& p, Isa isa, int64_t threads = 1) {
   const ScopedIsa scoped(isa);
   const ScopedNumThreads scope(threads);
-  detail::DenseAttentionRun run;
+  ops::DenseAttentionRun run;
   run.dims = {.batch = c.batch, .tq = c.tq, .tv = c.tv, .dim = c.dim, .value_dim = c.value_dim};
   run.score.kind = c.kind();
   run.score.scale = c.scaled() ? &p.scale : nullptr;
@@ -154,7 +154,7 @@ Grads<float> run_float(const Case& c, const Problem& p, Isa isa, int64_t threads
   run.dropout_rate = c.dropout;
   run.dropout_key = kDropoutKey;
   Grads<float> grads(p);
-  detail::run_dense_attention_backward("Attention", run, p.d_output.data(), grads.pointers(c));
+  ops::dense_attention_backward("Attention", run, p.d_output.data(), grads.pointers(c));
   return grads;
 }
 

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
-#include "layers/detail/einsum_dense.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "ops/einsum_dense.hpp"
 
 namespace kattn {
 
@@ -95,7 +95,7 @@ Tensor Dense::linear(const Tensor& inputs) const {
                       "shape=" + detail::keras_shape(inputs.shape()));
   }
   // Dense.call: ops.matmul(inputs, kernel), then + bias (the activation follows).
-  return detail::einsum_dense(inputs, 1, kernel, use_bias_ ? &weights()[1].value : nullptr);
+  return ops::einsum_dense(inputs, 1, kernel, use_bias_ ? &weights()[1].value : nullptr);
 }
 
 Tensor Dense::call(const Tensor& inputs) const {
@@ -122,9 +122,9 @@ Tensor Dense::backward(const LayerForward& forward, const Tensor& d_output,
   // output = activation(linear)
   const Tensor d_linear = detail::activation_backward(activation_, saved.activated, d_output);
   // linear = inputs @ kernel + bias
-  return detail::einsum_dense_backward(saved.inputs, 1, weights()[0].value, d_linear,
-                                       weight_gradients[0],
-                                       use_bias_ ? &weight_gradients[1] : nullptr);
+  return ops::einsum_dense_backward(saved.inputs, 1, weights()[0].value, d_linear,
+                                    weight_gradients[0],
+                                    use_bias_ ? &weight_gradients[1] : nullptr);
 }
 
 Config Dense::get_config() const {

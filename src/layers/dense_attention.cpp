@@ -4,9 +4,8 @@
 #include <utility>
 
 #include "kattn/layers/attention.hpp"
+#include "layers/dense_attention_call.hpp"
 #include "layers/dense_attention_checks.hpp"
-#include "layers/dense_attention_dims.hpp"
-#include "layers/dense_attention_kernels.hpp"
 
 namespace kattn {
 
@@ -75,12 +74,12 @@ std::shared_ptr<detail::DenseAttentionCall> DenseAttention::prepare(
   call->key = call->has_key ? inputs[2].contiguous() : call->value;
   if (args.query_mask) call->query_mask = args.query_mask->contiguous();
   if (args.value_mask) call->value_mask = args.value_mask->contiguous();
-  const kernels::reference::dense::Dims dims =
-      detail::dense_attention_dims(call->query.shape(), call->key.shape(), call->value.shape());
+  const ops::DenseAttentionDims dims =
+      ops::dense_attention_dims(call->query.shape(), call->key.shape(), call->value.shape());
   call->output_shape = Shape(call->query.shape().begin(), call->query.shape().end() - 1);
   call->output_shape.push_back(dims.value_dim);
 
-  detail::DenseAttentionRun& run = call->run;
+  ops::DenseAttentionRun& run = call->run;
   run.dims = dims;
   run.score = score_function();
   run.query = call->query.data();
@@ -108,7 +107,7 @@ AttentionOutput DenseAttention::run(detail::DenseAttentionCall& call,
   }
   call.run.output = output.data();
   call.run.scores = scores ? scores->data() : nullptr;
-  detail::run_dense_attention(class_name(), call.run);
+  ops::dense_attention(class_name(), call.run);
   call.run.output = call.run.scores = nullptr;
 
   AttentionOutput result;
@@ -152,7 +151,7 @@ AttentionInputGradients DenseAttention::backward(const AttentionForward& forward
   result.query = Tensor(call->query.shape());
   result.value = Tensor(call->value.shape());
   Tensor d_key(call->key.shape());
-  kernels::reference::dense::DenseGradients<float> grads;
+  ops::DenseAttentionGradients grads;
   grads.d_query = result.query.data();
   grads.d_key = d_key.data();
   grads.d_value = result.value.data();
@@ -163,7 +162,7 @@ AttentionInputGradients DenseAttention::backward(const AttentionForward& forward
     }
   }
   const Tensor d_out = d_output.contiguous();
-  detail::run_dense_attention_backward(class_name(), call->run, d_out.data(), grads);
+  ops::dense_attention_backward(class_name(), call->run, d_out.data(), grads);
   if (call->has_key) {
     result.key = std::move(d_key);
   } else {

@@ -9,9 +9,9 @@
 #include <utility>
 
 #include "layers/detail/core_layer_args.hpp"
-#include "layers/detail/einsum_dense.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "ops/einsum_dense.hpp"
 
 namespace kattn {
 
@@ -397,7 +397,7 @@ Tensor EinsumDense::linear(const Tensor& inputs, const CallLabels& labels) const
   const Tensor& kernel = weights()[0].value;
   Tensor output;
   if (labels.is_product) {
-    output = detail::einsum_dense(inputs, labels.contracted, kernel, nullptr);
+    output = ops::einsum_dense(inputs, labels.contracted, kernel, nullptr);
   } else {
     output = Tensor(labels.output_shape);
     einsum_loop(labels.inputs, inputs.contiguous(), kernel_spec_, kernel.contiguous(),
@@ -436,8 +436,8 @@ Tensor EinsumDense::backward(const LayerForward& forward, const Tensor& d_output
   // linear = einsum + bias
   if (bias_axes_) sum_broadcast_bias(d_linear, weight_gradients[1]);
   if (labels.is_product) {
-    return detail::einsum_dense_backward(saved.inputs, labels.contracted, kernel, d_linear,
-                                         weight_gradients[0], nullptr);
+    return ops::einsum_dense_backward(saved.inputs, labels.contracted, kernel, d_linear,
+                                      weight_gradients[0], nullptr);
   }
   // einsum = sum over the other letters of inputs * kernel: each operand's gradient is the
   // einsum of d_linear with the other one.

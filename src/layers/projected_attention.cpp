@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "core/node_inputs.hpp"
-#include "kernels/dispatch.hpp"
 #include "layers/detail/attention_node.hpp"
 #include "layers/detail/projected_attention.hpp"
 #include "layers/detail/projected_attention_args.hpp"
@@ -80,11 +79,9 @@ detail::PreparedAttention ProjectedAttention::prepare(const Tensor& query, const
   settings.attention_axes = attention_axes_built();
   prepared.key = &key;
   prepared.weights = detail::projected_weights(weights());
-  if (kernels::active_isa() == kernels::Isa::kAvx2) {
-    prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
-        derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
-    prepared.weights.packed = prepared.packed.get();
-  }
+  prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
+      derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
+  prepared.weights.packed = prepared.packed.get();
   return prepared;
 }
 

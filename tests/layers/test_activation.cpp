@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "kattn/core/activations.hpp"
 #include "kattn/layers/activation.hpp"
+#include "kattn/ops/activations.hpp"
 #include "layer_test_util.hpp"
 
 namespace kattn {

@@ -1,16 +1,16 @@
 // keras.layers.Activation: output = activation(inputs), element-wise (softmax over the last
-// axis). See kattn/core/activations.hpp for the supported activations.
+// axis). See kattn/ops/activations.hpp for the supported activations.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "kattn/core/activations.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
 #include "kattn/layers/unary_layer.hpp"
+#include "kattn/ops/activations.hpp"
 
 namespace kattn {
 

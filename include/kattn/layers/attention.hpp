@@ -23,6 +23,7 @@
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
+#include "kattn/ops/dense_score.hpp"
 
 namespace kattn {
 
@@ -48,12 +49,7 @@ struct DenseAttentionCallArgs {
 class DenseAttention : public Layer {
  public:
   // Which score formula of the header a layer computes, with its weights.
-  struct ScoreFunction {
-    enum class Kind { kDot, kConcat, kAdditive };
-    Kind kind = Kind::kDot;
-    const Tensor* scale = nullptr;                // () or (D,), null without use_scale
-    const Tensor* concat_score_weight = nullptr;  // (), Kind::kConcat only
-  };
+  using ScoreFunction = ops::DenseScore;
 
   // `inputs` is [query, value] or [query, value, key]: anything else raises ValueError.
   AttentionOutput call(const std::vector<Tensor>& inputs,

@@ -19,13 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "kattn/core/activations.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/initializers.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/int_or_list.hpp"
 #include "kattn/layers/layer_forward.hpp"
 #include "kattn/layers/unary_layer.hpp"
+#include "kattn/ops/activations.hpp"
 
 namespace kattn {
 

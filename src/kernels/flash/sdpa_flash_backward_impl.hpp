@@ -319,7 +319,7 @@ struct SdpaFlashBackward {
     const int64_t H = p.head_dim, Hv = p.value_dim;
     const int64_t *ks = p.key_strides, *vs = p.value_strides;
     // Under Keras's `logit - 1e9` masking no row is fully masked and no key out of reach.
-    const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform && !s.subtract_1e9;
+    const bool uniform = p.fully_masked_rows == FullyMaskedRows::kUniform && !s.subtract_1e9;
     const float key_scale = s.score == Score::kDot ? p.scale : 1.0f;
     float* weight_sums = ws + layout.weight_sums;
     for (int64_t i = 0; i < layout.weight_cols * 8; ++i) weight_sums[i] = 0.0f;

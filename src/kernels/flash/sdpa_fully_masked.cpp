@@ -4,7 +4,7 @@
 namespace kattn::kernels {
 
 void sdpa_fully_masked_row(const SdpaParams<float>& p, int64_t b, int64_t n, int64_t i) noexcept {
-  const bool uniform = p.fully_masked_rows == ops::FullyMaskedRows::kUniform;
+  const bool uniform = p.fully_masked_rows == FullyMaskedRows::kUniform;
   const float prob = uniform ? 1.0f / static_cast<float>(p.key_len) : 0.0f;
   const int64_t kv = n / (p.num_heads / p.num_kv_heads);
   const int64_t flat_row = ((b * p.num_heads + n) * p.query_len + i) * p.key_len;

@@ -2,7 +2,7 @@
 // into the order the register block reads it (kernels/register_block.hpp), so each call reads
 // it straight through. AVX2 + FMA only (kernels/avx2/packed_gemm.cpp, over
 // kernels/gemm/packed_gemm_impl.hpp): elsewhere OpenBLAS's own kernels are the faster portable
-// path (layers/detail/einsum_dense.cpp), and they are what this one is tested against.
+// path (ops/einsum_dense.cpp), and they are what this one is tested against.
 //
 //   A (M, K) rows lda apart, B (K, N) row-major, bias (N,) or null, C (M, N) rows ldc apart
 //

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "kattn/ops/sdpa.hpp"
+#include "kattn/core/fully_masked_rows.hpp"
 
 namespace kattn::kernels {
 
@@ -34,7 +34,7 @@ struct SdpaParams {
   Real scale = 1;
   bool is_causal = false;
   int64_t sliding_window = 0;  // 0: none
-  ops::FullyMaskedRows fully_masked_rows = ops::FullyMaskedRows::kUniform;
+  FullyMaskedRows fully_masked_rows = FullyMaskedRows::kUniform;
   double dropout_rate = 0.0;  // 0: no dropout
   uint64_t dropout_key = 0;
 

@@ -48,7 +48,7 @@ template <typename Real>
 Real probabilities_row(const SdpaParams<Real>& p, int64_t b, int64_t n, int64_t i, Real* row) {
   const int64_t kv = n / (p.num_heads / p.num_kv_heads);  // the key/value head n reads
   const bool masked = masking(p);
-  const bool zero_masked = p.fully_masked_rows == ops::FullyMaskedRows::kZero;
+  const bool zero_masked = p.fully_masked_rows == FullyMaskedRows::kZero;
   const int64_t* qs = p.query_strides;
   const int64_t* ks = p.key_strides;
 

@@ -4,11 +4,11 @@
 #pragma once
 
 #include "core/node_inputs.hpp"
-#include "kattn/core/activations.hpp"
 #include "kattn/core/error.hpp"
 #include "kattn/core/layer.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
+#include "kattn/ops/activations.hpp"
 
 namespace kattn::detail {
 

@@ -5,7 +5,6 @@
 #include <numeric>
 
 #include "kattn/ops/sdpa.hpp"
-#include "layers/detail/einsum_dense.hpp"
 #include "layers/detail/projected_attention_masks.hpp"
 
 namespace kattn::detail {
@@ -62,14 +61,6 @@ Tensor from_frame(const Tensor& frame, const Shape& projected_shape,
   return permute(frame.reshape(ordered_shape), inverse).contiguous();
 }
 
-// A kernel (inputs..., outputs...) as the (product of the first `inputs` axes, the rest) matrix.
-kernels::PackedMatrix pack(const Tensor& kernel, int64_t inputs) {
-  const Tensor dense = kernel.contiguous();
-  int64_t rows = 1;
-  for (int64_t axis = 0; axis < inputs; ++axis) rows *= dense.dim(axis);
-  return kernels::PackedMatrix(dense.data(), rows, rows == 0 ? 0 : dense.size() / rows);
-}
-
 // x += y, elementwise; both contiguous and of one shape.
 void add_into(Tensor& x, const Tensor& y) {
   float* a = x.data();
@@ -95,10 +86,11 @@ T** slot(ProjectedTensors<T>& tensors, const std::string& name) {
 }  // namespace
 
 std::shared_ptr<const PackedProjections> pack_projections(const ProjectedAttentionWeights& w) {
-  return std::make_shared<const PackedProjections>(PackedProjections{
-      pack(*w.query_kernel, 1), pack(*w.key_kernel, 1), pack(*w.value_kernel, 1),
-      w.gate_kernel != nullptr ? std::optional(pack(*w.gate_kernel, 1)) : std::nullopt,
-      pack(*w.output_kernel, 2)});
+  return std::make_shared<const PackedProjections>(
+      PackedProjections{ops::pack_kernel(*w.query_kernel, 1), ops::pack_kernel(*w.key_kernel, 1),
+                        ops::pack_kernel(*w.value_kernel, 1),
+                        w.gate_kernel != nullptr ? ops::pack_kernel(*w.gate_kernel, 1) : nullptr,
+                        ops::pack_kernel(*w.output_kernel, 2)});
 }
 
 namespace {
@@ -148,12 +140,12 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
   const PackedProjections* packed = weights.packed;
   // query (B, ..., Dq) -> (B, ..., N, H); key (B, ..., Dk) -> (B, ..., K, H);
   // value (B, ..., Dv) -> (B, ..., K, Hv)
-  const Tensor q = einsum_dense(query, 1, *weights.query_kernel, weights.query_bias,
-                                packed != nullptr ? &packed->query : nullptr);
-  const Tensor k = einsum_dense(key, 1, *weights.key_kernel, weights.key_bias,
-                                packed != nullptr ? &packed->key : nullptr);
-  const Tensor v = einsum_dense(value, 1, *weights.value_kernel, weights.value_bias,
-                                packed != nullptr ? &packed->value : nullptr);
+  const Tensor q = ops::einsum_dense(query, 1, *weights.query_kernel, weights.query_bias,
+                                     packed != nullptr ? packed->query.get() : nullptr);
+  const Tensor k = ops::einsum_dense(key, 1, *weights.key_kernel, weights.key_bias,
+                                     packed != nullptr ? packed->key.get() : nullptr);
+  const Tensor v = ops::einsum_dense(value, 1, *weights.value_kernel, weights.value_bias,
+                                     packed != nullptr ? packed->value.get() : nullptr);
 
   // Keras's MultiHeadAttention._compute_attention: the fused path unless dropout is configured,
   // scores are asked for, or the projected inputs are not rank 4.
@@ -190,8 +182,8 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
 
   if (weights.gate_kernel != nullptr) {
     // heads *= sigmoid(gate(query)), gate (B, ..., N, Hv)
-    Tensor gate = einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
-                               packed != nullptr ? &*packed->gate : nullptr);
+    Tensor gate = ops::einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
+                                    packed != nullptr ? packed->gate.get() : nullptr);
     if (for_backward) gated_heads = heads.clone();
     float* h = gated_heads.data();
     float* g = gate.data();
@@ -203,8 +195,9 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
   }
 
   // (B, ..., N, Hv) -> (B, ..., *O)
-  saved.result.output = einsum_dense(gated_heads, 2, *weights.output_kernel, weights.output_bias,
-                                     packed != nullptr ? &packed->output : nullptr);
+  saved.result.output =
+      ops::einsum_dense(gated_heads, 2, *weights.output_kernel, weights.output_bias,
+                        packed != nullptr ? packed->output.get() : nullptr);
   if (attended.scores) saved.result.attention_scores = attended.scores->reshape(layout.shape);
   if (for_backward) {
     saved.query = query;
@@ -270,8 +263,8 @@ AttentionInputGradients projected_attention_backward(const Layer& layer, ErrorSo
   }
 
   // output = gated_heads @ attention_output/kernel + bias
-  Tensor d_heads = einsum_dense_backward(saved->gated_heads, 2, *weights.output_kernel, d_output,
-                                         *grads.output_kernel, grads.output_bias);
+  Tensor d_heads = ops::einsum_dense_backward(saved->gated_heads, 2, *weights.output_kernel,
+                                              d_output, *grads.output_kernel, grads.output_bias);
   std::optional<Tensor> d_query_from_gate;
   if (saved->gate) {
     // gated_heads = heads * g, g = sigmoid(query @ gate/kernel + gate/bias):
@@ -285,8 +278,8 @@ AttentionInputGradients projected_attention_backward(const Layer& layer, ErrorSo
       dp[i] = dh[i] * h[i] * g[i] * (1.0f - g[i]);
       dh[i] *= g[i];
     }
-    d_query_from_gate = einsum_dense_backward(saved->query, 1, *weights.gate_kernel, d_gate_pre,
-                                              *grads.gate_kernel, grads.gate_bias);
+    d_query_from_gate = ops::einsum_dense_backward(saved->query, 1, *weights.gate_kernel,
+                                                   d_gate_pre, *grads.gate_kernel, grads.gate_bias);
   }
 
   // heads = from_frame(attention(q_frame, k_frame, v_frame))
@@ -300,13 +293,13 @@ AttentionInputGradients projected_attention_backward(const Layer& layer, ErrorSo
 
   // q, k, v = query, key, value @ their kernels + biases
   AttentionInputGradients result;
-  result.query = einsum_dense_backward(saved->query, 1, *weights.query_kernel, d_q,
-                                       *grads.query_kernel, grads.query_bias);
+  result.query = ops::einsum_dense_backward(saved->query, 1, *weights.query_kernel, d_q,
+                                            *grads.query_kernel, grads.query_bias);
   if (d_query_from_gate) add_into(result.query, *d_query_from_gate);
-  result.value = einsum_dense_backward(saved->value, 1, *weights.value_kernel, d_v,
-                                       *grads.value_kernel, grads.value_bias);
-  Tensor d_key = einsum_dense_backward(saved->key, 1, *weights.key_kernel, d_k, *grads.key_kernel,
-                                       grads.key_bias);
+  result.value = ops::einsum_dense_backward(saved->value, 1, *weights.value_kernel, d_v,
+                                            *grads.value_kernel, grads.value_bias);
+  Tensor d_key = ops::einsum_dense_backward(saved->key, 1, *weights.key_kernel, d_k,
+                                            *grads.key_kernel, grads.key_bias);
   if (saved->has_key) {
     result.key = std::move(d_key);
   } else {

@@ -17,17 +17,15 @@
 #include "kattn/layers/attention_output.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
 #include "kattn/ops/sdpa.hpp"
-#include "kernels/gemm/packed_gemm.hpp"
+#include "ops/einsum_dense.hpp"
 
 namespace kattn::detail {
 
-// The projection kernels packed for the AVX2 kernels (kernels/gemm/packed_gemm.hpp),
-// as (input features, outputs) matrices; made once per set of weights (Layer::
-// derived_from_weights). The gate is empty when the layer has none.
+// The projection kernels packed for the active instruction set (ops::pack_kernel), made once
+// per set of weights (Layer::derived_from_weights); each null when projections run on
+// OpenBLAS (the gate also when the layer has none).
 struct PackedProjections {
-  kernels::PackedMatrix query, key, value;
-  std::optional<kernels::PackedMatrix> gate;
-  kernels::PackedMatrix output;
+  std::shared_ptr<const ops::PackedKernel> query, key, value, gate, output;
 };
 
 // The weights of a built layer, or their gradient buffers (Tensor = const Tensor or Tensor);

@@ -1,5 +1,5 @@
 // keras.activations on Keras's numpy backend (keras/src/backend/numpy/nn.py), in float32.
-#include "kattn/core/activations.hpp"
+#include "kattn/ops/activations.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,17 +1,35 @@
-#include "layers/detail/einsum_dense.hpp"
+#include "ops/einsum_dense.hpp"
 
 #include <cblas.h>
 
 #include <algorithm>
 #include <limits>
+#include <memory>
+#include <utility>
 
 #include "kattn/core/context.hpp"
 #include "kernels/dispatch.hpp"
+#include "kernels/gemm/packed_gemm.hpp"
 
-namespace kattn::detail {
+namespace kattn::ops {
+
+class PackedKernel {
+ public:
+  explicit PackedKernel(kernels::PackedMatrix matrix) : matrix(std::move(matrix)) {}
+  kernels::PackedMatrix matrix;
+};
+
+std::shared_ptr<const PackedKernel> pack_kernel(const Tensor& kernel, int64_t contracted_axes) {
+  if (kernels::active_isa() != kernels::Isa::kAvx2) return nullptr;
+  const Tensor dense = kernel.contiguous();
+  int64_t rows = 1;
+  for (int64_t axis = 0; axis < contracted_axes; ++axis) rows *= dense.dim(axis);
+  return std::make_shared<const PackedKernel>(
+      kernels::PackedMatrix(dense.data(), rows, rows == 0 ? 0 : dense.size() / rows));
+}
 
 Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kernel,
-                    const Tensor* bias, const kernels::PackedMatrix* packed) {
+                    const Tensor* bias, const PackedKernel* packed) {
   const Shape& x_shape = x.shape();
   const int64_t lead_rank = x.rank() - contracted_axes;
   Shape out_shape(x_shape.begin(), x_shape.begin() + lead_rank);
@@ -33,7 +51,7 @@ Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kern
     params.m = rows;
     params.a = a.data();
     params.lda = inner;
-    params.b = packed;
+    params.b = &packed->matrix;
     params.bias = bias != nullptr ? b.data() : nullptr;
     params.c = out.data();
     params.ldc = outer;
@@ -97,4 +115,4 @@ Tensor einsum_dense_backward(const Tensor& x, int64_t contracted_axes, const Ten
   return d_x;
 }
 
-}  // namespace kattn::detail
+}  // namespace kattn::ops

@@ -1,4 +1,4 @@
-#include "layers/dense_attention_kernels.hpp"
+#include "ops/dense_attention.hpp"
 
 #include <vector>
 
@@ -7,10 +7,10 @@
 #include "kernels/flash/sdpa_flash.hpp"
 #include "kernels/flash/sdpa_flash_backward.hpp"
 
-namespace kattn::detail {
+namespace kattn::ops {
 
 namespace dense = kernels::reference::dense;
-using Kind = DenseAttention::ScoreFunction::Kind;
+using Kind = DenseScore::Kind;
 
 namespace {
 
@@ -18,7 +18,7 @@ const float* data_or_null(const Tensor* weight) {
   return weight != nullptr ? weight->data() : nullptr;
 }
 
-dense::ScoreWeights<float> score_weights(const DenseAttention::ScoreFunction& score) {
+dense::ScoreWeights<float> score_weights(const DenseScore& score) {
   dense::ScoreWeights<float> weights;
   switch (score.kind) {
     case Kind::kDot:
@@ -174,7 +174,17 @@ std::string describe(const dense::Dims& d, bool scores) {
 
 }  // namespace
 
-void run_dense_attention(const std::string& layer, const DenseAttentionRun& run) {
+DenseAttentionDims dense_attention_dims(const Shape& query, const Shape& key, const Shape& value) {
+  DenseAttentionDims dims;
+  dims.batch = num_elements(Shape(query.begin(), query.end() - 2));
+  dims.tq = query[query.size() - 2];
+  dims.tv = key[key.size() - 2];
+  dims.dim = query.back();
+  dims.value_dim = value.back();
+  return dims;
+}
+
+void dense_attention(const std::string& layer, const DenseAttentionRun& run) {
   // With no values (Tv = 0) Keras's softmax over the empty axis weighs nothing: the output
   // stays zeros.
   if (run.dims.tv == 0) return;
@@ -189,9 +199,8 @@ void run_dense_attention(const std::string& layer, const DenseAttentionRun& run)
   }
 }
 
-void run_dense_attention_backward(const std::string& layer, const DenseAttentionRun& run,
-                                  const float* d_output,
-                                  const dense::DenseGradients<float>& grads) {
+void dense_attention_backward(const std::string& layer, const DenseAttentionRun& run,
+                              const float* d_output, const dense::DenseGradients<float>& grads) {
   if (run.dims.tv == 0) return;  // an output of zeros has zero gradients
   const kernels::Isa isa = kernels::active_isa();
   const int64_t threads = isa == kernels::Isa::kReference ? 1 : num_threads();
@@ -207,4 +216,4 @@ void run_dense_attention_backward(const std::string& layer, const DenseAttention
                             run.value, d_output, grads, workspace.data());
 }
 
-}  // namespace kattn::detail
+}  // namespace kattn::ops
