@@ -4,7 +4,7 @@
 #   make          configure and build everything into build/ (kattn at build/bin/kattn)
 #   make check    everyday work: the release build and its tests only
 #   make test     everything CI runs: format-check, the release suite, the suite again under
-#                 ASan + UBSan, and the core suite (kernels, thread pool, layers) under
+#                 ASan + UBSan, and the threaded floors (kernels, ops, layers) under
 #                 ThreadSanitizer
 #   make format-check  every C++ file as clang-format (.clang-format) writes it
 #   make format   rewrites them so
@@ -67,12 +67,17 @@ test-sanitize: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)
 
-# OpenBLAS runs single-threaded here: its own threads are not instrumented.
+# The floors with threaded code; OpenBLAS runs single-threaded here: its own threads are not
+# instrumented.
+THREAD_SUITES := kernels ops layers
 test-thread: deps
 	$(CONFIGURE) -B $(THREAD_DIR) $(SANITIZE_FLAGS) -DKATTN_SANITIZE=thread \
 	  -DKATTN_BUILD_TOOLS=OFF -DKATTN_BUILD_BENCHMARKS=OFF
-	cmake --build $(THREAD_DIR) --target kattn_tests -j $(JOBS)
-	OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(THREAD_DIR)/bin/kattn_tests
+	cmake --build $(THREAD_DIR) -j $(JOBS) --target $(THREAD_SUITES:%=kattn_%_tests)
+	for suite in $(THREAD_SUITES); do \
+	  OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(THREAD_DIR)/bin/kattn_$${suite}_tests \
+	    --gtest_brief=1 || exit 1; \
+	done
 
 BENCH_FLAGS ?=
 bench: build
