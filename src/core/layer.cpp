@@ -129,6 +129,12 @@ void Layer::add_weight(std::string name, const Shape& shape, const Initializer& 
       Variable{std::move(name), loaded ? Tensor(shape) : initializer(shape), trainable});
 }
 
+void Layer::add_weight(std::string name, const Shape& shape, const WeightArgs& args) {
+  add_weight(std::move(name), shape, *args.initializer);
+  weights_.back().regularizer = args.regularizer;
+  weights_.back().constraint = args.constraint;
+}
+
 void Layer::build_once(const std::function<void()>& build) const {
   if (built()) return;
   const std::lock_guard<std::mutex> lock(*build_mutex_);

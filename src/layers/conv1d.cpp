@@ -10,6 +10,7 @@
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 #include "layers/detail/temporal_args.hpp"
+#include "layers/detail/weight_args_config.hpp"
 
 namespace kattn {
 
@@ -53,13 +54,9 @@ Conv1D::Conv1D(Args args)
       groups_(args.groups),
       activation_(std::move(args.activation)),
       use_bias_(args.use_bias),
-      kernel_initializer_(std::move(args.kernel_initializer)),
-      bias_initializer_(std::move(args.bias_initializer)),
-      kernel_regularizer_(std::move(args.kernel_regularizer)),
-      bias_regularizer_(std::move(args.bias_regularizer)),
-      activity_regularizer_(std::move(args.activity_regularizer)),
-      kernel_constraint_(std::move(args.kernel_constraint)),
-      bias_constraint_(std::move(args.bias_constraint)) {
+      kernel_(detail::resolved_weight_args(std::move(args.kernel), Initializer::glorot_uniform())),
+      bias_(detail::resolved_weight_args(std::move(args.bias), Initializer::zeros())),
+      activity_regularizer_(std::move(args.activity_regularizer)) {
   const ErrorSource source = error_source();
   if (detail::standardize_data_format(source, args.data_format) != "channels_last") {
     throw NotSupportedError(error_message(source, "unsupported data_format", "channels_last",
@@ -101,14 +98,9 @@ std::unique_ptr<Conv1D> Conv1D::from_config(const Config& config) {
   args.groups = reader.get_int("groups", 1);
   args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
   args.use_bias = reader.get_bool("use_bias", true);
-  args.kernel_initializer =
-      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
-  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
-  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
-  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.kernel = detail::read_weight_args(reader, "kernel", "glorot_uniform");
+  args.bias = detail::read_weight_args(reader, "bias", "zeros");
   args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
-  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
-  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
   for (const char* key : {"lora_rank", "lora_alpha", "dora_rank", "dora_alpha"}) {
     detail::read_unsupported_argument(reader, key);
   }
@@ -137,8 +129,8 @@ void Conv1D::build_weights(const Shape& input_shape) {
   }
   // BaseConv.build validates the output shape before creating kernel, then bias.
   compute_output_shape(input_shape);
-  add_weight("kernel", {kernel_size_, channels / groups_, filters_}, kernel_initializer_);
-  if (use_bias_) add_weight("bias", {filters_}, bias_initializer_);
+  add_weight("kernel", {kernel_size_, channels / groups_, filters_}, kernel_);
+  if (use_bias_) add_weight("bias", {filters_}, bias_);
 }
 
 Shape Conv1D::compute_output_shape(const Shape& input_shape) const {
@@ -320,13 +312,9 @@ Config Conv1D::get_config() const {
   config["groups"] = groups_;
   config["activation"] = activation_.get_config();
   config["use_bias"] = use_bias_;
-  config["kernel_initializer"] = kernel_initializer_.get_config();
-  config["bias_initializer"] = bias_initializer_.get_config();
-  config["kernel_regularizer"] = kernel_regularizer_;
-  config["bias_regularizer"] = bias_regularizer_;
+  detail::write_weight_args(config, "kernel", kernel_);
+  detail::write_weight_args(config, "bias", bias_);
   config["activity_regularizer"] = activity_regularizer_;
-  config["kernel_constraint"] = kernel_constraint_;
-  config["bias_constraint"] = bias_constraint_;
   return config;
 }
 

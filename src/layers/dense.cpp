@@ -7,6 +7,7 @@
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "layers/detail/weight_args_config.hpp"
 #include "ops/einsum_dense.hpp"
 
 namespace kattn {
@@ -26,13 +27,9 @@ Dense::Dense(Args args)
       units_(args.units),
       activation_(std::move(args.activation)),
       use_bias_(args.use_bias),
-      kernel_initializer_(std::move(args.kernel_initializer)),
-      bias_initializer_(std::move(args.bias_initializer)),
-      kernel_regularizer_(std::move(args.kernel_regularizer)),
-      bias_regularizer_(std::move(args.bias_regularizer)),
-      activity_regularizer_(std::move(args.activity_regularizer)),
-      kernel_constraint_(std::move(args.kernel_constraint)),
-      bias_constraint_(std::move(args.bias_constraint)) {
+      kernel_(detail::resolved_weight_args(std::move(args.kernel), Initializer::glorot_uniform())),
+      bias_(detail::resolved_weight_args(std::move(args.bias), Initializer::zeros())),
+      activity_regularizer_(std::move(args.activity_regularizer)) {
   detail::check_positive_argument(error_source(), "units", units_);
 }
 
@@ -46,14 +43,9 @@ std::unique_ptr<Dense> Dense::from_config(const Config& config) {
   args.units = detail::read_positive_int(reader, "units");
   args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
   args.use_bias = reader.get_bool("use_bias", true);
-  args.kernel_initializer =
-      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
-  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
-  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
-  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.kernel = detail::read_weight_args(reader, "kernel", "glorot_uniform");
+  args.bias = detail::read_weight_args(reader, "bias", "zeros");
   args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
-  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
-  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
   for (const char* key : {"lora_rank", "lora_alpha", "quantization_config"}) {
     detail::read_unsupported_argument(reader, key);
   }
@@ -73,8 +65,8 @@ void Dense::build_weights(const Shape& input_shape) {
   }
   // Dense.build: kernel, then bias.
   const Shape kernel_shape{input_shape.back(), units_};
-  add_weight("kernel", kernel_shape, kernel_initializer_);
-  if (use_bias_) add_weight("bias", {units_}, bias_initializer_);
+  add_weight("kernel", kernel_shape, kernel_);
+  if (use_bias_) add_weight("bias", {units_}, bias_);
 }
 
 Shape Dense::compute_output_shape(const Shape& input_shape) const {
@@ -132,12 +124,8 @@ Config Dense::get_config() const {
   config["units"] = units_;
   config["activation"] = activation_.get_config();
   config["use_bias"] = use_bias_;
-  config["kernel_initializer"] = kernel_initializer_.get_config();
-  config["bias_initializer"] = bias_initializer_.get_config();
-  config["kernel_regularizer"] = kernel_regularizer_;
-  config["bias_regularizer"] = bias_regularizer_;
-  config["kernel_constraint"] = kernel_constraint_;
-  config["bias_constraint"] = bias_constraint_;
+  detail::write_weight_args(config, "kernel", kernel_);
+  detail::write_weight_args(config, "bias", bias_);
   config["quantization_config"] = nullptr;
   return config;
 }

@@ -11,6 +11,7 @@
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "layers/detail/weight_args_config.hpp"
 #include "ops/einsum_dense.hpp"
 
 namespace kattn {
@@ -133,13 +134,9 @@ EinsumDense::EinsumDense(Args args)
       output_shape_(std::move(args.output_shape)),
       activation_(std::move(args.activation)),
       bias_axes_(std::move(args.bias_axes)),
-      kernel_initializer_(std::move(args.kernel_initializer)),
-      bias_initializer_(std::move(args.bias_initializer)),
-      kernel_regularizer_(std::move(args.kernel_regularizer)),
-      bias_regularizer_(std::move(args.bias_regularizer)),
-      activity_regularizer_(std::move(args.activity_regularizer)),
-      kernel_constraint_(std::move(args.kernel_constraint)),
-      bias_constraint_(std::move(args.bias_constraint)) {
+      kernel_(detail::resolved_weight_args(std::move(args.kernel), Initializer::glorot_uniform())),
+      bias_(detail::resolved_weight_args(std::move(args.bias), Initializer::zeros())),
+      activity_regularizer_(std::move(args.activity_regularizer)) {
   // _analyze_einsum_string: "..." becomes "0", then the three forms are tried with re.match,
   // which anchors at the start only.
   const std::string dotted = std::regex_replace(equation_, std::regex(R"(\.\.\.)"), "0");
@@ -207,14 +204,9 @@ std::unique_ptr<EinsumDense> EinsumDense::from_config(const Config& config) {
   args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
   const Config bias_axes = reader.get("bias_axes", nullptr);
   if (!bias_axes.is_null()) args.bias_axes = reader.get_string("bias_axes", "");
-  args.kernel_initializer =
-      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
-  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
-  args.kernel_regularizer = detail::read_keras_object(reader, "kernel_regularizer");
-  args.bias_regularizer = detail::read_keras_object(reader, "bias_regularizer");
+  args.kernel = detail::read_weight_args(reader, "kernel", "glorot_uniform");
+  args.bias = detail::read_weight_args(reader, "bias", "zeros");
   args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
-  args.kernel_constraint = detail::read_keras_object(reader, "kernel_constraint");
-  args.bias_constraint = detail::read_keras_object(reader, "bias_constraint");
   for (const char* key :
        {"lora_rank", "lora_alpha", "gptq_unpacked_column_size", "quantization_config"}) {
     detail::read_unsupported_argument(reader, key);
@@ -337,8 +329,8 @@ void EinsumDense::build(const Shape& input_shape) {
 void EinsumDense::build_weights(const Shape& input_shape) {
   const Analysis analysis = analyze(input_shape);
   // EinsumDense.build: kernel, then bias.
-  add_weight("kernel", analysis.kernel_shape, kernel_initializer_);
-  if (analysis.bias_shape) add_weight("bias", *analysis.bias_shape, bias_initializer_);
+  add_weight("kernel", analysis.kernel_shape, kernel_);
+  if (analysis.bias_shape) add_weight("bias", *analysis.bias_shape, bias_);
   built_rank_ = static_cast<int64_t>(input_shape.size());
 }
 
@@ -457,13 +449,9 @@ Config EinsumDense::get_config() const {
   config["equation"] = equation_;
   config["activation"] = activation_.get_config();
   config["bias_axes"] = bias_axes_ ? Config(*bias_axes_) : Config();
-  config["kernel_initializer"] = kernel_initializer_.get_config();
-  config["bias_initializer"] = bias_initializer_.get_config();
-  config["kernel_regularizer"] = kernel_regularizer_;
-  config["bias_regularizer"] = bias_regularizer_;
+  detail::write_weight_args(config, "kernel", kernel_);
+  detail::write_weight_args(config, "bias", bias_);
   config["activity_regularizer"] = activity_regularizer_;
-  config["kernel_constraint"] = kernel_constraint_;
-  config["bias_constraint"] = bias_constraint_;
   config["quantization_config"] = nullptr;
   return config;
 }

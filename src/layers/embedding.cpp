@@ -11,6 +11,7 @@
 #include "layers/detail/core_layer_args.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "layers/detail/weight_args_config.hpp"
 #include "ops/numpy_operations.hpp"
 
 namespace kattn {
@@ -47,10 +48,9 @@ Embedding::Embedding(Args args)
     : Layer("Embedding", LayerArgs{std::move(args.name), args.trainable}),
       input_dim_(args.input_dim),
       output_dim_(args.output_dim),
-      embeddings_initializer_(std::move(args.embeddings_initializer)),
-      embeddings_regularizer_(std::move(args.embeddings_regularizer)),
+      embeddings_(
+          detail::resolved_weight_args(std::move(args.embeddings), Initializer::random_uniform())),
       activity_regularizer_(std::move(args.activity_regularizer)),
-      embeddings_constraint_(std::move(args.embeddings_constraint)),
       mask_zero_(args.mask_zero) {
   detail::check_positive_argument(error_source(), "input_dim", input_dim_);
   detail::check_positive_argument(error_source(), "output_dim", output_dim_);
@@ -70,11 +70,8 @@ std::unique_ptr<Embedding> Embedding::from_config(const Config& config) {
   args.trainable = base.trainable;
   args.input_dim = detail::read_positive_int(reader, "input_dim");
   args.output_dim = detail::read_positive_int(reader, "output_dim");
-  args.embeddings_initializer =
-      Initializer::from_config(reader.get("embeddings_initializer", "uniform"));
-  args.embeddings_regularizer = detail::read_keras_object(reader, "embeddings_regularizer");
+  args.embeddings = detail::read_weight_args(reader, "embeddings", "uniform");
   args.activity_regularizer = detail::read_keras_object(reader, "activity_regularizer");
-  args.embeddings_constraint = detail::read_keras_object(reader, "embeddings_constraint");
   args.mask_zero = reader.get_bool("mask_zero", false);
   for (const char* key : {"lora_rank", "lora_alpha", "quantization_config"}) {
     detail::read_unsupported_argument(reader, key);
@@ -88,7 +85,7 @@ void Embedding::build(const Shape& /*input_shape*/) {
 }
 
 void Embedding::build_weights() {
-  add_weight("embeddings", {input_dim_, output_dim_}, embeddings_initializer_);
+  add_weight("embeddings", {input_dim_, output_dim_}, embeddings_);
 }
 
 Shape Embedding::compute_output_shape(const Shape& input_shape) const {
@@ -174,10 +171,8 @@ Config Embedding::get_config() const {
   Config config = Layer::get_config();
   config["input_dim"] = input_dim_;
   config["output_dim"] = output_dim_;
-  config["embeddings_initializer"] = embeddings_initializer_.get_config();
-  config["embeddings_regularizer"] = embeddings_regularizer_;
+  detail::write_weight_args(config, "embeddings", embeddings_);
   config["activity_regularizer"] = activity_regularizer_;
-  config["embeddings_constraint"] = embeddings_constraint_;
   config["mask_zero"] = mask_zero_;
   config["quantization_config"] = nullptr;
   return config;

@@ -9,6 +9,7 @@
 
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "layers/detail/weight_args_config.hpp"
 
 namespace kattn {
 
@@ -68,12 +69,8 @@ LayerNormalization::LayerNormalization(Args args)
       center_(args.center),
       scale_(args.scale),
       rms_scaling_(args.rms_scaling),
-      beta_initializer_(std::move(args.beta_initializer)),
-      gamma_initializer_(std::move(args.gamma_initializer)),
-      beta_regularizer_(std::move(args.beta_regularizer)),
-      gamma_regularizer_(std::move(args.gamma_regularizer)),
-      beta_constraint_(std::move(args.beta_constraint)),
-      gamma_constraint_(std::move(args.gamma_constraint)) {}
+      beta_(detail::resolved_weight_args(std::move(args.beta), Initializer::zeros())),
+      gamma_(detail::resolved_weight_args(std::move(args.gamma), Initializer::ones())) {}
 
 std::unique_ptr<LayerNormalization> LayerNormalization::from_config(const Config& config) {
   const std::string layer_name = config_layer_name(config);  // outlives the reader
@@ -87,12 +84,8 @@ std::unique_ptr<LayerNormalization> LayerNormalization::from_config(const Config
   args.center = reader.get_bool("center", true);
   args.scale = reader.get_bool("scale", true);
   args.rms_scaling = reader.get_bool("rms_scaling", false);
-  args.beta_initializer = Initializer::from_config(reader.get("beta_initializer", "zeros"));
-  args.gamma_initializer = Initializer::from_config(reader.get("gamma_initializer", "ones"));
-  args.beta_regularizer = detail::read_keras_object(reader, "beta_regularizer");
-  args.gamma_regularizer = detail::read_keras_object(reader, "gamma_regularizer");
-  args.beta_constraint = detail::read_keras_object(reader, "beta_constraint");
-  args.gamma_constraint = detail::read_keras_object(reader, "gamma_constraint");
+  args.beta = detail::read_weight_args(reader, "beta", "zeros");
+  args.gamma = detail::read_weight_args(reader, "gamma", "ones");
   reader.check_all_read();
   return std::make_unique<LayerNormalization>(std::move(args));
 }
@@ -134,8 +127,8 @@ void LayerNormalization::build_weights(const Shape& input_shape) {
                       "shape=" + keras_shape(input_shape));
   }
   // LayerNormalization.build: gamma, then beta, shaped (input_shape[a] for a in axis).
-  if (scale_ || rms_scaling_) add_weight("gamma", dims, gamma_initializer_);
-  if (center_ && !rms_scaling_) add_weight("beta", dims, beta_initializer_);
+  if (scale_ || rms_scaling_) add_weight("gamma", dims, gamma_);
+  if (center_ && !rms_scaling_) add_weight("beta", dims, beta_);
   built_dims_ = dims;
   // Keras 3.16 keeps the axes as a list of non-negative axes after build (its saved configs
   // hold "axis": [2] for rank-3 inputs).
@@ -297,12 +290,8 @@ Config LayerNormalization::get_config() const {
   config["center"] = center_;
   config["scale"] = scale_;
   config["rms_scaling"] = rms_scaling_;
-  config["beta_initializer"] = beta_initializer_.get_config();
-  config["gamma_initializer"] = gamma_initializer_.get_config();
-  config["beta_regularizer"] = beta_regularizer_;
-  config["gamma_regularizer"] = gamma_regularizer_;
-  config["beta_constraint"] = beta_constraint_;
-  config["gamma_constraint"] = gamma_constraint_;
+  detail::write_weight_args(config, "beta", beta_);
+  detail::write_weight_args(config, "gamma", gamma_);
   return config;
 }
 

@@ -7,6 +7,7 @@
 #include "layers/detail/attention_node.hpp"
 #include "layers/detail/projected_attention.hpp"
 #include "layers/detail/projected_attention_args.hpp"
+#include "layers/detail/weight_args_config.hpp"
 
 namespace kattn {
 
@@ -19,13 +20,10 @@ ProjectedAttention::ProjectedAttention(std::string class_name, LayerArgs args, V
       use_gate_(shared.use_gate),
       sliding_window_(shared.sliding_window),
       flash_attention_(shared.flash_attention.value_or(false)),
-      kernel_initializer_(std::move(shared.kernel_initializer)),
-      bias_initializer_(std::move(shared.bias_initializer)),
-      kernel_regularizer_(std::move(shared.kernel_regularizer)),
-      bias_regularizer_(std::move(shared.bias_regularizer)),
+      kernel_(
+          detail::resolved_weight_args(std::move(shared.kernel), Initializer::glorot_uniform())),
+      bias_(detail::resolved_weight_args(std::move(shared.bias), Initializer::zeros())),
       activity_regularizer_(std::move(shared.activity_regularizer)),
-      kernel_constraint_(std::move(shared.kernel_constraint)),
-      bias_constraint_(std::move(shared.bias_constraint)),
       seed_generator_(shared.seed),
       softmax_name_(detail::unique_name("softmax")),
       dropout_name_(detail::unique_name("dropout")) {}
@@ -40,7 +38,7 @@ void ProjectedAttention::add_projections(int64_t query_features, int64_t key_fea
                                          int64_t value_features, const Shape& output_dims) {
   const Heads h = heads();
   const auto add = [&](const char* name, const Shape& shape, bool kernel) {
-    add_weight(name, shape, kernel ? kernel_initializer_ : bias_initializer_);
+    add_weight(name, shape, kernel ? kernel_ : bias_);
   };
   add("query/kernel", {query_features, h.query_heads, h.key_dim}, true);
   if (use_bias_) add("query/bias", {h.query_heads, h.key_dim}, false);
@@ -115,13 +113,9 @@ Config ProjectedAttention::get_config() const {
   config["use_bias"] = use_bias_;
   config["use_gate"] = use_gate_;
   config["sliding_window"] = detail::optional_to_json(sliding_window_);
-  config["kernel_initializer"] = kernel_initializer_.get_config();
-  config["bias_initializer"] = bias_initializer_.get_config();
-  config["kernel_regularizer"] = kernel_regularizer_;
-  config["bias_regularizer"] = bias_regularizer_;
+  detail::write_weight_args(config, "kernel", kernel_);
+  detail::write_weight_args(config, "bias", bias_);
   config["activity_regularizer"] = activity_regularizer_;
-  config["kernel_constraint"] = kernel_constraint_;
-  config["bias_constraint"] = bias_constraint_;
   config["seed"] = detail::optional_to_json(seed_generator_.seed());
   own_config(config);
   return config;

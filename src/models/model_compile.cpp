@@ -11,13 +11,6 @@ namespace kattn {
 
 namespace {
 
-// A layer config's `<kind>_<suffix>` entry for weight `name` ("query/kernel" -> kernel_...).
-Config weight_option(const Config& config, const std::string& name, const char* suffix) {
-  const std::string kind = name.substr(name.rfind('/') + 1);
-  const auto found = config.find(kind + "_" + suffix);
-  return found == config.end() ? Config(nullptr) : *found;
-}
-
 // Keras's metrics identifiers: a name, or a serialized metric kattn has
 // ({"class_name": "SparseCategoricalAccuracy", "config": {"name": ...}}) under its own name.
 std::string metric_name(const Config& metric, ErrorSource source) {
@@ -129,7 +122,6 @@ void Model::compile(CompileArgs args) {
   for (const std::shared_ptr<Operation>& operation : operations_) {
     Layer* layer = operation->layer();
     if (layer == nullptr) continue;
-    const Config config = layer->get_config();
     if (auto regularizer = Regularizer::from_config(layer->activity_regularizer())) {
       setup->activity[layer] = regularizer;
     }
@@ -137,9 +129,8 @@ void Model::compile(CompileArgs args) {
     for (size_t i = 0; i < layer->weights().size(); ++i) {
       const Variable& variable = layer->weights()[i];
       if (!variable.trainable) continue;
-      setup->slots.push_back(
-          {layer, i, Regularizer::from_config(weight_option(config, variable.name, "regularizer")),
-           Constraint::from_config(weight_option(config, variable.name, "constraint"))});
+      setup->slots.push_back({layer, i, Regularizer::from_config(variable.regularizer),
+                              Constraint::from_config(variable.constraint)});
     }
   }
   training_ = std::move(setup);

@@ -52,6 +52,27 @@ TEST(Dense, DefaultsAndWeights) {
   ASSERT_EQ(no_bias.weights().size(), 1u);
 }
 
+// Keras's add_weight(regularizer=, constraint=): each weight carries its own, and the config
+// writes them back under the kind's keys.
+TEST(Dense, WeightsCarryTheirRegularizerAndConstraint) {
+  Dense dense({.units = 2,
+               .kernel = {.initializer = Initializer::ones(), .regularizer = "l2"},
+               .bias = {.constraint = "non_neg"}});
+  dense.build({1, 3});
+  const Variable& kernel = dense.weights()[0];
+  const Variable& bias = dense.weights()[1];
+  EXPECT_EQ(kernel.regularizer, "l2");
+  EXPECT_TRUE(kernel.constraint.is_null());
+  EXPECT_EQ(kernel.value.to_vector(), std::vector<float>(6, 1.0f));
+  EXPECT_TRUE(bias.regularizer.is_null());
+  EXPECT_EQ(bias.constraint, "non_neg");
+  const Config config = dense.get_config();
+  EXPECT_EQ(config["kernel_regularizer"], "l2");
+  EXPECT_EQ(config["bias_constraint"], "non_neg");
+  EXPECT_EQ(config["bias_initializer"]["class_name"], "Zeros");  // the kind's default
+  EXPECT_EQ(Dense::from_config(config)->get_config(), config);
+}
+
 TEST(Dense, HandComputedRank3) {
   Dense dense({.units = 2, .activation = ActivationFunction("relu"), .name = "d"});
   dense.build({-1, -1, 3});

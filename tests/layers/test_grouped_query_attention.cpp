@@ -237,7 +237,7 @@ TEST(GroupedQueryAttention, ConfigRoundTripsWithKerasKeys) {
                                .dropout = 0.1,
                                .use_gate = true,
                                .sliding_window = 5,
-                               .kernel_constraint = "non_neg",
+                               .kernel = {.constraint = "non_neg"},
                                .seed = 1337,
                                .name = "gqa"});
   const Config config = layer.get_config();
@@ -270,7 +270,7 @@ TEST(GroupedQueryAttention, CallIsSafeFromSeveralThreads) {
       .head_dim = 3,
       .num_query_heads = 6,
       .num_key_value_heads = 2,
-      .kernel_initializer = Initializer::glorot_uniform(5)};
+      .kernel = {.initializer = Initializer::glorot_uniform(5)}};
   const AttentionOutput reference = GroupedQueryAttention(layer_args).call(query, value, args);
   const GroupedQueryAttention shared(layer_args);
   std::vector<AttentionOutput> results(4);

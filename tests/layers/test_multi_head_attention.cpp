@@ -336,11 +336,11 @@ TEST(MultiHeadAttention, ConfigRoundTripsWithKerasKeys) {
                             .output_shape = Shape{2, 3},
                             .attention_axes = {{-2}},
                             .flash_attention = false,
-                            .kernel_regularizer = {{"module", "keras.regularizers"},
-                                                   {"class_name", "L2"},
-                                                   {"config", {{"l2", 0.01}}},
-                                                   {"registered_name", nullptr}},
-                            .bias_constraint = "non_neg",
+                            .kernel = {.regularizer = {{"module", "keras.regularizers"},
+                                                       {"class_name", "L2"},
+                                                       {"config", {{"l2", 0.01}}},
+                                                       {"registered_name", nullptr}}},
+                            .bias = {.constraint = "non_neg"},
                             .use_gate = true,
                             .sliding_window = 4,
                             .seed = 1337,
@@ -409,7 +409,7 @@ TEST(MultiHeadAttention, CallIsSafeFromSeveralThreads) {
                                           .use_causal_mask = true,
                                           .return_attention_scores = true};
   const MultiHeadAttention::Args layer_args{
-      .num_heads = 4, .key_dim = 5, .kernel_initializer = Initializer::glorot_uniform(42)};
+      .num_heads = 4, .key_dim = 5, .kernel = {.initializer = Initializer::glorot_uniform(42)}};
   const MultiHeadAttention reference_layer(layer_args);
   const AttentionOutput reference = reference_layer.call(query, value, args);
 

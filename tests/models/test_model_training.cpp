@@ -43,8 +43,8 @@ Model attention_regressor(Config kernel_regularizer = nullptr, Config kernel_con
   x = make_layer<GlobalAveragePooling1D>({.name = "pool"})(x);
   x = make_layer<Dense>({.units = 3,
                          .activation = ActivationFunction("tanh"),
-                         .kernel_regularizer = std::move(kernel_regularizer),
-                         .kernel_constraint = std::move(kernel_constraint),
+                         .kernel = {.regularizer = std::move(kernel_regularizer),
+                                    .constraint = std::move(kernel_constraint)},
                          .name = "hidden"})(x);
   x = make_layer<Dense>({.units = 1, .name = "out"})(x);
   return Model(ids, x, "regressor");

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,12 +25,24 @@
 
 namespace kattn {
 
+// Keras's add_weight(initializer=, regularizer=, constraint=) for one kind of weight, as a
+// layer's constructor takes them (kernel_initializer, kernel_regularizer, kernel_constraint).
+// The regularizer and the constraint stay Keras configs: a model whose regularizer kattn cannot
+// train with still loads and runs, and Model::compile refuses it by name.
+struct WeightArgs {
+  std::optional<Initializer> initializer = std::nullopt;  // null: the layer's default for the kind
+  Config regularizer = nullptr;  // a Keras regularizer config; Model::fit adds its penalty
+  Config constraint = nullptr;   // a Keras constraint config; applied after each update
+};
+
 // One weight of a layer. `name` is relative to the layer ("scale", "query/kernel"); its Keras
 // variable path is "<layer name>/<name>".
 struct Variable {
   std::string name;
   Tensor value;
   bool trainable = true;
+  Config regularizer = nullptr;  // as WeightArgs
+  Config constraint = nullptr;
 };
 
 class Layer : public Operation {
@@ -86,9 +99,11 @@ class Layer : public Operation {
 
   // Creates a weight of `shape` filled by `initializer` (Keras's add_weight); call it from
   // build(). ValueError before anything is allocated when a weight budget is in force and the
-  // weight does not fit in it (see weight_budget.hpp).
+  // weight does not fit in it (loading a file, whose weights replace the initial values).
   void add_weight(std::string name, const Shape& shape, const Initializer& initializer,
                   bool trainable = true);
+  // The same with a regularizer and a constraint; `args.initializer` must be set.
+  void add_weight(std::string name, const Shape& shape, const WeightArgs& args);
 
   // Runs `build` once, under a lock, unless the layer is built already: Keras builds a layer on
   // its first call. After it returns the weights are complete and read without locking.

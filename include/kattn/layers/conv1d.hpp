@@ -43,15 +43,10 @@ class Conv1D : public UnaryLayer {
     int64_t groups = 1;                         // > 0; divides filters and the input channels
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
     bool use_bias = true;
-    Initializer kernel_initializer = Initializer::glorot_uniform();
-    Initializer bias_initializer = Initializer::zeros();
-    // Keras configs (null, a name or a serialized object), kept and serialised verbatim; they
-    // are not applied by the forward pass.
-    Config kernel_regularizer = nullptr;
-    Config bias_regularizer = nullptr;
-    Config activity_regularizer = nullptr;
-    Config kernel_constraint = nullptr;
-    Config bias_constraint = nullptr;
+    // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
+    WeightArgs kernel;
+    WeightArgs bias;
+    Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::string name = "conv1d";
     bool trainable = true;
   };
@@ -113,13 +108,9 @@ class Conv1D : public UnaryLayer {
   int64_t groups_;
   ActivationFunction activation_;
   bool use_bias_;
-  Initializer kernel_initializer_;
-  Initializer bias_initializer_;
-  Config kernel_regularizer_;
-  Config bias_regularizer_;
+  WeightArgs kernel_;
+  WeightArgs bias_;
   Config activity_regularizer_;
-  Config kernel_constraint_;
-  Config bias_constraint_;
 };
 
 }  // namespace kattn

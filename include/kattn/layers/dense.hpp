@@ -29,15 +29,11 @@ class Dense : public UnaryLayer {
     int64_t units = 0;                                     // > 0
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
     bool use_bias = true;
-    Initializer kernel_initializer = Initializer::glorot_uniform();
-    Initializer bias_initializer = Initializer::zeros();
-    // Keras configs (null, a name or a serialized object), kept verbatim; not applied. Keras
-    // 3.16 does not write activity_regularizer into Dense's config.
-    Config kernel_regularizer = nullptr;
-    Config bias_regularizer = nullptr;
-    Config activity_regularizer = nullptr;
-    Config kernel_constraint = nullptr;
-    Config bias_constraint = nullptr;
+    // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros). Keras 3.16
+    // does not write activity_regularizer into Dense's config.
+    WeightArgs kernel;
+    WeightArgs bias;
+    Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::string name = "dense";
     bool trainable = true;
   };
@@ -83,13 +79,9 @@ class Dense : public UnaryLayer {
   int64_t units_;
   ActivationFunction activation_;
   bool use_bias_;
-  Initializer kernel_initializer_;
-  Initializer bias_initializer_;
-  Config kernel_regularizer_;
-  Config bias_regularizer_;
+  WeightArgs kernel_;
+  WeightArgs bias_;
   Config activity_regularizer_;
-  Config kernel_constraint_;
-  Config bias_constraint_;
 };
 
 }  // namespace kattn

@@ -38,14 +38,10 @@ class EinsumDense : public UnaryLayer {
     Shape output_shape = {};    // -1: None (inferred from the input); Keras's int n is {n}
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
     std::optional<std::string> bias_axes = std::nullopt;   // output letters with a bias
-    Initializer kernel_initializer = Initializer::glorot_uniform();
-    Initializer bias_initializer = Initializer::zeros();
-    // Keras configs (null, a name or a serialized object), kept verbatim; not applied.
-    Config kernel_regularizer = nullptr;
-    Config bias_regularizer = nullptr;
-    Config activity_regularizer = nullptr;
-    Config kernel_constraint = nullptr;
-    Config bias_constraint = nullptr;
+    // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
+    WeightArgs kernel;
+    WeightArgs bias;
+    Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::string name = "einsum_dense";
     bool trainable = true;
   };
@@ -111,13 +107,9 @@ class EinsumDense : public UnaryLayer {
   Shape output_shape_;
   ActivationFunction activation_;
   std::optional<std::string> bias_axes_;
-  Initializer kernel_initializer_;
-  Initializer bias_initializer_;
-  Config kernel_regularizer_;
-  Config bias_regularizer_;
+  WeightArgs kernel_;
+  WeightArgs bias_;
   Config activity_regularizer_;
-  Config kernel_constraint_;
-  Config bias_constraint_;
   // The equation's parts; "..." stands for the input's extra axes on `elided_side`.
   std::string input_spec_;
   std::string kernel_spec_;

@@ -32,11 +32,9 @@ class Embedding : public Layer {
     int64_t input_dim = 0;   // vocabulary size > 0
     int64_t output_dim = 0;  // embedding size > 0
     // Keras's "uniform".
-    Initializer embeddings_initializer = Initializer::random_uniform();
-    // Keras configs (null, a name or a serialized object), kept verbatim; not applied.
-    Config embeddings_regularizer = nullptr;
-    Config activity_regularizer = nullptr;
-    Config embeddings_constraint = nullptr;
+    // Keras's embeddings_* arguments (no initializer: Keras's "uniform").
+    WeightArgs embeddings;
+    Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     bool mask_zero = false;
     // Initial embeddings (input_dim, output_dim): the layer is built at construction with
     // them, as Keras's `weights` argument does. Not serialised, as in Keras.
@@ -100,10 +98,8 @@ class Embedding : public Layer {
 
   int64_t input_dim_;
   int64_t output_dim_;
-  Initializer embeddings_initializer_;
-  Config embeddings_regularizer_;
+  WeightArgs embeddings_;
   Config activity_regularizer_;
-  Config embeddings_constraint_;
   bool mask_zero_;
 };
 

@@ -33,14 +33,9 @@ class LayerNormalization : public UnaryLayer {
     bool center = true;
     bool scale = true;
     bool rms_scaling = false;
-    Initializer beta_initializer = Initializer::zeros();
-    Initializer gamma_initializer = Initializer::ones();
-    // Keras configs (null, a name or a serialized object), kept and serialised verbatim; they
-    // are not applied by the forward pass.
-    Config beta_regularizer = nullptr;
-    Config gamma_regularizer = nullptr;
-    Config beta_constraint = nullptr;
-    Config gamma_constraint = nullptr;
+    // Keras's beta_* and gamma_* arguments (no initializer: zeros, ones).
+    WeightArgs beta;
+    WeightArgs gamma;
     std::string name = "layer_normalization";
     bool trainable = true;
   };
@@ -103,12 +98,8 @@ class LayerNormalization : public UnaryLayer {
   bool center_;
   bool scale_;
   bool rms_scaling_;
-  Initializer beta_initializer_;
-  Initializer gamma_initializer_;
-  Config beta_regularizer_;
-  Config gamma_regularizer_;
-  Config beta_constraint_;
-  Config gamma_constraint_;
+  WeightArgs beta_;
+  WeightArgs gamma_;
   Shape built_dims_;  // the normalised axes' dims, fixed by build
 };
 

@@ -50,16 +50,11 @@ class MultiHeadAttention : public ProjectedAttention {
     // Accepted as in Keras (it selects a backend kernel there); true refuses dropout > 0 and
     // returned scores with Keras's errors. Not serialised, as in Keras.
     std::optional<bool> flash_attention = std::nullopt;
-    Initializer kernel_initializer = Initializer::glorot_uniform();
-    Initializer bias_initializer = Initializer::zeros();
-    // Keras configs (null, a name or a serialized object), kept and serialised verbatim; they
-    // are not applied by the forward pass.
-    Config kernel_regularizer = nullptr;
-    Config bias_regularizer = nullptr;
-    Config activity_regularizer = nullptr;
-    Config kernel_constraint = nullptr;
-    Config bias_constraint = nullptr;
-    bool use_gate = false;                                 // sigmoid gate on the heads
+    // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
+    WeightArgs kernel;
+    WeightArgs bias;
+    Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
+    bool use_gate = false;                  // sigmoid gate on the heads
     std::optional<int64_t> sliding_window = std::nullopt;  // > 0: attend only |i - j| < w
     std::optional<int64_t> seed = std::nullopt;            // dropout seed
     std::string name = "multi_head_attention";

@@ -114,13 +114,10 @@ class ProjectedAttention : public Layer {
     bool use_gate = false;
     std::optional<int64_t> sliding_window = std::nullopt;
     std::optional<bool> flash_attention = std::nullopt;
-    Initializer kernel_initializer = Initializer::glorot_uniform();
-    Initializer bias_initializer = Initializer::zeros();
-    Config kernel_regularizer = nullptr;
-    Config bias_regularizer = nullptr;
-    Config activity_regularizer = nullptr;
-    Config kernel_constraint = nullptr;
-    Config bias_constraint = nullptr;
+    // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
+    WeightArgs kernel;
+    WeightArgs bias;
+    Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::optional<int64_t> seed = std::nullopt;
 
     // The shared fields of either class's Args.
@@ -131,13 +128,9 @@ class ProjectedAttention : public Layer {
               args.use_gate,
               args.sliding_window,
               args.flash_attention,
-              std::move(args.kernel_initializer),
-              std::move(args.bias_initializer),
-              std::move(args.kernel_regularizer),
-              std::move(args.bias_regularizer),
+              std::move(args.kernel),
+              std::move(args.bias),
               std::move(args.activity_regularizer),
-              std::move(args.kernel_constraint),
-              std::move(args.bias_constraint),
               args.seed};
     }
   };
@@ -186,13 +179,9 @@ class ProjectedAttention : public Layer {
   bool use_gate_;
   std::optional<int64_t> sliding_window_;
   bool flash_attention_;
-  Initializer kernel_initializer_;
-  Initializer bias_initializer_;
-  Config kernel_regularizer_;
-  Config bias_regularizer_;
+  WeightArgs kernel_;
+  WeightArgs bias_;
   Config activity_regularizer_;
-  Config kernel_constraint_;
-  Config bias_constraint_;
   SeedGenerator seed_generator_;
   std::string softmax_name_;
   std::string dropout_name_;

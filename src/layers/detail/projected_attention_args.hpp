@@ -14,6 +14,7 @@
 #include "kattn/core/initializers.hpp"
 #include "kattn/core/tensor.hpp"
 #include "layers/detail/argument_checks.hpp"
+#include "layers/detail/weight_args_config.hpp"
 
 namespace kattn::detail {
 
@@ -49,14 +50,9 @@ void read_shared_projected_args(ConfigReader& reader, std::string_view default_n
   args.use_gate = reader.get_bool("use_gate", false);
   args.sliding_window = read_optional_int(reader, "sliding_window");
   args.flash_attention = read_optional_bool(reader, "flash_attention");
-  args.kernel_initializer =
-      Initializer::from_config(reader.get("kernel_initializer", "glorot_uniform"));
-  args.bias_initializer = Initializer::from_config(reader.get("bias_initializer", "zeros"));
-  args.kernel_regularizer = read_keras_object(reader, "kernel_regularizer");
-  args.bias_regularizer = read_keras_object(reader, "bias_regularizer");
+  args.kernel = read_weight_args(reader, "kernel", "glorot_uniform");
+  args.bias = read_weight_args(reader, "bias", "zeros");
   args.activity_regularizer = read_keras_object(reader, "activity_regularizer");
-  args.kernel_constraint = read_keras_object(reader, "kernel_constraint");
-  args.bias_constraint = read_keras_object(reader, "bias_constraint");
   args.seed = read_optional_int(reader, "seed");
 }
 
