@@ -34,7 +34,7 @@ void Masking::build(const Shape& /*input_shape*/) {
   build_once([] {});
 }
 
-Mask Masking::compute_mask(const Tensor& inputs) const {
+Mask Masking::keep_mask(const Tensor& inputs) const {
   detail::check_min_rank(error_source(), inputs.shape(), 1);
   const Tensor x = inputs.contiguous();
   const Shape& shape = x.shape();
@@ -62,7 +62,7 @@ Tensor Masking::apply_keep(const Tensor& inputs, const Mask& keep) {
 
 Tensor Masking::call(const Tensor& inputs) const {
   build_once([] {});
-  return apply_keep(inputs, compute_mask(inputs));
+  return apply_keep(inputs, keep_mask(inputs));
 }
 
 namespace {
@@ -78,7 +78,7 @@ LayerForward Masking::forward(const Tensor& inputs) const {
   build_once([] {});
   auto saved = std::make_shared<MaskingSaved>();
   saved->layer = this;
-  saved->keep = compute_mask(inputs);
+  saved->keep = keep_mask(inputs);
   saved->shape = inputs.shape();
   LayerForward result{apply_keep(inputs, saved->keep), nullptr};
   result.saved = std::move(saved);
@@ -100,29 +100,13 @@ Config Masking::get_config() const {
   return config;
 }
 
-std::vector<KerasTensor> Masking::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
-  std::vector<KerasTensor> outputs = UnaryLayer::compute_output_spec(arguments);
-  const KerasTensor& x = arguments.tensor("inputs");
-  outputs[0].set_keras_mask(
-      detail::symbolic_any(detail::symbolic_not_equal(x, get_config()["mask_value"]), -1));
-  return outputs;
+std::optional<Mask> Masking::compute_mask(const Tensor& inputs,
+                                          const std::optional<Mask>& /*mask*/) const {
+  return keep_mask(inputs);
 }
 
-std::vector<ValuePtr> Masking::call_node(const BoundArguments<ValuePtr>& arguments,
-                                         const RunContext& /*context*/) const {
-  const Tensor& x = detail::float_input(*arguments.tensor("inputs"), error_source(), "inputs");
-  return {make_value(call(x), compute_mask(x))};
-}
-
-OperationForward Masking::forward_node(const BoundArguments<ValuePtr>& arguments,
-                                       const RunContext& /*context*/) const {
-  const Tensor& x = detail::float_input(*arguments.tensor("inputs"), error_source(), "inputs");
-  LayerForward saved = forward(x);
-  OperationForward result;
-  result.outputs = {make_value(saved.output, compute_mask(x))};
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+std::optional<KerasTensor> Masking::compute_mask(const KerasTensor& inputs) const {
+  return detail::symbolic_any(detail::symbolic_not_equal(inputs, get_config()["mask_value"]), -1);
 }
 
 }  // namespace kattn

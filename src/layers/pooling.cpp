@@ -5,7 +5,6 @@
 #include <memory>
 #include <utility>
 
-#include "core/node_inputs.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 #include "layers/detail/temporal_args.hpp"
@@ -244,44 +243,6 @@ Tensor GlobalMaxPooling1D::backward(const LayerForward& forward, const Tensor& d
                     d_first[t * stride] = d * (first[t * stride] == max ? 1.0f : 0.0f) / count;
                   }
                 });
-}
-
-const std::vector<std::string>& GlobalAveragePooling1D::call_parameters() const {
-  static const std::vector<std::string> parameters{"inputs", "mask"};
-  return parameters;
-}
-
-std::vector<KerasTensor> GlobalAveragePooling1D::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
-  if (const std::optional<KerasTensor> mask = arguments.optional_tensor("mask")) {
-    detail::check_dtype(*mask, DType::kBool, error_source(), "mask");
-  }
-  return UnaryLayer::compute_output_spec(arguments);
-}
-
-std::vector<ValuePtr> GlobalAveragePooling1D::call_node(const BoundArguments<ValuePtr>& arguments,
-                                                        const RunContext& /*context*/) const {
-  const ValuePtr& x = arguments.tensor("inputs");
-  return {make_value(call(detail::float_input(*x, error_source(), "inputs"), mask_of(arguments)))};
-}
-
-OperationForward GlobalAveragePooling1D::forward_node(const BoundArguments<ValuePtr>& arguments,
-                                                      const RunContext& /*context*/) const {
-  const ValuePtr& x = arguments.tensor("inputs");
-  LayerForward saved =
-      forward(detail::float_input(*x, error_source(), "inputs"), mask_of(arguments));
-  OperationForward result;
-  result.outputs = {make_value(saved.output)};
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
-}
-
-std::optional<Mask> GlobalAveragePooling1D::mask_of(
-    const BoundArguments<ValuePtr>& arguments) const {
-  if (arguments.given("mask")) {
-    return detail::mask_argument(arguments.optional_tensor("mask"), error_source(), "mask");
-  }
-  return arguments.tensor("inputs")->keras_mask;
 }
 
 }  // namespace kattn

@@ -13,38 +13,54 @@ UnaryLayer::UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rul
       build_record_(build_record) {}
 
 const std::vector<std::string>& UnaryLayer::call_parameters() const {
-  static const std::vector<std::string> parameters{"inputs"};
-  return parameters;
+  static const std::vector<std::string> inputs{"inputs"};
+  static const std::vector<std::string> inputs_and_mask{"inputs", "mask"};
+  return call_takes_mask() ? inputs_and_mask : inputs;
 }
 
 std::vector<KerasTensor> UnaryLayer::compute_output_spec(
     const BoundArguments<KerasTensor>& arguments) {
   const KerasTensor& x = arguments.tensor("inputs");
   detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
+  if (call_takes_mask()) {
+    if (const std::optional<KerasTensor> mask = arguments.optional_tensor("mask")) {
+      detail::check_dtype(*mask, DType::kBool, error_source(), "mask");
+    }
+  }
   build(x.shape());
   if (build_record_ == BuildRecord::kRecorded) {
     record_build_config(Config{{"input_shape", detail::shape_config(x.shape())}});
   }
   KerasTensor output(compute_output_shape(x.shape()), DType::kFloat32);
-  if (mask_rule_ == MaskRule::kPassThrough) output.set_keras_mask(x.keras_mask());
+  output.set_keras_mask(compute_mask(x));
   return {output};
+}
+
+std::optional<Mask> UnaryLayer::compute_mask(const Tensor& /*inputs*/,
+                                             const std::optional<Mask>& mask) const {
+  return mask_rule_ == MaskRule::kPassThrough ? mask : std::nullopt;
+}
+
+std::optional<KerasTensor> UnaryLayer::compute_mask(const KerasTensor& inputs) const {
+  return mask_rule_ == MaskRule::kPassThrough ? inputs.keras_mask() : std::nullopt;
 }
 
 std::vector<ValuePtr> UnaryLayer::call_node(const BoundArguments<ValuePtr>& arguments,
                                             const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
-  Tensor y = call(float_input(*x, error_source(), "inputs"));
-  return {make_value(std::move(y),
-                     mask_rule_ == MaskRule::kPassThrough ? x->keras_mask : std::nullopt)};
+  const Tensor& inputs = float_input(*x, error_source(), "inputs");
+  Tensor y = call_takes_mask() ? call_masked(inputs, call_mask(arguments)) : call(inputs);
+  return {make_value(std::move(y), compute_mask(inputs, x->keras_mask))};
 }
 
 OperationForward UnaryLayer::forward_node(const BoundArguments<ValuePtr>& arguments,
                                           const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
-  LayerForward saved = forward(float_input(*x, error_source(), "inputs"));
+  const Tensor& inputs = float_input(*x, error_source(), "inputs");
+  LayerForward saved =
+      call_takes_mask() ? forward_masked(inputs, call_mask(arguments)) : forward(inputs);
   OperationForward result;
-  result.outputs = {make_value(
-      saved.output, mask_rule_ == MaskRule::kPassThrough ? x->keras_mask : std::nullopt)};
+  result.outputs = {make_value(saved.output, compute_mask(inputs, x->keras_mask))};
   result.saved = detail::save_call(*this, std::move(saved));
   return result;
 }
@@ -54,6 +70,13 @@ ValueGradients UnaryLayer::backward_node(const BoundArguments<ValuePtr>& argumen
                                          const std::vector<std::optional<Tensor>>& d_outputs,
                                          std::vector<Tensor>& weight_gradients) const {
   return detail::unary_backward(*this, arguments, forward, d_outputs, weight_gradients);
+}
+
+std::optional<Mask> UnaryLayer::call_mask(const BoundArguments<ValuePtr>& arguments) const {
+  if (arguments.given("mask")) {
+    return detail::mask_argument(arguments.optional_tensor("mask"), error_source(), "mask");
+  }
+  return arguments.tensor("inputs")->keras_mask;
 }
 
 }  // namespace kattn

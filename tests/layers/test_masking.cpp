@@ -25,7 +25,7 @@ TEST(Masking, ZeroesMaskedStepsAndReturnsTheMask) {
   Masking masking({.mask_value = 0.1});
   // (2, 2, 2): step (0, 1) is all mask_value (compared in float32), step (1, 0) only partly.
   const Tensor x({2, 2, 2}, {1, 2, 0.1f, 0.1f, 0.1f, 3, 4, 5});
-  EXPECT_EQ(masking.compute_mask(x).to_vector(), (std::vector<bool>{true, false, true, true}));
+  EXPECT_EQ(masking.compute_mask(x)->to_vector(), (std::vector<bool>{true, false, true, true}));
   EXPECT_EQ(masking.call(x).to_vector(), (std::vector<float>{1, 2, 0, 0, 0.1f, 3, 4, 5}));
   EXPECT_EQ(masking.compute_output_shape({-1, 3, 2}), (Shape{-1, 3, 2}));
   EXPECT_TRUE(masking.built());

@@ -44,8 +44,8 @@ class Conv1D : public UnaryLayer {
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
     bool use_bias = true;
     // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
-    WeightArgs kernel;
-    WeightArgs bias;
+    WeightArgs kernel = {};
+    WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::string name = "conv1d";
     bool trainable = true;

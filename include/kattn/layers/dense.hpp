@@ -31,8 +31,8 @@ class Dense : public UnaryLayer {
     bool use_bias = true;
     // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros). Keras 3.16
     // does not write activity_regularizer into Dense's config.
-    WeightArgs kernel;
-    WeightArgs bias;
+    WeightArgs kernel = {};
+    WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::string name = "dense";
     bool trainable = true;

@@ -39,8 +39,8 @@ class EinsumDense : public UnaryLayer {
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
     std::optional<std::string> bias_axes = std::nullopt;   // output letters with a bias
     // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
-    WeightArgs kernel;
-    WeightArgs bias;
+    WeightArgs kernel = {};
+    WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::string name = "einsum_dense";
     bool trainable = true;

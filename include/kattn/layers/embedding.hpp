@@ -31,9 +31,8 @@ class Embedding : public Layer {
   struct Args {
     int64_t input_dim = 0;   // vocabulary size > 0
     int64_t output_dim = 0;  // embedding size > 0
-    // Keras's "uniform".
     // Keras's embeddings_* arguments (no initializer: Keras's "uniform").
-    WeightArgs embeddings;
+    WeightArgs embeddings = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     bool mask_zero = false;
     // Initial embeddings (input_dim, output_dim): the layer is built at construction with

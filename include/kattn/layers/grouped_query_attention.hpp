@@ -45,8 +45,8 @@ class GroupedQueryAttention : public ProjectedAttention {
     // Not serialised, as in Keras.
     std::optional<bool> flash_attention = std::nullopt;
     // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
-    WeightArgs kernel;
-    WeightArgs bias;
+    WeightArgs kernel = {};
+    WeightArgs bias = {};
     Config activity_regularizer = nullptr;       // a Keras config; Model::fit penalises the outputs
     std::optional<int64_t> seed = std::nullopt;  // dropout seed
     std::string name = "grouped_query_attention";

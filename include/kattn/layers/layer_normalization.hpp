@@ -34,8 +34,8 @@ class LayerNormalization : public UnaryLayer {
     bool scale = true;
     bool rms_scaling = false;
     // Keras's beta_* and gamma_* arguments (no initializer: zeros, ones).
-    WeightArgs beta;
-    WeightArgs gamma;
+    WeightArgs beta = {};
+    WeightArgs gamma = {};
     std::string name = "layer_normalization";
     bool trainable = true;
   };

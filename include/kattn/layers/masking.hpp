@@ -41,23 +41,19 @@ class Masking : public UnaryLayer {
   // gradient), so masked steps get 0. weight_gradients is zero_gradients(): empty.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
                   std::vector<Tensor>& weight_gradients) const override;
-  // Keras's compute_mask: any(inputs != mask_value, axis=-1), shape inputs.shape[:-1].
-  Mask compute_mask(const Tensor& inputs) const;
-
-  // The graph node: the output carries compute_mask(inputs), recorded in a symbolic graph as
-  // Keras records it (NotEqual, then Any).
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
+  // Keras's compute_mask: any(inputs != mask_value, axis=-1), shape inputs.shape[:-1], whatever
+  // mask the inputs carry; recorded in a symbolic graph as Keras records it (NotEqual, then Any).
+  std::optional<Mask> compute_mask(const Tensor& inputs,
+                                   const std::optional<Mask>& mask = std::nullopt) const override;
+  std::optional<KerasTensor> compute_mask(const KerasTensor& inputs) const override;
 
   double mask_value() const { return mask_value_; }
 
   Config get_config() const override;
 
  private:
+  // any(inputs != mask_value, axis=-1).
+  Mask keep_mask(const Tensor& inputs) const;
   // inputs * keep[..., None], as call() computes it.
   static Tensor apply_keep(const Tensor& inputs, const Mask& keep);
 

@@ -51,8 +51,8 @@ class MultiHeadAttention : public ProjectedAttention {
     // returned scores with Keras's errors. Not serialised, as in Keras.
     std::optional<bool> flash_attention = std::nullopt;
     // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
-    WeightArgs kernel;
-    WeightArgs bias;
+    WeightArgs kernel = {};
+    WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     bool use_gate = false;                  // sigmoid gate on the heads
     std::optional<int64_t> sliding_window = std::nullopt;  // > 0: attend only |i - j| < w

@@ -89,18 +89,15 @@ class GlobalAveragePooling1D : public GlobalPooling1D {
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
                   std::vector<Tensor>& weight_gradients) const override;
 
-  // The graph node: call(inputs, mask=None), the mask being the node's `mask` keyword when it
-  // is a tensor, else the input's Keras mask (the mask gets no gradient).
-  const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-
- private:
-  std::optional<Mask> mask_of(const BoundArguments<ValuePtr>& arguments) const;
+ protected:
+  bool call_takes_mask() const override { return true; }
+  Tensor call_masked(const Tensor& inputs, const std::optional<Mask>& mask) const override {
+    return call(inputs, mask);
+  }
+  LayerForward forward_masked(const Tensor& inputs,
+                              const std::optional<Mask>& mask) const override {
+    return forward(inputs, mask);
+  }
 };
 
 class GlobalMaxPooling1D : public GlobalPooling1D {

@@ -115,8 +115,8 @@ class ProjectedAttention : public Layer {
     std::optional<int64_t> sliding_window = std::nullopt;
     std::optional<bool> flash_attention = std::nullopt;
     // Keras's kernel_* and bias_* arguments (no initializer: glorot_uniform, zeros).
-    WeightArgs kernel;
-    WeightArgs bias;
+    WeightArgs kernel = {};
+    WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
     std::optional<int64_t> seed = std::nullopt;
 

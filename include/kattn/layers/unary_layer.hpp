@@ -3,6 +3,7 @@
 // forward and backward; UnaryLayer makes them the layer's graph node.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ class UnaryLayer : public Layer {
   virtual Tensor backward(const LayerForward& forward, const Tensor& d_output,
                           std::vector<Tensor>& weight_gradients) const = 0;
 
+  // Keras's compute_mask: the Keras mask of the output for `inputs` carrying `mask` (passed on
+  // by MaskRule::kPassThrough, dropped by kDrop); the symbolic one is what a graph records.
+  virtual std::optional<Mask> compute_mask(const Tensor& inputs,
+                                           const std::optional<Mask>& mask) const;
+  virtual std::optional<KerasTensor> compute_mask(const KerasTensor& inputs) const;
+
   const std::vector<std::string>& call_parameters() const override;
   std::vector<KerasTensor> compute_output_spec(
       const BoundArguments<KerasTensor>& arguments) override;
@@ -46,7 +53,22 @@ class UnaryLayer : public Layer {
  protected:
   UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule, BuildRecord build_record);
 
+  // For the layers whose Keras call takes a mask, call(inputs, mask=None): a node passes its
+  // `mask` keyword when it is a tensor, else the input's Keras mask (the mask gets no gradient).
+  // Other layers are called on their inputs alone.
+  virtual bool call_takes_mask() const { return false; }
+  virtual Tensor call_masked(const Tensor& inputs, const std::optional<Mask>& /*mask*/) const {
+    return call(inputs);
+  }
+  virtual LayerForward forward_masked(const Tensor& inputs,
+                                      const std::optional<Mask>& /*mask*/) const {
+    return forward(inputs);
+  }
+
  private:
+  // The mask a node passes to call_masked (call_takes_mask() only).
+  std::optional<Mask> call_mask(const BoundArguments<ValuePtr>& arguments) const;
+
   MaskRule mask_rule_;
   BuildRecord build_record_;
 };
