@@ -15,7 +15,7 @@ namespace kattn::ops {
 
 class PackedKernel {
  public:
-  explicit PackedKernel(kernels::PackedMatrix matrix) : matrix(std::move(matrix)) {}
+  explicit PackedKernel(kernels::PackedMatrix packed) : matrix(std::move(packed)) {}
   kernels::PackedMatrix matrix;
 };
 
