@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "core/argument_checks.hpp"
 #include "kattn/core/error.hpp"
 #include "kattn/core/tensor.hpp"
-#include "layers/detail/argument_checks.hpp"
 
 namespace kattn::detail {
 

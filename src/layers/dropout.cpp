@@ -6,8 +6,8 @@
 #include <memory>
 #include <utility>
 
+#include "core/argument_checks.hpp"
 #include "core/node_inputs.hpp"
-#include "layers/detail/argument_checks.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 

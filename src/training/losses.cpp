@@ -5,7 +5,7 @@
 #include <string_view>
 #include <utility>
 
-#include "layers/detail/argument_checks.hpp"
+#include "core/argument_checks.hpp"
 
 namespace kattn {
 namespace {

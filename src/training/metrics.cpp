@@ -4,8 +4,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/argument_checks.hpp"
 #include "kattn/training/losses.hpp"
-#include "layers/detail/argument_checks.hpp"
 
 namespace kattn {
 namespace {

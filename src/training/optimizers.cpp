@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string_view>
 
-#include "layers/detail/argument_checks.hpp"
+#include "core/argument_checks.hpp"
 
 namespace kattn {
 namespace {

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/argument_checks.hpp"
 #include "kattn/core/config.hpp"
 #include "kattn/core/error.hpp"
 #include "kattn/core/initializers.hpp"
 #include "kattn/core/tensor.hpp"
-#include "layers/detail/argument_checks.hpp"
 #include "layers/detail/weight_args_config.hpp"
 
 namespace kattn::detail {

@@ -1,4 +1,4 @@
-#include "layers/detail/argument_checks.hpp"
+#include "core/argument_checks.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,5 @@
-// Checks and formatting shared by every layer's argument validation.
+// Checks and formatting shared by the argument validation of layers, losses, metrics and
+// optimizers.
 #pragma once
 
 #include <string>
