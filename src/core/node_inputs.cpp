@@ -64,6 +64,24 @@ void throw_foreign_operation_forward(ErrorSource source, bool has_saved) {
       std::string("forward from ") + (has_saved ? "another operation" : "no forward_node() call"));
 }
 
+std::vector<Tensor> float_inputs(const std::vector<ValuePtr>& inputs, ErrorSource source) {
+  std::vector<Tensor> tensors;
+  for (const ValuePtr& input : inputs) tensors.push_back(float_input(*input, source, "inputs"));
+  return tensors;
+}
+
+ListInputShapes float_input_shapes(const std::vector<KerasTensor>& inputs, ErrorSource source) {
+  ListInputShapes result;
+  Config shapes = Config::array();
+  for (const KerasTensor& input : inputs) {
+    check_dtype(input, DType::kFloat32, source, "inputs");
+    result.shapes.push_back(input.shape());
+    shapes.push_back(shape_config(input.shape()));
+  }
+  result.build_config = Config{{"input_shape", shapes}};
+  return result;
+}
+
 std::optional<Mask> mask_argument(const std::optional<ValuePtr>& value, ErrorSource source,
                                   std::string_view argument) {
   if (!value) return std::nullopt;

@@ -26,6 +26,15 @@ const Tensor& float_input(const ModelValue& value, ErrorSource source, std::stri
 const Int32Tensor& int_input(const ModelValue& value, ErrorSource source,
                              std::string_view argument);
 const Mask& bool_input(const ModelValue& value, ErrorSource source, std::string_view argument);
+// The float32 tensors of a node's list argument `inputs` (Attention's, Add's, ...).
+std::vector<Tensor> float_inputs(const std::vector<ValuePtr>& inputs, ErrorSource source);
+// The shapes of a symbolic list argument `inputs`, each checked to be float32, and the
+// build_config Keras records for them: {"input_shape": [shape, ...]}.
+struct ListInputShapes {
+  std::vector<Shape> shapes;
+  Config build_config;
+};
+ListInputShapes float_input_shapes(const std::vector<KerasTensor>& inputs, ErrorSource source);
 // ValueError unless the symbolic tensor has that dtype.
 void check_dtype(const KerasTensor& tensor, DType expected, ErrorSource source,
                  std::string_view argument);

@@ -33,14 +33,6 @@ std::vector<Leaf> attention_inputs(const BoundArguments<Leaf>& arguments, ErrorS
   return inputs;
 }
 
-std::vector<Tensor> float_tensors(const std::vector<ValuePtr>& inputs, ErrorSource source) {
-  std::vector<Tensor> tensors;
-  for (const ValuePtr& input : inputs) {
-    tensors.push_back(detail::float_input(*input, source, "inputs"));
-  }
-  return tensors;
-}
-
 DenseAttentionCallArgs call_args(const BoundArguments<ValuePtr>& arguments,
                                  const RunContext& context, const std::vector<ValuePtr>& inputs,
                                  ErrorSource source) {
@@ -79,15 +71,10 @@ const std::vector<std::string>& DenseAttention::call_parameters() const {
 std::vector<KerasTensor> DenseAttention::compute_output_spec(
     const BoundArguments<KerasTensor>& arguments) {
   const std::vector<KerasTensor> inputs = attention_inputs(arguments, error_source());
-  std::vector<Shape> shapes;
-  Config build_shapes = Config::array();
-  for (const KerasTensor& input : inputs) {
-    detail::check_dtype(input, DType::kFloat32, error_source(), "inputs");
-    shapes.push_back(input.shape());
-    build_shapes.push_back(detail::shape_config(input.shape()));
-  }
+  detail::ListInputShapes input_shapes = detail::float_input_shapes(inputs, error_source());
+  const std::vector<Shape>& shapes = input_shapes.shapes;
   build(shapes);
-  record_build_config(Config{{"input_shape", build_shapes}});
+  record_build_config(std::move(input_shapes.build_config));
   KerasTensor output(compute_output_shape(shapes), DType::kFloat32);
   // Keras's Attention.compute_mask: convert_to_tensor(mask[0]) when there is a query mask.
   std::optional<KerasTensor> query_mask = inputs[0].keras_mask();
@@ -107,14 +94,14 @@ std::vector<ValuePtr> DenseAttention::call_node(const BoundArguments<ValuePtr>& 
                                                 const RunContext& context) const {
   const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
   const DenseAttentionCallArgs args = call_args(arguments, context, inputs, error_source());
-  return outputs_of(call(float_tensors(inputs, error_source()), args), args);
+  return outputs_of(call(detail::float_inputs(inputs, error_source()), args), args);
 }
 
 OperationForward DenseAttention::forward_node(const BoundArguments<ValuePtr>& arguments,
                                               const RunContext& context) const {
   const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
   const DenseAttentionCallArgs args = call_args(arguments, context, inputs, error_source());
-  AttentionForward saved = forward(float_tensors(inputs, error_source()), args);
+  AttentionForward saved = forward(detail::float_inputs(inputs, error_source()), args);
   OperationForward result;
   result.outputs = outputs_of(saved.result, args);
   result.saved = detail::save_call(*this, std::move(saved));

@@ -416,14 +416,6 @@ std::vector<Leaf> merge_inputs(const BoundArguments<Leaf>& arguments, ErrorSourc
   return inputs;
 }
 
-std::vector<Tensor> float_tensors(const std::vector<ValuePtr>& inputs, ErrorSource source) {
-  std::vector<Tensor> tensors;
-  for (const ValuePtr& input : inputs) {
-    tensors.push_back(detail::float_input(*input, source, "inputs"));
-  }
-  return tensors;
-}
-
 // The inputs' Keras masks as compute_mask takes them: an empty list when none has one (Keras
 // passes mask=None then).
 std::vector<std::optional<Mask>> input_masks(const std::vector<ValuePtr>& inputs) {
@@ -444,15 +436,10 @@ const std::vector<std::string>& Merge::call_parameters() const {
 
 std::vector<KerasTensor> Merge::compute_output_spec(const BoundArguments<KerasTensor>& arguments) {
   const std::vector<KerasTensor> inputs = merge_inputs(arguments, error_source());
-  std::vector<Shape> shapes;
-  Config build_shapes = Config::array();
-  for (const KerasTensor& input : inputs) {
-    detail::check_dtype(input, DType::kFloat32, error_source(), "inputs");
-    shapes.push_back(input.shape());
-    build_shapes.push_back(detail::shape_config(input.shape()));
-  }
+  detail::ListInputShapes input_shapes = detail::float_input_shapes(inputs, error_source());
+  const std::vector<Shape>& shapes = input_shapes.shapes;
   build(shapes);
-  record_build_config(Config{{"input_shape", build_shapes}});
+  record_build_config(std::move(input_shapes.build_config));
   KerasTensor output(compute_output_shape(shapes), DType::kFloat32);
   if (records_symbolic_mask()) {
     std::optional<KerasTensor> mask = inputs[0].keras_mask();
@@ -468,7 +455,7 @@ std::vector<KerasTensor> Merge::compute_output_spec(const BoundArguments<KerasTe
 std::vector<ValuePtr> Merge::call_node(const BoundArguments<ValuePtr>& arguments,
                                        const RunContext& /*context*/) const {
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
-  const std::vector<Tensor> tensors = float_tensors(inputs, error_source());
+  const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
   std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
   return {make_value(call(tensors), std::move(mask))};
 }
@@ -476,7 +463,7 @@ std::vector<ValuePtr> Merge::call_node(const BoundArguments<ValuePtr>& arguments
 OperationForward Merge::forward_node(const BoundArguments<ValuePtr>& arguments,
                                      const RunContext& /*context*/) const {
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
-  const std::vector<Tensor> tensors = float_tensors(inputs, error_source());
+  const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
   std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
   LayerForward saved = forward(tensors);
   OperationForward result;
