@@ -6,9 +6,9 @@
 namespace kattn {
 
 ConfigReader::ConfigReader(const Config& config, ErrorSource source)
-    : config_(config), source_(source) {
+    : config_(config), class_name_(source.class_name), name_(source.name) {
   if (!config_.is_object()) {
-    throw ValueError(error_message(source_, "invalid config", "a JSON object",
+    throw ValueError(error_message(source, "invalid config", "a JSON object",
                                    std::string("config of type ") + config_.type_name()));
   }
 }
@@ -18,7 +18,7 @@ bool ConfigReader::has(std::string_view key) const { return config_.contains(key
 void ConfigReader::fail(std::string_view key, std::string_view expected) const {
   const auto it = config_.find(key);
   const std::string value = it == config_.end() ? "missing" : it->dump();
-  throw ValueError(error_message(source_, "invalid config value for `" + std::string(key) + "`",
+  throw ValueError(error_message(source(), "invalid config value for `" + std::string(key) + "`",
                                  expected, std::string(key) + "=" + value));
 }
 
@@ -67,8 +67,8 @@ void ConfigReader::check_all_read() const {
   }
   if (!unknown.empty()) {
     throw ValueError(
-        error_message(source_, "unrecognized keyword arguments in the config",
-                      "only the keys of " + std::string(source_.class_name) + ".get_config()",
+        error_message(source(), "unrecognized keyword arguments in the config",
+                      "only the keys of " + std::string(source().class_name) + ".get_config()",
                       "{" + unknown + "}"));
   }
 }

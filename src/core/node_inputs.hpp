@@ -83,8 +83,7 @@ const Forward& saved_call(const Operation& operation, const OperationForward& fo
 }
 
 // The gradient of output `index`, or nullptr when none reaches it.
-inline const Tensor* output_gradient(const std::vector<std::optional<Tensor>>& d_outputs,
-                                     size_t index) {
+inline const Tensor* output_gradient(const OutputGradients& d_outputs, size_t index) {
   return index < d_outputs.size() && d_outputs[index] ? &*d_outputs[index] : nullptr;
 }
 

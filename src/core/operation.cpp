@@ -28,15 +28,13 @@ void populate_mask_argument(const Operation& operation, NodeArguments<KerasTenso
 
 }  // namespace
 
-OperationForward Operation::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward Operation::forward_node(const ValueArguments& arguments,
                                          const RunContext& context) const {
   return {call_node(arguments, context), nullptr};
 }
 
-ValueGradients Operation::backward_node(const BoundArguments<ValuePtr>& /*arguments*/,
-                                        const OperationForward& /*forward*/,
-                                        const std::vector<std::optional<Tensor>>& /*d_outputs*/,
-                                        std::vector<Tensor>& /*weight_gradients*/) const {
+ValueGradients Operation::backward_node(const ValueArguments& /*arguments*/,
+                                        const BackwardPass& /*pass*/) const {
   throw NotSupportedError(error_message({class_name(), name()}, "no backward pass",
                                         "an operation kattn can train through",
                                         "class_name=" + class_name()));
@@ -60,8 +58,7 @@ std::vector<KerasTensor> call_symbolic(const std::shared_ptr<Operation>& operati
   const std::string name = operation->name();
   std::vector<KerasTensor> outputs;
   {
-    const BoundArguments<KerasTensor> bound(arguments, operation->call_parameters(),
-                                            {class_name, name});
+    const SymbolicArguments bound(arguments, operation->call_parameters(), {class_name, name});
     outputs = operation->compute_output_spec(bound);
   }
   auto node = std::make_shared<Node>();

@@ -24,14 +24,11 @@ Activation::Activation(Args args)
 }
 
 std::unique_ptr<Activation> Activation::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Activation", layer_name});
-  const LayerArgs base = read_layer_args(reader, "activation");
+  ConfigReader reader(config, {"Activation", config_layer_name(config)});
   // A required argument: a config without it is refused rather than read as linear.
   if (!reader.has("activation")) reader.fail("activation", "an activation name or null");
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
   reader.check_all_read();
   return std::make_unique<Activation>(std::move(args));
@@ -48,16 +45,13 @@ LayerForward Activation::forward(const Tensor& inputs) const {
   auto saved = std::make_shared<ActivationSaved>();
   saved->layer = this;
   saved->activated = detail::activate(activation_, inputs.clone());
-  LayerForward result{saved->activated.output, nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {saved->activated.output, std::move(saved)};
 }
 
 Tensor Activation::backward(const LayerForward& forward, const Tensor& d_output,
                             std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<ActivationSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<ActivationSaved>(*this, forward, d_output, weight_gradients);
   // output = activation(inputs); the result is fresh even for linear.
   return activation_.backward(saved.activated.linear, saved.activated.output, d_output);
 }

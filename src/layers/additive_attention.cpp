@@ -14,18 +14,11 @@ AdditiveAttention::AdditiveAttention(Args args)
                      args.use_scale, args.dropout, args.seed) {}
 
 std::unique_ptr<AdditiveAttention> AdditiveAttention::from_config(const Config& config) {
-  const std::string name = config_layer_name(config);
-  ConfigReader reader(config, {"AdditiveAttention", name});
+  ConfigReader reader(config, {"AdditiveAttention", config_layer_name(config)});
   // AdditiveAttention.get_config drops Attention's score_mode, so it is not a key here.
-  const detail::DenseAttentionConfig common =
-      detail::read_dense_attention_config(reader, "additive_attention", true);
-  reader.check_all_read();
   Args args;
-  args.use_scale = common.use_scale;
-  args.dropout = common.dropout;
-  args.seed = common.seed;
-  args.name = common.layer.name;
-  args.trainable = common.layer.trainable;
+  detail::read_dense_attention_args(reader, args);
+  reader.check_all_read();
   return std::make_unique<AdditiveAttention>(std::move(args));
 }
 

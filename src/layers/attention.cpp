@@ -21,18 +21,11 @@ Attention::Attention(Args args)
 }
 
 std::unique_ptr<Attention> Attention::from_config(const Config& config) {
-  const std::string name = config_layer_name(config);
-  ConfigReader reader(config, {"Attention", name});
-  const detail::DenseAttentionConfig common =
-      detail::read_dense_attention_config(reader, "attention", false);
+  ConfigReader reader(config, {"Attention", config_layer_name(config)});
   Args args;
+  detail::read_dense_attention_args(reader, args);
   args.score_mode = reader.get_string("score_mode", "dot");
   reader.check_all_read();
-  args.use_scale = common.use_scale;
-  args.dropout = common.dropout;
-  args.seed = common.seed;
-  args.name = common.layer.name;
-  args.trainable = common.layer.trainable;
   return std::make_unique<Attention>(std::move(args));
 }
 

@@ -80,12 +80,9 @@ Conv1D::Conv1D(Args args)
 }
 
 std::unique_ptr<Conv1D> Conv1D::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Conv1D", layer_name});
-  const LayerArgs base = read_layer_args(reader, "conv1d");
+  ConfigReader reader(config, {"Conv1D", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   args.filters = detail::read_positive_int(reader, "filters");
   args.kernel_size = IntOrList::read(reader, "kernel_size", 0);
   args.strides = IntOrList::read(reader, "strides", 1);
@@ -240,16 +237,13 @@ LayerForward Conv1D::forward(const Tensor& inputs) const {
   const Shape output_shape = prepare(inputs);
   saved->inputs = inputs.contiguous();
   saved->activated = detail::activate(activation_, linear(saved->inputs, output_shape));
-  LayerForward result{saved->activated.output, nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {saved->activated.output, std::move(saved)};
 }
 
 Tensor Conv1D::backward(const LayerForward& forward, const Tensor& d_output,
                         std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<Conv1DSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<Conv1DSaved>(*this, forward, d_output, weight_gradients);
   // output = activation(linear)
   const Tensor dy_all =
       detail::activation_backward(activation_, saved.activated, d_output).contiguous();

@@ -34,12 +34,9 @@ Dense::Dense(Args args)
 }
 
 std::unique_ptr<Dense> Dense::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Dense", layer_name});
-  const LayerArgs base = read_layer_args(reader, "dense");
+  ConfigReader reader(config, {"Dense", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   args.units = detail::read_positive_int(reader, "units");
   args.activation = ActivationFunction::from_config(reader.get("activation", nullptr));
   args.use_bias = reader.get_bool("use_bias", true);
@@ -101,16 +98,13 @@ LayerForward Dense::forward(const Tensor& inputs) const {
   saved->layer = this;
   saved->activated = detail::activate(activation_, linear(inputs));
   saved->inputs = inputs;
-  LayerForward result{saved->activated.output, nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {saved->activated.output, std::move(saved)};
 }
 
 Tensor Dense::backward(const LayerForward& forward, const Tensor& d_output,
                        std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<DenseSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<DenseSaved>(*this, forward, d_output, weight_gradients);
   // output = activation(linear)
   const Tensor d_linear = detail::activation_backward(activation_, saved.activated, d_output);
   // linear = inputs @ kernel + bias

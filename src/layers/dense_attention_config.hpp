@@ -2,25 +2,19 @@
 // name, trainable, dtype, use_scale, dropout, seed; Attention adds score_mode).
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include "kattn/core/config.hpp"
 
 namespace kattn::detail {
 
-struct DenseAttentionConfig {
-  LayerArgs layer;
-  bool use_scale = false;
-  double dropout = 0.0;
-  std::optional<int64_t> seed;
-};
-
-// Reads the shared keys; the caller reads its own keys, then calls reader.check_all_read().
-DenseAttentionConfig read_dense_attention_config(ConfigReader& reader,
-                                                 std::string_view default_name,
-                                                 bool default_use_scale);
+// Reads the shared keys into either layer's Args (its use_scale and name are the defaults); the
+// caller reads its own keys, then calls reader.check_all_read().
+template <typename Args>
+void read_dense_attention_args(ConfigReader& reader, Args& args) {
+  read_base_args(reader, args);
+  args.use_scale = reader.get_bool("use_scale", args.use_scale);
+  args.dropout = reader.get_number("dropout", 0.0);
+  // Keras writes `seed: null` for an unseeded layer.
+  if (!reader.get("seed", nullptr).is_null()) args.seed = reader.get_int("seed", 0);
+}
 
 }  // namespace kattn::detail

@@ -33,9 +33,8 @@ std::vector<Leaf> attention_inputs(const BoundArguments<Leaf>& arguments, ErrorS
   return inputs;
 }
 
-DenseAttentionCallArgs call_args(const BoundArguments<ValuePtr>& arguments,
-                                 const RunContext& context, const std::vector<ValuePtr>& inputs,
-                                 ErrorSource source) {
+DenseAttentionCallArgs call_args(const ValueArguments& arguments, const RunContext& context,
+                                 const std::vector<ValuePtr>& inputs, ErrorSource source) {
   // An explicit mask=[query_mask, value_mask] wins; otherwise Keras passes the masks the
   // input tensors carry.
   std::optional<Mask> query_mask = inputs[0]->keras_mask;
@@ -68,8 +67,7 @@ const std::vector<std::string>& DenseAttention::call_parameters() const {
   return parameters;
 }
 
-std::vector<KerasTensor> DenseAttention::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
+std::vector<KerasTensor> DenseAttention::compute_output_spec(const SymbolicArguments& arguments) {
   const std::vector<KerasTensor> inputs = attention_inputs(arguments, error_source());
   detail::ListInputShapes input_shapes = detail::float_input_shapes(inputs, error_source());
   const std::vector<Shape>& shapes = input_shapes.shapes;
@@ -90,14 +88,14 @@ std::vector<KerasTensor> DenseAttention::compute_output_spec(
   return outputs;
 }
 
-std::vector<ValuePtr> DenseAttention::call_node(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> DenseAttention::call_node(const ValueArguments& arguments,
                                                 const RunContext& context) const {
   const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
   const DenseAttentionCallArgs args = call_args(arguments, context, inputs, error_source());
   return outputs_of(call(detail::float_inputs(inputs, error_source()), args), args);
 }
 
-OperationForward DenseAttention::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward DenseAttention::forward_node(const ValueArguments& arguments,
                                               const RunContext& context) const {
   const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
   const DenseAttentionCallArgs args = call_args(arguments, context, inputs, error_source());
@@ -110,17 +108,15 @@ OperationForward DenseAttention::forward_node(const BoundArguments<ValuePtr>& ar
 
 // The gradients of inputs [query, value(, key)], one entry per role: a value passed as both
 // query and value (self-attention) gets two entries, which add up. The masks get none.
-ValueGradients DenseAttention::backward_node(const BoundArguments<ValuePtr>& arguments,
-                                             const OperationForward& forward,
-                                             const std::vector<std::optional<Tensor>>& d_outputs,
-                                             std::vector<Tensor>& weight_gradients) const {
+ValueGradients DenseAttention::backward_node(const ValueArguments& arguments,
+                                             const BackwardPass& pass) const {
   const AttentionForward& saved =
-      detail::saved_call<AttentionForward>(*this, forward, error_source());
-  detail::check_no_scores_gradient(error_source(), d_outputs);
-  const Tensor* d_output = detail::output_gradient(d_outputs, 0);
+      detail::saved_call<AttentionForward>(*this, pass.forward, error_source());
+  detail::check_no_scores_gradient(error_source(), pass.d_outputs);
+  const Tensor* d_output = detail::output_gradient(pass.d_outputs, 0);
   if (d_output == nullptr) return {};
   const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
-  AttentionInputGradients grads = backward(saved, *d_output, weight_gradients);
+  AttentionInputGradients grads = backward(saved, *d_output, pass.weight_gradients);
   ValueGradients result{{inputs[0], std::move(grads.query)}, {inputs[1], std::move(grads.value)}};
   if (grads.key) result.emplace_back(inputs[2], std::move(*grads.key));
   return result;

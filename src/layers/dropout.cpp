@@ -34,12 +34,9 @@ Dropout::Dropout(Args args)
 }
 
 std::unique_ptr<Dropout> Dropout::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Dropout", layer_name});
-  const LayerArgs base = read_layer_args(reader, "dropout");
+  ConfigReader reader(config, {"Dropout", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   // A required argument: a config without it is refused rather than read as 0.
   if (!reader.has("rate")) reader.fail("rate", "a float value between 0 and 1");
   args.rate = reader.get_number("rate", 0.0);
@@ -112,7 +109,6 @@ Tensor Dropout::call(const Tensor& inputs, bool training) const {
 namespace {
 
 struct DropoutSaved : detail::SavedForBackward {
-  Shape shape;
   bool dropped = false;  // false: the identity (inference or rate 0)
   uint64_t key = 0;
   Shape noise;
@@ -123,7 +119,6 @@ struct DropoutSaved : detail::SavedForBackward {
 LayerForward Dropout::forward(const Tensor& inputs, bool training) const {
   auto saved = std::make_shared<DropoutSaved>();
   saved->layer = this;
-  saved->shape = inputs.shape();
   LayerForward result{inputs, nullptr};
   if (training && rate_ != 0.0) {
     saved->dropped = true;
@@ -137,9 +132,8 @@ LayerForward Dropout::forward(const Tensor& inputs, bool training) const {
 
 Tensor Dropout::backward(const LayerForward& forward, const Tensor& d_output,
                          std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<DropoutSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.shape);
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<DropoutSaved>(*this, forward, d_output, weight_gradients);
   if (!saved.dropped) return d_output.clone();
   // output = keep ? inputs / (1 - rate) : 0 is linear in the inputs: the same mask, the same
   // scale.
@@ -165,8 +159,7 @@ const std::vector<std::string>& Dropout::call_parameters() const {
   return parameters;
 }
 
-std::vector<KerasTensor> Dropout::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
+std::vector<KerasTensor> Dropout::compute_output_spec(const SymbolicArguments& arguments) {
   const KerasTensor& x = arguments.tensor("inputs");
   detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
   KerasTensor output(x.shape(), DType::kFloat32);
@@ -174,7 +167,7 @@ std::vector<KerasTensor> Dropout::compute_output_spec(
   return {output};
 }
 
-std::vector<ValuePtr> Dropout::call_node(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> Dropout::call_node(const ValueArguments& arguments,
                                          const RunContext& context) const {
   const ValuePtr& x = arguments.tensor("inputs");
   const bool training = arguments.flag("training", context.training);
@@ -183,7 +176,7 @@ std::vector<ValuePtr> Dropout::call_node(const BoundArguments<ValuePtr>& argumen
   return {make_value(call(inputs, true), x->keras_mask)};
 }
 
-OperationForward Dropout::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward Dropout::forward_node(const ValueArguments& arguments,
                                        const RunContext& context) const {
   const ValuePtr& x = arguments.tensor("inputs");
   const bool training = arguments.flag("training", context.training);
@@ -194,11 +187,9 @@ OperationForward Dropout::forward_node(const BoundArguments<ValuePtr>& arguments
   return result;
 }
 
-ValueGradients Dropout::backward_node(const BoundArguments<ValuePtr>& arguments,
-                                      const OperationForward& forward,
-                                      const std::vector<std::optional<Tensor>>& d_outputs,
-                                      std::vector<Tensor>& weight_gradients) const {
-  return detail::unary_backward(*this, arguments, forward, d_outputs, weight_gradients);
+ValueGradients Dropout::backward_node(const ValueArguments& arguments,
+                                      const BackwardPass& pass) const {
+  return detail::unary_backward(*this, arguments, pass);
 }
 
 }  // namespace kattn

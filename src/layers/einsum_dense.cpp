@@ -179,12 +179,9 @@ EinsumDense::EinsumDense(Args args)
 }
 
 std::unique_ptr<EinsumDense> EinsumDense::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"EinsumDense", layer_name});
-  const LayerArgs base = read_layer_args(reader, "einsum_dense");
+  ConfigReader reader(config, {"EinsumDense", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   if (!reader.has("equation")) reader.fail("equation", "an einsum equation string");
   args.equation = reader.get_string("equation", "");
   // Keras keeps an int n as (n,) and a list as a tuple, None entries included.
@@ -410,16 +407,13 @@ LayerForward EinsumDense::forward(const Tensor& inputs) const {
   saved->layer = this;
   saved->inputs = inputs.contiguous();
   saved->activated = detail::activate(activation_, linear(saved->inputs, prepare(inputs)));
-  LayerForward result{saved->activated.output, nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {saved->activated.output, std::move(saved)};
 }
 
 Tensor EinsumDense::backward(const LayerForward& forward, const Tensor& d_output,
                              std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<EinsumDenseSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.activated.output.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<EinsumDenseSaved>(*this, forward, d_output, weight_gradients);
   const CallLabels labels = prepare(saved.inputs);
   const Tensor& kernel = weights()[0].value;
   // output = activation(linear)

@@ -39,7 +39,6 @@ std::string index_string(const Shape& shape, int64_t flat) {
 
 struct EmbeddingSaved : detail::SavedForBackward {
   Int32Tensor ids;  // contiguous, checked
-  Shape output_shape;
 };
 
 }  // namespace
@@ -62,12 +61,9 @@ Embedding::Embedding(Args args)
 }
 
 std::unique_ptr<Embedding> Embedding::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Embedding", layer_name});
-  const LayerArgs base = read_layer_args(reader, "embedding");
+  ConfigReader reader(config, {"Embedding", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   args.input_dim = detail::read_positive_int(reader, "input_dim");
   args.output_dim = detail::read_positive_int(reader, "output_dim");
   args.embeddings = detail::read_weight_args(reader, "embeddings", "uniform");
@@ -119,18 +115,14 @@ Tensor Embedding::call(const Int32Tensor& ids) const {
 LayerForward Embedding::forward(const Int32Tensor& ids) const {
   auto saved = std::make_shared<EmbeddingSaved>();
   saved->layer = this;
-  LayerForward result{call(ids), nullptr};
   saved->ids = ids.contiguous();
-  saved->output_shape = result.output.shape();
-  result.saved = std::move(saved);
-  return result;
+  return {call(ids), std::move(saved)};
 }
 
 void Embedding::backward(const LayerForward& forward, const Tensor& d_output,
                          std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<EmbeddingSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.output_shape);
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<EmbeddingSaved>(*this, forward, d_output, weight_gradients);
   // output[i, :] = embeddings[ids[i], :]: each looked-up row gathers the gradients of its uses.
   const Tensor d = d_output.contiguous();
   float* d_table = weight_gradients[0].data();
@@ -198,8 +190,7 @@ const std::vector<std::string>& Embedding::call_parameters() const {
   return parameters;
 }
 
-std::vector<KerasTensor> Embedding::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
+std::vector<KerasTensor> Embedding::compute_output_spec(const SymbolicArguments& arguments) {
   const KerasTensor& ids = arguments.tensor("inputs");
   if (ids.dtype() == DType::kBool)
     detail::check_dtype(ids, DType::kInt32, error_source(), "inputs");
@@ -211,13 +202,13 @@ std::vector<KerasTensor> Embedding::compute_output_spec(
   return {output};
 }
 
-std::vector<ValuePtr> Embedding::call_node(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> Embedding::call_node(const ValueArguments& arguments,
                                            const RunContext& /*context*/) const {
   const auto [ids, mask] = ids_and_mask(*this, *arguments.tensor("inputs"), error_source());
   return {make_value(call(ids), mask)};
 }
 
-OperationForward Embedding::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward Embedding::forward_node(const ValueArguments& arguments,
                                          const RunContext& /*context*/) const {
   const auto [ids, mask] = ids_and_mask(*this, *arguments.tensor("inputs"), error_source());
   LayerForward saved = forward(ids);
@@ -227,13 +218,11 @@ OperationForward Embedding::forward_node(const BoundArguments<ValuePtr>& argumen
   return result;
 }
 
-ValueGradients Embedding::backward_node(const BoundArguments<ValuePtr>& /*arguments*/,
-                                        const OperationForward& forward,
-                                        const std::vector<std::optional<Tensor>>& d_outputs,
-                                        std::vector<Tensor>& weight_gradients) const {
-  const LayerForward& saved = detail::saved_call<LayerForward>(*this, forward, error_source());
-  if (const Tensor* d_output = detail::output_gradient(d_outputs, 0)) {
-    backward(saved, *d_output, weight_gradients);
+ValueGradients Embedding::backward_node(const ValueArguments& /*arguments*/,
+                                        const BackwardPass& pass) const {
+  const LayerForward& saved = detail::saved_call<LayerForward>(*this, pass.forward, error_source());
+  if (const Tensor* d_output = detail::output_gradient(pass.d_outputs, 0)) {
+    backward(saved, *d_output, pass.weight_gradients);
   }
   return {};
 }

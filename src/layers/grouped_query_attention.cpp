@@ -32,10 +32,9 @@ GroupedQueryAttention::GroupedQueryAttention(Args args)
 }
 
 std::unique_ptr<GroupedQueryAttention> GroupedQueryAttention::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);
-  ConfigReader reader(config, {"GroupQueryAttention", layer_name});
+  ConfigReader reader(config, {"GroupQueryAttention", config_layer_name(config)});
   Args args;
-  detail::read_shared_projected_args(reader, "grouped_query_attention", args);
+  detail::read_shared_projected_args(reader, args);
   args.head_dim = detail::read_positive_int(reader, "head_dim");
   args.num_query_heads = detail::read_positive_int(reader, "num_query_heads");
   args.num_key_value_heads = detail::read_positive_int(reader, "num_key_value_heads");

@@ -73,12 +73,9 @@ LayerNormalization::LayerNormalization(Args args)
       gamma_(detail::resolved_weight_args(std::move(args.gamma), Initializer::ones())) {}
 
 std::unique_ptr<LayerNormalization> LayerNormalization::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"LayerNormalization", layer_name});
-  const LayerArgs base = read_layer_args(reader, "layer_normalization");
+  ConfigReader reader(config, {"LayerNormalization", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   args.axis = IntOrList::read(reader, "axis", -1);
   args.epsilon = reader.get_number("epsilon", 1e-3);
   args.center = reader.get_bool("center", true);
@@ -214,17 +211,13 @@ LayerForward LayerNormalization::forward(const Tensor& inputs) const {
   saved->layer = this;
   saved->axes = prepare(inputs);
   saved->inputs = inputs.contiguous();
-  LayerForward result{normalize(saved->inputs, saved->axes, &saved->means, &saved->rsqrts),
-                      nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {normalize(saved->inputs, saved->axes, &saved->means, &saved->rsqrts), std::move(saved)};
 }
 
 Tensor LayerNormalization::backward(const LayerForward& forward, const Tensor& d_output,
                                     std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<LayerNormalizationSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.inputs.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved = detail::saved_for_backward<LayerNormalizationSaved>(*this, forward, d_output,
+                                                                          weight_gradients);
   const auto [inner, outer] = groups_over(saved.inputs.shape(), saved.axes);
   const float* gamma = nullptr;
   float* d_gamma = nullptr;

@@ -19,12 +19,9 @@ Masking::Masking(Args args)
       mask_value_(args.mask_value) {}
 
 std::unique_ptr<Masking> Masking::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Masking", layer_name});
-  const LayerArgs base = read_layer_args(reader, "masking");
+  ConfigReader reader(config, {"Masking", config_layer_name(config)});
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   args.mask_value = reader.get_number("mask_value", 0.0);
   reader.check_all_read();
   return std::make_unique<Masking>(std::move(args));
@@ -69,7 +66,6 @@ namespace {
 
 struct MaskingSaved : detail::SavedForBackward {
   Mask keep;  // inputs.shape[:-1]
-  Shape shape;
 };
 
 }  // namespace
@@ -79,17 +75,13 @@ LayerForward Masking::forward(const Tensor& inputs) const {
   auto saved = std::make_shared<MaskingSaved>();
   saved->layer = this;
   saved->keep = keep_mask(inputs);
-  saved->shape = inputs.shape();
-  LayerForward result{apply_keep(inputs, saved->keep), nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {apply_keep(inputs, saved->keep), std::move(saved)};
 }
 
 Tensor Masking::backward(const LayerForward& forward, const Tensor& d_output,
                          std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<MaskingSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.shape);
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<MaskingSaved>(*this, forward, d_output, weight_gradients);
   // output = inputs * keep: the same product, of d_output.
   return apply_keep(d_output, saved.keep);
 }

@@ -61,13 +61,12 @@ struct MergeSaved : detail::SavedForBackward {
 };
 
 template <typename MergeLayer>
-std::unique_ptr<MergeLayer> merge_from_config(const Config& config, std::string_view class_name,
-                                              std::string_view default_name) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {class_name, layer_name});
-  const LayerArgs base = read_layer_args(reader, default_name);
+std::unique_ptr<MergeLayer> merge_from_config(const Config& config, std::string_view class_name) {
+  ConfigReader reader(config, {class_name, config_layer_name(config)});
+  typename MergeLayer::Args args;
+  read_base_args(reader, args);
   reader.check_all_read();
-  return std::make_unique<MergeLayer>(typename MergeLayer::Args{base.name, base.trainable});
+  return std::make_unique<MergeLayer>(std::move(args));
 }
 
 }  // namespace
@@ -138,16 +137,13 @@ LayerForward Merge::forward(const std::vector<Tensor>& inputs) const {
   saved->output_shape = compute_output_shape(shapes_of(inputs));
   build_once([] {});
   saved->inputs = inputs;
-  LayerForward result{merge_function(inputs, saved->output_shape), nullptr};
-  result.saved = std::move(saved);
-  return result;
+  return {merge_function(inputs, saved->output_shape), std::move(saved)};
 }
 
 std::vector<Tensor> Merge::backward(const LayerForward& forward, const Tensor& d_output,
                                     std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<MergeSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.output_shape);
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<MergeSaved>(*this, forward, d_output, weight_gradients);
   return merge_backward(saved.inputs, saved.output_shape, d_output.contiguous());
 }
 
@@ -216,7 +212,7 @@ Add::Add() : Add(Args{}) {}
 Add::Add(Args args) : Merge("Add", LayerArgs{std::move(args.name), args.trainable}) {}
 
 std::unique_ptr<Add> Add::from_config(const Config& config) {
-  return merge_from_config<Add>(config, "Add", "add");
+  return merge_from_config<Add>(config, "Add");
 }
 
 Tensor Add::merge_function(const std::vector<Tensor>& inputs, const Shape& output_shape) const {
@@ -240,7 +236,7 @@ Multiply::Multiply(Args args)
     : Merge("Multiply", LayerArgs{std::move(args.name), args.trainable}) {}
 
 std::unique_ptr<Multiply> Multiply::from_config(const Config& config) {
-  return merge_from_config<Multiply>(config, "Multiply", "multiply");
+  return merge_from_config<Multiply>(config, "Multiply");
 }
 
 Tensor Multiply::merge_function(const std::vector<Tensor>& inputs,
@@ -276,14 +272,11 @@ Concatenate::Concatenate(Args args)
     : Merge("Concatenate", LayerArgs{std::move(args.name), args.trainable}), axis_(args.axis) {}
 
 std::unique_ptr<Concatenate> Concatenate::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Concatenate", layer_name});
-  const LayerArgs base = read_layer_args(reader, "concatenate");
+  ConfigReader reader(config, {"Concatenate", config_layer_name(config)});
   Args args;
+  read_base_args(reader, args);
   args.axis = reader.get_int("axis", -1);
   reader.check_all_read();
-  args.name = base.name;
-  args.trainable = base.trainable;
   return std::make_unique<Concatenate>(std::move(args));
 }
 
@@ -434,7 +427,7 @@ const std::vector<std::string>& Merge::call_parameters() const {
   return parameters;
 }
 
-std::vector<KerasTensor> Merge::compute_output_spec(const BoundArguments<KerasTensor>& arguments) {
+std::vector<KerasTensor> Merge::compute_output_spec(const SymbolicArguments& arguments) {
   const std::vector<KerasTensor> inputs = merge_inputs(arguments, error_source());
   detail::ListInputShapes input_shapes = detail::float_input_shapes(inputs, error_source());
   const std::vector<Shape>& shapes = input_shapes.shapes;
@@ -452,7 +445,7 @@ std::vector<KerasTensor> Merge::compute_output_spec(const BoundArguments<KerasTe
   return {output};
 }
 
-std::vector<ValuePtr> Merge::call_node(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> Merge::call_node(const ValueArguments& arguments,
                                        const RunContext& /*context*/) const {
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
   const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
@@ -460,7 +453,7 @@ std::vector<ValuePtr> Merge::call_node(const BoundArguments<ValuePtr>& arguments
   return {make_value(call(tensors), std::move(mask))};
 }
 
-OperationForward Merge::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward Merge::forward_node(const ValueArguments& arguments,
                                      const RunContext& /*context*/) const {
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
   const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
@@ -472,15 +465,13 @@ OperationForward Merge::forward_node(const BoundArguments<ValuePtr>& arguments,
   return result;
 }
 
-ValueGradients Merge::backward_node(const BoundArguments<ValuePtr>& arguments,
-                                    const OperationForward& forward,
-                                    const std::vector<std::optional<Tensor>>& d_outputs,
-                                    std::vector<Tensor>& weight_gradients) const {
-  const LayerForward& saved = detail::saved_call<LayerForward>(*this, forward, error_source());
-  const Tensor* d_output = detail::output_gradient(d_outputs, 0);
+ValueGradients Merge::backward_node(const ValueArguments& arguments,
+                                    const BackwardPass& pass) const {
+  const LayerForward& saved = detail::saved_call<LayerForward>(*this, pass.forward, error_source());
+  const Tensor* d_output = detail::output_gradient(pass.d_outputs, 0);
   if (d_output == nullptr) return {};
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
-  std::vector<Tensor> grads = backward(saved, *d_output, weight_gradients);
+  std::vector<Tensor> grads = backward(saved, *d_output, pass.weight_gradients);
   ValueGradients result;
   for (size_t i = 0; i < inputs.size(); ++i) result.emplace_back(inputs[i], std::move(grads[i]));
   return result;

@@ -62,10 +62,9 @@ MultiHeadAttention::MultiHeadAttention(Args args)
 }
 
 std::unique_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);
-  ConfigReader reader(config, {"MultiHeadAttention", layer_name});
+  ConfigReader reader(config, {"MultiHeadAttention", config_layer_name(config)});
   Args args;
-  detail::read_shared_projected_args(reader, "multi_head_attention", args);
+  detail::read_shared_projected_args(reader, args);
   args.num_heads = detail::read_positive_int(reader, "num_heads");
   args.key_dim = detail::read_positive_int(reader, "key_dim");
   if (!reader.get("value_dim", nullptr).is_null()) {

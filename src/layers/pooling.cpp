@@ -17,11 +17,9 @@ using detail::keras_shape;
 
 // Both layers' constructor arguments from a config (BaseGlobalPooling.get_config's keys).
 template <typename Args>
-Args read_pooling_args(ConfigReader& reader, std::string_view default_name) {
-  const LayerArgs base = read_layer_args(reader, default_name);
+Args read_pooling_args(ConfigReader& reader) {
   Args args;
-  args.name = base.name;
-  args.trainable = base.trainable;
+  read_base_args(reader, args);
   // null is Keras's default image_data_format.
   if (!reader.get("data_format", nullptr).is_null()) {
     args.data_format = reader.get_string("data_format", "channels_last");
@@ -106,10 +104,8 @@ GlobalAveragePooling1D::GlobalAveragePooling1D(Args args)
                       args.data_format, args.keepdims) {}
 
 std::unique_ptr<GlobalAveragePooling1D> GlobalAveragePooling1D::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"GlobalAveragePooling1D", layer_name});
-  return std::make_unique<GlobalAveragePooling1D>(
-      read_pooling_args<Args>(reader, "global_average_pooling1d"));
+  ConfigReader reader(config, {"GlobalAveragePooling1D", config_layer_name(config)});
+  return std::make_unique<GlobalAveragePooling1D>(read_pooling_args<Args>(reader));
 }
 
 Tensor GlobalAveragePooling1D::call(const Tensor& inputs, const std::optional<Mask>& mask) const {
@@ -158,9 +154,8 @@ LayerForward GlobalAveragePooling1D::forward(const Tensor& inputs,
 
 Tensor GlobalAveragePooling1D::backward(const LayerForward& forward, const Tensor& d_output,
                                         std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<PoolingSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.output.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<PoolingSaved>(*this, forward, d_output, weight_gradients);
   if (!saved.mask) {
     // sum / n
     return unpool(
@@ -190,10 +185,8 @@ GlobalMaxPooling1D::GlobalMaxPooling1D(Args args)
                       args.data_format, args.keepdims) {}
 
 std::unique_ptr<GlobalMaxPooling1D> GlobalMaxPooling1D::from_config(const Config& config) {
-  const std::string layer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"GlobalMaxPooling1D", layer_name});
-  return std::make_unique<GlobalMaxPooling1D>(
-      read_pooling_args<Args>(reader, "global_max_pooling1d"));
+  ConfigReader reader(config, {"GlobalMaxPooling1D", config_layer_name(config)});
+  return std::make_unique<GlobalMaxPooling1D>(read_pooling_args<Args>(reader));
 }
 
 Tensor GlobalMaxPooling1D::call(const Tensor& inputs) const {
@@ -227,9 +220,8 @@ LayerForward GlobalMaxPooling1D::forward(const Tensor& inputs) const {
 
 Tensor GlobalMaxPooling1D::backward(const LayerForward& forward, const Tensor& d_output,
                                     std::vector<Tensor>& weight_gradients) const {
-  const auto& saved = detail::saved_by<PoolingSaved>(*this, error_source(), forward);
-  detail::check_d_output(error_source(), d_output, saved.output.shape());
-  check_gradient_buffers(weight_gradients);
+  const auto& saved =
+      detail::saved_for_backward<PoolingSaved>(*this, forward, d_output, weight_gradients);
   const Tensor maxima = saved.output.contiguous();  // (B, C) whatever the kept axis
   const int64_t C = saved.inputs.dim(3 - steps_axis());
   // max over the steps: d * (x == max) / count(x == max), TensorFlow's _MaxGrad.

@@ -138,7 +138,7 @@ const std::vector<std::string>& ProjectedAttention::call_parameters() const {
 }
 
 std::vector<KerasTensor> ProjectedAttention::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
+    const SymbolicArguments& arguments) {
   const KerasTensor& query = arguments.tensor("query");
   const KerasTensor& value = arguments.tensor("value");
   const std::optional<KerasTensor> key = arguments.optional_tensor("key");
@@ -168,7 +168,7 @@ std::vector<KerasTensor> ProjectedAttention::compute_output_spec(
   return outputs;
 }
 
-std::vector<ValuePtr> ProjectedAttention::call_node(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> ProjectedAttention::call_node(const ValueArguments& arguments,
                                                     const RunContext& context) const {
   const CallArgs args = node_call_args(arguments, context);
   const AttentionOutput result =
@@ -177,7 +177,7 @@ std::vector<ValuePtr> ProjectedAttention::call_node(const BoundArguments<ValuePt
   return node_outputs(arguments, result, args);
 }
 
-OperationForward ProjectedAttention::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward ProjectedAttention::forward_node(const ValueArguments& arguments,
                                                   const RunContext& context) const {
   const CallArgs args = node_call_args(arguments, context);
   AttentionForward saved =
@@ -191,16 +191,14 @@ OperationForward ProjectedAttention::forward_node(const BoundArguments<ValuePtr>
 
 // The gradients of query, value and key (when given), one entry per role: a value passed in
 // several roles (self-attention) gets one entry for each, which add up. The masks get none.
-ValueGradients ProjectedAttention::backward_node(
-    const BoundArguments<ValuePtr>& arguments, const OperationForward& forward,
-    const std::vector<std::optional<Tensor>>& d_outputs,
-    std::vector<Tensor>& weight_gradients) const {
+ValueGradients ProjectedAttention::backward_node(const ValueArguments& arguments,
+                                                 const BackwardPass& pass) const {
   const AttentionForward& saved =
-      detail::saved_call<AttentionForward>(*this, forward, error_source());
-  detail::check_no_scores_gradient(error_source(), d_outputs);
-  const Tensor* d_output = detail::output_gradient(d_outputs, 0);
+      detail::saved_call<AttentionForward>(*this, pass.forward, error_source());
+  detail::check_no_scores_gradient(error_source(), pass.d_outputs);
+  const Tensor* d_output = detail::output_gradient(pass.d_outputs, 0);
   if (d_output == nullptr) return {};
-  AttentionInputGradients grads = backward(saved, *d_output, weight_gradients);
+  AttentionInputGradients grads = backward(saved, *d_output, pass.weight_gradients);
   ValueGradients result{{arguments.tensor("query"), std::move(grads.query)},
                         {arguments.tensor("value"), std::move(grads.value)}};
   if (grads.key) result.emplace_back(*arguments.optional_tensor("key"), std::move(*grads.key));
@@ -241,8 +239,8 @@ void ProjectedAttention::adopt_group_names(const std::map<std::string, std::stri
   }
 }
 
-ProjectedAttention::CallArgs ProjectedAttention::node_call_args(
-    const BoundArguments<ValuePtr>& arguments, const RunContext& context) const {
+ProjectedAttention::CallArgs ProjectedAttention::node_call_args(const ValueArguments& arguments,
+                                                                const RunContext& context) const {
   const ErrorSource source = error_source();
   const ValuePtr& query = arguments.tensor("query");
   const ValuePtr& value = arguments.tensor("value");
@@ -272,7 +270,7 @@ ProjectedAttention::CallArgs ProjectedAttention::node_call_args(
   return args;
 }
 
-std::vector<ValuePtr> ProjectedAttention::node_outputs(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> ProjectedAttention::node_outputs(const ValueArguments& arguments,
                                                        const AttentionOutput& result,
                                                        const CallArgs& args) const {
   if (variant_ == Variant::kMultiHead) {

@@ -18,8 +18,7 @@ const std::vector<std::string>& UnaryLayer::call_parameters() const {
   return call_takes_mask() ? inputs_and_mask : inputs;
 }
 
-std::vector<KerasTensor> UnaryLayer::compute_output_spec(
-    const BoundArguments<KerasTensor>& arguments) {
+std::vector<KerasTensor> UnaryLayer::compute_output_spec(const SymbolicArguments& arguments) {
   const KerasTensor& x = arguments.tensor("inputs");
   detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
   if (call_takes_mask()) {
@@ -45,7 +44,7 @@ std::optional<KerasTensor> UnaryLayer::compute_mask(const KerasTensor& inputs) c
   return mask_rule_ == MaskRule::kPassThrough ? inputs.keras_mask() : std::nullopt;
 }
 
-std::vector<ValuePtr> UnaryLayer::call_node(const BoundArguments<ValuePtr>& arguments,
+std::vector<ValuePtr> UnaryLayer::call_node(const ValueArguments& arguments,
                                             const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
   const Tensor& inputs = float_input(*x, error_source(), "inputs");
@@ -53,7 +52,7 @@ std::vector<ValuePtr> UnaryLayer::call_node(const BoundArguments<ValuePtr>& argu
   return {make_value(std::move(y), compute_mask(inputs, x->keras_mask))};
 }
 
-OperationForward UnaryLayer::forward_node(const BoundArguments<ValuePtr>& arguments,
+OperationForward UnaryLayer::forward_node(const ValueArguments& arguments,
                                           const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
   const Tensor& inputs = float_input(*x, error_source(), "inputs");
@@ -65,14 +64,12 @@ OperationForward UnaryLayer::forward_node(const BoundArguments<ValuePtr>& argume
   return result;
 }
 
-ValueGradients UnaryLayer::backward_node(const BoundArguments<ValuePtr>& arguments,
-                                         const OperationForward& forward,
-                                         const std::vector<std::optional<Tensor>>& d_outputs,
-                                         std::vector<Tensor>& weight_gradients) const {
-  return detail::unary_backward(*this, arguments, forward, d_outputs, weight_gradients);
+ValueGradients UnaryLayer::backward_node(const ValueArguments& arguments,
+                                         const BackwardPass& pass) const {
+  return detail::unary_backward(*this, arguments, pass);
 }
 
-std::optional<Mask> UnaryLayer::call_mask(const BoundArguments<ValuePtr>& arguments) const {
+std::optional<Mask> UnaryLayer::call_mask(const ValueArguments& arguments) const {
   if (arguments.given("mask")) {
     return detail::mask_argument(arguments.optional_tensor("mask"), error_source(), "mask");
   }

@@ -18,8 +18,7 @@ class InputLayer : public Operation {
         dtype_(dtype) {}
 
   static std::shared_ptr<InputLayer> from_config(const Config& config) {
-    const std::string layer_name = config_layer_name(config);  // outlives the reader
-    ConfigReader reader(config, {"InputLayer", layer_name});
+    ConfigReader reader(config, {"InputLayer", config_layer_name(config)});
     const std::string name = reader.get_string("name", "input_layer");
     const Config shape = reader.get("batch_shape", nullptr);
     Shape batch_shape;
@@ -66,13 +65,12 @@ class InputLayer : public Operation {
 
   const std::vector<std::string>& call_parameters() const override { return kNoParameters; }
 
-  std::vector<KerasTensor> compute_output_spec(const BoundArguments<KerasTensor>&) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments&) override {
     return {KerasTensor(batch_shape_, dtype_)};
   }
 
   // Never run: a model feeds its inputs to the input nodes' outputs.
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>&,
-                                  const RunContext&) const override {
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override {
     throw ValueError(error_message({"InputLayer", name()}, "an input layer is not called",
                                    "the model to feed it", "a call"));
   }

@@ -38,7 +38,7 @@ void backward_through(const std::vector<NodeRun>& runs,
     add_gradient(gradients, value.get(), gradient);
 
   for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
-    std::vector<std::optional<Tensor>> d_outputs;
+    OutputGradients d_outputs;
     bool any = false;
     for (const ValuePtr& output : run->forward.outputs) {
       const auto found = gradients.find(output.get());
@@ -61,7 +61,7 @@ void backward_through(const std::vector<NodeRun>& runs,
       buffers = &it->second;
     }
     const ValueGradients d_inputs =
-        operation.backward_node(*run->bound, run->forward, d_outputs, *buffers);
+        operation.backward_node(*run->bound, {run->forward, d_outputs, *buffers});
     for (const auto& [input, gradient] : d_inputs) add_gradient(gradients, input.get(), gradient);
   }
 }

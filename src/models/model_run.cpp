@@ -85,8 +85,8 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
     if (!computable) continue;  // as Keras: a node whose inputs are missing is skipped
     const std::string class_name = node->operation->class_name();
     const std::string operation_name = node->operation->name();
-    auto bound = std::make_unique<BoundArguments<ValuePtr>>(
-        arguments, node->operation->call_parameters(), ErrorSource{class_name, operation_name});
+    auto bound = std::make_unique<ValueArguments>(arguments, node->operation->call_parameters(),
+                                                  ErrorSource{class_name, operation_name});
     std::vector<std::optional<Mask>> seen_masks;
     if (trace != nullptr) {
       for (const ValuePtr& input : flatten_tensors(arguments))

@@ -12,7 +12,7 @@ namespace kattn::detail {
 struct NodeRun {
   std::shared_ptr<Node> node;
   std::unique_ptr<NodeArguments<ValuePtr>> arguments;
-  std::unique_ptr<BoundArguments<ValuePtr>> bound;  // over *arguments
+  std::unique_ptr<ValueArguments> bound;  // over *arguments
   OperationForward forward;
 };
 

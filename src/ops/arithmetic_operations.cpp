@@ -141,8 +141,7 @@ class BinaryArithmetic : public KerasOp {
       : KerasOp(std::move(class_name), kNumpyOps, std::move(name)), op_(op) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const Operand<KerasTensor> x1 = operand(arguments, "x1"), x2 = operand(arguments, "x2");
     const DType dtype = result_dtype(op_, x1, x2, source());
     const Shape none{};
@@ -153,7 +152,7 @@ class BinaryArithmetic : public KerasOp {
     return {KerasTensor(*shape, dtype)};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const Operand<ValuePtr> x1 = operand(arguments, "x1"), x2 = operand(arguments, "x2");
     if (result_dtype(op_, x1, x2, source()) == DType::kInt32) {
@@ -167,10 +166,9 @@ class BinaryArithmetic : public KerasOp {
   // d(x1 op x2): for Add d, d; Subtract d, -d; Multiply d * x2, d * x1; Divide d / x2,
   // -d * x1 / x2^2; each summed back over the axes its operand was broadcast along. Only
   // float32 tensor operands get one.
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>&) const override {
-    const Tensor* d_output = output_gradient(d_outputs, 0);
+  ValueGradients backward_node(const ValueArguments& arguments,
+                               const BackwardPass& pass) const override {
+    const Tensor* d_output = output_gradient(pass.d_outputs, 0);
     if (d_output == nullptr) return {};
     const Operand<ValuePtr> x1 = operand(arguments, "x1"), x2 = operand(arguments, "x2");
     const Tensor d = d_output->contiguous();
@@ -236,15 +234,14 @@ class ElementwiseFunction : public KerasOp {
       : KerasOp(std::move(class_name), kNumpyOps, std::move(name)), function_(function) {}
   const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const KerasTensor& x = arguments.tensor("x");
     if (x.dtype() == DType::kBool) refuse_bool();
     const bool integer = x.dtype() == DType::kInt32 && function_.keeps_int;
     return {KerasTensor(x.shape(), integer ? DType::kInt32 : DType::kFloat32)};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const AnyTensor& x = arguments.tensor("x")->tensor;
     if (dtype_of(x) == DType::kBool) refuse_bool();
@@ -263,11 +260,10 @@ class ElementwiseFunction : public KerasOp {
     return {make_value(std::move(out))};
   }
 
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const ValueArguments& arguments,
+                               const BackwardPass& pass) const override {
     const ValuePtr& x = arguments.tensor("x");
-    const Tensor* d_output = output_gradient(d_outputs, 0);
+    const Tensor* d_output = output_gradient(pass.d_outputs, 0);
     if (d_output == nullptr || dtype_of(x->tensor) != DType::kFloat32) return {};
     const Tensor in = std::get<Tensor>(x->tensor).contiguous();
     const Tensor d = d_output->contiguous();

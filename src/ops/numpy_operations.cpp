@@ -25,8 +25,7 @@ class NotEqual : public KerasOp {
   explicit NotEqual(std::string name) : KerasOp("NotEqual", kNumpyOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const KerasTensor& x1 = arguments.tensor("x1");
     if (second_is_tensor(arguments)) {
       check_same_shape(x1.shape(), arguments.tensor("x2").shape());
@@ -36,7 +35,7 @@ class NotEqual : public KerasOp {
     return {KerasTensor(x1.shape(), DType::kBool)};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const AnyTensor& x1 = arguments.tensor("x1")->tensor;
     const std::vector<double> a = as_doubles(x1);
@@ -92,8 +91,7 @@ class LogicalOr : public KerasOp {
   explicit LogicalOr(std::string name) : KerasOp("LogicalOr", kNumpyOps, std::move(name)) {}
   const std::vector<std::string>& call_parameters() const override { return kBinaryParameters; }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const KerasTensor& x1 = arguments.tensor("x1");
     const KerasTensor& x2 = arguments.tensor("x2");
     check_dtype(x1, DType::kBool, source(), "x1");
@@ -102,7 +100,7 @@ class LogicalOr : public KerasOp {
     return {KerasTensor(x1.shape(), DType::kBool)};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const Mask& a = bool_input(*arguments.tensor("x1"), source(), "x1");
     const Mask& b = bool_input(*arguments.tensor("x2"), source(), "x2");
@@ -137,24 +135,23 @@ class ConvertToTensor : public KerasOp {
     return config;
   }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const KerasTensor& x = arguments.tensor("x");
     return {KerasTensor(x.shape(), x.dtype())};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     return {make_value(arguments.tensor("x")->tensor)};
   }
 
   // The identity: a float32 input gets the output's gradient.
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const ValueArguments& arguments,
+                               const BackwardPass& pass) const override {
     const ValuePtr& x = arguments.tensor("x");
-    if (d_outputs.empty() || !d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32) return {};
-    return {{x, d_outputs[0]->clone()}};
+    if (pass.d_outputs.empty() || !pass.d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32)
+      return {};
+    return {{x, pass.d_outputs[0]->clone()}};
   }
 };
 
@@ -171,26 +168,24 @@ class Cast : public KerasOp {
     return config;
   }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     return {KerasTensor(arguments.tensor("x").shape(), dtype_)};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     return {make_value(
         std::visit([&](const auto& x) { return convert(x); }, arguments.tensor("x")->tensor))};
   }
 
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const ValueArguments& arguments,
+                               const BackwardPass& pass) const override {
     const ValuePtr& x = arguments.tensor("x");
-    if (d_outputs.empty() || !d_outputs[0] || dtype_ != DType::kFloat32 ||
+    if (pass.d_outputs.empty() || !pass.d_outputs[0] || dtype_ != DType::kFloat32 ||
         dtype_of(x->tensor) != DType::kFloat32) {
       return {};
     }
-    return {{x, d_outputs[0]->clone()}};
+    return {{x, pass.d_outputs[0]->clone()}};
   }
 
  private:
@@ -248,8 +243,7 @@ class ExpandDims : public KerasOp {
     return config;
   }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const KerasTensor& x = arguments.tensor("x");
     Shape shape = x.shape();
     const int64_t axis = resolve_axis(axis_, x.rank() + 1, source());
@@ -257,7 +251,7 @@ class ExpandDims : public KerasOp {
     return {KerasTensor(shape, x.dtype())};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const AnyTensor& x = arguments.tensor("x")->tensor;
     const int64_t axis =
@@ -267,12 +261,12 @@ class ExpandDims : public KerasOp {
   }
 
   // A reshape: a float32 input gets the output's gradient without the inserted axis.
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments, const OperationForward&,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>&) const override {
+  ValueGradients backward_node(const ValueArguments& arguments,
+                               const BackwardPass& pass) const override {
     const ValuePtr& x = arguments.tensor("x");
-    if (d_outputs.empty() || !d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32) return {};
-    return {{x, d_outputs[0]->clone().reshape(shape_of(x->tensor))}};
+    if (pass.d_outputs.empty() || !pass.d_outputs[0] || dtype_of(x->tensor) != DType::kFloat32)
+      return {};
+    return {{x, pass.d_outputs[0]->clone().reshape(shape_of(x->tensor))}};
   }
 
  private:
@@ -291,8 +285,7 @@ class Any : public KerasOp {
     return config;
   }
 
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override {
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
     const KerasTensor& x = arguments.tensor("x");
     check_dtype(x, DType::kBool, source(), "x");
     Shape shape = x.shape();
@@ -300,7 +293,7 @@ class Any : public KerasOp {
     return {KerasTensor(shape, DType::kBool)};
   }
 
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const Mask x = bool_input(*arguments.tensor("x"), source(), "x").contiguous();
     const int64_t axis = resolve_axis(axis_, x.rank(), source());

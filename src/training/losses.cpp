@@ -325,8 +325,7 @@ MeanSquaredError::MeanSquaredError(Args args)
     : Loss("MeanSquaredError", std::move(args.name), std::move(args.reduction)) {}
 
 std::unique_ptr<MeanSquaredError> MeanSquaredError::from_config(const Config& config) {
-  const std::string loss_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"MeanSquaredError", loss_name});
+  ConfigReader reader(config, {"MeanSquaredError", config_layer_name(config)});
   LossConfigArgs base = read_loss_args(reader, "MeanSquaredError", "mean_squared_error");
   reader.check_all_read();
   return std::make_unique<MeanSquaredError>(
@@ -384,8 +383,7 @@ BinaryCrossentropy::BinaryCrossentropy(Args args)
       axis_(args.axis) {}
 
 std::unique_ptr<BinaryCrossentropy> BinaryCrossentropy::from_config(const Config& config) {
-  const std::string loss_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"BinaryCrossentropy", loss_name});
+  ConfigReader reader(config, {"BinaryCrossentropy", config_layer_name(config)});
   LossConfigArgs base = read_loss_args(reader, "BinaryCrossentropy", "binary_crossentropy");
   Args args;
   args.from_logits = reader.get_bool("from_logits", false);
@@ -484,8 +482,7 @@ SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(Args args)
 
 std::unique_ptr<SparseCategoricalCrossentropy> SparseCategoricalCrossentropy::from_config(
     const Config& config) {
-  const std::string loss_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"SparseCategoricalCrossentropy", loss_name});
+  ConfigReader reader(config, {"SparseCategoricalCrossentropy", config_layer_name(config)});
   LossConfigArgs base =
       read_loss_args(reader, "SparseCategoricalCrossentropy", "sparse_categorical_crossentropy");
   Args args;

@@ -57,8 +57,7 @@ Mean::Mean() : Mean(Args{}) {}
 Mean::Mean(Args args) : name_(std::move(args.name)) {}
 
 std::unique_ptr<Mean> Mean::from_config(const Config& config) {
-  const std::string metric_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Mean", metric_name});
+  ConfigReader reader(config, {"Mean", config_layer_name(config)});
   Args args;
   args.name = read_metric_args(reader, "mean");
   reader.check_all_read();
@@ -169,8 +168,7 @@ BinaryAccuracy::BinaryAccuracy(Args args)
 }
 
 std::unique_ptr<BinaryAccuracy> BinaryAccuracy::from_config(const Config& config) {
-  const std::string metric_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"BinaryAccuracy", metric_name});
+  ConfigReader reader(config, {"BinaryAccuracy", config_layer_name(config)});
   Args args;
   args.name = read_metric_args(reader, "binary_accuracy");
   args.threshold = reader.get_number("threshold", 0.5);
@@ -230,8 +228,7 @@ SparseCategoricalAccuracy::SparseCategoricalAccuracy(Args args)
 
 std::unique_ptr<SparseCategoricalAccuracy> SparseCategoricalAccuracy::from_config(
     const Config& config) {
-  const std::string metric_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"SparseCategoricalAccuracy", metric_name});
+  ConfigReader reader(config, {"SparseCategoricalAccuracy", config_layer_name(config)});
   Args args;
   args.name = read_metric_args(reader, "sparse_categorical_accuracy");
   reader.check_all_read();

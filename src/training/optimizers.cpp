@@ -411,8 +411,7 @@ SGD::SGD(Args args)
 }
 
 std::unique_ptr<SGD> SGD::from_config(const Config& config) {
-  const std::string optimizer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"SGD", optimizer_name});
+  ConfigReader reader(config, {"SGD", config_layer_name(config)});
   BaseConfig base = read_base_config(reader, "SGD", "SGD", 0.01, std::nullopt);
   Args args;
   args.momentum = reader.get_number("momentum", 0.0);
@@ -492,8 +491,7 @@ void read_adam_keys(ConfigReader& reader, double& beta_1, double& beta_2, double
 }  // namespace
 
 std::unique_ptr<Adam> Adam::from_config(const Config& config) {
-  const std::string optimizer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"Adam", optimizer_name});
+  ConfigReader reader(config, {"Adam", config_layer_name(config)});
   BaseConfig base = read_base_config(reader, "Adam", "adam", 0.001, std::nullopt);
   Args args;
   read_adam_keys(reader, args.beta_1, args.beta_2, args.epsilon, args.amsgrad);
@@ -584,8 +582,7 @@ AdamW::AdamW(Args args)
 }
 
 std::unique_ptr<AdamW> AdamW::from_config(const Config& config) {
-  const std::string optimizer_name = config_layer_name(config);  // outlives the reader
-  ConfigReader reader(config, {"AdamW", optimizer_name});
+  ConfigReader reader(config, {"AdamW", config_layer_name(config)});
   BaseConfig base = read_base_config(reader, "AdamW", "adamw", 0.001, 0.004);
   Args args;
   read_adam_keys(reader, args.beta_1, args.beta_2, args.epsilon, args.amsgrad);

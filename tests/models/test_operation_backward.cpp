@@ -52,9 +52,9 @@ struct OperationCall {
   NodeArguments<ValuePtr> arguments;
   RunContext context;
 
-  BoundArguments<ValuePtr> bound() const {
-    return BoundArguments<ValuePtr>(arguments, operation->call_parameters(),
-                                    {operation->class_name(), operation->name()});
+  ValueArguments bound() const {
+    return ValueArguments(arguments, operation->call_parameters(),
+                          {operation->class_name(), operation->name()});
   }
 };
 
@@ -104,7 +104,7 @@ int64_t entries_for(const ValueGradients& grads, const ValuePtr& value) {
 // put back before every forward (MultiHeadAttention clears them). Returns the gradients.
 ValueGradients expect_operation_gradients(const OperationCall& call,
                                           const std::vector<ValuePtr>& inputs) {
-  const BoundArguments<ValuePtr> bound = call.bound();
+  const ValueArguments bound = call.bound();
   std::vector<std::optional<Mask>> masks;
   for (const ValuePtr& input : inputs) masks.push_back(input->keras_mask);
   const auto restore_masks = [&] {
@@ -126,12 +126,12 @@ ValueGradients expect_operation_gradients(const OperationCall& call,
   const OperationForward forward = call.operation->forward_node(bound, call.context);
   restore_masks();
   const Tensor d_output = random_normal(shape_of(forward.outputs[0]->tensor), 199);
-  std::vector<std::optional<Tensor>> d_outputs(forward.outputs.size());
+  OutputGradients d_outputs(forward.outputs.size());
   d_outputs[0] = d_output;
   std::vector<Tensor> weight_gradients =
       call.layer ? call.layer->zero_gradients() : std::vector<Tensor>{};
   const ValueGradients grads =
-      call.operation->backward_node(bound, forward, d_outputs, weight_gradients);
+      call.operation->backward_node(bound, {forward, d_outputs, weight_gradients});
 
   const auto loss = [&] {
     restore_masks();
@@ -202,13 +202,13 @@ TEST(OperationBackward, MaskingZeroesTheMaskedSteps) {
   std::get<Tensor>(x->tensor)(1, 2, 0) = 0.0f;  // step (1, 2) equals mask_value: masked
   std::get<Tensor>(x->tensor)(1, 2, 1) = 0.0f;
   const OperationCall call = layer_call(std::make_shared<Masking>(), {tensor(x)});
-  const BoundArguments<ValuePtr> bound = call.bound();
+  const ValueArguments bound = call.bound();
   const OperationForward forward = call.operation->forward_node(bound, {});
   ASSERT_TRUE(forward.outputs[0]->keras_mask.has_value());
   EXPECT_FALSE((*forward.outputs[0]->keras_mask)(1, 2));
   const Tensor d = random_normal({2, 3, 2}, 4);
   std::vector<Tensor> none;
-  const ValueGradients grads = call.operation->backward_node(bound, forward, {d}, none);
+  const ValueGradients grads = call.operation->backward_node(bound, {forward, {d}, none});
   ASSERT_EQ(grads.size(), 1u);
   EXPECT_EQ(grads[0].first, x);
   for (int64_t b = 0; b < 2; ++b) {
@@ -228,11 +228,11 @@ TEST(OperationBackward, DropoutUsesItsForwardMaskAndIsTheIdentityAtInference) {
   std::vector<Tensor> none;
   {
     call.context.training = true;
-    const BoundArguments<ValuePtr> bound = call.bound();
+    const ValueArguments bound = call.bound();
     const OperationForward forward = call.operation->forward_node(bound, call.context);
     EXPECT_NE(forward.outputs[0], x);
     EXPECT_EQ(forward.outputs[0]->keras_mask->to_vector(), x->keras_mask->to_vector());
-    const ValueGradients grads = call.operation->backward_node(bound, forward, {d}, none);
+    const ValueGradients grads = call.operation->backward_node(bound, {forward, {d}, none});
     ASSERT_EQ(grads.size(), 1u);
     const Tensor& y = std::get<Tensor>(forward.outputs[0]->tensor);
     for (int64_t i = 0; i < y.size(); ++i) {
@@ -247,10 +247,10 @@ TEST(OperationBackward, DropoutUsesItsForwardMaskAndIsTheIdentityAtInference) {
       inference.arguments.kwargs.emplace("training", Arg::literal(false));
       inference.context.training = true;
     }
-    const BoundArguments<ValuePtr> bound = inference.bound();
+    const ValueArguments bound = inference.bound();
     const OperationForward forward = inference.operation->forward_node(bound, inference.context);
     EXPECT_EQ(forward.outputs[0], x);
-    const ValueGradients grads = inference.operation->backward_node(bound, forward, {d}, none);
+    const ValueGradients grads = inference.operation->backward_node(bound, {forward, {d}, none});
     ASSERT_EQ(grads.size(), 1u);
     EXPECT_EQ(grads[0].second.to_vector(), d.to_vector());
   }
@@ -374,7 +374,7 @@ TEST(OperationBackward, ProjectedAttentionRolesMapOntoTheValues) {
       const ValueGradients grads = expect_operation_gradients(call, {x});
       EXPECT_EQ(entries_for(grads, x), 2);
       // Causal: output step 0 reads step 0 only, so a gradient on it reaches no later step.
-      const BoundArguments<ValuePtr> bound = call.bound();
+      const ValueArguments bound = call.bound();
       x->keras_mask = mask;
       const OperationForward forward = call.operation->forward_node(bound, {});
       Tensor d = Tensor(shape_of(forward.outputs[0]->tensor));
@@ -383,7 +383,7 @@ TEST(OperationBackward, ProjectedAttentionRolesMapOntoTheValues) {
       }
       std::vector<Tensor> weight_gradients = call.layer->zero_gradients();
       const Tensor d_x = *gradient_of(
-          call.operation->backward_node(bound, forward, {d, std::nullopt}, weight_gradients), x);
+          call.operation->backward_node(bound, {forward, {d, std::nullopt}, weight_gradients}), x);
       for (int64_t b = 0; b < 2; ++b) {
         for (int64_t t = 1; t < 4; ++t) {
           for (int64_t j = 0; j < 6; ++j) EXPECT_EQ(d_x(b, t, j), 0.0f) << b << ", " << t;
@@ -435,14 +435,14 @@ TEST(OperationBackward, ConvertToTensorAndExpandDimsPassFloatGradientsOn) {
     // A bool input (a mask being computed) gets none.
     OperationCall on_mask = call;
     on_mask.arguments.args = {tensor(make_value(Mask::full({2, 3}, true)))};
-    const BoundArguments<ValuePtr> bound = on_mask.bound();
+    const ValueArguments bound = on_mask.bound();
     const OperationForward forward = operation->forward_node(bound, {});
     std::vector<Tensor> none;
-    EXPECT_TRUE(operation
-                    ->backward_node(bound, forward,
-                                    {Tensor::full(shape_of(forward.outputs[0]->tensor), 1.0f)},
-                                    none)
-                    .empty());
+    EXPECT_TRUE(
+        operation
+            ->backward_node(
+                bound, {forward, {Tensor::full(shape_of(forward.outputs[0]->tensor), 1.0f)}, none})
+            .empty());
   }
 }
 
@@ -452,22 +452,26 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
   auto layer = std::make_shared<Dense>(Dense::Args{.units = 2, .name = "head"});
   const ValuePtr x = float_value({3, 4}, 50);
   const OperationCall call = layer_call(layer, {tensor(x)});
-  const BoundArguments<ValuePtr> bound = call.bound();
+  const ValueArguments bound = call.bound();
   const OperationForward forward = call.operation->forward_node(bound, {});
   std::vector<Tensor> buffers = layer->zero_gradients();
-  EXPECT_TRUE(call.operation->backward_node(bound, forward, {std::nullopt}, buffers).empty());
+  EXPECT_TRUE(call.operation->backward_node(bound, {forward, {std::nullopt}, buffers}).empty());
   EXPECT_EQ(buffers[0].to_vector(), std::vector<float>(8, 0.0f));
 
   // A forward from another layer of the same config, or from none.
   const std::shared_ptr<Operation> twin =
       std::make_shared<Dense>(Dense::Args{.units = 2, .name = "head"});
   const Tensor d = Tensor::full({3, 2}, 1.0f);
-  EXPECT_EQ(message_of<ValueError>([&] { twin->backward_node(bound, forward, {d}, buffers); }),
+  EXPECT_EQ(message_of<ValueError>([&] {
+              twin->backward_node(bound, {forward, {d}, buffers});
+            }),
             "Dense 'head': `forward` was not made by this operation's forward_node(). "
             "Expected the OperationForward this operation's forward_node() returned. Received: "
             "forward from "
             "another operation.");
-  EXPECT_EQ(message_of<ValueError>([&] { call.operation->backward_node(bound, {}, {d}, buffers); }),
+  EXPECT_EQ(message_of<ValueError>([&] {
+              call.operation->backward_node(bound, {{}, {d}, buffers});
+            }),
             "Dense 'head': `forward` was not made by this operation's forward_node(). "
             "Expected the OperationForward this operation's forward_node() returned. Received: "
             "forward from no "
@@ -478,14 +482,15 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
   const ValuePtr q = float_value({2, 3, 4}, 51);
   const OperationCall scored =
       layer_call(attention, {list({q, q})}, {{"return_attention_scores", Arg::literal(true)}});
-  const BoundArguments<ValuePtr> scored_bound = scored.bound();
+  const ValueArguments scored_bound = scored.bound();
   const OperationForward scored_forward = scored.operation->forward_node(scored_bound, {});
   ASSERT_EQ(scored_forward.outputs.size(), 2u);
   std::vector<Tensor> no_weights;
   EXPECT_EQ(message_of<NotSupportedError>([&] {
               scored.operation->backward_node(
-                  scored_bound, scored_forward,
-                  {Tensor::full({2, 3, 4}, 1.0f), Tensor::full({2, 3, 3}, 1.0f)}, no_weights);
+                  scored_bound, {scored_forward,
+                                 {Tensor::full({2, 3, 4}, 1.0f), Tensor::full({2, 3, 3}, 1.0f)},
+                                 no_weights});
             }),
             "Attention 'luong': no backward pass through the attention scores. Expected a "
             "gradient for the output only. Received: a gradient for output 1 (the attention "
@@ -498,11 +503,10 @@ TEST(OperationBackward, NoGradientInNothingOutAndRefusals) {
                                            {"config", Config{{"name", "not_equal"}}}});
   NodeArguments<ValuePtr> args;
   args.args = {tensor(make_value(Int32Tensor({2}, {0, 1}))), Arg::literal(0)};
-  const BoundArguments<ValuePtr> ne_bound(args, not_equal->call_parameters(),
-                                          {"NotEqual", "not_equal"});
+  const ValueArguments ne_bound(args, not_equal->call_parameters(), {"NotEqual", "not_equal"});
   const OperationForward ne_forward = not_equal->forward_node(ne_bound, {});
   EXPECT_NE(message_of<NotSupportedError>([&] {
-              not_equal->backward_node(ne_bound, ne_forward, {std::nullopt}, no_weights);
+              not_equal->backward_node(ne_bound, {ne_forward, {std::nullopt}, no_weights});
             }),
             "no exception");
 }

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "kattn/core/error.hpp"
 
@@ -17,7 +18,8 @@ using Config = nlohmann::json;
 // constructor arguments). Each getter checks the JSON type and names the key in its error.
 class ConfigReader {
  public:
-  // `source` names the class being configured, for error messages.
+  // `source` names the class being configured, for error messages; the reader keeps a copy, so
+  // it may name temporaries ({"Dense", config_layer_name(config)}).
   ConfigReader(const Config& config, ErrorSource source);
 
   bool has(std::string_view key) const;
@@ -34,12 +36,13 @@ class ConfigReader {
   // Throws ValueError naming every key that was never read.
   void check_all_read() const;
 
-  ErrorSource source() const { return source_; }
+  ErrorSource source() const { return {class_name_, name_}; }
   [[noreturn]] void fail(std::string_view key, std::string_view expected) const;
 
  private:
   const Config& config_;
-  ErrorSource source_;
+  std::string class_name_;
+  std::string name_;
   std::set<std::string, std::less<>> read_;
 };
 
@@ -72,6 +75,15 @@ void read_float32_dtype(ConfigReader& reader);
 // Reads `name`, `trainable` and `dtype` (only the float32 policy is supported: any other dtype
 // raises NotSupportedError naming it). `default_name` is used when `name` is absent.
 LayerArgs read_layer_args(ConfigReader& reader, std::string_view default_name);
+
+// The same into the `name` and `trainable` members of a layer's Args, whose `name` is the
+// default.
+template <typename Args>
+void read_base_args(ConfigReader& reader, Args& args) {
+  LayerArgs base = read_layer_args(reader, args.name);
+  args.name = std::move(base.name);
+  args.trainable = base.trainable;
+}
 
 // The base-layer part of get_config(): name, trainable and the float32 DTypePolicy.
 Config layer_args_config(const LayerArgs& args);

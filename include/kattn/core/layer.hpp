@@ -88,13 +88,13 @@ class Layer : public Operation {
   // Zero-filled buffers for this layer's weight gradients, one per weight in weights() order
   // (backward passes add into them).
   std::vector<Tensor> zero_gradients() const;
+  // ValueError unless `gradients` holds one contiguous tensor per weight, shaped like it.
+  void check_gradient_buffers(const std::vector<Tensor>& gradients) const;
 
  protected:
   ErrorSource error_source() const { return {class_name(), name()}; }
   // Keras records the shapes of the first build only.
   void record_build_config(Config build_config);
-  // ValueError unless `gradients` holds one contiguous tensor per weight, shaped like it.
-  void check_gradient_buffers(const std::vector<Tensor>& gradients) const;
   const LayerArgs& layer_args() const { return args_; }
 
   // Creates a weight of `shape` filled by `initializer` (Keras's add_weight); call it from

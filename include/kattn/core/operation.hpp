@@ -25,6 +25,14 @@ namespace kattn {
 
 class Layer;
 
+// A call's arguments bound to the operation's call parameters: symbolic ones when a graph is
+// built, concrete ones when it runs.
+using SymbolicArguments = BoundArguments<KerasTensor>;
+using ValueArguments = BoundArguments<ValuePtr>;
+
+// The gradient of each output of a call, nullopt where none reaches it.
+using OutputGradients = std::vector<std::optional<Tensor>>;
+
 struct RunContext {
   bool training = false;
 };
@@ -34,6 +42,13 @@ struct RunContext {
 struct OperationForward {
   std::vector<ValuePtr> outputs;
   std::shared_ptr<const void> saved;
+};
+
+// What backward_node() is given besides the call's arguments.
+struct BackwardPass {
+  const OperationForward& forward;        // what forward_node() returned for the same arguments
+  const OutputGradients& d_outputs;       // one per output, nullopt where none reaches it
+  std::vector<Tensor>& weight_gradients;  // the layer's zero_gradients() layout, added into
 };
 
 // Gradients with respect to the values a call was given, keyed by the value objects
@@ -72,28 +87,24 @@ class Operation {
 
   // The outputs of a call on symbolic tensors (shapes, dtypes and symbolic Keras masks; no
   // history yet). Builds the layer on its first call, as Keras does.
-  virtual std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) = 0;
+  virtual std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) = 0;
 
   // The outputs of a call on concrete tensors, with the Keras masks they carry.
-  virtual std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
+  virtual std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                           const RunContext& context) const = 0;
 
   // The call for training: outputs as call_node() gives them, plus what backward_node() needs.
   // By default call_node() with nothing saved, for operations no gradient passes through (the mask
   // functions: NotEqual, LogicalOr, ...).
-  virtual OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
+  virtual OperationForward forward_node(const ValueArguments& arguments,
                                         const RunContext& context) const;
 
-  // Backpropagates through the call that gave `forward` (made with the same arguments):
-  // d_outputs holds one gradient per output, nullopt where none reaches it. Returns the
-  // gradients of the float32 inputs that get one, and adds the layer's weight gradients into
-  // weight_gradients (the layer's zero_gradients() layout; empty without a layer).
-  // NotSupportedError naming the class by default.
-  virtual ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                                       const OperationForward& forward,
-                                       const std::vector<std::optional<Tensor>>& d_outputs,
-                                       std::vector<Tensor>& weight_gradients) const;
+  // Backpropagates pass.d_outputs through the call that gave pass.forward (made with the same
+  // arguments). Returns the gradients of the float32 inputs that get one, and adds the layer's
+  // weight gradients into pass.weight_gradients (empty without a layer). NotSupportedError
+  // naming the class by default.
+  virtual ValueGradients backward_node(const ValueArguments& arguments,
+                                       const BackwardPass& pass) const;
 
   // Where the weights go in model.weights.h5 (layers only): by default `vars/0`, `vars/1`, ...
   // in a `vars` group named after the layer.

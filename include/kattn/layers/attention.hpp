@@ -89,16 +89,10 @@ class DenseAttention : public Layer {
   // explicit mask wins over the inputs' Keras masks; the output carries the query mask, the
   // scores none; a gradient reaching the scores is refused.
   const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                               const OperationForward& forward,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>& weight_gradients) const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
 
  protected:
   DenseAttention(std::string class_name, LayerArgs args, bool use_scale, double dropout,

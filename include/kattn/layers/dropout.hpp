@@ -64,16 +64,10 @@ class Dropout : public Layer {
   // The graph node, call(inputs, training): at inference Keras returns the very input tensor
   // (mask included); in training a new one that keeps the input's mask.
   const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                               const OperationForward& forward,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>& weight_gradients) const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
 
  private:
   // noise_shape resolved against an input shape (ValueError when it does not broadcast).

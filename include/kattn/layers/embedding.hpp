@@ -75,16 +75,10 @@ class Embedding : public Layer {
   // before the cast), features out; with mask_zero the output carries ids != 0 (recorded as
   // Keras records it, a NotEqual node). The ids get no gradient.
   const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                               const OperationForward& forward,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>& weight_gradients) const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
 
   int64_t input_dim() const { return input_dim_; }
   int64_t output_dim() const { return output_dim_; }

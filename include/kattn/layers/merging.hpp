@@ -57,16 +57,10 @@ class Merge : public Layer {
   // compute_mask (masks get no gradient; a tensor listed twice, as in x + x, gets two
   // gradients, which add up).
   const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                               const OperationForward& forward,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>& weight_gradients) const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
 
  protected:
   Merge(std::string class_name, LayerArgs args);

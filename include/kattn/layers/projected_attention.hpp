@@ -79,16 +79,10 @@ class ProjectedAttention : public Layer {
   // return_attention_scores, training, use_causal_mask); masks by Keras's rules of each class
   // (docs/semantics.md); a gradient reaching the scores is refused.
   const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                               const OperationForward& forward,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>& weight_gradients) const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
   // Keras's sub-layers: query_dense, ... (MultiHeadAttention) or _query_dense, ...
   // (GroupQueryAttention), each with vars/0 = kernel and vars/1 = bias, plus the weightless
   // _softmax and _dropout_layer, which Keras names by process-wide counters ("softmax",
@@ -166,10 +160,9 @@ class ProjectedAttention : public Layer {
  private:
   detail::PreparedAttention prepare(const Tensor& query, const Tensor& value,
                                     const CallArgs& args) const;
-  CallArgs node_call_args(const BoundArguments<ValuePtr>& arguments,
-                          const RunContext& context) const;
-  std::vector<ValuePtr> node_outputs(const BoundArguments<ValuePtr>& arguments,
-                                     const AttentionOutput& result, const CallArgs& args) const;
+  CallArgs node_call_args(const ValueArguments& arguments, const RunContext& context) const;
+  std::vector<ValuePtr> node_outputs(const ValueArguments& arguments, const AttentionOutput& result,
+                                     const CallArgs& args) const;
   // (B, <other axes>, N, <query attention axes>, <key attention axes>).
   Shape scores_shape(const Shape& query, const Shape& key) const;
 

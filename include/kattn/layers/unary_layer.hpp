@@ -39,16 +39,10 @@ class UnaryLayer : public Layer {
   virtual std::optional<KerasTensor> compute_mask(const KerasTensor& inputs) const;
 
   const std::vector<std::string>& call_parameters() const override;
-  std::vector<KerasTensor> compute_output_spec(
-      const BoundArguments<KerasTensor>& arguments) override;
-  std::vector<ValuePtr> call_node(const BoundArguments<ValuePtr>& arguments,
-                                  const RunContext& context) const override;
-  OperationForward forward_node(const BoundArguments<ValuePtr>& arguments,
-                                const RunContext& context) const override;
-  ValueGradients backward_node(const BoundArguments<ValuePtr>& arguments,
-                               const OperationForward& forward,
-                               const std::vector<std::optional<Tensor>>& d_outputs,
-                               std::vector<Tensor>& weight_gradients) const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
 
  protected:
   UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule, BuildRecord build_record);
@@ -67,7 +61,7 @@ class UnaryLayer : public Layer {
 
  private:
   // The mask a node passes to call_masked (call_takes_mask() only).
-  std::optional<Mask> call_mask(const BoundArguments<ValuePtr>& arguments) const;
+  std::optional<Mask> call_mask(const ValueArguments& arguments) const;
 
   MaskRule mask_rule_;
   BuildRecord build_record_;

@@ -2,8 +2,7 @@
 
 namespace kattn::detail {
 
-void check_no_scores_gradient(ErrorSource source,
-                              const std::vector<std::optional<Tensor>>& d_outputs) {
+void check_no_scores_gradient(ErrorSource source, const OutputGradients& d_outputs) {
   if (d_outputs.size() < 2 || !d_outputs[1]) return;
   throw NotSupportedError(error_message(source, "no backward pass through the attention scores",
                                         "a gradient for the output only",

@@ -41,10 +41,8 @@ Config read_keras_object(ConfigReader& reader, std::string_view key);
 // layer's, dropout, use_bias, use_gate, sliding_window, flash_attention, initializers,
 // regularizers, constraints, seed) into either layer's Args.
 template <typename Args>
-void read_shared_projected_args(ConfigReader& reader, std::string_view default_name, Args& args) {
-  const LayerArgs base = read_layer_args(reader, default_name);
-  args.name = base.name;
-  args.trainable = base.trainable;
+void read_shared_projected_args(ConfigReader& reader, Args& args) {
+  read_base_args(reader, args);
   args.dropout = reader.get_number("dropout", 0.0);
   args.use_bias = reader.get_bool("use_bias", true);
   args.use_gate = reader.get_bool("use_gate", false);
