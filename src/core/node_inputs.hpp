@@ -56,7 +56,9 @@ struct SavedLayerCall : SavedOperationCall {
   Forward forward;
 };
 
-// `forward` (a layer's training call) as OperationForward::saved, for `operation`.
+// `forward` (a layer's training call) as OperationForward::saved, for `operation`. Callers write
+// `return {outputs_from(forward), save_call(*this, std::move(forward))}`: a braced list is
+// evaluated in order, so the outputs are read before the call is moved.
 template <typename Forward>
 std::shared_ptr<const void> save_call(const Operation& operation, Forward forward) {
   auto saved = std::make_shared<SavedLayerCall<Forward>>();

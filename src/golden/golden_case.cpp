@@ -79,9 +79,10 @@ Tolerance case_tolerance(const Config& manifest) {
   return tolerance;
 }
 
-bool all_passed(const GoldenCaseResult& result) {
-  return std::all_of(result.comparisons.begin(), result.comparisons.end(),
-                     [](const ArrayComparison& c) { return c.passed; });
+CaseStatus verdict(const GoldenCaseResult& result) {
+  const bool passed = std::all_of(result.comparisons.begin(), result.comparisons.end(),
+                                  [](const ArrayComparison& c) { return c.passed; });
+  return passed ? CaseStatus::kPassed : CaseStatus::kFailed;
 }
 
 }  // namespace golden
@@ -151,16 +152,13 @@ std::vector<std::string> golden_case_layer_classes() {
 }
 
 GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
-  GoldenCaseResult result;
-  result.name = dir.filename().string();
-  try {
+  return golden::run_case(dir, [&](GoldenCaseResult& result) {
     const golden::LoadedCase loaded = golden::load_case(dir);
     result.layer_class = loaded.manifest.value("layer_class", "");
     const auto runner = runners().find(result.layer_class);
     if (runner == runners().end()) {
-      result.status = CaseStatus::kSkipped;
       result.message = "layer class " + result.layer_class + " is not supported";
-      return result;
+      return CaseStatus::kSkipped;
     }
     const AttentionOutput actual = runner->second.call(loaded);
     const Tolerance tolerance = golden::case_tolerance(loaded.manifest);
@@ -174,30 +172,22 @@ GoldenCaseResult run_golden_case(const std::filesystem::path& dir) {
                                                   read_npy_tensor(dir / "attention_scores.npy"),
                                                   tolerance));
     }
-    result.status = golden::all_passed(result) ? CaseStatus::kPassed : CaseStatus::kFailed;
-  } catch (const std::exception& e) {
-    result.status = CaseStatus::kFailed;
-    result.message = e.what();
-  }
-  return result;
+    return golden::verdict(result);
+  });
 }
 
 GoldenCaseResult run_golden_case_gradients(const std::filesystem::path& dir) {
-  GoldenCaseResult result;
-  result.name = dir.filename().string();
-  try {
+  return golden::run_case(dir, [&](GoldenCaseResult& result) {
     const golden::LoadedCase loaded = golden::load_case(dir);
     result.layer_class = loaded.manifest.value("layer_class", "");
     if (!loaded.manifest.contains("gradients")) {
-      result.status = CaseStatus::kSkipped;
       result.message = "no gradients: " + loaded.manifest.value("gradients_skipped", "not given");
-      return result;
+      return CaseStatus::kSkipped;
     }
     const auto runner = runners().find(result.layer_class);
     if (runner == runners().end()) {
-      result.status = CaseStatus::kSkipped;
       result.message = "layer class " + result.layer_class + " is not supported";
-      return result;
+      return CaseStatus::kSkipped;
     }
     const Config& manifest = loaded.manifest["gradients"];
     const Tensor d_output =
@@ -219,12 +209,8 @@ GoldenCaseResult run_golden_case_gradients(const std::filesystem::path& dir) {
       result.comparisons.push_back(
           compare_arrays(path, gradient, read_npy_tensor(dir / path), tolerance));
     }
-    result.status = golden::all_passed(result) ? CaseStatus::kPassed : CaseStatus::kFailed;
-  } catch (const std::exception& e) {
-    result.status = CaseStatus::kFailed;
-    result.message = e.what();
-  }
-  return result;
+    return golden::verdict(result);
+  });
 }
 
 }  // namespace kattn

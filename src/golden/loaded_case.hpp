@@ -1,6 +1,7 @@
 // A golden case read into memory: its manifest, input tensors, masks and call arguments.
 #pragma once
 
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -42,8 +43,23 @@ void load_case_weights(Layer& layer, const LoadedCase& loaded);
 
 // The case's tolerance (case.json `tolerance`).
 Tolerance case_tolerance(const Config& manifest);
-// True when every comparison of the result passed.
-bool all_passed(const GoldenCaseResult& result);
+// kPassed when every comparison of the result passed, else kFailed.
+CaseStatus verdict(const GoldenCaseResult& result);
+
+// Runs the case in `dir`: run(result) fills the result's comparisons and returns its status
+// (usually verdict(result)); anything it throws fails the case with its message.
+template <typename Run>
+GoldenCaseResult run_case(const std::filesystem::path& dir, Run&& run) {
+  GoldenCaseResult result;
+  result.name = dir.filename().string();
+  try {
+    result.status = run(result);
+  } catch (const std::exception& e) {
+    result.status = CaseStatus::kFailed;
+    result.message = e.what();
+  }
+  return result;
+}
 
 // Builds the layer the case describes, calls it, returns what it computed.
 AttentionOutput run_dense_attention_case(const LoadedCase& loaded);

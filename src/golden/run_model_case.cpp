@@ -43,10 +43,7 @@ bool is_whole_model_case(const std::filesystem::path& dir) {
 }
 
 GoldenCaseResult run_golden_case_via_model(const std::filesystem::path& dir) {
-  GoldenCaseResult result;
-  result.name = dir.filename().string();
-  result.status = CaseStatus::kFailed;
-  try {
+  return golden::run_case(dir, [&](GoldenCaseResult& result) {
     const Config manifest = parse_json_object(read_file_bytes(dir / "case.json"),
                                               "'" + (dir / "case.json").string() + "'");
     const bool layer_level = manifest.contains("model");
@@ -54,7 +51,7 @@ GoldenCaseResult run_golden_case_via_model(const std::filesystem::path& dir) {
     result.layer_class = layer_level ? manifest.value("layer_class", "") : "model";
     if (!layer_level && manifest.value("expect_error", false)) {
       expect_load_error(dir, manifest, result);
-      return result;
+      return result.status;
     }
     const Model model =
         load_model(dir / description.value(layer_level ? "file" : "model_file", "model.keras"));
@@ -76,12 +73,8 @@ GoldenCaseResult run_golden_case_via_model(const std::filesystem::path& dir) {
       result.comparisons.push_back(compare_arrays(expected[i].value("name", file), *actual,
                                                   read_npy_tensor(dir / file), tolerance));
     }
-    result.status = golden::all_passed(result) ? CaseStatus::kPassed : CaseStatus::kFailed;
-  } catch (const std::exception& e) {
-    result.status = CaseStatus::kFailed;
-    result.message = e.what();
-  }
-  return result;
+    return golden::verdict(result);
+  });
 }
 
 }  // namespace kattn

@@ -100,26 +100,13 @@ OperationForward DenseAttention::forward_node(const ValueArguments& arguments,
   const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
   const DenseAttentionCallArgs args = call_args(arguments, context, inputs, error_source());
   AttentionForward saved = forward(detail::float_inputs(inputs, error_source()), args);
-  OperationForward result;
-  result.outputs = outputs_of(saved.result, args);
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+  return {outputs_of(saved.result, args), detail::save_call(*this, std::move(saved))};
 }
 
-// The gradients of inputs [query, value(, key)], one entry per role: a value passed as both
-// query and value (self-attention) gets two entries, which add up. The masks get none.
+// The gradients of inputs [query, value(, key)]; the masks get none.
 ValueGradients DenseAttention::backward_node(const ValueArguments& arguments,
                                              const BackwardPass& pass) const {
-  const AttentionForward& saved =
-      detail::saved_call<AttentionForward>(*this, pass.forward, error_source());
-  detail::check_no_scores_gradient(error_source(), pass.d_outputs);
-  const Tensor* d_output = detail::output_gradient(pass.d_outputs, 0);
-  if (d_output == nullptr) return {};
-  const std::vector<ValuePtr> inputs = attention_inputs(arguments, error_source());
-  AttentionInputGradients grads = backward(saved, *d_output, pass.weight_gradients);
-  ValueGradients result{{inputs[0], std::move(grads.query)}, {inputs[1], std::move(grads.value)}};
-  if (grads.key) result.emplace_back(inputs[2], std::move(*grads.key));
-  return result;
+  return detail::attention_backward(*this, attention_inputs(arguments, error_source()), pass);
 }
 
 }  // namespace kattn

@@ -181,10 +181,8 @@ OperationForward Dropout::forward_node(const ValueArguments& arguments,
   const ValuePtr& x = arguments.tensor("inputs");
   const bool training = arguments.flag("training", context.training);
   LayerForward saved = forward(detail::float_input(*x, error_source(), "inputs"), training);
-  OperationForward result;
-  result.outputs = {!training || rate_ == 0.0 ? x : make_value(saved.output, x->keras_mask)};
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+  return {{!training || rate_ == 0.0 ? x : make_value(saved.output, x->keras_mask)},
+          detail::save_call(*this, std::move(saved))};
 }
 
 ValueGradients Dropout::backward_node(const ValueArguments& arguments,

@@ -212,10 +212,7 @@ OperationForward Embedding::forward_node(const ValueArguments& arguments,
                                          const RunContext& /*context*/) const {
   const auto [ids, mask] = ids_and_mask(*this, *arguments.tensor("inputs"), error_source());
   LayerForward saved = forward(ids);
-  OperationForward result;
-  result.outputs = {make_value(saved.output, mask)};
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+  return {{make_value(saved.output, mask)}, detail::save_call(*this, std::move(saved))};
 }
 
 ValueGradients Embedding::backward_node(const ValueArguments& /*arguments*/,

@@ -459,10 +459,7 @@ OperationForward Merge::forward_node(const ValueArguments& arguments,
   const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
   std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
   LayerForward saved = forward(tensors);
-  OperationForward result;
-  result.outputs = {make_value(saved.output, std::move(mask))};
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+  return {{make_value(saved.output, std::move(mask))}, detail::save_call(*this, std::move(saved))};
 }
 
 ValueGradients Merge::backward_node(const ValueArguments& arguments,

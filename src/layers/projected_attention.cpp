@@ -183,26 +183,15 @@ OperationForward ProjectedAttention::forward_node(const ValueArguments& argument
   AttentionForward saved =
       forward(detail::float_input(*arguments.tensor("query"), error_source(), "query"),
               detail::float_input(*arguments.tensor("value"), error_source(), "value"), args);
-  OperationForward result;
-  result.outputs = node_outputs(arguments, saved.result, args);
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+  return {node_outputs(arguments, saved.result, args), detail::save_call(*this, std::move(saved))};
 }
 
-// The gradients of query, value and key (when given), one entry per role: a value passed in
-// several roles (self-attention) gets one entry for each, which add up. The masks get none.
+// The gradients of query, value and key (when given); the masks get none.
 ValueGradients ProjectedAttention::backward_node(const ValueArguments& arguments,
                                                  const BackwardPass& pass) const {
-  const AttentionForward& saved =
-      detail::saved_call<AttentionForward>(*this, pass.forward, error_source());
-  detail::check_no_scores_gradient(error_source(), pass.d_outputs);
-  const Tensor* d_output = detail::output_gradient(pass.d_outputs, 0);
-  if (d_output == nullptr) return {};
-  AttentionInputGradients grads = backward(saved, *d_output, pass.weight_gradients);
-  ValueGradients result{{arguments.tensor("query"), std::move(grads.query)},
-                        {arguments.tensor("value"), std::move(grads.value)}};
-  if (grads.key) result.emplace_back(*arguments.optional_tensor("key"), std::move(*grads.key));
-  return result;
+  std::vector<ValuePtr> inputs{arguments.tensor("query"), arguments.tensor("value")};
+  if (const std::optional<ValuePtr> key = arguments.optional_tensor("key")) inputs.push_back(*key);
+  return detail::attention_backward(*this, inputs, pass);
 }
 
 WeightLayout ProjectedAttention::weight_layout() const {

@@ -58,10 +58,8 @@ OperationForward UnaryLayer::forward_node(const ValueArguments& arguments,
   const Tensor& inputs = float_input(*x, error_source(), "inputs");
   LayerForward saved =
       call_takes_mask() ? forward_masked(inputs, call_mask(arguments)) : forward(inputs);
-  OperationForward result;
-  result.outputs = {make_value(saved.output, compute_mask(inputs, x->keras_mask))};
-  result.saved = detail::save_call(*this, std::move(saved));
-  return result;
+  return {{make_value(saved.output, compute_mask(inputs, x->keras_mask))},
+          detail::save_call(*this, std::move(saved))};
 }
 
 ValueGradients UnaryLayer::backward_node(const ValueArguments& arguments,

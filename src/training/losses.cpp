@@ -262,6 +262,14 @@ LossConfigArgs read_loss_args(ConfigReader& reader, std::string_view class_name,
   return args;
 }
 
+// The same into a loss's Args, whose name is the default.
+template <typename Args>
+void read_loss_args(ConfigReader& reader, Args& args) {
+  LossConfigArgs base = read_loss_args(reader, reader.source().class_name, args.name);
+  args.reduction = std::move(base.reduction);
+  args.name = std::move(base.name);
+}
+
 }  // namespace
 
 // Both Python conditions test the ranks as they were on entry.
@@ -326,10 +334,10 @@ MeanSquaredError::MeanSquaredError(Args args)
 
 std::unique_ptr<MeanSquaredError> MeanSquaredError::from_config(const Config& config) {
   ConfigReader reader(config, {"MeanSquaredError", config_layer_name(config)});
-  LossConfigArgs base = read_loss_args(reader, "MeanSquaredError", "mean_squared_error");
+  Args args;
+  read_loss_args(reader, args);
   reader.check_all_read();
-  return std::make_unique<MeanSquaredError>(
-      Args{.reduction = std::move(base.reduction), .name = std::move(base.name)});
+  return std::make_unique<MeanSquaredError>(std::move(args));
 }
 
 std::unique_ptr<Loss> MeanSquaredError::clone() const {
@@ -384,14 +392,12 @@ BinaryCrossentropy::BinaryCrossentropy(Args args)
 
 std::unique_ptr<BinaryCrossentropy> BinaryCrossentropy::from_config(const Config& config) {
   ConfigReader reader(config, {"BinaryCrossentropy", config_layer_name(config)});
-  LossConfigArgs base = read_loss_args(reader, "BinaryCrossentropy", "binary_crossentropy");
   Args args;
+  read_loss_args(reader, args);
   args.from_logits = reader.get_bool("from_logits", false);
   args.label_smoothing = reader.get_number("label_smoothing", 0.0);
   args.axis = reader.get_int("axis", -1);
   reader.check_all_read();
-  args.reduction = std::move(base.reduction);
-  args.name = std::move(base.name);
   return std::make_unique<BinaryCrossentropy>(std::move(args));
 }
 
@@ -483,16 +489,13 @@ SparseCategoricalCrossentropy::SparseCategoricalCrossentropy(Args args)
 std::unique_ptr<SparseCategoricalCrossentropy> SparseCategoricalCrossentropy::from_config(
     const Config& config) {
   ConfigReader reader(config, {"SparseCategoricalCrossentropy", config_layer_name(config)});
-  LossConfigArgs base =
-      read_loss_args(reader, "SparseCategoricalCrossentropy", "sparse_categorical_crossentropy");
   Args args;
+  read_loss_args(reader, args);
   args.from_logits = reader.get_bool("from_logits", false);
   if (!reader.get("ignore_class", nullptr).is_null()) {
     args.ignore_class = reader.get_int("ignore_class", 0);
   }
   reader.check_all_read();
-  args.reduction = std::move(base.reduction);
-  args.name = std::move(base.name);
   return std::make_unique<SparseCategoricalCrossentropy>(std::move(args));
 }
 

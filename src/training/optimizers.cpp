@@ -98,6 +98,18 @@ BaseConfig read_base_config(ConfigReader& reader, std::string_view class_name,
   return out;
 }
 
+// The base keys into an optimizer's Args, whose learning_rate, weight_decay and name are the
+// defaults.
+template <typename Args>
+void read_optimizer_args(ConfigReader& reader, Args& args) {
+  BaseConfig base = read_base_config(reader, reader.source().class_name, args.name,
+                                     args.learning_rate, args.weight_decay);
+  args.learning_rate = base.learning_rate;
+  args.weight_decay = base.weight_decay;
+  args.base = base.base;
+  args.name = std::move(base.name);
+}
+
 Config config_value(const std::optional<double>& value) {
   return value ? Config(*value) : Config(nullptr);
 }
@@ -412,15 +424,11 @@ SGD::SGD(Args args)
 
 std::unique_ptr<SGD> SGD::from_config(const Config& config) {
   ConfigReader reader(config, {"SGD", config_layer_name(config)});
-  BaseConfig base = read_base_config(reader, "SGD", "SGD", 0.01, std::nullopt);
   Args args;
+  read_optimizer_args(reader, args);
   args.momentum = reader.get_number("momentum", 0.0);
   args.nesterov = reader.get_bool("nesterov", false);
   reader.check_all_read();
-  args.learning_rate = base.learning_rate;
-  args.weight_decay = base.weight_decay;
-  args.base = base.base;
-  args.name = std::move(base.name);
   return std::make_unique<SGD>(std::move(args));
 }
 
@@ -492,14 +500,10 @@ void read_adam_keys(ConfigReader& reader, double& beta_1, double& beta_2, double
 
 std::unique_ptr<Adam> Adam::from_config(const Config& config) {
   ConfigReader reader(config, {"Adam", config_layer_name(config)});
-  BaseConfig base = read_base_config(reader, "Adam", "adam", 0.001, std::nullopt);
   Args args;
+  read_optimizer_args(reader, args);
   read_adam_keys(reader, args.beta_1, args.beta_2, args.epsilon, args.amsgrad);
   reader.check_all_read();
-  args.learning_rate = base.learning_rate;
-  args.weight_decay = base.weight_decay;
-  args.base = base.base;
-  args.name = std::move(base.name);
   return std::make_unique<Adam>(std::move(args));
 }
 
@@ -583,14 +587,10 @@ AdamW::AdamW(Args args)
 
 std::unique_ptr<AdamW> AdamW::from_config(const Config& config) {
   ConfigReader reader(config, {"AdamW", config_layer_name(config)});
-  BaseConfig base = read_base_config(reader, "AdamW", "adamw", 0.001, 0.004);
   Args args;
+  read_optimizer_args(reader, args);
   read_adam_keys(reader, args.beta_1, args.beta_2, args.epsilon, args.amsgrad);
   reader.check_all_read();
-  args.learning_rate = base.learning_rate;
-  args.weight_decay = base.weight_decay;
-  args.base = base.base;
-  args.name = std::move(base.name);
   return std::make_unique<AdamW>(std::move(args));
 }
 

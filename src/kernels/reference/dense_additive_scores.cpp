@@ -13,21 +13,13 @@ namespace kattn::kernels::reference::dense {
 template <typename T>
 void additive_scores(const Dims& dims, const T* query, const T* key, const T* scale,
                      T* scores) noexcept {
-  for (int64_t b = 0; b < dims.batch; ++b) {
-    for (int64_t i = 0; i < dims.tq; ++i) {
-      const T* q = query + (b * dims.tq + i) * dims.dim;
-      T* row = scores + (b * dims.tq + i) * dims.tv;
-      for (int64_t j = 0; j < dims.tv; ++j) {
-        const T* k = key + (b * dims.tv + j) * dims.dim;
-        T sum = 0;
-        for (int64_t d = 0; d < dims.dim; ++d) {
-          const T t = std::tanh(q[d] + k[d]);
-          sum += scale != nullptr ? scale[d] * t : t;
-        }
-        row[j] = sum;
-      }
-    }
-  }
+  score_pairs(
+      dims, query, key, scores,
+      [&](T q, T k, int64_t d) {
+        const T t = std::tanh(q + k);
+        return scale != nullptr ? scale[d] * t : t;
+      },
+      [](T sum) { return sum; });
 }
 
 template void additive_scores<float>(const Dims&, const float*, const float*, const float*,

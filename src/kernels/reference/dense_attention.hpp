@@ -23,6 +23,33 @@ struct Dims {
   int64_t value_dim = 0;  // Dv: value features
 };
 
+// Visits every (query row, key row) pair of one call in (b, i, j) order: visit(q, k, s) with
+// q = (b * Tq + i) * D and k = (b * Tv + j) * D the offsets of the rows in query and key (and
+// in their gradients), s = (b * Tq + i) * Tv + j the pair's entry in a (B, Tq, Tv) score tensor.
+template <typename Visit>
+void for_each_pair(const Dims& dims, Visit&& visit) {
+  for (int64_t b = 0; b < dims.batch; ++b) {
+    for (int64_t i = 0; i < dims.tq; ++i) {
+      const int64_t row = b * dims.tq + i;
+      for (int64_t j = 0; j < dims.tv; ++j) {
+        visit(row * dims.dim, (b * dims.tv + j) * dims.dim, row * dims.tv + j);
+      }
+    }
+  }
+}
+
+// The form of every score function: scores[b, i, j] = finish(sum over d of
+// term(query[b, i, d], key[b, j, d], d)).
+template <typename T, typename Term, typename Finish>
+void score_pairs(const Dims& dims, const T* query, const T* key, T* scores, Term&& term,
+                 Finish&& finish) {
+  for_each_pair(dims, [&](int64_t q, int64_t k, int64_t s) {
+    T sum = 0;
+    for (int64_t d = 0; d < dims.dim; ++d) sum += term(query[q + d], key[k + d], d);
+    scores[s] = finish(sum);
+  });
+}
+
 // Attention(score_mode="dot"): scores = query . key^T, then times *scale when scale is not null.
 // scale: () or null.
 template <typename T>

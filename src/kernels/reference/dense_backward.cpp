@@ -48,26 +48,18 @@ void softmax_rows_backward(int64_t rows, int64_t length, const T* probs, T* d) n
 template <typename T>
 void dot_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
                          const T* d_scores, T* d_query, T* d_key, T* d_scale) noexcept {
-  const T s = scale != nullptr ? *scale : T(1);
-  for (int64_t b = 0; b < dims.batch; ++b) {
-    for (int64_t i = 0; i < dims.tq; ++i) {
-      const T* q = query + (b * dims.tq + i) * dims.dim;
-      T* d_q = d_query + (b * dims.tq + i) * dims.dim;
-      for (int64_t j = 0; j < dims.tv; ++j) {
-        // score = scale * q . k
-        const T* k = key + (b * dims.tv + j) * dims.dim;
-        T* d_k = d_key + (b * dims.tv + j) * dims.dim;
-        const T g = d_scores[(b * dims.tq + i) * dims.tv + j];
-        T dot = 0;
-        for (int64_t d = 0; d < dims.dim; ++d) {
-          dot += q[d] * k[d];
-          d_q[d] += g * s * k[d];
-          d_k[d] += g * s * q[d];
-        }
-        if (d_scale != nullptr) *d_scale += g * dot;
-      }
+  const T c = scale != nullptr ? *scale : T(1);
+  for_each_pair(dims, [&](int64_t q, int64_t k, int64_t s) {
+    // score = scale * q . k
+    const T g = d_scores[s];
+    T dot = 0;
+    for (int64_t d = 0; d < dims.dim; ++d) {
+      dot += query[q + d] * key[k + d];
+      d_query[q + d] += g * c * key[k + d];
+      d_key[k + d] += g * c * query[q + d];
     }
-  }
+    if (d_scale != nullptr) *d_scale += g * dot;
+  });
 }
 
 template <typename T>
@@ -75,55 +67,39 @@ void concat_scores_backward(const Dims& dims, const T* query, const T* key, cons
                             const T* concat_score_weight, const T* d_scores, T* d_query, T* d_key,
                             T* d_scale, T* d_concat_score_weight) noexcept {
   const T w = *concat_score_weight;
-  for (int64_t b = 0; b < dims.batch; ++b) {
-    for (int64_t i = 0; i < dims.tq; ++i) {
-      const T* q = query + (b * dims.tq + i) * dims.dim;
-      T* d_q = d_query + (b * dims.tq + i) * dims.dim;
-      for (int64_t j = 0; j < dims.tv; ++j) {
-        // score = w * sum_d tanh(scale * (q_d + k_d))
-        const T* k = key + (b * dims.tv + j) * dims.dim;
-        T* d_k = d_key + (b * dims.tv + j) * dims.dim;
-        const T g = d_scores[(b * dims.tq + i) * dims.tv + j];
-        T sum = 0;
-        for (int64_t d = 0; d < dims.dim; ++d) {
-          const T x = q[d] + k[d];
-          const T t = std::tanh(scale != nullptr ? *scale * x : x);
-          sum += t;
-          const T d_pre = g * w * (1 - t * t);  // d score / d (scale * x)
-          const T d_x = scale != nullptr ? d_pre * *scale : d_pre;
-          d_q[d] += d_x;
-          d_k[d] += d_x;
-          if (d_scale != nullptr) *d_scale += d_pre * x;
-        }
-        *d_concat_score_weight += g * sum;
-      }
+  for_each_pair(dims, [&](int64_t q, int64_t k, int64_t s) {
+    // score = w * sum_d tanh(scale * (q_d + k_d))
+    const T g = d_scores[s];
+    T sum = 0;
+    for (int64_t d = 0; d < dims.dim; ++d) {
+      const T x = query[q + d] + key[k + d];
+      const T t = std::tanh(scale != nullptr ? *scale * x : x);
+      sum += t;
+      const T d_pre = g * w * (1 - t * t);  // d score / d (scale * x)
+      const T d_x = scale != nullptr ? d_pre * *scale : d_pre;
+      d_query[q + d] += d_x;
+      d_key[k + d] += d_x;
+      if (d_scale != nullptr) *d_scale += d_pre * x;
     }
-  }
+    *d_concat_score_weight += g * sum;
+  });
 }
 
 template <typename T>
 void additive_scores_backward(const Dims& dims, const T* query, const T* key, const T* scale,
                               const T* d_scores, T* d_query, T* d_key, T* d_scale) noexcept {
-  for (int64_t b = 0; b < dims.batch; ++b) {
-    for (int64_t i = 0; i < dims.tq; ++i) {
-      const T* q = query + (b * dims.tq + i) * dims.dim;
-      T* d_q = d_query + (b * dims.tq + i) * dims.dim;
-      for (int64_t j = 0; j < dims.tv; ++j) {
-        // score = sum_d scale_d * tanh(q_d + k_d)
-        const T* k = key + (b * dims.tv + j) * dims.dim;
-        T* d_k = d_key + (b * dims.tv + j) * dims.dim;
-        const T g = d_scores[(b * dims.tq + i) * dims.tv + j];
-        for (int64_t d = 0; d < dims.dim; ++d) {
-          const T t = std::tanh(q[d] + k[d]);
-          const T s = scale != nullptr ? scale[d] : T(1);
-          const T d_x = g * s * (1 - t * t);
-          d_q[d] += d_x;
-          d_k[d] += d_x;
-          if (d_scale != nullptr) d_scale[d] += g * t;
-        }
-      }
+  for_each_pair(dims, [&](int64_t q, int64_t k, int64_t s) {
+    // score = sum_d scale_d * tanh(q_d + k_d)
+    const T g = d_scores[s];
+    for (int64_t d = 0; d < dims.dim; ++d) {
+      const T t = std::tanh(query[q + d] + key[k + d]);
+      const T c = scale != nullptr ? scale[d] : T(1);
+      const T d_x = g * c * (1 - t * t);
+      d_query[q + d] += d_x;
+      d_key[k + d] += d_x;
+      if (d_scale != nullptr) d_scale[d] += g * t;
     }
-  }
+  });
 }
 
 #define KATTN_DENSE_BACKWARD(T)                                                                  \

@@ -14,22 +14,11 @@ namespace kattn::kernels::reference::dense {
 template <typename T>
 void concat_scores(const Dims& dims, const T* query, const T* key, const T* scale,
                    const T* concat_score_weight, T* scores) noexcept {
-  for (int64_t b = 0; b < dims.batch; ++b) {
-    for (int64_t i = 0; i < dims.tq; ++i) {
-      const T* q = query + (b * dims.tq + i) * dims.dim;
-      T* row = scores + (b * dims.tq + i) * dims.tv;
-      for (int64_t j = 0; j < dims.tv; ++j) {
-        const T* k = key + (b * dims.tv + j) * dims.dim;
-        T sum = 0;
-        for (int64_t d = 0; d < dims.dim; ++d) {
-          // q + k first, then the scale: the order of `self.scale * (q_reshaped + k_reshaped)`.
-          const T pre = scale != nullptr ? *scale * (q[d] + k[d]) : q[d] + k[d];
-          sum += std::tanh(pre);
-        }
-        row[j] = *concat_score_weight * sum;
-      }
-    }
-  }
+  // q + k first, then the scale: the order of `self.scale * (q_reshaped + k_reshaped)`.
+  score_pairs(
+      dims, query, key, scores,
+      [&](T q, T k, int64_t) { return std::tanh(scale != nullptr ? *scale * (q + k) : q + k); },
+      [&](T sum) { return *concat_score_weight * sum; });
 }
 
 template void concat_scores<float>(const Dims&, const float*, const float*, const float*,
