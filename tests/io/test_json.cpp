@@ -42,7 +42,8 @@ TEST(Json, RefusesDeepNestingBeforeParsing) {
   EXPECT_EQ(message_of<FileError>([&] { parse_json(deep, "config.json"); }),
             "config.json: malformed JSON at byte 256: nested more than 256 levels deep");
   // Brackets inside strings do not count.
-  const std::string in_string = "\"" + std::string(1000, '[') + "\\\"\"";
+  std::string in_string(1, '"');
+  in_string.append(1000, '[').append("\\\"\"");
   EXPECT_EQ(parse_json(in_string, "x").get<std::string>(), std::string(1000, '[') + "\"");
 }
 
