@@ -65,7 +65,12 @@ detail::PreparedAttention ProjectedAttention::prepare(const Tensor& query, const
     const_cast<ProjectedAttention*>(this)->build_weights(query.shape(), value.shape(), key.shape());
   });
   check_call_shapes(query, value, key);
+  detail::PreparedAttention prepared = prepared_weights();
+  prepared.key = &key;
+  return prepared;
+}
 
+detail::PreparedAttention ProjectedAttention::prepared_weights() const {
   detail::PreparedAttention prepared;
   detail::ProjectedAttentionSettings& settings = prepared.settings;
   const Heads h = heads();
@@ -75,7 +80,6 @@ detail::PreparedAttention ProjectedAttention::prepare(const Tensor& query, const
   settings.dropout = dropout_;
   settings.sliding_window = sliding_window_.value_or(0);
   settings.attention_axes = attention_axes_built();
-  prepared.key = &key;
   prepared.weights = detail::projected_weights(weights());
   prepared.packed = std::static_pointer_cast<const detail::PackedProjections>(
       derived_from_weights([&] { return detail::pack_projections(prepared.weights); }));
@@ -105,6 +109,75 @@ AttentionInputGradients ProjectedAttention::backward(const AttentionForward& for
   return detail::projected_attention_backward(
       *this, error_source(), detail::projected_weights(weights()), forward, d_output,
       detail::projected_gradients(weights(), weight_gradients));
+}
+
+KVCache ProjectedAttention::make_cache(int64_t batch, int64_t max_length) const {
+  if (!built()) {
+    throw_value_error(error_source(), "make_cache needs a built layer", "build() or a call first",
+                      "an unbuilt layer");
+  }
+  const Heads h = heads();
+  return KVCache(batch, max_length, h.key_value_heads, h.key_dim, h.value_dim);
+}
+
+Tensor ProjectedAttention::call_cached(const Tensor& query, const Tensor& value, KVCache& cache,
+                                       const CachedCallArgs& args) const {
+  CallArgs call_args;
+  call_args.key = args.key;
+  const detail::PreparedAttention prepared = prepare(query, value, call_args);
+  check_cached_call(query, cache);
+  if (args.use_causal_mask && value.dim(1) != query.dim(1)) {
+    throw_value_error(error_source(), "a causal cached call adds one position per query",
+                      "value.shape[1] == query.shape[1]",
+                      "query.shape=" + shape_to_string(query.shape()) +
+                          ", value.shape=" + shape_to_string(value.shape()));
+  }
+  const int64_t offset = cache.length();
+  detail::cache_projections(prepared.weights, value, *prepared.key, cache);
+  return detail::projected_attention_cached(prepared.settings, prepared.weights, query, cache,
+                                            offset, args.use_causal_mask);
+}
+
+Tensor ProjectedAttention::call_cached(const Tensor& query, const KVCache& cache) const {
+  if (!built()) {
+    throw_value_error(error_source(), "a call on a cache alone needs a built layer",
+                      "build() or a call first", "an unbuilt layer");
+  }
+  const detail::PreparedAttention prepared = prepared_weights();
+  const int64_t features = prepared.weights.query_kernel->dim(0);
+  if (query.rank() != 3 || query.dim(2) != features) {
+    throw_value_error(error_source(), "invalid `query` for a cached call",
+                      "(B, T, " + std::to_string(features) + ")",
+                      "query.shape=" + shape_to_string(query.shape()));
+  }
+  check_cached_call(query, cache);
+  if (cache.length() == 0) {
+    throw_value_error(error_source(), "the cache is empty", "a cache holding some positions",
+                      "length=0");
+  }
+  // As a call of query on the cached sequence: query row t at position t for the sliding window.
+  return detail::projected_attention_cached(prepared.settings, prepared.weights, query, cache, 0,
+                                            false);
+}
+
+void ProjectedAttention::check_cached_call(const Tensor& query, const KVCache& cache) const {
+  if (query.rank() != 3) {
+    throw NotSupportedError(error_message(error_source(), "cached calls take rank-3 inputs",
+                                          "query (B, T, Dq)",
+                                          "query.shape=" + shape_to_string(query.shape())));
+  }
+  const Heads h = heads();
+  if (cache.batch() != query.dim(0) || cache.num_kv_heads() != h.key_value_heads ||
+      cache.key_dim() != h.key_dim || cache.value_dim() != h.value_dim) {
+    throw_value_error(error_source(), "the cache does not fit this layer and query",
+                      "batch " + std::to_string(query.dim(0)) + ", " +
+                          std::to_string(h.key_value_heads) + " key/value heads of sizes " +
+                          std::to_string(h.key_dim) + " and " + std::to_string(h.value_dim),
+                      "batch " + std::to_string(cache.batch()) + ", " +
+                          std::to_string(cache.num_kv_heads()) + " heads of sizes " +
+                          std::to_string(cache.key_dim()) + " and " +
+                          std::to_string(cache.value_dim()));
+  }
 }
 
 Config ProjectedAttention::get_config() const {

@@ -178,6 +178,10 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
     throw_value_error(kOp, "invalid `sliding_window`", "0 (none) or a positive integer",
                       "sliding_window=" + std::to_string(options.sliding_window));
   }
+  if (options.query_offset < 0) {
+    throw_value_error(kOp, "invalid `query_offset`", "0 or a positive integer",
+                      "query_offset=" + std::to_string(options.query_offset));
+  }
   if (options.num_threads < 0) {
     throw_value_error(kOp, "invalid `num_threads`", "0 (the context's count) or a positive integer",
                       "num_threads=" + std::to_string(options.num_threads));
@@ -226,6 +230,7 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
   params.scale = static_cast<Real>(options.scale);
   params.is_causal = options.is_causal;
   params.sliding_window = options.sliding_window;
+  params.query_offset = options.query_offset;
   params.fully_masked_rows = options.fully_masked_rows;
   params.dropout_rate = options.dropout_rate;
   params.dropout_key = options.dropout_key;

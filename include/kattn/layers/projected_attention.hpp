@@ -27,6 +27,7 @@
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
+#include "kattn/layers/kv_cache.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
 
 namespace kattn {
@@ -61,6 +62,23 @@ class ProjectedAttention : public Layer {
   // ops::scaled_dot_product_attention_backward for masked and fully masked rows.
   AttentionInputGradients backward(const AttentionForward& forward, const Tensor& d_output,
                                    std::vector<Tensor>& weight_gradients) const;
+
+  // Incremental decoding, keras-hub's CachedMultiHeadAttention with cache_update_index =
+  // cache.length(): projects value (B, T', Dv) and args.key (else the value) into the next T'
+  // positions of `cache`, then attends query (B, T, Dq) to every filled position and projects
+  // the result: (B, T, *O). With use_causal_mask, query row t stands at position length + t and
+  // attends the positions up to its own, so stepping through a sequence one position (or chunk)
+  // at a time gives the rows of one causal call() on the whole sequence. Rank-3 inputs only;
+  // inference (no dropout, no scores, no masks but the causal one).
+  Tensor call_cached(const Tensor& query, const Tensor& value, KVCache& cache,
+                     const CachedCallArgs& args = {}) const;
+  // Attends query (B, T, Dq) to what `cache` holds without adding to it, as call() of the query
+  // on the cached sequence (no causal mask; row t at position t for a sliding window):
+  // keras-hub's cache_update_index=None, for cross-attention over encoder outputs cached once.
+  // The layer must be built.
+  Tensor call_cached(const Tensor& query, const KVCache& cache) const;
+  // An empty cache for this layer (built): `batch` sequences of up to max_length positions.
+  KVCache make_cache(int64_t batch, int64_t max_length) const;
 
   // Keras's compute_output_shape (after Keras's checks).
   virtual Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,
@@ -160,6 +178,11 @@ class ProjectedAttention : public Layer {
  private:
   detail::PreparedAttention prepare(const Tensor& query, const Tensor& value,
                                     const CallArgs& args) const;
+  // The settings and weights of the built layer (no key).
+  detail::PreparedAttention prepared_weights() const;
+  // NotSupportedError unless query is rank 3; ValueError unless `cache` has the query's batch
+  // and this layer's key/value heads.
+  void check_cached_call(const Tensor& query, const KVCache& cache) const;
   CallArgs node_call_args(const ValueArguments& arguments, const RunContext& context) const;
   std::vector<ValuePtr> node_outputs(const ValueArguments& arguments, const AttentionOutput& result,
                                      const CallArgs& args) const;

@@ -41,4 +41,12 @@ struct ProjectedAttentionCallArgs {
   bool training = false;
 };
 
+// Call arguments of an incremental-decoding step (ProjectedAttention::call_cached).
+struct CachedCallArgs {
+  // (B, T', Dk); the value is used as key when absent.
+  std::optional<Tensor> key = std::nullopt;
+  // Query row t, at position length + t, attends only positions <= its own.
+  bool use_causal_mask = false;
+};
+
 }  // namespace kattn

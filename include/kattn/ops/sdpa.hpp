@@ -8,8 +8,9 @@
 //
 //   logits[b, n, i, j] = scale * sum_h query[b, i, n, h] * key[b, j, n / (N / K), h]
 //   allowed[b, n, i, j] = mask[b, n, i, j]                      (broadcast, when given)
-//                         and (j <= i)                          (when is_causal)
-//                         and (|i - j| < sliding_window)        (when sliding_window > 0)
+//                         and (j <= p)                          (when is_causal)
+//                         and (|p - j| < sliding_window)        (when sliding_window > 0)
+//   with p = query_offset + i, the query's key position
 //   probs[b, n, i, :]   = softmax over j of the logits, masked as `fully_masked_rows` says
 //   output[b, i, n, :]  = sum_j dropout(probs[b, n, i, j]) * value[b, j, n / (N / K), :]
 //
@@ -47,6 +48,9 @@ struct SdpaOptions {
   bool is_causal = false;
   // When > 0, key j is attended from query i only when |i - j| < sliding_window.
   int64_t sliding_window = 0;
+  // Query i stands at key position query_offset + i for is_causal and sliding_window: the
+  // queries of an incremental-decoding step, after query_offset cached keys.
+  int64_t query_offset = 0;
   FullyMaskedRows fully_masked_rows = FullyMaskedRows::kUniform;
   // Dropout on the probabilities, applied when > 0: element (b, n, i, j) is kept when
   // dropout_keeps(dropout_key, ((b * N + n) * T + i) * S + j, dropout_rate) and kept values are

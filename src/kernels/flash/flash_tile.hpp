@@ -84,7 +84,8 @@ struct FlashTile {
   struct KeyRange {
     int64_t begin, end;
   };
-  static KeyRange attended_keys(const SdpaParams<float>& p, int64_t q0, int64_t rows) {
+  static KeyRange attended_keys(const SdpaParams<float>& p, int64_t q0_index, int64_t rows) {
+    const int64_t q0 = p.query_offset + q0_index;  // the first query's key position
     int64_t begin = 0, end = p.key_len;
     if (p.is_causal) end = min(end, q0 + rows);  // j <= i
     if (p.sliding_window > 0) {                  // |i - j| < window
@@ -111,7 +112,9 @@ struct FlashTile {
   // (Keras's dense-attention masking).
   static void mask_tile(const SdpaParams<float>& p, int64_t b, int64_t n, int64_t q0, int64_t rows,
                         int64_t j0, int64_t keys, float* tile, int64_t stride, bool subtract_1e9) {
-    const int64_t i_first = q0, i_last = q0 + rows - 1, j_last = j0 + keys - 1;
+    // i_first and i_last: key positions of the first and last query.
+    const int64_t i_first = p.query_offset + q0, i_last = i_first + rows - 1;
+    const int64_t j_last = j0 + keys - 1;
     const bool causal = p.is_causal && j_last > i_first;
     const bool window = p.sliding_window > 0 &&
                         (i_last - j0 >= p.sliding_window || j_last - i_first >= p.sliding_window);
@@ -122,11 +125,11 @@ struct FlashTile {
       const bool* mask_row =
           p.mask == nullptr ? nullptr : p.mask + b * ms[0] + n * ms[1] + key * ms[3];
       for (int64_t q = 0; q < rows; ++q) {
-        const int64_t query = q0 + q;
-        const bool excluded =
-            (causal && key > query) ||
-            (window && (query - key >= p.sliding_window || key - query >= p.sliding_window)) ||
-            (mask_row != nullptr && !mask_row[query * ms[2]]);
+        const int64_t position = i_first + q;
+        const bool excluded = (causal && key > position) ||
+                              (window && (position - key >= p.sliding_window ||
+                                          key - position >= p.sliding_window)) ||
+                              (mask_row != nullptr && !mask_row[(q0 + q) * ms[2]]);
         if (!excluded) continue;
         float& logit = tile[j * stride + q];
         logit = subtract_1e9 ? logit - 1.0e9f : -kInf;

@@ -60,10 +60,11 @@ struct SdpaDecode {
     it.n0 = it.kv0 * ratio;
     it.n1 = it.kv1 * ratio;
     it.j1 = min(p.key_len, it.j0 + kChunk);
-    if (p.is_causal) it.j1 = min(it.j1, it.i + 1);  // j <= i
-    if (p.sliding_window > 0) {                     // |i - j| < window
-      it.j0 = max(it.j0, it.i - p.sliding_window + 1);
-      it.j1 = min(it.j1, it.i + p.sliding_window);
+    const int64_t at = p.query_offset + it.i;     // the query's key position
+    if (p.is_causal) it.j1 = min(it.j1, at + 1);  // j <= i
+    if (p.sliding_window > 0) {                   // |i - j| < window
+      it.j0 = max(it.j0, at - p.sliding_window + 1);
+      it.j1 = min(it.j1, at + p.sliding_window);
     }
     return it;
   }

@@ -34,6 +34,9 @@ struct SdpaParams {
   Real scale = 1;
   bool is_causal = false;
   int64_t sliding_window = 0;  // 0: none
+  // Query i stands at key position query_offset + i for is_causal and sliding_window (queries
+  // appended after query_offset cached keys).
+  int64_t query_offset = 0;
   FullyMaskedRows fully_masked_rows = FullyMaskedRows::kUniform;
   double dropout_rate = 0.0;  // 0: no dropout
   uint64_t dropout_key = 0;

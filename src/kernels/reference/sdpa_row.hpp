@@ -35,8 +35,10 @@ bool allowed(const SdpaParams<Real>& p, int64_t b, int64_t n, int64_t i, int64_t
                                    i * p.mask_strides[2] + j * p.mask_strides[3]]) {
     return false;
   }
-  if (p.is_causal && j > i) return false;
-  if (p.sliding_window > 0 && (i - j >= p.sliding_window || j - i >= p.sliding_window)) {
+  const int64_t position = p.query_offset + i;
+  if (p.is_causal && j > position) return false;
+  if (p.sliding_window > 0 &&
+      (position - j >= p.sliding_window || j - position >= p.sliding_window)) {
     return false;
   }
   return true;

@@ -111,6 +111,27 @@ struct ProjectedSaved : SavedForBackward {
   AttentionOutput result;
 };
 
+// heads *= sigmoid(query @ gate/kernel + gate/bias), heads (B, ..., N, Hv); returns the sigmoid.
+Tensor apply_gate(const ProjectedAttentionWeights& weights, const Tensor& query, Tensor& heads) {
+  const PackedProjections* packed = weights.packed;
+  Tensor gate = ops::einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
+                                  packed != nullptr ? packed->gate.get() : nullptr);
+  float* h = heads.data();
+  float* g = gate.data();
+  for (int64_t i = 0; i < heads.size(); ++i) {
+    g[i] = 1.0f / (1.0f + std::exp(-g[i]));
+    h[i] *= g[i];
+  }
+  return gate;
+}
+
+// (B, ..., N, Hv) -> (B, ..., *O)
+Tensor output_projection(const ProjectedAttentionWeights& weights, const Tensor& heads) {
+  const PackedProjections* packed = weights.packed;
+  return ops::einsum_dense(heads, 2, *weights.output_kernel, weights.output_bias,
+                           packed != nullptr ? packed->output.get() : nullptr);
+}
+
 ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& settings,
                    const ProjectedAttentionWeights& weights, const Tensor& query,
                    const Tensor& value, const Tensor& key, const ProjectedAttentionCallArgs& args,
@@ -181,23 +202,10 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
   Tensor gated_heads = heads;
 
   if (weights.gate_kernel != nullptr) {
-    // heads *= sigmoid(gate(query)), gate (B, ..., N, Hv)
-    Tensor gate = ops::einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
-                                    packed != nullptr ? packed->gate.get() : nullptr);
     if (for_backward) gated_heads = heads.clone();
-    float* h = gated_heads.data();
-    float* g = gate.data();
-    for (int64_t i = 0; i < heads.size(); ++i) {
-      g[i] = 1.0f / (1.0f + std::exp(-g[i]));
-      h[i] *= g[i];
-    }
-    saved.gate = gate;
+    saved.gate = apply_gate(weights, query, gated_heads);
   }
-
-  // (B, ..., N, Hv) -> (B, ..., *O)
-  saved.result.output =
-      ops::einsum_dense(gated_heads, 2, *weights.output_kernel, weights.output_bias,
-                        packed != nullptr ? packed->output.get() : nullptr);
+  saved.result.output = output_projection(weights, gated_heads);
   if (attended.scores) saved.result.attention_scores = attended.scores->reshape(layout.shape);
   if (for_backward) {
     saved.query = query;
@@ -229,6 +237,34 @@ AttentionOutput projected_attention_call(ErrorSource source,
                                          const Tensor& key, const ProjectedAttentionCallArgs& args,
                                          const SeedGenerator& seeds) {
   return run(source, settings, weights, query, value, key, args, seeds, false).result;
+}
+
+void cache_projections(const ProjectedAttentionWeights& weights, const Tensor& value,
+                       const Tensor& key, KVCache& cache) {
+  const PackedProjections* packed = weights.packed;
+  // (B, T', Dk) -> (B, T', K, H); (B, T', Dv) -> (B, T', K, Hv)
+  cache.append(ops::einsum_dense(key, 1, *weights.key_kernel, weights.key_bias,
+                                 packed != nullptr ? packed->key.get() : nullptr),
+               ops::einsum_dense(value, 1, *weights.value_kernel, weights.value_bias,
+                                 packed != nullptr ? packed->value.get() : nullptr));
+}
+
+Tensor projected_attention_cached(const ProjectedAttentionSettings& settings,
+                                  const ProjectedAttentionWeights& weights, const Tensor& query,
+                                  const KVCache& cache, int64_t query_offset,
+                                  bool use_causal_mask) {
+  const PackedProjections* packed = weights.packed;
+  // (B, T, Dq) -> (B, T, N, H)
+  const Tensor q = ops::einsum_dense(query, 1, *weights.query_kernel, weights.query_bias,
+                                     packed != nullptr ? packed->query.get() : nullptr);
+  ops::SdpaOptions options;
+  options.scale = settings.scale;
+  options.is_causal = use_causal_mask;
+  options.sliding_window = settings.sliding_window;
+  options.query_offset = query_offset;
+  Tensor heads = ops::scaled_dot_product_attention(q, cache.keys(), cache.values(), options).output;
+  if (weights.gate_kernel != nullptr) apply_gate(weights, query, heads);
+  return output_projection(weights, heads);
 }
 
 AttentionForward projected_attention_forward(

@@ -15,6 +15,7 @@
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/attention_gradients.hpp"
 #include "kattn/layers/attention_output.hpp"
+#include "kattn/layers/kv_cache.hpp"
 #include "kattn/layers/projected_attention_call_args.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "ops/einsum_dense.hpp"
@@ -89,6 +90,17 @@ AttentionOutput projected_attention_call(ErrorSource source,
                                          const Tensor& query, const Tensor& value,
                                          const Tensor& key, const ProjectedAttentionCallArgs& args,
                                          const SeedGenerator& seeds);
+
+// Incremental decoding on validated rank-3 inputs (attention over axis 1). cache_projections
+// appends the key and value projections of key and value (B, T', D) to `cache`;
+// projected_attention_cached attends query (B, T, Dq), whose row t stands at position
+// query_offset + t, to the filled positions (causally with use_causal_mask; the sliding window
+// as in a call) and projects the result. No dropout, no scores.
+void cache_projections(const ProjectedAttentionWeights& weights, const Tensor& value,
+                       const Tensor& key, KVCache& cache);
+Tensor projected_attention_cached(const ProjectedAttentionSettings& settings,
+                                  const ProjectedAttentionWeights& weights, const Tensor& query,
+                                  const KVCache& cache, int64_t query_offset, bool use_causal_mask);
 
 // The same call for `layer`, keeping what projected_attention_backward needs.
 AttentionForward projected_attention_forward(
