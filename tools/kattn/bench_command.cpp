@@ -16,6 +16,8 @@
 #include "command_line.hpp"
 #include "kattn/core/context.hpp"
 #include "kattn/layers/attention.hpp"
+#include "kattn/layers/grouped_query_attention.hpp"
+#include "kattn/layers/kv_cache.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "kernels/dispatch.hpp"
@@ -44,6 +46,11 @@ what:
   mha        the MultiHeadAttention layer, self-attention on (B, T, E)
                --batch B --seq-q T --embed E --heads N [--causal];
                GFLOP = (8*B*T*E*E + 4*B*T*T*E) / 1e9 (four projections, the attention)
+  decode     one generation step of the MultiHeadAttention layer (GroupQueryAttention with
+               --kv-heads) on a key/value cache holding C positions: the new token's four
+               projections, its keys and values appended, attention over the cache
+               --batch B --context C --embed E --heads N [--kv-heads K]; reports tokens per
+               second (B per step); GFLOP = (4*B*E*E + 4*B*C*E) / 1e9 with K = N
   sgemm      OpenBLAS sgemm of two (M, M) matrices, the ceiling the others are judged against
                --size M; GFLOP = 2*M^3 / 1e9
 
@@ -87,8 +94,10 @@ struct Timing {
   double median_ms = 0, min_ms = 0, max_ms = 0;
 };
 
+constexpr int64_t kWarmups = 3;  // runs before the timed ones
+
 Timing time_runs(int64_t iters, const std::function<void()>& body) {
-  for (int warmup = 0; warmup < 3; ++warmup) body();
+  for (int64_t warmup = 0; warmup < kWarmups; ++warmup) body();
   std::vector<double> ms;
   for (int64_t i = 0; i < iters; ++i) {
     const auto start = std::chrono::steady_clock::now();
@@ -108,6 +117,7 @@ struct Benchmark {
   std::function<void()> body;
   bool versus_sgemm_peak = false;  // also measure the sgemm peak and report the ratio
   bool versus_reference = false;   // also time `body` on the reference kernels, report the ratio
+  int64_t tokens = 0;              // tokens a run generates (decode): also report tokens/s
 };
 
 std::string active_isa() { return kernels::isa_name(kernels::active_isa()); }
@@ -189,6 +199,39 @@ Benchmark mha_benchmark(const Arguments& a) {
           active_isa(), [=] { (void)layer->call(*x, *x, {.use_causal_mask = causal}); }};
 }
 
+Benchmark decode_benchmark(const Arguments& a, int64_t iters) {
+  const int64_t B = integer(a, "--batch"), C = integer(a, "--context");
+  const int64_t E = integer(a, "--embed"), N = integer(a, "--heads");
+  const int64_t K = integer(a, "--kv-heads", N);
+  if (E % N != 0) throw UsageError("--embed must be a multiple of --heads");
+  if (N % K != 0) throw UsageError("--heads must be a multiple of --kv-heads");
+  const int64_t H = E / N;
+  std::shared_ptr<ProjectedAttention> layer;
+  if (a.value("--kv-heads")) {
+    layer = std::make_shared<GroupedQueryAttention>(
+        GroupedQueryAttention::Args{.head_dim = H, .num_query_heads = N, .num_key_value_heads = K});
+  } else {
+    layer = std::make_shared<MultiHeadAttention>(
+        MultiHeadAttention::Args{.num_heads = N, .key_dim = H});
+  }
+  auto token = std::make_shared<Tensor>(random_tensor({B, 1, E}, 1));
+  layer->build(token->shape(), token->shape());
+  // The context: C positions of random keys and values, then room for every timed step.
+  auto cache = std::make_shared<KVCache>(layer->make_cache(B, C + kWarmups + iters));
+  cache->append(random_tensor({B, C, K, H}, 2), random_tensor({B, C, K, H}, 3));
+  const double b = static_cast<double>(B), e = static_cast<double>(E);
+  Benchmark benchmark{
+      std::to_string(B) + "x" + std::to_string(N) + "(" + std::to_string(K) + ") context " +
+          std::to_string(C) + " E=" + std::to_string(E),
+      (2.0 * b * e * e * (2.0 + 2.0 * static_cast<double>(K) / static_cast<double>(N)) +
+       4.0 * b * static_cast<double>(C) * e) /
+          1e9,
+      active_isa(),
+      [=] { (void)layer->call_cached(*token, *token, *cache, {.use_causal_mask = true}); }};
+  benchmark.tokens = B;
+  return benchmark;
+}
+
 Benchmark sgemm_benchmark(const Arguments& a) {
   const int64_t M = integer(a, "--size");
   auto left = std::make_shared<Tensor>(random_tensor({M, M}, 1));
@@ -207,14 +250,14 @@ Benchmark sgemm_benchmark(const Arguments& a) {
 int run_bench(const std::vector<std::string>& args) {
   const Arguments arguments(args,
                             {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim",
-                             "--embed", "--size", "--threads", "--iters"},
+                             "--embed", "--context", "--size", "--threads", "--iters"},
                             {"--causal", "--scores", "--backward", "--json", "--help"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
     return 0;
   }
   if (arguments.positionals().size() != 1) {
-    throw UsageError("expected one of sdpa, additive, luong, mha, sgemm");
+    throw UsageError("expected one of sdpa, additive, luong, mha, decode, sgemm");
   }
   const std::string what = arguments.positionals()[0];
   const int64_t threads = integer(arguments, "--threads", hardware_threads());
@@ -232,11 +275,13 @@ int run_bench(const std::vector<std::string>& args) {
         arguments, std::make_shared<Attention>(Attention::Args{.use_scale = true}));
   } else if (what == "mha") {
     benchmark = mha_benchmark(arguments);
+  } else if (what == "decode") {
+    benchmark = decode_benchmark(arguments, iters);
   } else if (what == "sgemm") {
     benchmark = sgemm_benchmark(arguments);
   } else {
     throw UsageError("unknown benchmark '" + what +
-                     "': expected sdpa, additive, luong, mha or sgemm");
+                     "': expected sdpa, additive, luong, mha, decode or sgemm");
   }
   const Timing timing = time_runs(iters, benchmark.body);
   const double gflops = benchmark.gflop / (timing.median_ms / 1e3);
@@ -266,6 +311,10 @@ int run_bench(const std::vector<std::string>& args) {
       std::snprintf(ratio, sizeof ratio, ", \"reference_median_ms\": %.4f, \"speedup\": %.3f",
                     reference.median_ms, reference.median_ms / timing.median_ms);
     }
+    if (benchmark.tokens > 0) {
+      std::snprintf(ratio, sizeof ratio, ", \"tokens_per_s\": %.1f",
+                    static_cast<double>(benchmark.tokens) / (timing.median_ms / 1e3));
+    }
     std::snprintf(line, sizeof line,
                   "{\"what\": \"%s\", \"shape\": \"%s\", \"threads\": %lld, \"isa\": \"%s\", "
                   "\"gflops\": %.3f, \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f%s}\n",
@@ -285,6 +334,11 @@ int run_bench(const std::vector<std::string>& args) {
                   "  %.3f of the same-run sgemm peak, %.2f GFLOP/s (OpenBLAS, best of M = 512, "
                   "1024, 2048)\n",
                   gflops / peak, peak);
+    std::cout << line;
+  }
+  if (benchmark.tokens > 0 && !arguments.flag("--json")) {
+    std::snprintf(line, sizeof line, "  %.1f tokens per second\n",
+                  static_cast<double>(benchmark.tokens) / (timing.median_ms / 1e3));
     std::cout << line;
   }
   if (benchmark.versus_reference && !arguments.flag("--json")) {
