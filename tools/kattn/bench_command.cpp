@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <random>
@@ -15,6 +16,7 @@
 
 #include "command_line.hpp"
 #include "kattn/core/context.hpp"
+#include "kattn/io/npy.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
 #include "kattn/layers/kv_cache.hpp"
@@ -55,6 +57,9 @@ what:
                --size M; GFLOP = 2*M^3 / 1e9
 
 every one:
+  --save DIR      (sdpa, mha) also write the inputs and kattn's output as .npy files in DIR,
+                  for peers to check they compute the same: query, key, value and output
+                  (sdpa); x, the weights in Keras's order weight_0 ... and output (mha)
   --threads n     threads for kattn's kernels and OpenBLAS (default: every core)
   --iters I       timed runs after 3 warm-up runs (default 10)
   --json          one JSON line: what, shape, threads, isa, gflops, median_ms, min_ms, max_ms
@@ -118,6 +123,8 @@ struct Benchmark {
   bool versus_sgemm_peak = false;  // also measure the sgemm peak and report the ratio
   bool versus_reference = false;   // also time `body` on the reference kernels, report the ratio
   int64_t tokens = 0;              // tokens a run generates (decode): also report tokens/s
+  // Writes the inputs and the output as .npy files into a folder (--save), when it can.
+  std::function<void(const std::filesystem::path&)> save;
 };
 
 std::string active_isa() { return kernels::isa_name(kernels::active_isa()); }
@@ -144,6 +151,13 @@ Benchmark sdpa_benchmark(const Arguments& a) {
           (backward ? " backward" : ""),
       (causal ? flop / 2 : flop) / 1e9, active_isa(),
       [=] { (void)ops::scaled_dot_product_attention(*query, *key, *value, options); }, backward};
+  benchmark.save = [=](const std::filesystem::path& dir) {
+    write_npy(dir / "query.npy", *query);
+    write_npy(dir / "key.npy", *key);
+    write_npy(dir / "value.npy", *value);
+    write_npy(dir / "output.npy",
+              ops::scaled_dot_product_attention(*query, *key, *value, options).output);
+  };
   if (backward) {
     auto forward = std::make_shared<ops::SdpaResult<float>>(
         ops::scaled_dot_product_attention(*query, *key, *value, options));
@@ -191,12 +205,22 @@ Benchmark mha_benchmark(const Arguments& a) {
   auto x = std::make_shared<Tensor>(random_tensor({B, T, E}, 1));
   layer->build(x->shape(), x->shape());
   const double bt = static_cast<double>(B * T);
-  return {std::to_string(B) + "x" + std::to_string(T) + " E=" + std::to_string(E) +
-              " N=" + std::to_string(N) + (causal ? " causal" : ""),
-          (8.0 * bt * static_cast<double>(E * E) +
-           4.0 * bt * static_cast<double>(T * E) * (causal ? 0.5 : 1.0)) /
-              1e9,
-          active_isa(), [=] { (void)layer->call(*x, *x, {.use_causal_mask = causal}); }};
+  Benchmark benchmark{std::to_string(B) + "x" + std::to_string(T) + " E=" + std::to_string(E) +
+                          " N=" + std::to_string(N) + (causal ? " causal" : ""),
+                      (8.0 * bt * static_cast<double>(E * E) +
+                       4.0 * bt * static_cast<double>(T * E) * (causal ? 0.5 : 1.0)) /
+                          1e9,
+                      active_isa(),
+                      [=] { (void)layer->call(*x, *x, {.use_causal_mask = causal}); }};
+  benchmark.save = [=](const std::filesystem::path& dir) {
+    write_npy(dir / "x.npy", *x);
+    const std::vector<Tensor> weights = layer->get_weights();
+    for (size_t i = 0; i < weights.size(); ++i) {
+      write_npy(dir / ("weight_" + std::to_string(i) + ".npy"), weights[i]);
+    }
+    write_npy(dir / "output.npy", layer->call(*x, *x, {.use_causal_mask = causal}).output);
+  };
+  return benchmark;
 }
 
 Benchmark decode_benchmark(const Arguments& a, int64_t iters) {
@@ -250,7 +274,7 @@ Benchmark sgemm_benchmark(const Arguments& a) {
 int run_bench(const std::vector<std::string>& args) {
   const Arguments arguments(args,
                             {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim",
-                             "--embed", "--context", "--size", "--threads", "--iters"},
+                             "--embed", "--context", "--size", "--threads", "--iters", "--save"},
                             {"--causal", "--scores", "--backward", "--json", "--help"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
@@ -282,6 +306,11 @@ int run_bench(const std::vector<std::string>& args) {
   } else {
     throw UsageError("unknown benchmark '" + what +
                      "': expected sdpa, additive, luong, mha, decode or sgemm");
+  }
+  if (const std::optional<std::string> dir = arguments.value("--save")) {
+    if (!benchmark.save) throw UsageError("--save goes with sdpa and mha");
+    std::filesystem::create_directories(*dir);
+    benchmark.save(*dir);
   }
   const Timing timing = time_runs(iters, benchmark.body);
   const double gflops = benchmark.gflop / (timing.median_ms / 1e3);
