@@ -124,7 +124,7 @@ struct Benchmark {
   bool versus_reference = false;   // also time `body` on the reference kernels, report the ratio
   int64_t tokens = 0;              // tokens a run generates (decode): also report tokens/s
   // Writes the inputs and the output as .npy files into a folder (--save), when it can.
-  std::function<void(const std::filesystem::path&)> save;
+  std::function<void(const std::filesystem::path&)> save = nullptr;
 };
 
 std::string active_isa() { return kernels::isa_name(kernels::active_isa()); }
