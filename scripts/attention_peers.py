@@ -7,7 +7,8 @@ checks that it computes kattn's output, then times it:
 
 sdpa peers: torch (torch.nn.functional.scaled_dot_product_attention), onnxruntime_mha
 (com.microsoft.MultiHeadAttention), onnx_attention (the standard ONNX Attention operator, opset
-23), jax (jax.nn.dot_product_attention on XLA's CPU backend). mha peers: torch
+23), onnxruntime_gqa (com.microsoft.GroupQueryAttention, decoding steps: T = 1), jax
+(jax.nn.dot_product_attention on XLA's CPU backend). mha peers: torch
 (torch.nn.MultiheadAttention with kattn's weights), onnxruntime_mha (the four projections around
 com.microsoft.MultiHeadAttention).
 
@@ -119,6 +120,46 @@ def sdpa_onnx_attention(q, k, v, causal, threads):
     return lambda: call().transpose(0, 2, 1, 3), call, version
 
 
+def sdpa_onnxruntime_gqa(q, k, v, causal, threads):
+    """com.microsoft.GroupQueryAttention as a decoding step: one query (T = 1), the last key and
+    value as the new token, the S - 1 before it as the past cache."""
+    from onnx import TensorProto, helper
+    B, T, N, H = q.shape
+    S, K = k.shape[1], k.shape[2]
+    if T != 1:
+        raise SystemExit("onnxruntime_gqa: times a decoding step, one query (T = 1)")
+    node = helper.make_node(
+        "GroupQueryAttention",
+        ["q", "k", "v", "past_key", "past_value", "seqlens_k", "total_sequence_length"],
+        ["out", "present_key", "present_value"], domain="com.microsoft", num_heads=N,
+        kv_num_heads=K)
+    graph = helper.make_graph(
+        [node], "gqa",
+        [helper.make_tensor_value_info("q", TensorProto.FLOAT, [B, 1, N * H]),
+         helper.make_tensor_value_info("k", TensorProto.FLOAT, [B, 1, K * H]),
+         helper.make_tensor_value_info("v", TensorProto.FLOAT, [B, 1, K * H]),
+         helper.make_tensor_value_info("past_key", TensorProto.FLOAT, [B, K, S - 1, H]),
+         helper.make_tensor_value_info("past_value", TensorProto.FLOAT, [B, K, S - 1, H]),
+         helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, [B]),
+         helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [B, 1, N * H]),
+         helper.make_tensor_value_info("present_key", TensorProto.FLOAT, [B, K, S, H]),
+         helper.make_tensor_value_info("present_value", TensorProto.FLOAT, [B, K, S, H])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("com.microsoft", 1)])
+    session, version = ort_session(model, threads)
+    feeds = {"q": q.reshape(B, 1, N * H), "k": k[:, -1:].reshape(B, 1, K * H),
+             "v": v[:, -1:].reshape(B, 1, K * H),
+             "past_key": np.ascontiguousarray(k[:, :-1].transpose(0, 2, 1, 3)),
+             "past_value": np.ascontiguousarray(v[:, :-1].transpose(0, 2, 1, 3)),
+             "seqlens_k": np.full(B, S - 1, np.int32),
+             "total_sequence_length": np.array(S, np.int32)}
+
+    def call():
+        return session.run(["out"], feeds)[0]
+    return lambda: call().reshape(B, 1, N, H), call, version
+
+
 def sdpa_jax(q, k, v, causal, threads):
     if threads == 1:  # read when jax is first imported
         os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
@@ -195,7 +236,8 @@ def mha_onnxruntime(x, weights, causal, threads):
 
 PEERS = {
     "sdpa": {"torch": sdpa_torch, "onnxruntime_mha": sdpa_onnxruntime_mha,
-             "onnx_attention": sdpa_onnx_attention, "jax": sdpa_jax},
+             "onnx_attention": sdpa_onnx_attention, "onnxruntime_gqa": sdpa_onnxruntime_gqa,
+             "jax": sdpa_jax},
     "mha": {"torch": mha_torch, "onnxruntime_mha": mha_onnxruntime},
 }
 
