@@ -20,6 +20,11 @@ class KVCache {
   // Room for max_length positions of `batch` sequences (every size > 0; ValueError otherwise).
   KVCache(int64_t batch, int64_t max_length, int64_t num_kv_heads, int64_t key_dim,
           int64_t value_dim);
+  // Moved, not copied: a copy would share the storage but not the length.
+  KVCache(const KVCache&) = delete;
+  KVCache& operator=(const KVCache&) = delete;
+  KVCache(KVCache&&) = default;
+  KVCache& operator=(KVCache&&) = default;
 
   int64_t batch() const { return keys_.dim(0); }
   int64_t max_length() const { return keys_.dim(1); }
