@@ -111,11 +111,15 @@ AttentionInputGradients ProjectedAttention::backward(const AttentionForward& for
       detail::projected_gradients(weights(), weight_gradients));
 }
 
-KVCache ProjectedAttention::make_cache(int64_t batch, int64_t max_length) const {
+void ProjectedAttention::check_built(const std::string& what) const {
   if (!built()) {
-    throw_value_error(error_source(), "make_cache needs a built layer", "build() or a call first",
+    throw_value_error(error_source(), what + " needs a built layer", "build() or a call first",
                       "an unbuilt layer");
   }
+}
+
+KVCache ProjectedAttention::make_cache(int64_t batch, int64_t max_length) const {
+  check_built("make_cache");
   const Heads h = heads();
   return KVCache(batch, max_length, h.key_value_heads, h.key_dim, h.value_dim);
 }
@@ -139,10 +143,7 @@ Tensor ProjectedAttention::call_cached(const Tensor& query, const Tensor& value,
 }
 
 Tensor ProjectedAttention::call_cached(const Tensor& query, const KVCache& cache) const {
-  if (!built()) {
-    throw_value_error(error_source(), "a call on a cache alone needs a built layer",
-                      "build() or a call first", "an unbuilt layer");
-  }
+  check_built("a call on a cache alone");
   const detail::PreparedAttention prepared = prepared_weights();
   const int64_t features = prepared.weights.query_kernel->dim(0);
   if (query.rank() != 3 || query.dim(2) != features) {

@@ -178,6 +178,8 @@ class ProjectedAttention : public Layer {
  private:
   detail::PreparedAttention prepare(const Tensor& query, const Tensor& value,
                                     const CallArgs& args) const;
+  // ValueError naming `what` unless the layer is built.
+  void check_built(const std::string& what) const;
   // The settings and weights of the built layer (no key).
   detail::PreparedAttention prepared_weights() const;
   // NotSupportedError unless query is rank 3; ValueError unless `cache` has the query's batch
