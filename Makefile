@@ -20,7 +20,7 @@ THREAD_DIR ?= build-thread
 WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
-            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev clang-format
+            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev libfp16-dev clang-format
 CXX_SOURCES = $(shell find src include tests tools benches fuzz examples \
                 -name '*.cpp' -o -name '*.hpp' -o -name '*.h')
 

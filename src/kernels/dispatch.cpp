@@ -58,7 +58,8 @@ const char* isa_name(Isa isa) {
 
 bool cpu_has_avx2() {
 #if defined(KATTN_HAVE_AVX2_KERNELS) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c");
   return has;
 #else
   return false;

@@ -11,12 +11,12 @@ namespace kattn::kernels {
 enum class Isa {
   kReference,  // the specification: plain loops, materialised logits
   kPortable,   // the fused kernels in plain C++
-  kAvx2,       // the fused kernels with AVX2 + FMA
+  kAvx2,       // the fused kernels with AVX2 + FMA (+ F16C for half-precision caches)
 };
 
 const char* isa_name(Isa isa);
 
-// Whether this CPU (and this build) can run the AVX2 + FMA kernels.
+// Whether this CPU (and this build) can run the AVX2 + FMA + F16C kernels.
 bool cpu_has_avx2();
 
 // The ISA calls on this thread use: a ScopedIsa's, else KATTN_ISA's, else the best the CPU has.

@@ -118,10 +118,10 @@ void ProjectedAttention::check_built(const std::string& what) const {
   }
 }
 
-KVCache ProjectedAttention::make_cache(int64_t batch, int64_t max_length) const {
+KVCache ProjectedAttention::make_cache(int64_t batch, int64_t max_length, CacheDtype dtype) const {
   check_built("make_cache");
   const Heads h = heads();
-  return KVCache(batch, max_length, h.key_value_heads, h.key_dim, h.value_dim);
+  return KVCache(batch, max_length, h.key_value_heads, h.key_dim, h.value_dim, dtype);
 }
 
 Tensor ProjectedAttention::call_cached(const Tensor& query, const Tensor& value, KVCache& cache,

@@ -2,6 +2,7 @@
 // active instruction set. No arithmetic here.
 #include "kattn/ops/sdpa.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -23,12 +24,11 @@ namespace {
 
 constexpr ErrorSource kOp{"scaled_dot_product_attention", ""};
 
-template <typename Real>
-void check_rank4(const BasicTensor<Real>& tensor, const char* name, const char* layout) {
-  if (tensor.rank() != 4) {
+void check_rank4(const Shape& shape, const char* name, const char* layout) {
+  if (shape.size() != 4) {
     throw_value_error(kOp, std::string("`") + name + "` must have rank 4",
                       std::string("a tensor of shape ") + layout,
-                      std::string(name) + ".shape=" + shape_to_string(tensor.shape()));
+                      std::string(name) + ".shape=" + shape_to_string(shape));
   }
 }
 
@@ -139,27 +139,25 @@ void run_backward_kernel(const kernels::SdpaParams<Real>& params,
   kernels::sdpa_backward_reference(params, grads, workspace.data());
 }
 
-// Validates the problem (ValueError naming the argument) and lays out its inputs and options;
-// the caller sets the outputs.
+// Validates the problem (ValueError naming the argument) and lays out the query and the
+// options; the caller sets the keys, values and outputs.
 template <typename Real>
-kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
-                                         const BasicTensor<Real>& key,
-                                         const BasicTensor<Real>& value,
-                                         const SdpaOptions& options) {
-  check_rank4(query, "query", "(B, T, N, H)");
+kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query, const Shape& key,
+                                         const Shape& value, const SdpaOptions& options) {
+  check_rank4(query.shape(), "query", "(B, T, N, H)");
   check_rank4(key, "key", "(B, S, K, H)");
   check_rank4(value, "value", "(B, S, K, Hv)");
   const int64_t B = query.dim(0), T = query.dim(1), N = query.dim(2), H = query.dim(3);
-  const int64_t S = key.dim(1), K = key.dim(2), Hv = value.dim(3);
-  if (key.dim(0) != B || key.dim(3) != H) {
+  const int64_t S = key[1], K = key[2], Hv = value[3];
+  if (key[0] != B || key[3] != H) {
     throw_value_error(kOp, "`query` and `key` must agree on the batch and head dimensions",
                       "query (B, T, N, H) and key (B, S, K, H)",
-                      shapes(query.shape(), "query", key.shape(), "key"));
+                      shapes(query.shape(), "query", key, "key"));
   }
-  if (value.dim(0) != B || value.dim(1) != S || value.dim(2) != K) {
+  if (value[0] != B || value[1] != S || value[2] != K) {
     throw_value_error(kOp, "`key` and `value` must agree on every axis but the last",
                       "key (B, S, K, H) and value (B, S, K, Hv)",
-                      shapes(key.shape(), "key", value.shape(), "value"));
+                      shapes(key, "key", value, "value"));
   }
   if (K <= 0 || N % K != 0) {
     throw_value_error(kOp, "the query heads must be a multiple of the key/value heads",
@@ -217,10 +215,6 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
   params.value_dim = Hv;
   params.query = query.data();
   copy_strides(query, params.query_strides);
-  params.key = key.data();
-  copy_strides(key, params.key_strides);
-  params.value = value.data();
-  copy_strides(value, params.value_strides);
   if (options.mask) {
     params.mask = options.mask->data();
     for (int64_t axis = 0; axis < 4; ++axis) {
@@ -235,6 +229,42 @@ kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
   params.dropout_rate = options.dropout_rate;
   params.dropout_key = options.dropout_key;
   return params;
+}
+
+// checked_params for keys and values in tensors of Real.
+template <typename Real>
+kernels::SdpaParams<Real> checked_params(const BasicTensor<Real>& query,
+                                         const BasicTensor<Real>& key,
+                                         const BasicTensor<Real>& value,
+                                         const SdpaOptions& options) {
+  kernels::SdpaParams<Real> params = checked_params(query, key.shape(), value.shape(), options);
+  params.key = key.data();
+  copy_strides(key, params.key_strides);
+  params.value = value.data();
+  copy_strides(value, params.value_strides);
+  return params;
+}
+
+// Allocates the outputs options ask for into params and runs the kernel.
+template <typename Real>
+SdpaResult<Real> run_forward(kernels::SdpaParams<Real>& params, const SdpaOptions& options) {
+  SdpaResult<Real> result{
+      BasicTensor<Real>(Shape{params.batch, params.query_len, params.num_heads, params.value_dim}),
+      std::nullopt, std::nullopt};
+  if (options.return_scores) {
+    result.scores =
+        BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len, params.key_len});
+  }
+  if (options.return_logsumexp) {
+    result.logsumexp = BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len});
+  }
+  params.output = result.output.data();
+  copy_strides(result.output, params.output_strides);
+  params.scores = result.scores ? result.scores->data() : nullptr;
+  params.logsumexp = result.logsumexp ? result.logsumexp->data() : nullptr;
+
+  run_kernel(params, options.num_threads == 0 ? num_threads() : options.num_threads);
+  return result;
 }
 
 // Calls visit(b, i, n) for every head n of every query row i of batch b that query_mask masks.
@@ -298,26 +328,50 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
                                               const BasicTensor<Real>& value,
                                               const SdpaOptions& options) {
   kernels::SdpaParams<Real> params = checked_params(query, key, value, options);
-  SdpaResult<Real> result{
-      BasicTensor<Real>(Shape{params.batch, params.query_len, params.num_heads, params.value_dim}),
-      std::nullopt, std::nullopt};
-  if (options.return_scores) {
-    result.scores =
-        BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len, params.key_len});
-  }
-  if (options.return_logsumexp) {
-    result.logsumexp = BasicTensor<Real>(Shape{params.batch, params.num_heads, params.query_len});
-  }
-  params.output = result.output.data();
-  copy_strides(result.output, params.output_strides);
-  params.scores = result.scores ? result.scores->data() : nullptr;
-  params.logsumexp = result.logsumexp ? result.logsumexp->data() : nullptr;
-
-  run_kernel(params, options.num_threads == 0 ? num_threads() : options.num_threads);
+  SdpaResult<Real> result = run_forward(params, options);
   if (options.query_mask) {
     mask_query_rows(*options.query_mask, options.fully_masked_rows, params, value, result);
   }
   return result;
+}
+
+Tensor HalfSequence::to_float() const {
+  check_rank4(shape, "HalfSequence", "(B, S, K, H)");
+  Tensor result(shape);
+  float* out = result.data();
+  for (int64_t b = 0; b < shape[0]; ++b) {
+    for (int64_t s = 0; s < shape[1]; ++s) {
+      for (int64_t k = 0; k < shape[2]; ++k) {
+        const uint16_t* row = data + b * strides[0] + s * strides[1] + k * strides[2];
+        for (int64_t h = 0; h < shape[3]; ++h) *out++ = half_to_float(row[h * strides[3]], format);
+      }
+    }
+  }
+  return result;
+}
+
+SdpaResult<float> scaled_dot_product_attention(const Tensor& query, const HalfSequence& key,
+                                               const HalfSequence& value,
+                                               const SdpaOptions& options) {
+  kernels::SdpaParams<float> params = checked_params(query, key.shape, value.shape, options);
+  if (key.format != value.format) {
+    throw_value_error(kOp, "`key` and `value` must be stored in the same 16-bit format",
+                      std::string("both ") + half_format_name(key.format),
+                      std::string("key ") + half_format_name(key.format) + ", value " +
+                          half_format_name(value.format));
+  }
+  params.key_half = key.data;
+  std::copy(key.strides.begin(), key.strides.end(), params.key_strides);
+  params.value_half = value.data;
+  std::copy(value.strides.begin(), value.strides.end(), params.value_strides);
+  params.half_format = key.format;
+  // params.scores is still null: run_forward sets it.
+  const bool direct = kernels::active_isa() != kernels::Isa::kReference && !options.return_scores &&
+                      !options.query_mask && kernels::sdpa_decode_applies(params);
+  if (!direct) {
+    return scaled_dot_product_attention(query, key.to_float(), value.to_float(), options);
+  }
+  return run_forward(params, options);
 }
 
 template <typename Real>

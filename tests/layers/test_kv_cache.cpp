@@ -4,7 +4,10 @@
 // queries as a call on the cached sequence does; bad caches and steps are refused by name.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "error_test_util.hpp"
@@ -79,6 +82,44 @@ TEST(KVCache, AFilledCacheServesLaterQueriesAsTheCachedSequence) {
   }
 }
 
+// A 16-bit cache holds the projections rounded to nearest: decoding with it stays within the
+// stated error of one causal float32 call on the whole sequence (docs/semantics.md, "Cached
+// calls": 2e-3 for float16, 1.6e-2 for bfloat16, relative to the outputs' largest magnitude), and
+// equals attention over its own converted contents.
+TEST(KVCache, HalfCachesStayWithinTheirStatedError) {
+  const int64_t B = 2, S = 40, E = 16;
+  const Tensor x = random_normal({B, S, E}, 12);
+  for (const auto& layer : layers()) {
+    const Tensor whole = layer->call(x, x, {.use_causal_mask = true}).output;
+    float largest = 0.0f;
+    for (int64_t i = 0; i < whole.size(); ++i)
+      largest = std::max(largest, std::abs(whole.data()[i]));
+    for (const auto& [dtype, bound] :
+         {std::pair{CacheDtype::kFloat16, 2e-3f}, std::pair{CacheDtype::kBFloat16, 1.6e-2f}}) {
+      SCOPED_TRACE(layer->name() + " " + cache_dtype_name(dtype));
+      KVCache cache = layer->make_cache(B, S, dtype);
+      EXPECT_EQ(cache.dtype(), dtype);
+      float error = 0.0f;
+      for (int64_t t = 0; t < S; ++t) {
+        const Tensor part = x.slice(1, t, t + 1);
+        const Tensor step = layer->call_cached(part, part, cache, {.use_causal_mask = true});
+        for (int64_t b = 0; b < B; ++b) {
+          for (int64_t e = 0; e < step.dim(2); ++e) {
+            error = std::max(error, std::abs(step(b, 0, e) - whole(b, t, e)));
+          }
+        }
+      }
+      EXPECT_LE(error, bound * largest);
+      EXPECT_GT(error, 0.0f);  // the cache did round
+      const Tensor later = random_normal({B, 3, E}, 13);
+      const Tensor converted = layer->call_cached(later, cache);
+      KVCache exact = layer->make_cache(B, S);
+      exact.append(cache.keys(), cache.values());
+      EXPECT_TRUE(all_close(converted, layer->call_cached(later, exact), 1e-5, 1e-5));
+    }
+  }
+}
+
 TEST(KVCache, RefusesWhatDoesNotFit) {
   MultiHeadAttention mha({.num_heads = 2, .key_dim = 4, .name = "mha"});
   EXPECT_EQ(message_of<ValueError>([&] { mha.make_cache(1, 4); }),
@@ -105,6 +146,9 @@ TEST(KVCache, RefusesWhatDoesNotFit) {
   EXPECT_EQ(fresh.length(), 0);
   EXPECT_THROW(KVCache(1, 0, 1, 1, 1), ValueError);
   EXPECT_THROW(fresh.append(Tensor({1, 2, 2, 4}), Tensor({1, 3, 2, 4})), ValueError);
+  EXPECT_EQ(message_of<ValueError>([&] { fresh.half_keys(); }),
+            "KVCache 'cache': a float32 cache has no 16-bit keys and values. Expected a float16 "
+            "or bfloat16 cache. Received: dtype=float32.");
 }
 
 }  // namespace

@@ -51,8 +51,9 @@ what:
   decode     one generation step of the MultiHeadAttention layer (GroupQueryAttention with
                --kv-heads) on a key/value cache holding C positions: the new token's four
                projections, its keys and values appended, attention over the cache
-               --batch B --context C --embed E --heads N [--kv-heads K]; reports tokens per
-               second (B per step); GFLOP = (4*B*E*E + 4*B*C*E) / 1e9 with K = N
+               --batch B --context C --embed E --heads N [--kv-heads K]
+               [--cache-dtype float32|float16|bfloat16]; reports tokens per second (B per
+               step); GFLOP = (4*B*E*E + 4*B*C*E) / 1e9 with K = N
   sgemm      OpenBLAS sgemm of two (M, M) matrices, the ceiling the others are judged against
                --size M; GFLOP = 2*M^3 / 1e9
 
@@ -223,6 +224,14 @@ Benchmark mha_benchmark(const Arguments& a) {
   return benchmark;
 }
 
+CacheDtype cache_dtype(const std::optional<std::string>& name) {
+  for (const CacheDtype dtype :
+       {CacheDtype::kFloat32, CacheDtype::kFloat16, CacheDtype::kBFloat16}) {
+    if (name.value_or("float32") == cache_dtype_name(dtype)) return dtype;
+  }
+  throw UsageError("--cache-dtype must be float32, float16 or bfloat16, not '" + *name + "'");
+}
+
 Benchmark decode_benchmark(const Arguments& a, int64_t iters) {
   const int64_t B = integer(a, "--batch"), C = integer(a, "--context");
   const int64_t E = integer(a, "--embed"), N = integer(a, "--heads");
@@ -241,12 +250,13 @@ Benchmark decode_benchmark(const Arguments& a, int64_t iters) {
   auto token = std::make_shared<Tensor>(random_tensor({B, 1, E}, 1));
   layer->build(token->shape(), token->shape());
   // The context: C positions of random keys and values, then room for every timed step.
-  auto cache = std::make_shared<KVCache>(layer->make_cache(B, C + kWarmups + iters));
+  auto cache = std::make_shared<KVCache>(
+      layer->make_cache(B, C + kWarmups + iters, cache_dtype(a.value("--cache-dtype"))));
   cache->append(random_tensor({B, C, K, H}, 2), random_tensor({B, C, K, H}, 3));
   const double b = static_cast<double>(B), e = static_cast<double>(E);
   Benchmark benchmark{
       std::to_string(B) + "x" + std::to_string(N) + "(" + std::to_string(K) + ") context " +
-          std::to_string(C) + " E=" + std::to_string(E),
+          std::to_string(C) + " E=" + std::to_string(E) + " " + cache_dtype_name(cache->dtype()),
       (2.0 * b * e * e * (2.0 + 2.0 * static_cast<double>(K) / static_cast<double>(N)) +
        4.0 * b * static_cast<double>(C) * e) /
           1e9,
@@ -272,10 +282,11 @@ Benchmark sgemm_benchmark(const Arguments& a) {
 }  // namespace
 
 int run_bench(const std::vector<std::string>& args) {
-  const Arguments arguments(args,
-                            {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim",
-                             "--embed", "--context", "--size", "--threads", "--iters", "--save"},
-                            {"--causal", "--scores", "--backward", "--json", "--help"});
+  const Arguments arguments(
+      args,
+      {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim", "--embed",
+       "--context", "--cache-dtype", "--size", "--threads", "--iters", "--save"},
+      {"--causal", "--scores", "--backward", "--json", "--help"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
     return 0;

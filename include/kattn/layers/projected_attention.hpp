@@ -77,8 +77,10 @@ class ProjectedAttention : public Layer {
   // keras-hub's cache_update_index=None, for cross-attention over encoder outputs cached once.
   // The layer must be built.
   Tensor call_cached(const Tensor& query, const KVCache& cache) const;
-  // An empty cache for this layer (built): `batch` sequences of up to max_length positions.
-  KVCache make_cache(int64_t batch, int64_t max_length) const;
+  // An empty cache for this layer (built): `batch` sequences of up to max_length positions,
+  // stored as `dtype` (kattn/layers/kv_cache.hpp).
+  KVCache make_cache(int64_t batch, int64_t max_length,
+                     CacheDtype dtype = CacheDtype::kFloat32) const;
 
   // Keras's compute_output_shape (after Keras's checks).
   virtual Shape compute_output_shape(const Shape& query_shape, const Shape& value_shape,

@@ -24,10 +24,12 @@
 // and KATTN_ISA=reference run the reference kernel.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 
 #include "kattn/core/fully_masked_rows.hpp"
+#include "kattn/core/half.hpp"
 #include "kattn/core/tensor.hpp"
 
 namespace kattn::ops {
@@ -82,6 +84,27 @@ SdpaResult<Real> scaled_dot_product_attention(const BasicTensor<Real>& query,
                                               const BasicTensor<Real>& key,
                                               const BasicTensor<Real>& value,
                                               const SdpaOptions& options = {});
+
+// Keys or values stored as 16-bit floats, as a half-precision KVCache keeps them
+// (kattn/layers/kv_cache.hpp): shape (B, S, K, H), element [b, s, k, h] at
+// data[b * strides[0] + s * strides[1] + k * strides[2] + h * strides[3]].
+struct HalfSequence {
+  const uint16_t* data = nullptr;
+  Shape shape;
+  std::array<int64_t, 4> strides{};
+  HalfFormat format = HalfFormat::kFloat16;
+
+  // The elements as float32 (exact), contiguous.
+  Tensor to_float() const;
+};
+
+// The float op on keys and values converted from 16-bit floats, validated as it is. Decoding
+// steps (T <= 4 queries, without scores or query_mask) on the fused kernels read the 16-bit
+// elements as they are, half the memory traffic of float32; every other call converts them to
+// float32 first. `key` and `value` must have the same format.
+SdpaResult<float> scaled_dot_product_attention(const Tensor& query, const HalfSequence& key,
+                                               const HalfSequence& value,
+                                               const SdpaOptions& options = {});
 
 // The gradients of sum(output * d_output) with respect to the three inputs of a forward call.
 template <typename Real>

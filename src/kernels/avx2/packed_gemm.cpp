@@ -1,5 +1,5 @@
-// The packed product for AVX2 + FMA. Compiled with -mavx2 -mfma (src/CMakeLists.txt); runs only
-// after kernels/dispatch.cpp has found both on the CPU.
+// The packed product for AVX2 + FMA. Compiled with -mavx2 -mfma -mf16c (src/CMakeLists.txt);
+// runs only after kernels/dispatch.cpp has found them on the CPU.
 #include "kernels/avx2/vec8.hpp"
 #include "kernels/gemm/packed_gemm_impl.hpp"
 

@@ -1,4 +1,4 @@
-// The decode kernel's item for AVX2 + FMA (compiled with -mavx2 -mfma; see
+// The decode kernel's item for AVX2 + FMA + F16C (compiled with -mavx2 -mfma -mf16c; see
 // kernels/avx2/sdpa_flash.cpp).
 #include "kernels/avx2/vec8.hpp"
 #include "kernels/flash/sdpa_decode_impl.hpp"
@@ -7,7 +7,7 @@ namespace kattn::kernels {
 
 void sdpa_decode_item_avx2(const SdpaParams<float>& params, int64_t item, float* workspace,
                            float* partials) noexcept {
-  SdpaDecode<avx2::Vec8>::item(params, item, workspace, partials);
+  sdpa_decode_item<avx2::Vec8>(params, item, workspace, partials);
 }
 
 }  // namespace kattn::kernels

@@ -1,5 +1,5 @@
-// The fused attention kernel for AVX2 + FMA. This file alone is compiled with -mavx2 -mfma
-// (src/CMakeLists.txt); it runs only after kernels/dispatch.cpp has found both on the CPU.
+// The fused attention kernel for AVX2 + FMA. This file alone is compiled with -mavx2 -mfma -mf16c
+// (src/CMakeLists.txt); it runs only after kernels/dispatch.cpp has found them on the CPU.
 #include "kernels/avx2/vec8.hpp"
 #include "kernels/flash/sdpa_flash_impl.hpp"
 

@@ -1,4 +1,4 @@
-// The fused attention backward for AVX2 + FMA (compiled with -mavx2 -mfma; see
+// The fused attention backward for AVX2 + FMA (compiled with -mavx2 -mfma -mf16c; see
 // kernels/avx2/sdpa_flash.cpp).
 #include "kernels/avx2/vec8.hpp"
 #include "kernels/flash/sdpa_flash_backward_impl.hpp"

@@ -1,5 +1,5 @@
 // Eight floats in one AVX2 register: the vector type the avx2 kernels are instantiated with.
-// Include only from files compiled with -mavx2 -mfma (kernels/avx2/).
+// Include only from files compiled with -mavx2 -mfma -mf16c (kernels/avx2/).
 #pragma once
 
 #include <immintrin.h>
@@ -9,9 +9,19 @@
 namespace kattn::kernels::avx2 {
 
 struct Vec8 {
+  static constexpr int64_t kWidth = 8;
   __m256 v;
 
   static Vec8 load(const float* p) { return {_mm256_loadu_ps(p)}; }
+  // Eight IEEE half floats (F16C), eight bfloat16s (the high halves of floats).
+  static Vec8 load_float16(const uint16_t* p) {
+    return {_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))};
+  }
+  static Vec8 load_bfloat16(const uint16_t* p) {
+    const __m256i wide =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return {_mm256_castsi256_ps(_mm256_slli_epi32(wide, 16))};
+  }
   static Vec8 broadcast(const float* p) { return {_mm256_broadcast_ss(p)}; }
   static Vec8 splat(float x) { return {_mm256_set1_ps(x)}; }
   static Vec8 zero() { return {_mm256_setzero_ps()}; }

@@ -39,7 +39,7 @@ int64_t sdpa_decode_items(const SdpaParams<float>& params);
 // Floats of the partial result of one (row, chunk): m, l, then Hv values of o; the partials of
 // (row, c) start at (row * chunks + c) * sdpa_decode_partial_size(params).
 int64_t sdpa_decode_partial_size(const SdpaParams<float>& params);
-// Floats of workspace one thread needs: the logits of an item's heads.
+// Floats of workspace one thread needs: the logits of an item's heads, and one key or value row.
 int64_t sdpa_decode_workspace_size(const SdpaParams<float>& params);
 
 // Computes item `item` into `partials`, using `workspace`, sdpa_decode_workspace_size(params)

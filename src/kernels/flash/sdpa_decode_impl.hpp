@@ -1,19 +1,22 @@
 // The items of the decode kernel (kernels/flash/sdpa_decode.hpp), written once over a
-// vector type V of eight floats. Included only by the kernels/<isa>/sdpa_decode.cpp files; every
-// function is a member of SdpaDecode<V> (see sdpa_flash_impl.hpp for why).
+// vector type V of eight floats and the way E keys and values are stored
+// (kernels/flash/kv_elements.hpp). Included only by the kernels/<isa>/sdpa_decode.cpp files; every
+// function is a member of SdpaDecode<V, E> (see sdpa_flash_impl.hpp for why).
 #pragma once
 
 #include <cstdint>
 #include <limits>
 
 #include "kattn/core/random.hpp"
+#include "kernels/flash/kv_elements.hpp"
 #include "kernels/flash/sdpa_decode.hpp"
 #include "kernels/flash/vec_exp.hpp"
 
 namespace kattn::kernels {
 
-template <typename V>
+template <typename V, typename E>
 struct SdpaDecode {
+  using Element = typename E::Type;
   static constexpr int64_t kChunk = SdpaDecodeTiles::kKeyChunk;
   static constexpr int64_t kRow = kChunk + 8;  // floats per head in the logits workspace
   static constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -21,12 +24,11 @@ struct SdpaDecode {
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
   static int64_t max(int64_t a, int64_t b) { return a > b ? a : b; }
 
-  // sum_h q[h * q_stride] k[h * k_stride], four accumulators wide when both are contiguous.
-  static float dot(const float* q, int64_t q_stride, const float* k, int64_t k_stride,
-                   int64_t length) {
-    if (q_stride != 1 || k_stride != 1) {
+  // sum_h q[h * q_stride] k[h], four accumulators wide when q is contiguous.
+  static float dot(const float* q, int64_t q_stride, const float* k, int64_t length) {
+    if (q_stride != 1) {
       float sum = 0.0f;
-      for (int64_t h = 0; h < length; ++h) sum += q[h * q_stride] * k[h * k_stride];
+      for (int64_t h = 0; h < length; ++h) sum += q[h * q_stride] * k[h];
       return sum;
     }
     V acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
@@ -70,18 +72,19 @@ struct SdpaDecode {
   }
 
   // logits[n - n0][j - j0] = scale * q_n . key[j], key by key across the item's heads, then
-  // -inf where a mask excludes (n, j).
-  static void logits(const SdpaParams<float>& p, const Item& it, float* logits) {
+  // -inf where a mask excludes (n, j). `key_row` holds one key as floats.
+  static void logits(const SdpaParams<float>& p, const Item& it, float* logits, float* key_row) {
     const int64_t *qs = p.query_strides, *ks = p.key_strides;
     const int64_t ratio = p.num_heads / p.num_kv_heads;
-    const float* key = p.key + it.b * ks[0] + it.kv0 * ks[2];
+    const Element* key = E::keys(p) + it.b * ks[0] + it.kv0 * ks[2];
     const float* query = p.query + it.b * qs[0] + it.i * qs[1];
     for (int64_t j = it.j0; j < it.j1; ++j) {
       for (int64_t kv = it.kv0; kv < it.kv1; ++kv) {
-        const float* k = key + j * ks[1] + (kv - it.kv0) * ks[2];
+        const float* k =
+            E::row(key + j * ks[1] + (kv - it.kv0) * ks[2], ks[3], p.head_dim, key_row);
         for (int64_t n = kv * ratio; n < (kv + 1) * ratio; ++n) {
           logits[(n - it.n0) * kRow + j - it.j0] =
-              dot(query + n * qs[2], qs[3], k, ks[3], p.head_dim) * p.scale;
+              dot(query + n * qs[2], qs[3], k, p.head_dim) * p.scale;
         }
       }
     }
@@ -125,9 +128,11 @@ struct SdpaDecode {
     }
   }
 
-  static void item(const SdpaParams<float>& p, int64_t index, float* logits_buffer,
-                   float* partials) {
+  // `workspace`: the logits of the item's heads (kRow floats each), then one key or value row.
+  static void item(const SdpaParams<float>& p, int64_t index, float* workspace, float* partials) {
     const Item it = locate(p, index);
+    float* logits_buffer = workspace;
+    float* row = workspace + (it.n1 - it.n0) * kRow;
     const int64_t size = sdpa_decode_partial_size(p), chunks = sdpa_decode_chunks(p);
     const auto part_of = [&](int64_t n) {  // m, l, o (Hv) of (row of n, chunk c)
       return partials + (((it.b * p.num_heads + n) * p.query_len + it.i) * chunks + it.c) * size;
@@ -138,7 +143,7 @@ struct SdpaDecode {
       for (int64_t col = 1; col < size; ++col) part[col] = 0.0f;
     }
     if (it.j0 >= it.j1) return;
-    logits(p, it, logits_buffer);
+    logits(p, it, logits_buffer, row);
     for (int64_t n = it.n0; n < it.n1; ++n) {
       softmax(p, it, n, logits_buffer + (n - it.n0) * kRow, part_of(n));
     }
@@ -146,11 +151,11 @@ struct SdpaDecode {
     // o_n = sum_j p_nj value[j], key by key across the item's heads           (Hv,) per head
     const int64_t* vs = p.value_strides;
     const int64_t ratio = p.num_heads / p.num_kv_heads;
-    const float* value = p.value + it.b * vs[0] + it.kv0 * vs[2];
-    const int64_t whole = vs[3] == 1 ? p.value_dim / 8 * 8 : 0;
+    const Element* value = E::values(p) + it.b * vs[0] + it.kv0 * vs[2];
+    const int64_t whole = p.value_dim / 8 * 8;
     for (int64_t j = it.j0; j < it.j1; ++j) {
       for (int64_t kv = it.kv0; kv < it.kv1; ++kv) {
-        const float* v = value + j * vs[1] + (kv - it.kv0) * vs[2];
+        const float* v = E::row(value + j * vs[1] + (kv - it.kv0) * vs[2], vs[3], p.value_dim, row);
         for (int64_t n = kv * ratio; n < (kv + 1) * ratio; ++n) {
           float* part = part_of(n);
           if (part[0] == -kInf) continue;  // nothing attended in this chunk
@@ -160,11 +165,24 @@ struct SdpaDecode {
           for (int64_t col = 0; col < whole; col += 8) {
             fma(weight, V::load(v + col), V::load(o + col)).store(o + col);
           }
-          for (int64_t col = whole; col < p.value_dim; ++col) o[col] += w * v[col * vs[3]];
+          for (int64_t col = whole; col < p.value_dim; ++col) o[col] += w * v[col];
         }
       }
     }
   }
 };
+
+// Item `index` of p, its keys and values read as they are stored.
+template <typename V>
+void sdpa_decode_item(const SdpaParams<float>& p, int64_t index, float* workspace,
+                      float* partials) {
+  if (p.key_half == nullptr) {
+    SdpaDecode<V, Float32Elements<V>>::item(p, index, workspace, partials);
+  } else if (p.half_format == HalfFormat::kFloat16) {
+    SdpaDecode<V, HalfElements<V, HalfFormat::kFloat16>>::item(p, index, workspace, partials);
+  } else {
+    SdpaDecode<V, HalfElements<V, HalfFormat::kBFloat16>>::item(p, index, workspace, partials);
+  }
+}
 
 }  // namespace kattn::kernels

@@ -1,3 +1,4 @@
+#include "kattn/core/half.hpp"
 #include "kattn/core/random.hpp"
 #include "kernels/flash/sdpa_flash.hpp"
 
@@ -23,8 +24,14 @@ void sdpa_fully_masked_row(const SdpaParams<float>& p, int64_t b, int64_t n, int
       const uint64_t index = static_cast<uint64_t>(flat_row + j);
       weight = dropout_keeps(p.dropout_key, index, p.dropout_rate) ? prob / keep_prob : 0.0f;
     }
-    const float* value = p.value + b * vs[0] + j * vs[1] + kv * vs[2];
-    for (int64_t c = 0; c < p.value_dim; ++c) out[c * os[3]] += weight * value[c * vs[3]];
+    const int64_t at = b * vs[0] + j * vs[1] + kv * vs[2];
+    for (int64_t c = 0; c < p.value_dim; ++c) {
+      const int64_t element = at + c * vs[3];
+      const float value = p.value_half != nullptr
+                              ? half_to_float(p.value_half[element], p.half_format)
+                              : p.value[element];
+      out[c * os[3]] += weight * value;
+    }
   }
 }
 

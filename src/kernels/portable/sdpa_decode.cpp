@@ -6,7 +6,7 @@ namespace kattn::kernels {
 
 void sdpa_decode_item_portable(const SdpaParams<float>& params, int64_t item, float* workspace,
                                float* partials) noexcept {
-  SdpaDecode<portable::Vec8>::item(params, item, workspace, partials);
+  sdpa_decode_item<portable::Vec8>(params, item, workspace, partials);
 }
 
 }  // namespace kattn::kernels

@@ -3,6 +3,8 @@
 // whatever the build targets.
 #pragma once
 
+#include <fp16.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -10,11 +12,25 @@
 namespace kattn::kernels::portable {
 
 struct Vec8 {
+  static constexpr int64_t kWidth = 8;
   float v[8];
 
   static Vec8 load(const float* p) {
     Vec8 r;
     std::memcpy(r.v, p, sizeof r.v);
+    return r;
+  }
+  static Vec8 load_float16(const uint16_t* p) {
+    Vec8 r;
+    for (int i = 0; i < 8; ++i) r.v[i] = fp16_ieee_to_fp32_value(p[i]);
+    return r;
+  }
+  static Vec8 load_bfloat16(const uint16_t* p) {
+    Vec8 r;
+    for (int i = 0; i < 8; ++i) {
+      const uint32_t bits = static_cast<uint32_t>(p[i]) << 16;
+      std::memcpy(&r.v[i], &bits, sizeof bits);
+    }
     return r;
   }
   static Vec8 broadcast(const float* p) { return splat(*p); }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kattn/core/fully_masked_rows.hpp"
+#include "kattn/core/half.hpp"
 
 namespace kattn::kernels {
 
@@ -27,6 +28,11 @@ struct SdpaParams {
   int64_t key_strides[4] = {};
   const Real* value = nullptr;  // (B, S, K, Hv)
   int64_t value_strides[4] = {};
+  // Set instead of key and value for a half-precision cache (float only; the decode kernel and
+  // sdpa_fully_masked_row read them, nothing else): 16-bit floats with the strides above.
+  const uint16_t* key_half = nullptr;
+  const uint16_t* value_half = nullptr;
+  HalfFormat half_format = HalfFormat::kFloat16;
   // (B, N, T, S), stride 0 on broadcast axes; null when there is no mask.
   const bool* mask = nullptr;
   int64_t mask_strides[4] = {};

@@ -262,7 +262,11 @@ Tensor projected_attention_cached(const ProjectedAttentionSettings& settings,
   options.is_causal = use_causal_mask;
   options.sliding_window = settings.sliding_window;
   options.query_offset = query_offset;
-  Tensor heads = ops::scaled_dot_product_attention(q, cache.keys(), cache.values(), options).output;
+  Tensor heads =
+      cache.dtype() == CacheDtype::kFloat32
+          ? ops::scaled_dot_product_attention(q, cache.keys(), cache.values(), options).output
+          : ops::scaled_dot_product_attention(q, cache.half_keys(), cache.half_values(), options)
+                .output;
   if (weights.gate_kernel != nullptr) apply_gate(weights, query, heads);
   return output_projection(weights, heads);
 }
