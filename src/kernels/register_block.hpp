@@ -20,9 +20,12 @@ struct RegisterBlock {
   // summed in order of k, from 0 (kAccumulate false) or from C's value (true). The loops over r
   // are unrolled before the compiler decides where the accumulators live, which keeps them in
   // registers (GCC otherwise spills them each step).
+  // With col_max, also col_max[c] = max(col_max[c], C[r][c] for r < R), the rows' maximum
+  // folded in while C is still in registers.
   template <size_t R, bool kAccumulate>
   static void multiply(const float* a, int64_t a_row_stride, int64_t a_depth_stride, const float* b,
-                       int64_t b_depth_stride, int64_t depth, float* c, int64_t c_row_stride) {
+                       int64_t b_depth_stride, int64_t depth, float* c, int64_t c_row_stride,
+                       float* col_max) {
     V acc[R][2];
 #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
@@ -46,37 +49,48 @@ struct RegisterBlock {
       acc[r][0].store(row);
       acc[r][1].store(row + 8);
     }
+    if (col_max != nullptr) {
+      V m0 = V::load(col_max), m1 = V::load(col_max + 8);
+#pragma GCC unroll 8
+      for (size_t r = 0; r < R; ++r) {
+        m0 = vmax(m0, acc[r][0]);
+        m1 = vmax(m1, acc[r][1]);
+      }
+      m0.store(col_max);
+      m1.store(col_max + 8);
+    }
   }
 
   // multiply<rows, kAccumulate> for any rows in [1, kMaxRows].
   template <bool kAccumulate>
   static void multiply_rows(int64_t rows, const float* a, int64_t a_row_stride,
                             int64_t a_depth_stride, const float* b, int64_t b_depth_stride,
-                            int64_t depth, float* c, int64_t c_row_stride) {
+                            int64_t depth, float* c, int64_t c_row_stride,
+                            float* col_max = nullptr) {
     switch (rows) {
       case 6:
         multiply<6, kAccumulate>(a, a_row_stride, a_depth_stride, b, b_depth_stride, depth, c,
-                                 c_row_stride);
+                                 c_row_stride, col_max);
         break;
       case 5:
         multiply<5, kAccumulate>(a, a_row_stride, a_depth_stride, b, b_depth_stride, depth, c,
-                                 c_row_stride);
+                                 c_row_stride, col_max);
         break;
       case 4:
         multiply<4, kAccumulate>(a, a_row_stride, a_depth_stride, b, b_depth_stride, depth, c,
-                                 c_row_stride);
+                                 c_row_stride, col_max);
         break;
       case 3:
         multiply<3, kAccumulate>(a, a_row_stride, a_depth_stride, b, b_depth_stride, depth, c,
-                                 c_row_stride);
+                                 c_row_stride, col_max);
         break;
       case 2:
         multiply<2, kAccumulate>(a, a_row_stride, a_depth_stride, b, b_depth_stride, depth, c,
-                                 c_row_stride);
+                                 c_row_stride, col_max);
         break;
       default:
         multiply<1, kAccumulate>(a, a_row_stride, a_depth_stride, b, b_depth_stride, depth, c,
-                                 c_row_stride);
+                                 c_row_stride, col_max);
         break;
     }
   }

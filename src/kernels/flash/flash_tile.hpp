@@ -110,15 +110,27 @@ struct FlashTile {
   // tile[j * stride + q] is the logit of query q0 + q against key j0 + j, for q < rows and
   // j < keys; the pairs some mask rule excludes become -inf, or logit - 1e9 with `subtract_1e9`
   // (Keras's dense-attention masking).
-  static void mask_tile(const SdpaParams<float>& p, int64_t b, int64_t n, int64_t q0, int64_t rows,
-                        int64_t j0, int64_t keys, float* tile, int64_t stride, bool subtract_1e9) {
+  // Which rules may exclude pairs of queries [q0, q0 + rows) and keys [j0, j0 + keys).
+  struct TileRules {
+    bool causal, window;
+    bool any(const SdpaParams<float>& p) const { return p.mask != nullptr || causal || window; }
+  };
+  static TileRules tile_rules(const SdpaParams<float>& p, int64_t q0, int64_t rows, int64_t j0,
+                              int64_t keys) {
     // i_first and i_last: key positions of the first and last query.
     const int64_t i_first = p.query_offset + q0, i_last = i_first + rows - 1;
     const int64_t j_last = j0 + keys - 1;
-    const bool causal = p.is_causal && j_last > i_first;
-    const bool window = p.sliding_window > 0 &&
-                        (i_last - j0 >= p.sliding_window || j_last - i_first >= p.sliding_window);
-    if (p.mask == nullptr && !causal && !window) return;
+    return {p.is_causal && j_last > i_first,
+            p.sliding_window > 0 &&
+                (i_last - j0 >= p.sliding_window || j_last - i_first >= p.sliding_window)};
+  }
+
+  static void mask_tile(const SdpaParams<float>& p, int64_t b, int64_t n, int64_t q0, int64_t rows,
+                        int64_t j0, int64_t keys, float* tile, int64_t stride, bool subtract_1e9) {
+    const TileRules rules = tile_rules(p, q0, rows, j0, keys);
+    if (!rules.any(p)) return;
+    const bool causal = rules.causal, window = rules.window;
+    const int64_t i_first = p.query_offset + q0;
     const int64_t* ms = p.mask_strides;
     for (int64_t j = 0; j < keys; ++j) {
       const int64_t key = j0 + j;

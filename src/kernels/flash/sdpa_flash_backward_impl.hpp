@@ -125,8 +125,8 @@ struct SdpaFlashBackward {
     // packed layouts (keys (keys, H) rows, queries (kBr / 16, H, 16)), so that P sums to 1.
     float* query_t = kb.shared + block * layout.block_stride + layout.query_t;
     const typename Forward::Block logits{
-        p, kb.s,    kb.b,    n,       kb.kv,   q0,      rows,  panels,      0,      0,
-        0, query_t, nullptr, nullptr, nullptr, nullptr, probs, kb.key_rows, nullptr};
+        p, kb.s,    kb.b,    n,       kb.kv,   q0,      rows,  panels,  0,           0,
+        0, query_t, nullptr, nullptr, nullptr, nullptr, probs, nullptr, kb.key_rows, nullptr};
     Forward::logits_tile(logits, kb.j0, keys);
 
     // P^T[j][q] = exp((logits^T[j][q] - max[q]) - logsumexp[q]): the forward's probabilities

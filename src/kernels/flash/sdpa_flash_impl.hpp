@@ -69,7 +69,7 @@ struct SdpaFlash {
     int64_t key_begin, key_end;  // keys some query of the block may attend
     int64_t value_cols;
     float *query_packed, *out, *row_max, *row_sum, *rescale;  // this block's
-    float *tile, *key_packed, *value_packed;                  // shared
+    float *tile, *tile_max, *key_packed, *value_packed;       // shared
     int64_t flat_row(int64_t q) const {  // index of logits[b, n, q0 + q, 0] in (B, N, T, S)
       return ((b * p.num_heads + n) * p.query_len + q0 + q) * p.key_len;
     }
@@ -99,6 +99,7 @@ struct SdpaFlash {
                  ws + layout.row_sum + g * kBr,
                  ws + layout.rescale + g * kBr,
                  ws + layout.tile,
+                 ws + layout.tile_max,
                  ws + layout.key_packed,
                  ws + layout.value_packed};
   }
@@ -128,8 +129,10 @@ struct SdpaFlash {
   }
 
   // tile[j][q] = logits of the packed keys [j0, j0 + keys) against the block's queries, masked
-  // where a mask rule excludes the pair.
-  static void logits_tile(const Block& it, int64_t j0, int64_t keys) {
+  // where a mask rule excludes the pair. Returns it.tile_max, each query's largest logit, when
+  // the block has one and the product could fold it in (dot scores, no rule excluding a pair of
+  // the tile), else null.
+  static const float* logits_tile(const Block& it, int64_t j0, int64_t keys) {
     const FlashScoring& s = it.s;
     if (s.score == Score::kAdditive && s.additive_scale != nullptr) {
       const float* scale = s.additive_scale;
@@ -142,7 +145,10 @@ struct SdpaFlash {
     } else if (s.score != Score::kDot) {
       tanh_tile(it, keys, [](int64_t, V x, V acc) { return acc + vtanh(x); });
     } else {
-      dot_tile(it, keys);
+      const bool fold =
+          it.tile_max != nullptr && !Tile::tile_rules(it.p, it.q0, it.rows, j0, keys).any(it.p);
+      dot_tile(it, keys, fold ? it.tile_max : nullptr);
+      if (fold) return it.tile_max;
     }
     if (s.score == Score::kConcat) {
       const V weight = V::splat(s.concat_score_weight);
@@ -154,6 +160,7 @@ struct SdpaFlash {
       }
     }
     mask_tile(it, j0, keys);
+    return nullptr;
   }
 
   template <typename Term>
@@ -173,10 +180,14 @@ struct SdpaFlash {
     }
   }
 
-  static void dot_tile(const Block& it, int64_t keys) {
+  // The dot-product logits; with tile_max, also each query's largest.
+  static void dot_tile(const Block& it, int64_t keys, float* tile_max) {
     const int64_t H = it.p.head_dim;
     const float* packed = it.key_packed;
     float* tile = it.tile;
+    if (tile_max != nullptr) {
+      for (int64_t c = 0; c < it.panels * kPanel; ++c) tile_max[c] = -kInf;
+    }
     for (int64_t j = 0; j < keys; j += kRows) {
       const int64_t rows = min(kRows, keys - j);
       for (int64_t panel = 0; panel < it.panels; ++panel) {
@@ -184,7 +195,8 @@ struct SdpaFlash {
         float* out = tile + j * kBr + panel * kPanel;
         const float* k = packed + j * H;
         // tile[j + r][c] = sum_h key[j + r][h] * q[h][c]
-        Block6::template multiply_rows<false>(rows, k, H, 1, q, kPanel, H, out, kBr);
+        Block6::template multiply_rows<false>(rows, k, H, 1, q, kPanel, H, out, kBr,
+                                              tile_max ? tile_max + panel * kPanel : nullptr);
       }
     }
   }
@@ -193,14 +205,20 @@ struct SdpaFlash {
     Tile::mask_tile(it.p, it.b, it.n, it.q0, it.rows, j0, keys, it.tile, kBr, it.s.subtract_1e9);
   }
 
-  // Folds the tile's logits into row_max / row_sum. With `probabilities`, also turns the tile
-  // into exp(logit - new max) and leaves exp(old max - new max) in rescale.
-  static void online_softmax(const Block& it, int64_t keys, bool probabilities) {
+  // Folds the tile's logits into row_max / row_sum, taking the tile's maxima from tile_max when
+  // logits_tile gave them. With `probabilities`, also turns the tile into exp(logit - new max)
+  // and leaves exp(old max - new max) in rescale.
+  static void online_softmax(const Block& it, int64_t keys, const float* tile_max,
+                             bool probabilities) {
     const float* tile = it.tile;
     for (int64_t c = 0; c < it.rows; c += 8) {
       const V old_max = V::load(it.row_max + c);
       V new_max = old_max;
-      for (int64_t j = 0; j < keys; ++j) new_max = max(new_max, V::load(tile + j * kBr + c));
+      if (tile_max != nullptr) {
+        new_max = max(new_max, V::load(tile_max + c));
+      } else {
+        for (int64_t j = 0; j < keys; ++j) new_max = max(new_max, V::load(tile + j * kBr + c));
+      }
       // A query with nothing allowed yet keeps max -inf; shifting by 0 keeps its exps at 0.
       const V shift = select_equal(new_max, V::splat(-kInf), V::zero(), new_max);
       V sum = V::zero();
@@ -251,9 +269,11 @@ struct SdpaFlash {
     }
   }
 
+  // out *= rescale, row by row; rows whose max held (rescale 1) as they are.
   static void rescale_out(const Block& it) {
     const int64_t cols = it.value_cols;
     for (int64_t q = 0; q < it.rows; ++q) {
+      if (it.rescale[q] == 1.0f) continue;
       const V factor = V::broadcast(it.rescale + q);
       float* row = it.out + q * cols;
       for (int64_t c = 0; c < cols; c += 8) (V::load(row + c) * factor).store(row + c);
@@ -313,8 +333,7 @@ struct SdpaFlash {
       for (int64_t g = 0; g < count; ++g) {
         const Block& it = blocks[g];
         if (!reaches(it, j0, keys)) continue;
-        logits_tile(it, j0, keys);
-        online_softmax(it, keys, true);
+        online_softmax(it, keys, logits_tile(it, j0, keys), true);
         if (it.p.dropout_rate > 0.0) dropout_tile(it, j0, keys);
         rescale_out(it);
         accumulate_values(it, keys);
@@ -332,8 +351,7 @@ struct SdpaFlash {
       pack_keys(blocks[0], j0, keys);
       for (int64_t g = 0; g < count; ++g) {
         if (!reaches(blocks[g], j0, keys)) continue;
-        logits_tile(blocks[g], j0, keys);
-        online_softmax(blocks[g], keys, false);
+        online_softmax(blocks[g], keys, logits_tile(blocks[g], j0, keys), false);
       }
     }
     for (int64_t g = 0; g < count; ++g) {

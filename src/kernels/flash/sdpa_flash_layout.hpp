@@ -30,6 +30,7 @@ struct SdpaFlashLayout {
   int64_t row_max = 0;       // (kGroup, kBr)
   int64_t row_sum = 0;       // (kGroup, kBr)
   int64_t rescale = 0;       // (kGroup, kBr)
+  int64_t tile_max = 0;      // (kBr): each query's largest logit in the tile, when known
   int64_t total = 0;
 };
 

@@ -32,7 +32,8 @@ SdpaFlashLayout sdpa_flash_layout(const SdpaParams<float>& p) {
   layout.row_max = layout.value_packed + L::kBc * layout.value_cols;
   layout.row_sum = layout.row_max + L::kGroup * L::kBr;
   layout.rescale = layout.row_sum + L::kGroup * L::kBr;
-  layout.total = layout.rescale + L::kGroup * L::kBr;
+  layout.tile_max = layout.rescale + L::kGroup * L::kBr;
+  layout.total = layout.tile_max + L::kBr;
   return layout;
 }
 
