@@ -1,8 +1,8 @@
 // What the fused attention kernels' forward (sdpa_flash_impl.hpp) and backward
 // (sdpa_flash_backward_impl.hpp) share: copying rows of the strided inputs into the contiguous
 // layouts the register-blocked products read, which keys a block of queries may attend, and
-// masking a tile of logits. Written once over a vector type V of eight floats
-// (kernels/<isa>/vec8.hpp) and included only by the per-ISA kernel files; a class template on V,
+// masking a tile of logits. Written once over a vector type V of kWidth floats
+// (kernels/<isa>/vec*.hpp) and included only by the per-ISA kernel files; a class template on V,
 // so each instruction set's copy has symbols of its own.
 #pragma once
 
@@ -32,7 +32,7 @@ struct FlashTile {
   static void copy_row(const float* from, int64_t stride, int64_t n, float* to, int64_t padded) {
     int64_t h = 0;
     if (stride == 1) {
-      for (; h + 8 <= n; h += 8) V::load(from + h).store(to + h);
+      for (; h + V::kWidth <= n; h += V::kWidth) V::load(from + h).store(to + h);
     }
     for (; h < n; ++h) to[h] = from[h * stride];
     for (; h < padded; ++h) to[h] = 0.0f;

@@ -23,6 +23,8 @@ namespace kattn::kernels {
 struct SdpaDecodeTiles {
   static constexpr int64_t kMaxQueryLen = 4;
   static constexpr int64_t kKeyChunk = 256;
+  // Floats per head in the logits workspace: a chunk, padded to whole vectors of any width.
+  static constexpr int64_t kLogitsRow = kKeyChunk + 16;
 };
 
 // Whether params should run the decode kernel.

@@ -1,5 +1,5 @@
 // The items of the decode kernel (kernels/flash/sdpa_decode.hpp), written once over a
-// vector type V of eight floats and the way E keys and values are stored
+// vector type V of kWidth floats and the way E keys and values are stored
 // (kernels/flash/kv_elements.hpp). Included only by the kernels/<isa>/sdpa_decode.cpp files; every
 // function is a member of SdpaDecode<V, E> (see sdpa_flash_impl.hpp for why).
 #pragma once
@@ -18,7 +18,9 @@ template <typename V, typename E>
 struct SdpaDecode {
   using Element = typename E::Type;
   static constexpr int64_t kChunk = SdpaDecodeTiles::kKeyChunk;
-  static constexpr int64_t kRow = kChunk + 8;  // floats per head in the logits workspace
+  static constexpr int64_t kRow = SdpaDecodeTiles::kLogitsRow;
+  static constexpr int64_t kWidth = V::kWidth;
+  static_assert(kRow >= kChunk + kWidth);  // room to pad a chunk's logits to whole vectors
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -33,12 +35,12 @@ struct SdpaDecode {
     }
     V acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
     int64_t h = 0;
-    for (; h + 32 <= length; h += 32) {
+    for (; h + 4 * kWidth <= length; h += 4 * kWidth) {
       for (int64_t u = 0; u < 4; ++u) {
-        acc[u] = fma(V::load(q + h + 8 * u), V::load(k + h + 8 * u), acc[u]);
+        acc[u] = fma(V::load(q + h + kWidth * u), V::load(k + h + kWidth * u), acc[u]);
       }
     }
-    for (; h + 8 <= length; h += 8) acc[0] = fma(V::load(q + h), V::load(k + h), acc[0]);
+    for (; h + kWidth <= length; h += kWidth) acc[0] = fma(V::load(q + h), V::load(k + h), acc[0]);
     float sum = hsum((acc[0] + acc[1]) + (acc[2] + acc[3]));
     for (; h < length; ++h) sum += q[h] * k[h];
     return sum;
@@ -107,10 +109,10 @@ struct SdpaDecode {
     for (int64_t j = 0; j < keys; ++j) top = logit[j] > top ? logit[j] : top;
     if (top == -kInf) return;
     // Padding to whole vectors with -inf adds exps of 0.
-    const int64_t padded = (keys + 7) / 8 * 8;
+    const int64_t padded = (keys + kWidth - 1) / kWidth * kWidth;
     for (int64_t j = keys; j < padded; ++j) logit[j] = -kInf;
     V sum = V::zero();
-    for (int64_t j = 0; j < padded; j += 8) {
+    for (int64_t j = 0; j < padded; j += kWidth) {
       const V e = vexp(V::load(logit + j) - V::splat(top));
       e.store(logit + j);
       sum = sum + e;
@@ -152,7 +154,7 @@ struct SdpaDecode {
     const int64_t* vs = p.value_strides;
     const int64_t ratio = p.num_heads / p.num_kv_heads;
     const Element* value = E::values(p) + it.b * vs[0] + it.kv0 * vs[2];
-    const int64_t whole = p.value_dim / 8 * 8;
+    const int64_t whole = p.value_dim / kWidth * kWidth;
     for (int64_t j = it.j0; j < it.j1; ++j) {
       for (int64_t kv = it.kv0; kv < it.kv1; ++kv) {
         const float* v = E::row(value + j * vs[1] + (kv - it.kv0) * vs[2], vs[3], p.value_dim, row);
@@ -162,7 +164,7 @@ struct SdpaDecode {
           const float w = logits_buffer[(n - it.n0) * kRow + j - it.j0];
           float* o = part + 2;
           const V weight = V::splat(w);
-          for (int64_t col = 0; col < whole; col += 8) {
+          for (int64_t col = 0; col < whole; col += kWidth) {
             fma(weight, V::load(v + col), V::load(o + col)).store(o + col);
           }
           for (int64_t col = whole; col < p.value_dim; ++col) o[col] += w * v[col];

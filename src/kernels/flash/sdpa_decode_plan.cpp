@@ -34,7 +34,7 @@ int64_t sdpa_decode_partial_size(const SdpaParams<float>& p) { return p.value_di
 int64_t sdpa_decode_workspace_size(const SdpaParams<float>& p) {
   const int64_t groups = sdpa_decode_kv_groups(p);
   const int64_t kv_per_item = (p.num_kv_heads + groups - 1) / groups;
-  return kv_per_item * (p.num_heads / p.num_kv_heads) * (SdpaDecodeTiles::kKeyChunk + 8) +
+  return kv_per_item * (p.num_heads / p.num_kv_heads) * SdpaDecodeTiles::kLogitsRow +
          std::max(p.head_dim, p.value_dim);
 }
 

@@ -92,6 +92,7 @@ struct SdpaFlashBackwardLayout {
   static constexpr int64_t kBr = SdpaFlashBackwardTiles::kQueryBlock;
   static constexpr int64_t kBc = SdpaFlashBackwardTiles::kKeyBlock;
   static constexpr int64_t kPanel = 16;
+  static constexpr int64_t kMaxLanes = 16;  // lanes of the widest vector type (AVX-512)
 
   int64_t query_blocks = 0;  // ceil(T / kBr)
   int64_t key_blocks = 0;    // ceil(S / kBc)
@@ -128,7 +129,7 @@ struct SdpaFlashBackwardLayout {
   int64_t d_scores = 0;     // (kBc, kBr): dP^T, then dS^T
   int64_t d_key = 0;        // (kBc, head_cols)
   int64_t d_value = 0;      // (kBc, value_cols)
-  int64_t weight_sums = 0;  // (weight_cols, 8): the item's weight gradients, lane by lane
+  int64_t weight_sums = 0;  // (weight_cols, kMaxLanes): the item's weight gradients, by lane
   int64_t workspace_total = 0;
 };
 

@@ -1,9 +1,10 @@
 // The fused backward of kernels/flash/sdpa_flash_backward.hpp, written once over a vector type
-// V of eight floats (kernels/<isa>/vec8.hpp). Included only by the
+// V of kWidth floats (kernels/<isa>/vec*.hpp). Included only by the
 // kernels/<isa>/sdpa_flash_backward.cpp files; every function is a member of
 // SdpaFlashBackward<V> (see sdpa_flash_impl.hpp for why).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -21,11 +22,13 @@ template <typename V>
 struct SdpaFlashBackward {
   using L = SdpaFlashBackwardLayout;
   using Tile = FlashTile<V>;
-  using Block6 = RegisterBlock<V>;
+  using Registers = RegisterBlock<V>;
   using Forward = SdpaFlash<V>;
   using Score = FlashScoring::Score;
   static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel;
-  static constexpr int64_t kRows = Block6::kMaxRows;
+  static constexpr int64_t kRows = Registers::kMaxRows;
+  static constexpr int64_t kWidth = V::kWidth, kVectors = kPanel / kWidth;  // of a panel
+  static_assert(kWidth <= L::kMaxLanes);
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -63,7 +66,7 @@ struct SdpaFlashBackward {
     Tile::pack_transposed(saved.output + b * os[0] + q0 * os[1] + n * os[2], os[1], os[3], rows,
                           panels, Hv, 1.0f, output_t);
     const float* d_output_t = packed + layout.d_output_t;
-    for (int64_t c = 0; c < panels * kPanel; c += 8) {
+    for (int64_t c = 0; c < panels * kPanel; c += kWidth) {
       const int64_t panel = c / kPanel, lane = c % kPanel;
       V sum = V::zero();
       for (int64_t h = 0; h < Hv; ++h) {
@@ -133,7 +136,7 @@ struct SdpaFlashBackward {
     const float* shift = packed + layout.logsumexp;
     const float* row_max = packed + layout.row_max;
     for (int64_t j = 0; j < keys; ++j) {
-      for (int64_t c = 0; c < panels * kPanel; c += 8) {
+      for (int64_t c = 0; c < panels * kPanel; c += kWidth) {
         float* cell = probs + j * kBr + c;
         vexp(V::load(cell) - V::load(row_max + c) - V::load(shift + c)).store(cell);
       }
@@ -144,9 +147,9 @@ struct SdpaFlashBackward {
     for (int64_t j = 0; j < keys; j += kRows) {
       const int64_t r = min(kRows, keys - j);
       for (int64_t panel = 0; panel < panels; ++panel) {
-        Block6::template multiply_rows<false>(r, kb.value_rows + j * Hv, Hv, 1,
-                                              d_output_t + panel * Hv * kPanel, kPanel, Hv,
-                                              d_scores + j * kBr + panel * kPanel, kBr);
+        Registers::template multiply_rows<false>(r, kb.value_rows + j * Hv, Hv, 1,
+                                                 d_output_t + panel * Hv * kPanel, kPanel, Hv,
+                                                 d_scores + j * kBr + panel * kPanel, kBr);
       }
     }
 
@@ -156,7 +159,7 @@ struct SdpaFlashBackward {
       dropout_scores(kb, n, q0, rows, row_dot);
     } else {
       for (int64_t j = 0; j < keys; ++j) {
-        for (int64_t c = 0; c < panels * kPanel; c += 8) {
+        for (int64_t c = 0; c < panels * kPanel; c += kWidth) {
           float* cell = d_scores + j * kBr + c;
           (V::load(probs + j * kBr + c) * (V::load(cell) - V::load(row_dot + c))).store(cell);
         }
@@ -168,9 +171,9 @@ struct SdpaFlashBackward {
     const int64_t value_cols = layout.value_cols;
     for (int64_t c = 0; c < value_cols; c += kPanel) {
       for (int64_t j = 0; j < keys; j += kRows) {
-        Block6::template multiply_rows<true>(min(kRows, keys - j), probs + j * kBr, kBr, 1,
-                                             d_output + c * kBr, kPanel, rows,
-                                             kb.d_value + j * value_cols + c, value_cols);
+        Registers::template multiply_rows<true>(min(kRows, keys - j), probs + j * kBr, kBr, 1,
+                                                d_output + c * kBr, kPanel, rows,
+                                                kb.d_value + j * value_cols + c, value_cols);
       }
     }
 
@@ -191,18 +194,18 @@ struct SdpaFlashBackward {
     const float* query = packed + layout.query;
     for (int64_t c = 0; c < head_cols; c += kPanel) {
       for (int64_t j = 0; j < keys; j += kRows) {
-        Block6::template multiply_rows<true>(min(kRows, keys - j), d_scores + j * kBr, kBr, 1,
-                                             query + c * kBr, kPanel, rows,
-                                             kb.d_key + j * head_cols + c, head_cols);
+        Registers::template multiply_rows<true>(min(kRows, keys - j), d_scores + j * kBr, kBr, 1,
+                                                query + c * kBr, kPanel, rows,
+                                                kb.d_key + j * head_cols + c, head_cols);
       }
     }
 
     // dQ_chunk[q][c] += sum_j dS^T[j][q] * K[j][c]                             (queries, H)
     for (int64_t c = 0; c < head_cols; c += kPanel) {
       for (int64_t q = 0; q < rows; q += kRows) {
-        Block6::template multiply_rows<true>(min(kRows, rows - q), d_scores + q, 1, kBr,
-                                             kb.key_panels + c * kBc, kPanel, keys,
-                                             d_query + q * head_cols + c, head_cols);
+        Registers::template multiply_rows<true>(min(kRows, rows - q), d_scores + q, 1, kBr,
+                                                kb.key_panels + c * kBc, kPanel, keys,
+                                                d_query + q * head_cols + c, head_cols);
       }
     }
   }
@@ -269,7 +272,7 @@ struct SdpaFlashBackward {
     const V c = V::splat(!Additive && s.concat_scale != nullptr ? *s.concat_scale : 1.0f);
     const V w = V::splat(Additive ? 1.0f : s.concat_score_weight);
     const V one = V::splat(1.0f);
-    float* sums = kb.weight_sums;  // (H + 2, 8): d additive_scale, d concat_scale, d weight
+    float* sums = kb.weight_sums;  // (H + 2, kWidth): d additive_scale, d concat_scale, d weight
     for (int64_t j = 0; j < kb.keys; ++j) {
       const float* key = kb.key_rows + j * H;
       float* d_key = kb.d_key + j * head_cols;
@@ -277,32 +280,33 @@ struct SdpaFlashBackward {
         const float* q = query_t + panel * H * kPanel;
         float* d_q = d_query_t + panel * H * kPanel;
         const float* d_scores = kb.d_scores + j * kBr + panel * kPanel;
-        const V d_score[2] = {V::load(d_scores), V::load(d_scores + 8)};
+        V d_score[static_cast<size_t>(kVectors)];
+        for (int64_t v = 0; v < kVectors; ++v) d_score[v] = V::load(d_scores + v * kWidth);
         V d_c = V::zero(), d_w = V::zero();
         for (int64_t h = 0; h < H; ++h) {
           const V k = V::broadcast(key + h);
           const V w_h = additive_scale != nullptr ? V::broadcast(additive_scale + h) : w;
           V d_k = V::zero();
-          for (int64_t half = 0; half < 2; ++half) {
-            float* d_q_h = d_q + h * kPanel + 8 * half;
-            const V x = V::load(q + h * kPanel + 8 * half) + k;
+          for (int64_t v = 0; v < kVectors; ++v) {
+            float* d_q_h = d_q + h * kPanel + v * kWidth;
+            const V x = V::load(q + h * kPanel + v * kWidth) + k;
             const V t = vtanh(c * x);
-            const V u = d_score[half] * w_h * (one - t * t);
+            const V u = d_score[v] * w_h * (one - t * t);
             const V grad = u * c;
             (V::load(d_q_h) + grad).store(d_q_h);
             d_k = d_k + grad;
             if (Additive) {
-              fma(d_score[half], t, V::load(sums + h * 8)).store(sums + h * 8);
+              fma(d_score[v], t, V::load(sums + h * kWidth)).store(sums + h * kWidth);
             } else {
               d_c = fma(u, x, d_c);
-              d_w = fma(d_score[half], t, d_w);
+              d_w = fma(d_score[v], t, d_w);
             }
           }
           d_key[h] += hsum(d_k);
         }
         if (!Additive) {
-          (V::load(sums + H * 8) + d_c).store(sums + H * 8);
-          (V::load(sums + (H + 1) * 8) + d_w).store(sums + (H + 1) * 8);
+          (V::load(sums + H * kWidth) + d_c).store(sums + H * kWidth);
+          (V::load(sums + (H + 1) * kWidth) + d_w).store(sums + (H + 1) * kWidth);
         }
       }
     }
@@ -322,7 +326,7 @@ struct SdpaFlashBackward {
     const bool uniform = p.fully_masked_rows == FullyMaskedRows::kUniform && !s.subtract_1e9;
     const float key_scale = s.score == Score::kDot ? p.scale : 1.0f;
     float* weight_sums = ws + layout.weight_sums;
-    for (int64_t i = 0; i < layout.weight_cols * 8; ++i) weight_sums[i] = 0.0f;
+    for (int64_t i = 0; i < layout.weight_cols * kWidth; ++i) weight_sums[i] = 0.0f;
     for (int64_t key_block = chunk; key_block < layout.key_blocks; key_block += layout.chunks) {
       const int64_t j0 = key_block * kBc;
       const KeyBlock kb{p,
@@ -375,7 +379,7 @@ struct SdpaFlashBackward {
     }
     float* partials = shared + layout.weight_partials + item * layout.weight_cols;
     for (int64_t r = 0; r < layout.weight_cols; ++r) {
-      partials[r] = hsum(V::load(weight_sums + r * 8));
+      partials[r] = hsum(V::load(weight_sums + r * kWidth));
     }
   }
 };

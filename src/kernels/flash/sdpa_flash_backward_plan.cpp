@@ -56,7 +56,7 @@ SdpaFlashBackwardLayout sdpa_flash_backward_layout(const SdpaParams<float>& p) {
   layout.weight_sums = layout.d_value + L::kBc * layout.value_cols;
   layout.output_t = 0;  // step 1 only: shares the space of step 2's buffers
   layout.workspace_total =
-      std::max(layout.weight_sums + layout.weight_cols * 8, cache_lines(L::kBr * Hv));
+      std::max(layout.weight_sums + layout.weight_cols * L::kMaxLanes, cache_lines(L::kBr * Hv));
   return layout;
 }
 

@@ -1,7 +1,7 @@
-// The fused kernel of kernels/flash/sdpa_flash.hpp, written once over a vector type V of eight
-// floats (kernels/<isa>/vec8.hpp). Included only by the kernels/<isa>/sdpa_flash.cpp files; every
-// function is a member of SdpaFlash<V>, so each instruction set's copy has symbols of its own and
-// the linker never mixes code compiled for different instruction sets.
+// The fused kernel of kernels/flash/sdpa_flash.hpp, written once over a vector type V of
+// kWidth floats (kernels/<isa>/vec*.hpp). Included only by the kernels/<isa>/sdpa_flash.cpp files;
+// every function is a member of SdpaFlash<V>, so each instruction set's copy has symbols of its own
+// and the linker never mixes code compiled for different instruction sets.
 #pragma once
 
 #include <array>
@@ -24,9 +24,10 @@ struct SdpaFlash {
   using L = SdpaFlashLayout;
   using Score = FlashScoring::Score;
   static constexpr int64_t kBr = L::kBr, kBc = L::kBc, kPanel = L::kPanel, kGroup = L::kGroup;
-  using Block6 = RegisterBlock<V>;
+  using Registers = RegisterBlock<V>;
   using Tile = FlashTile<V>;
-  static constexpr int64_t kRows = Block6::kMaxRows;  // rows of a register block, both products
+  static constexpr int64_t kRows = Registers::kMaxRows;  // rows of a register block, both products
+  static constexpr int64_t kWidth = V::kWidth, kVectors = kPanel / kWidth;  // of a panel
   static constexpr float kInf = std::numeric_limits<float>::infinity();
 
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -41,22 +42,25 @@ struct SdpaFlash {
   template <size_t R, typename Term>
   static void tanh_block(const float* key, int64_t head_dim, const float* q, float* tile,
                          Term term) {
-    V acc[R][2];
+    V acc[R][static_cast<size_t>(kVectors)];
 #pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r) acc[r][0] = acc[r][1] = V::zero();
+    for (size_t r = 0; r < R; ++r) {
+      for (int64_t v = 0; v < kVectors; ++v) acc[r][v] = V::zero();
+    }
     for (int64_t h = 0; h < head_dim; ++h) {
-      const V q0 = V::load(q + h * kPanel), q1 = V::load(q + h * kPanel + 8);
+      V queries[static_cast<size_t>(kVectors)];
+      for (int64_t v = 0; v < kVectors; ++v) queries[v] = V::load(q + h * kPanel + v * kWidth);
 #pragma GCC unroll 8
       for (size_t r = 0; r < R; ++r) {
         const V k = V::broadcast(key + static_cast<int64_t>(r) * head_dim + h);
-        acc[r][0] = term(h, q0 + k, acc[r][0]);
-        acc[r][1] = term(h, q1 + k, acc[r][1]);
+        for (int64_t v = 0; v < kVectors; ++v) acc[r][v] = term(h, queries[v] + k, acc[r][v]);
       }
     }
 #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r) {
-      acc[r][0].store(tile + static_cast<int64_t>(r) * kBr);
-      acc[r][1].store(tile + static_cast<int64_t>(r) * kBr + 8);
+      for (int64_t v = 0; v < kVectors; ++v) {
+        acc[r][v].store(tile + static_cast<int64_t>(r) * kBr + v * kWidth);
+      }
     }
   }
 
@@ -153,7 +157,7 @@ struct SdpaFlash {
     if (s.score == Score::kConcat) {
       const V weight = V::splat(s.concat_score_weight);
       for (int64_t j = 0; j < keys; ++j) {
-        for (int64_t c = 0; c < it.panels * kPanel; c += 8) {
+        for (int64_t c = 0; c < it.panels * kPanel; c += kWidth) {
           float* cell = it.tile + j * kBr + c;
           (weight * V::load(cell)).store(cell);
         }
@@ -195,8 +199,8 @@ struct SdpaFlash {
         float* out = tile + j * kBr + panel * kPanel;
         const float* k = packed + j * H;
         // tile[j + r][c] = sum_h key[j + r][h] * q[h][c]
-        Block6::template multiply_rows<false>(rows, k, H, 1, q, kPanel, H, out, kBr,
-                                              tile_max ? tile_max + panel * kPanel : nullptr);
+        Registers::template multiply_rows<false>(rows, k, H, 1, q, kPanel, H, out, kBr,
+                                                 tile_max ? tile_max + panel * kPanel : nullptr);
       }
     }
   }
@@ -211,7 +215,7 @@ struct SdpaFlash {
   static void online_softmax(const Block& it, int64_t keys, const float* tile_max,
                              bool probabilities) {
     const float* tile = it.tile;
-    for (int64_t c = 0; c < it.rows; c += 8) {
+    for (int64_t c = 0; c < it.rows; c += kWidth) {
       const V old_max = V::load(it.row_max + c);
       V new_max = old_max;
       if (tile_max != nullptr) {
@@ -264,7 +268,7 @@ struct SdpaFlash {
         const int64_t rows = min(kRows, it.rows - q);
         float* out = it.out + q * cols + c;
         // out[q + r][c] += sum_j tile[j][q + r] * v[j][c]
-        Block6::template multiply_rows<true>(rows, tile + q, 1, kBr, v, kPanel, keys, out, cols);
+        Registers::template multiply_rows<true>(rows, tile + q, 1, kBr, v, kPanel, keys, out, cols);
       }
     }
   }
@@ -276,7 +280,7 @@ struct SdpaFlash {
       if (it.rescale[q] == 1.0f) continue;
       const V factor = V::broadcast(it.rescale + q);
       float* row = it.out + q * cols;
-      for (int64_t c = 0; c < cols; c += 8) (V::load(row + c) * factor).store(row + c);
+      for (int64_t c = 0; c < cols; c += kWidth) (V::load(row + c) * factor).store(row + c);
     }
   }
 
@@ -372,7 +376,7 @@ struct SdpaFlash {
         if (!reaches(it, j0, keys)) continue;
         logits_tile(it, j0, keys);
         float* tile = it.tile;
-        for (int64_t c = 0; c < it.rows; c += 8) {
+        for (int64_t c = 0; c < it.rows; c += kWidth) {
           const V row_max = V::load(it.row_max + c);
           const V shift = select_equal(row_max, V::splat(-kInf), V::zero(), row_max);
           // Rows with nothing allowed are rewritten by sdpa_fully_masked_row; 0 keeps them
@@ -398,7 +402,7 @@ struct SdpaFlash {
   }
 
   static V reciprocal(V x) {
-    float lanes[8];
+    float lanes[static_cast<size_t>(kWidth)];
     x.store(lanes);
     for (float& lane : lanes) lane = lane == 0.0f ? 0.0f : 1.0f / lane;
     return V::load(lanes);

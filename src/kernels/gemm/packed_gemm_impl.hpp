@@ -1,5 +1,5 @@
 // The packed product of kernels/gemm/packed_gemm.hpp, written once over a vector type V of
-// eight floats (kernels/<isa>/vec8.hpp). Included only by the kernels/<isa>/packed_gemm.cpp
+// kWidth floats (kernels/<isa>/vec*.hpp). Included only by the kernels/<isa>/packed_gemm.cpp
 // files; every function is a member of PackedGemm<V>.
 #pragma once
 
@@ -13,7 +13,7 @@ namespace kattn::kernels {
 template <typename V>
 struct PackedGemm {
   using T = PackedGemmTiles;
-  using Block6 = RegisterBlock<V>;
+  using Registers = RegisterBlock<V>;
   static constexpr int64_t kPanel = T::kPanel;
   static constexpr int64_t kOutCols = T::kPanelsPerItem * kPanel;
 
@@ -26,10 +26,10 @@ struct PackedGemm {
                             int64_t panel, float* out) {
     const int64_t k0 = block * T::kDepth, depth = min(T::kDepth, p.b->rows() - k0);
     const float* b = p.b->panel(block, panel);
-    for (int64_t r = 0; r < rows; r += Block6::kMaxRows) {
-      Block6::template multiply_rows<kAccumulate>(min(Block6::kMaxRows, rows - r),
-                                                  p.a + (r0 + r) * p.lda + k0, p.lda, 1, b, kPanel,
-                                                  depth, out + r * kOutCols, kOutCols);
+    for (int64_t r = 0; r < rows; r += Registers::kMaxRows) {
+      Registers::template multiply_rows<kAccumulate>(min(Registers::kMaxRows, rows - r),
+                                                     p.a + (r0 + r) * p.lda + k0, p.lda, 1, b,
+                                                     kPanel, depth, out + r * kOutCols, kOutCols);
     }
   }
 
