@@ -20,8 +20,8 @@ enum Layer : int64_t { kAdditive, kConcat, kDot };
 // Arguments: layer, isa, threads; B = 8, Tq = Tv = 256, D = 64.
 void BM_DenseAttention(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(1));
-  if (isa == Isa::kAvx2 && !kattn::kernels::cpu_has_avx2()) {
-    state.SkipWithError("this CPU has no AVX2");
+  if (!kattn::kernels::cpu_runs(isa)) {
+    state.SkipWithError("this CPU cannot run this instruction set");
     return;
   }
   const int64_t B = 8, T = 256, D = 64;
@@ -45,7 +45,7 @@ BENCHMARK(BM_DenseAttention)
     ->ArgNames({"layer", "isa", "threads"})
     ->ArgsProduct({{kAdditive, kConcat, kDot},
                    {static_cast<int64_t>(Isa::kReference), static_cast<int64_t>(Isa::kPortable),
-                    static_cast<int64_t>(Isa::kAvx2)},
+                    static_cast<int64_t>(Isa::kAvx2), static_cast<int64_t>(Isa::kAvx512)},
                    {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

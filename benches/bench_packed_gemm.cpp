@@ -23,7 +23,7 @@ void set_rate(benchmark::State& state, int64_t m) {
 // Arguments: threads, M (= N = K).
 void BM_PackedGemm(benchmark::State& state) {
   if (!kattn::kernels::packed_gemm_available()) {
-    state.SkipWithError("this CPU has no AVX2");
+    state.SkipWithError("this CPU has no AVX2 or AVX-512");
     return;
   }
   const int64_t threads = state.range(0), M = state.range(1);

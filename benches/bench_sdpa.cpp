@@ -21,8 +21,8 @@ using kattn::kernels::Isa;
 // Arguments: isa, threads, T (= S), causal; B = 1, N = 8, H = 64.
 void BM_Sdpa(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  if (isa == Isa::kAvx2 && !kattn::kernels::cpu_has_avx2()) {
-    state.SkipWithError("this CPU has no AVX2");
+  if (!kattn::kernels::cpu_runs(isa)) {
+    state.SkipWithError("this CPU cannot run this instruction set");
     return;
   }
   const int64_t threads = state.range(1), T = state.range(2), N = 8, H = 64;
@@ -43,7 +43,8 @@ void BM_Sdpa(benchmark::State& state) {
 }
 BENCHMARK(BM_Sdpa)
     ->ArgNames({"isa", "threads", "T", "causal"})
-    ->ArgsProduct({{static_cast<int64_t>(Isa::kPortable), static_cast<int64_t>(Isa::kAvx2)},
+    ->ArgsProduct({{static_cast<int64_t>(Isa::kPortable), static_cast<int64_t>(Isa::kAvx2),
+                    static_cast<int64_t>(Isa::kAvx512)},
                    {1, 2},
                    {512, 2048},
                    {0, 1}})
@@ -55,8 +56,8 @@ BENCHMARK(BM_Sdpa)
 // timing, saves the log-sum-exp the backward starts from.
 void BM_SdpaBackward(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  if (isa == Isa::kAvx2 && !kattn::kernels::cpu_has_avx2()) {
-    state.SkipWithError("this CPU has no AVX2");
+  if (!kattn::kernels::cpu_runs(isa)) {
+    state.SkipWithError("this CPU cannot run this instruction set");
     return;
   }
   const int64_t threads = state.range(1), T = state.range(2), N = 8, H = 64;
@@ -80,7 +81,8 @@ void BM_SdpaBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_SdpaBackward)
     ->ArgNames({"isa", "threads", "T", "causal"})
-    ->ArgsProduct({{static_cast<int64_t>(Isa::kPortable), static_cast<int64_t>(Isa::kAvx2)},
+    ->ArgsProduct({{static_cast<int64_t>(Isa::kPortable), static_cast<int64_t>(Isa::kAvx2),
+                    static_cast<int64_t>(Isa::kAvx512)},
                    {1, 2},
                    {512, 2048},
                    {0, 1}})

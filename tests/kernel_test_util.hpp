@@ -25,10 +25,20 @@ inline Tensor in_poisoned_memory(const Tensor& values) {
   return view;
 }
 
-// The fused instruction sets this CPU runs: portable always, AVX2 + FMA when present.
+// The fused instruction sets this CPU runs: portable always, AVX2 and AVX-512 when present (the
+// InstructionSets tests say which this CPU lacks, as skipped).
 inline std::vector<kernels::Isa> fused_isas() {
   std::vector<kernels::Isa> isas{kernels::Isa::kPortable};
-  if (kernels::cpu_has_avx2()) isas.push_back(kernels::Isa::kAvx2);
+  for (const kernels::Isa isa : {kernels::Isa::kAvx2, kernels::Isa::kAvx512}) {
+    if (kernels::cpu_runs(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+// The instruction sets with a packed projection product that this CPU runs.
+inline std::vector<kernels::Isa> packed_gemm_isas() {
+  std::vector<kernels::Isa> isas = fused_isas();
+  isas.erase(isas.begin());  // portable projections use OpenBLAS
   return isas;
 }
 

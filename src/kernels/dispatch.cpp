@@ -16,26 +16,35 @@ constexpr ErrorSource kSource{"KATTN_ISA", ""};
 
 thread_local int forced_isa = -1;  // -1: none; else an Isa
 
+constexpr Isa kEveryIsa[] = {Isa::kReference, Isa::kPortable, Isa::kAvx2, Isa::kAvx512};
+
 void check_runnable(Isa isa) {
-  if (isa == Isa::kAvx2 && !cpu_has_avx2()) {
-    throw NotSupportedError(error_message(kSource, "this CPU cannot run the avx2 kernels",
-                                          "reference or portable", "avx2"));
+  if (!cpu_runs(isa)) {
+    throw NotSupportedError(
+        error_message(kSource, std::string("this CPU cannot run the ") + isa_name(isa) + " kernels",
+                      "reference, portable or an instruction set it has", isa_name(isa)));
   }
+}
+
+// The best the CPU has.
+Isa best_isa() {
+  if (cpu_has_avx512()) return Isa::kAvx512;
+  return cpu_has_avx2() ? Isa::kAvx2 : Isa::kPortable;
 }
 
 // The environment's choice, read and checked on first use.
 Isa environment_isa() {
   static const std::optional<Isa> isa = []() -> std::optional<Isa> {
     const char* text = std::getenv("KATTN_ISA");
-    if (text == nullptr || *text == '\0') return cpu_has_avx2() ? Isa::kAvx2 : Isa::kPortable;
-    for (Isa candidate : {Isa::kReference, Isa::kPortable, Isa::kAvx2}) {
+    if (text == nullptr || *text == '\0') return best_isa();
+    for (Isa candidate : kEveryIsa) {
       if (std::string_view(text) == isa_name(candidate)) return candidate;
     }
     return std::nullopt;
   }();
   if (!isa) {
     throw NotSupportedError(error_message(kSource, "unknown instruction set",
-                                          "one of reference, portable, avx2",
+                                          "one of reference, portable, avx2, avx512",
                                           std::string("KATTN_ISA=") + std::getenv("KATTN_ISA")));
   }
   check_runnable(*isa);
@@ -52,6 +61,8 @@ const char* isa_name(Isa isa) {
       return "portable";
     case Isa::kAvx2:
       return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -64,6 +75,26 @@ bool cpu_has_avx2() {
 #else
   return false;
 #endif
+}
+
+bool cpu_has_avx512() {
+#if defined(KATTN_HAVE_AVX512_KERNELS) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+  return has;
+#else
+  return false;
+#endif
+}
+
+bool cpu_runs(Isa isa) {
+  switch (isa) {
+    case Isa::kAvx2:
+      return cpu_has_avx2();
+    case Isa::kAvx512:
+      return cpu_has_avx512();
+    default:
+      return true;
+  }
 }
 
 Isa active_isa() { return forced_isa >= 0 ? static_cast<Isa>(forced_isa) : environment_isa(); }

@@ -1,6 +1,6 @@
 // Which instruction set the kernels run with: chosen once per process from the CPU, or forced
-// with the environment variable KATTN_ISA=reference|portable|avx2. KATTN_VERBOSE=1 makes every
-// kernel call say on stderr which one ran.
+// with the environment variable KATTN_ISA=reference|portable|avx2|avx512. KATTN_VERBOSE=1 makes
+// every kernel call say on stderr which one ran.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +12,17 @@ enum class Isa {
   kReference,  // the specification: plain loops, materialised logits
   kPortable,   // the fused kernels in plain C++
   kAvx2,       // the fused kernels with AVX2 + FMA (+ F16C for half-precision caches)
+  kAvx512,     // the fused kernels with AVX-512F
 };
 
 const char* isa_name(Isa isa);
 
-// Whether this CPU (and this build) can run the AVX2 + FMA + F16C kernels.
+// Whether this CPU (and this build) can run the AVX2 + FMA + F16C kernels, the AVX-512F ones.
 bool cpu_has_avx2();
+bool cpu_has_avx512();
+
+// Whether this CPU (and this build) can run `isa`'s kernels.
+bool cpu_runs(Isa isa);
 
 // The ISA calls on this thread use: a ScopedIsa's, else KATTN_ISA's, else the best the CPU has.
 // NotSupportedError when KATTN_ISA names something unknown or something this CPU cannot run.

@@ -20,7 +20,7 @@ class PackedKernel {
 };
 
 std::shared_ptr<const PackedKernel> pack_kernel(const Tensor& kernel, int64_t contracted_axes) {
-  if (kernels::active_isa() != kernels::Isa::kAvx2) return nullptr;
+  if (!kernels::packed_gemm_available()) return nullptr;
   const Tensor dense = kernel.contiguous();
   int64_t rows = 1;
   for (int64_t axis = 0; axis < contracted_axes; ++axis) rows *= dense.dim(axis);
@@ -45,7 +45,7 @@ Tensor einsum_dense(const Tensor& x, int64_t contracted_axes, const Tensor& kern
 
   Tensor out(out_shape);
   const Tensor a = x.contiguous();  // (rows, inner)
-  if (packed != nullptr && kernels::active_isa() == kernels::Isa::kAvx2) {
+  if (packed != nullptr && kernels::packed_gemm_available()) {
     const Tensor b = bias != nullptr ? bias->contiguous() : Tensor();
     kernels::PackedGemmParams params;
     params.m = rows;

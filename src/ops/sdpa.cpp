@@ -57,6 +57,9 @@ void run_decode(const kernels::SdpaParams<float>& params, kernels::Isa isa, int6
 #ifdef KATTN_HAVE_AVX2_KERNELS
   if (isa == kernels::Isa::kAvx2) item = &kernels::sdpa_decode_item_avx2;
 #endif
+#ifdef KATTN_HAVE_AVX512_KERNELS
+  if (isa == kernels::Isa::kAvx512) item = &kernels::sdpa_decode_item_avx512;
+#endif
   const int64_t rows = kernels::sdpa_decode_rows(params);
   float* partials = detail::thread_buffer<detail::Buffer::kPartials>(
       rows * kernels::sdpa_decode_chunks(params) * kernels::sdpa_decode_partial_size(params));

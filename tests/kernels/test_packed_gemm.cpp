@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kattn/layers/multi_head_attention.hpp"
+#include "kernel_test_util.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/gemm/packed_gemm.hpp"
 #include "projected_test_util.hpp"
@@ -37,7 +38,9 @@ void expect_product(int64_t m, int64_t n, int64_t k, bool bias, uint64_t seed) {
     for (int64_t j = 0; j < k; ++j) a[static_cast<size_t>(i * lda + j)] = a_values(i, j);
   const kernels::PackedMatrix packed(b.data(), k, n);
 
-  {
+  for (const Isa isa : testing::packed_gemm_isas()) {
+    SCOPED_TRACE(kernels::isa_name(isa));
+    const kernels::ScopedIsa scoped(isa);
     std::vector<float> first;
     for (int64_t threads : {1, 3}) {
       std::vector<float> c(static_cast<size_t>(m * ldc), kUntouched);
@@ -72,7 +75,7 @@ void expect_product(int64_t m, int64_t n, int64_t k, bool bias, uint64_t seed) {
 }
 
 TEST(PackedGemm, SizesAcrossBlockEdges) {
-  if (!kernels::packed_gemm_available()) GTEST_SKIP() << "no AVX2 on this CPU";
+  if (testing::packed_gemm_isas().empty()) GTEST_SKIP() << "no AVX2 or AVX-512 on this CPU";
   const int64_t depth = PackedGemmTiles::kDepth, panel = PackedGemmTiles::kPanel;
   const int64_t rows = PackedGemmTiles::kRowBlock;
   const int64_t wide = PackedGemmTiles::kPanelsPerItem * panel;
@@ -88,17 +91,17 @@ TEST(PackedGemm, SizesAcrossBlockEdges) {
 }
 
 TEST(PackedGemm, EmptySumIsTheBias) {
-  if (!kernels::packed_gemm_available()) GTEST_SKIP() << "no AVX2 on this CPU";
+  if (testing::packed_gemm_isas().empty()) GTEST_SKIP() << "no AVX2 or AVX-512 on this CPU";
   expect_product(7, 20, 0, false, 1);
   expect_product(7, 20, 0, true, 2);
 }
 
 TEST(PackedGemm, LayersRepackAfterSetWeight) {
   // A call packs the projection kernels; set_weight must make the next call use the new ones.
-  if (!kernels::packed_gemm_available()) GTEST_SKIP() << "no AVX2 on this CPU";
+  if (testing::packed_gemm_isas().empty()) GTEST_SKIP() << "no AVX2 or AVX-512 on this CPU";
   const Tensor x = random_normal({2, 5, 8}, 3);
-  {
-    const kernels::ScopedIsa scoped(Isa::kAvx2);
+  for (const Isa isa : testing::packed_gemm_isas()) {
+    const kernels::ScopedIsa scoped(isa);
     MultiHeadAttention layer({.num_heads = 2, .key_dim = 4});
     (void)layer.call(x, x);
     const Tensor changed = random_normal(layer.weight("query/kernel").shape(), 4);

@@ -56,7 +56,7 @@ TEST(SdpaHalf, EqualsTheFloatOpOnTheConvertedElements) {
     for (const kernels::Isa isa : every_isa()) {
       const kernels::ScopedIsa scoped(isa);
       for (const int64_t T : {1, 3, 4, 9}) {
-        const Tensor q = random_normal({B, T, N, H}, 10 + T);
+        const Tensor q = random_normal({B, T, N, H}, static_cast<uint64_t>(10 + T));
         for (const SdpaOptions& options :
              {SdpaOptions{.scale = 0.2},
               SdpaOptions{.scale = 0.2, .is_causal = true, .query_offset = S - T},

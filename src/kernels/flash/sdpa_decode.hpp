@@ -50,6 +50,8 @@ void sdpa_decode_item_portable(const SdpaParams<float>& params, int64_t item, fl
                                float* partials) noexcept;
 void sdpa_decode_item_avx2(const SdpaParams<float>& params, int64_t item, float* workspace,
                            float* partials) noexcept;
+void sdpa_decode_item_avx512(const SdpaParams<float>& params, int64_t item, float* workspace,
+                             float* partials) noexcept;
 
 // Writes output row `row` from its chunks' partials (plain C++: a few values per chunk), and its
 // log-sum-exp when params.logsumexp is set (-inf for a row that attends no key).

@@ -85,11 +85,13 @@ int64_t sdpa_flash_workspace_size(const SdpaParams<float>& params);
 // set) using `workspace`, sdpa_flash_workspace_size(params) floats owned by the calling thread.
 void sdpa_flash_forward_portable(const SdpaParams<float>& params, const FlashScoring& scoring,
                                  int64_t item, float* workspace) noexcept;
-// The same, AVX2 + FMA; call only when the CPU has both.
+// The same with AVX2 + FMA, and with AVX-512F; call only when the CPU has them.
 void sdpa_flash_forward_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
                              int64_t item, float* workspace) noexcept;
+void sdpa_flash_forward_avx512(const SdpaParams<float>& params, const FlashScoring& scoring,
+                               int64_t item, float* workspace) noexcept;
 
-// Every item of params on `threads` threads with the kernel of `isa` (kPortable or kAvx2),
+// Every item of params on `threads` threads with the kernel of `isa` (a fused one),
 // each thread in a workspace of its own kept between calls.
 void sdpa_flash_run(const SdpaParams<float>& params, const FlashScoring& scoring, Isa isa,
                     int64_t threads);

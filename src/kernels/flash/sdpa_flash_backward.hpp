@@ -150,6 +150,10 @@ void sdpa_flash_backward_prepare_avx2(const SdpaParams<float>& params, const Fla
                                       const SdpaForwardSaved& saved,
                                       const SdpaGradParams<float>& grads, int64_t block,
                                       float* shared, float* workspace) noexcept;
+void sdpa_flash_backward_prepare_avx512(const SdpaParams<float>& params,
+                                        const FlashScoring& scoring, const SdpaForwardSaved& saved,
+                                        const SdpaGradParams<float>& grads, int64_t block,
+                                        float* shared, float* workspace) noexcept;
 
 // Step 2 for item `item`: writes (or adds to) its rows of grads.d_key and grads.d_value, adds to
 // its chunk's partial dQ and writes its weight partials in `shared`, using `workspace`
@@ -160,6 +164,9 @@ void sdpa_flash_backward_keys_portable(const SdpaParams<float>& params, const Fl
 void sdpa_flash_backward_keys_avx2(const SdpaParams<float>& params, const FlashScoring& scoring,
                                    const SdpaGradParams<float>& grads, bool accumulate,
                                    int64_t item, float* shared, float* workspace) noexcept;
+void sdpa_flash_backward_keys_avx512(const SdpaParams<float>& params, const FlashScoring& scoring,
+                                     const SdpaGradParams<float>& grads, bool accumulate,
+                                     int64_t item, float* shared, float* workspace) noexcept;
 
 // Step 3 for query block `block`: writes (or adds to) its rows of grads.d_query and, for the dot
 // scorer, its scale partial (plain C++: a sum of a few partials per element).
@@ -167,7 +174,7 @@ void sdpa_flash_backward_query_grad(const SdpaParams<float>& params, const Flash
                                     const SdpaGradParams<float>& grads, bool accumulate,
                                     int64_t block, float* shared) noexcept;
 
-// Every step on `threads` threads with the kernels of `isa` (kPortable or kAvx2), then the weight
+// Every step on `threads` threads with the kernels of `isa` (a fused one), then the weight
 // partials added into weight_grads in a fixed order. The shared buffer belongs to the calling
 // thread and each workspace to its thread, kept between calls.
 void sdpa_flash_backward_run(const SdpaParams<float>& params, const FlashScoring& scoring,

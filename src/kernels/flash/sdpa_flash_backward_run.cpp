@@ -56,6 +56,12 @@ void sdpa_flash_backward_run(const SdpaParams<float>& params, const FlashScoring
     keys = &sdpa_flash_backward_keys_avx2;
   }
 #endif
+#ifdef KATTN_HAVE_AVX512_KERNELS
+  if (isa == Isa::kAvx512) {
+    prepare = &sdpa_flash_backward_prepare_avx512;
+    keys = &sdpa_flash_backward_keys_avx512;
+  }
+#endif
   const SdpaFlashBackwardLayout layout = sdpa_flash_backward_layout(params);
   float* shared = detail::thread_buffer<detail::Buffer::kShared>(layout.shared_total);
   const int64_t blocks = sdpa_flash_backward_query_blocks(params);

@@ -43,18 +43,23 @@ int64_t packed_gemm_items(const PackedGemmParams& params) {
   return row_blocks * panel_groups;
 }
 
-bool packed_gemm_available() { return cpu_has_avx2(); }
+bool packed_gemm_available() {
+  const Isa isa = active_isa();
+  return isa == Isa::kAvx2 || isa == Isa::kAvx512;
+}
 
 void packed_gemm_run(const PackedGemmParams& params, int64_t threads) {
+  void (*item_kernel)(const PackedGemmParams&, int64_t, float*) noexcept = nullptr;
 #ifdef KATTN_HAVE_AVX2_KERNELS
-  detail::parallel_for(packed_gemm_items(params), threads, [&](int64_t item) {
-    packed_gemm_avx2(params, item,
-                     detail::thread_buffer<detail::Buffer::kGemm>(kPackedGemmWorkspace));
-  });
-#else
-  (void)params;
-  (void)threads;
+  if (active_isa() == Isa::kAvx2) item_kernel = &packed_gemm_avx2;
 #endif
+#ifdef KATTN_HAVE_AVX512_KERNELS
+  if (active_isa() == Isa::kAvx512) item_kernel = &packed_gemm_avx512;
+#endif
+  if (item_kernel == nullptr) return;  // not available: callers check first
+  detail::parallel_for(packed_gemm_items(params), threads, [&](int64_t item) {
+    item_kernel(params, item, detail::thread_buffer<detail::Buffer::kGemm>(kPackedGemmWorkspace));
+  });
 }
 
 }  // namespace kattn::kernels

@@ -56,14 +56,17 @@ int64_t packed_gemm_items(const PackedGemmParams& params);
 constexpr int64_t kPackedGemmWorkspace =
     PackedGemmTiles::kRowBlock * PackedGemmTiles::kPanelsPerItem * PackedGemmTiles::kPanel;
 
-// Whether packed_gemm_run can run here: an AVX2 build on a CPU with AVX2 and FMA.
+// Whether packed_gemm_run can run with the active instruction set (kernels/dispatch.hpp): avx2
+// or avx512.
 bool packed_gemm_available();
 
 // Computes item `item` of params using `workspace`, kPackedGemmWorkspace floats owned by the
-// calling thread. AVX2 + FMA; call only when packed_gemm_available().
+// calling thread, with AVX2 + FMA or AVX-512F; call only on a CPU that has it.
 void packed_gemm_avx2(const PackedGemmParams& params, int64_t item, float* workspace) noexcept;
+void packed_gemm_avx512(const PackedGemmParams& params, int64_t item, float* workspace) noexcept;
 
-// Every item on `threads` threads; only when packed_gemm_available().
+// Every item on `threads` threads with the active instruction set's kernel; only when
+// packed_gemm_available().
 void packed_gemm_run(const PackedGemmParams& params, int64_t threads);
 
 }  // namespace kattn::kernels
