@@ -111,11 +111,20 @@ struct ProjectedSaved : SavedForBackward {
   AttentionOutput result;
 };
 
+// x's last `axes` axes contracted with `kernel`, plus `bias`: one of the layer's projections,
+// through its packed copy (`which` of weights.packed) when the layer has one.
+Tensor project(const ProjectedAttentionWeights& weights,
+               std::shared_ptr<const ops::PackedKernel> PackedProjections::*which, const Tensor& x,
+               int64_t axes, const Tensor& kernel, const Tensor* bias) {
+  const PackedProjections* packed = weights.packed;
+  return ops::einsum_dense(x, axes, kernel, bias,
+                           packed != nullptr ? (packed->*which).get() : nullptr);
+}
+
 // heads *= sigmoid(query @ gate/kernel + gate/bias), heads (B, ..., N, Hv); returns the sigmoid.
 Tensor apply_gate(const ProjectedAttentionWeights& weights, const Tensor& query, Tensor& heads) {
-  const PackedProjections* packed = weights.packed;
-  Tensor gate = ops::einsum_dense(query, 1, *weights.gate_kernel, weights.gate_bias,
-                                  packed != nullptr ? packed->gate.get() : nullptr);
+  Tensor gate =
+      project(weights, &PackedProjections::gate, query, 1, *weights.gate_kernel, weights.gate_bias);
   float* h = heads.data();
   float* g = gate.data();
   for (int64_t i = 0; i < heads.size(); ++i) {
@@ -127,9 +136,8 @@ Tensor apply_gate(const ProjectedAttentionWeights& weights, const Tensor& query,
 
 // (B, ..., N, Hv) -> (B, ..., *O)
 Tensor output_projection(const ProjectedAttentionWeights& weights, const Tensor& heads) {
-  const PackedProjections* packed = weights.packed;
-  return ops::einsum_dense(heads, 2, *weights.output_kernel, weights.output_bias,
-                           packed != nullptr ? packed->output.get() : nullptr);
+  return project(weights, &PackedProjections::output, heads, 2, *weights.output_kernel,
+                 weights.output_bias);
 }
 
 ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& settings,
@@ -158,15 +166,14 @@ ProjectedSaved run(ErrorSource source, const ProjectedAttentionSettings& setting
   std::optional<Mask> mask =
       combine_attention_masks(source, layout, query.shape(), value.shape(), key.shape(), masks);
 
-  const PackedProjections* packed = weights.packed;
   // query (B, ..., Dq) -> (B, ..., N, H); key (B, ..., Dk) -> (B, ..., K, H);
   // value (B, ..., Dv) -> (B, ..., K, Hv)
-  const Tensor q = ops::einsum_dense(query, 1, *weights.query_kernel, weights.query_bias,
-                                     packed != nullptr ? packed->query.get() : nullptr);
-  const Tensor k = ops::einsum_dense(key, 1, *weights.key_kernel, weights.key_bias,
-                                     packed != nullptr ? packed->key.get() : nullptr);
-  const Tensor v = ops::einsum_dense(value, 1, *weights.value_kernel, weights.value_bias,
-                                     packed != nullptr ? packed->value.get() : nullptr);
+  const Tensor q = project(weights, &PackedProjections::query, query, 1, *weights.query_kernel,
+                           weights.query_bias);
+  const Tensor k =
+      project(weights, &PackedProjections::key, key, 1, *weights.key_kernel, weights.key_bias);
+  const Tensor v = project(weights, &PackedProjections::value, value, 1, *weights.value_kernel,
+                           weights.value_bias);
 
   // Keras's MultiHeadAttention._compute_attention: the fused path unless dropout is configured,
   // scores are asked for, or the projected inputs are not rank 4.
@@ -241,22 +248,20 @@ AttentionOutput projected_attention_call(ErrorSource source,
 
 void cache_projections(const ProjectedAttentionWeights& weights, const Tensor& value,
                        const Tensor& key, KVCache& cache) {
-  const PackedProjections* packed = weights.packed;
   // (B, T', Dk) -> (B, T', K, H); (B, T', Dv) -> (B, T', K, Hv)
-  cache.append(ops::einsum_dense(key, 1, *weights.key_kernel, weights.key_bias,
-                                 packed != nullptr ? packed->key.get() : nullptr),
-               ops::einsum_dense(value, 1, *weights.value_kernel, weights.value_bias,
-                                 packed != nullptr ? packed->value.get() : nullptr));
+  cache.append(
+      project(weights, &PackedProjections::key, key, 1, *weights.key_kernel, weights.key_bias),
+      project(weights, &PackedProjections::value, value, 1, *weights.value_kernel,
+              weights.value_bias));
 }
 
 Tensor projected_attention_cached(const ProjectedAttentionSettings& settings,
                                   const ProjectedAttentionWeights& weights, const Tensor& query,
                                   const KVCache& cache, int64_t query_offset,
                                   bool use_causal_mask) {
-  const PackedProjections* packed = weights.packed;
   // (B, T, Dq) -> (B, T, N, H)
-  const Tensor q = ops::einsum_dense(query, 1, *weights.query_kernel, weights.query_bias,
-                                     packed != nullptr ? packed->query.get() : nullptr);
+  const Tensor q = project(weights, &PackedProjections::query, query, 1, *weights.query_kernel,
+                           weights.query_bias);
   ops::SdpaOptions options;
   options.scale = settings.scale;
   options.is_causal = use_causal_mask;
