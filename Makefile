@@ -4,8 +4,9 @@
 #   make          configure and build everything into build/ (kattn at build/bin/kattn)
 #   make check    everyday work: the release build and its tests only
 #   make test     everything CI runs: format-check, the release suite, the suite again under
-#                 ASan + UBSan, and the threaded floors (kernels, ops, layers) under
-#                 ThreadSanitizer
+#                 ASan + UBSan (with the avx512 kernels emulated where the CPU lacks AVX-512F,
+#                 so that they run everywhere), and the threaded floors (kernels, ops, layers)
+#                 under ThreadSanitizer
 #   make format-check  every C++ file as clang-format (.clang-format) writes it
 #   make format   rewrites them so
 #   make bench    same-run ratios of kattn against the sgemm ceiling and the peers
@@ -20,7 +21,8 @@ THREAD_DIR ?= build-thread
 WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
-            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev libfp16-dev clang-format
+            libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev libfp16-dev \
+            libsimde-dev clang-format
 CXX_SOURCES = $(shell find src include tests tools benches fuzz examples \
                 -name '*.cpp' -o -name '*.hpp' -o -name '*.h')
 
@@ -60,9 +62,12 @@ format: deps
 # Sanitized builds at -O1 with line tables only: half the compile time of -O2 -g, and stack
 # traces still name every file and line.
 SANITIZE_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
+# The avx512 kernels over SIMDe (software AVX-512) where the CPU cannot run them natively.
+EMULATE_AVX512 := $(if $(shell grep -m1 -ow avx512f /proc/cpuinfo 2>/dev/null),OFF,ON)
 
 test-sanitize: deps
-	$(CONFIGURE) -B $(SANITIZE_DIR) $(SANITIZE_FLAGS) -DKATTN_SANITIZE=address,undefined
+	$(CONFIGURE) -B $(SANITIZE_DIR) $(SANITIZE_FLAGS) -DKATTN_SANITIZE=address,undefined \
+	  -DKATTN_EMULATE_AVX512=$(EMULATE_AVX512)
 	cmake --build $(SANITIZE_DIR) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS)

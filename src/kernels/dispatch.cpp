@@ -26,9 +26,11 @@ void check_runnable(Isa isa) {
   }
 }
 
-// The best the CPU has.
+// The best the CPU has (natively: emulated AVX-512 runs only when asked for).
 Isa best_isa() {
+#ifndef KATTN_AVX512_EMULATED
   if (cpu_has_avx512()) return Isa::kAvx512;
+#endif
   return cpu_has_avx2() ? Isa::kAvx2 : Isa::kPortable;
 }
 
@@ -79,7 +81,11 @@ bool cpu_has_avx2() {
 
 bool cpu_has_avx512() {
 #if defined(KATTN_HAVE_AVX512_KERNELS) && (defined(__GNUC__) || defined(__clang__))
+#ifdef KATTN_AVX512_EMULATED
+  static const bool has = cpu_has_avx2();  // SIMDe's AVX-512 runs on the AVX2 set
+#else
   static const bool has = cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+#endif
   return has;
 #else
   return false;

@@ -17,7 +17,8 @@ enum class Isa {
 
 const char* isa_name(Isa isa);
 
-// Whether this CPU (and this build) can run the AVX2 + FMA + F16C kernels, the AVX-512F ones.
+// Whether this CPU (and this build) can run the AVX2 + FMA + F16C kernels, the AVX-512F ones
+// (in a KATTN_EMULATE_AVX512 build: their emulation, wherever the AVX2 set runs).
 bool cpu_has_avx2();
 bool cpu_has_avx512();
 

@@ -1,9 +1,14 @@
 // Sixteen floats in one AVX-512 register: the vector type the avx512 kernels are instantiated
 // with. AVX-512F only (with F16C and FMA, which every AVX-512F CPU has). Include only from files
-// compiled with -mavx512f -mavx2 -mfma -mf16c (kernels/avx512/).
+// compiled with -mavx512f -mavx2 -mfma -mf16c (kernels/avx512/), or with KATTN_AVX512_EMULATED,
+// where SIMDe carries out the same intrinsics in software.
 #pragma once
 
+#ifdef KATTN_AVX512_EMULATED
+#include "kernels/avx512/simde.hpp"
+#else
 #include <immintrin.h>
+#endif
 
 #include <cstdint>
 
