@@ -12,9 +12,11 @@
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "command_line.hpp"
+#include "fma_peak.hpp"
 #include "kattn/core/context.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/layers/attention.hpp"
@@ -56,6 +58,8 @@ what:
                step); GFLOP = (4*B*E*E + 4*B*C*E) / 1e9 with K = N
   sgemm      OpenBLAS sgemm of two (M, M) matrices, the ceiling the others are judged against
                --size M; GFLOP = 2*M^3 / 1e9
+  fma        the CPU's peak: independent FMA chains at the widest vector width it has (the
+               report's isa: avx512 or avx2), one copy per thread
 
 every one:
   --save DIR      (sdpa, mha) also write the inputs and kattn's output as .npy files in DIR,
@@ -67,9 +71,9 @@ every one:
                   (and sgemm_peak_gflops, of_sgemm_peak with sdpa --backward;
                   reference_median_ms, speedup with additive and luong --backward)
 
-KATTN_ISA=reference|portable|avx2 picks the kernels; the report names the ones that ran.
-OpenBLAS picks its own kernels from the CPU model; on a CPU it does not know, it falls back to
-SSE3 ones (OPENBLAS_VERBOSE=2 names them), and OPENBLAS_CORETYPE=Haswell gives the AVX2 ceiling.
+KATTN_ISA=reference|portable|avx2|avx512 picks the kernels; the report names the ones that ran.
+OpenBLAS picks its own kernels from the CPU model, or from OPENBLAS_CORETYPE (OPENBLAS_VERBOSE=2
+names them): OPENBLAS_CORETYPE=SkylakeX gives its AVX-512 ceiling, Haswell its AVX2 one.
 )";
 
 int64_t integer(const Arguments& arguments, const std::string& name,
@@ -279,6 +283,20 @@ Benchmark sgemm_benchmark(const Arguments& a) {
           }};
 }
 
+Benchmark fma_benchmark(int64_t threads) {
+  const FmaProbe probe = widest_fma_probe();
+  return {std::to_string(threads) + " copies", static_cast<double>(probe.flop * threads) / 1e9,
+          probe.vectors, [=] {
+            std::vector<float> sums(static_cast<size_t>(threads));
+            std::vector<std::thread> copies;
+            for (size_t copy = 0; copy < sums.size(); ++copy) {
+              copies.emplace_back(
+                  [&sums, copy, run = probe.run] { sums[copy] = run(static_cast<float>(copy)); });
+            }
+            for (std::thread& copy : copies) copy.join();
+          }};
+}
+
 }  // namespace
 
 int run_bench(const std::vector<std::string>& args) {
@@ -292,7 +310,7 @@ int run_bench(const std::vector<std::string>& args) {
     return 0;
   }
   if (arguments.positionals().size() != 1) {
-    throw UsageError("expected one of sdpa, additive, luong, mha, decode, sgemm");
+    throw UsageError("expected one of sdpa, additive, luong, mha, decode, sgemm, fma");
   }
   const std::string what = arguments.positionals()[0];
   const int64_t threads = integer(arguments, "--threads", hardware_threads());
@@ -314,9 +332,11 @@ int run_bench(const std::vector<std::string>& args) {
     benchmark = decode_benchmark(arguments, iters);
   } else if (what == "sgemm") {
     benchmark = sgemm_benchmark(arguments);
+  } else if (what == "fma") {
+    benchmark = fma_benchmark(threads);
   } else {
     throw UsageError("unknown benchmark '" + what +
-                     "': expected sdpa, additive, luong, mha, decode or sgemm");
+                     "': expected sdpa, additive, luong, mha, decode, sgemm or fma");
   }
   if (const std::optional<std::string> dir = arguments.value("--save")) {
     if (!benchmark.save) throw UsageError("--save goes with sdpa and mha");
