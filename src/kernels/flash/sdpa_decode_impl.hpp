@@ -113,7 +113,7 @@ struct SdpaDecode {
     for (int64_t j = keys; j < padded; ++j) logit[j] = -kInf;
     V sum = V::zero();
     for (int64_t j = 0; j < padded; j += kWidth) {
-      const V e = vexp(V::load(logit + j) - V::splat(top));
+      const V e = vexp_nonpositive(V::load(logit + j) - V::splat(top));
       e.store(logit + j);
       sum = sum + e;
     }

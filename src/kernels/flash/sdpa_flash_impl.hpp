@@ -34,7 +34,7 @@ struct SdpaFlash {
   static int64_t max(int64_t a, int64_t b) { return a > b ? a : b; }
   static V max(V a, V b) { return vmax(a, b); }
 
-  static V exp(V x) { return vexp(x); }
+  static V exp(V x) { return vexp_nonpositive(x); }  // x = logit - max <= 0
 
   // tile[r * kBr + c] = sum_h term(h, q[h * 16 + c] + key_row_r[h]) for r < R, c < 16, the
   // terms added in order of h as the reference does: R keys against one packed panel of 16
