@@ -13,8 +13,8 @@ namespace kattn {
 namespace {
 
 constexpr ErrorSource kActivation{"Activation", ""};
-constexpr std::array<std::string_view, 7> kNames = {"linear", "relu",    "gelu", "sigmoid",
-                                                    "tanh",   "softmax", "silu"};
+constexpr std::array<std::string_view, 9> kNames = {
+    "linear", "relu", "gelu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "softsign"};
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
@@ -65,6 +65,11 @@ void ActivationFunction::operator()(Tensor& x) const {
     for (int64_t i = 0; i < n; ++i) v[i] = sigmoid(v[i]);
   } else if (name_ == "tanh") {
     for (int64_t i = 0; i < n; ++i) v[i] = std::tanh(v[i]);
+  } else if (name_ == "hard_sigmoid") {
+    // x / 6 + 0.5, clipped to [0, 1]
+    for (int64_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] / 6.0f + 0.5f, 0.0f, 1.0f);
+  } else if (name_ == "softsign") {
+    for (int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::fabs(v[i]));
   } else {  // silu: x * sigmoid(x)
     for (int64_t i = 0; i < n; ++i) v[i] = v[i] * sigmoid(v[i]);
   }
@@ -106,6 +111,12 @@ Tensor ActivationFunction::backward(const Tensor& inputs, const Tensor& outputs,
     for (int64_t i = 0; i < n; ++i) dv[i] *= yv[i] * (1.0f - yv[i]);
   } else if (name_ == "tanh") {
     for (int64_t i = 0; i < n; ++i) dv[i] *= 1.0f - yv[i] * yv[i];
+  } else if (name_ == "hard_sigmoid") {
+    // slope 1/6 where the output is not clipped
+    for (int64_t i = 0; i < n; ++i) dv[i] *= yv[i] > 0.0f && yv[i] < 1.0f ? 1.0f / 6.0f : 0.0f;
+  } else if (name_ == "softsign") {
+    // 1 / (1 + |x|)^2 = (1 - |y|)^2
+    for (int64_t i = 0; i < n; ++i) dv[i] *= (1.0f - std::fabs(yv[i])) * (1.0f - std::fabs(yv[i]));
   } else {  // silu: x * s, s = sigmoid(x): s + x * s * (1 - s)
     const float* xv = x.data();
     for (int64_t i = 0; i < n; ++i) {

@@ -37,9 +37,29 @@ TEST(Activations, ValuesAsKerasComputesThem) {
   expect_close(applied("tanh", x), Tensor({4}, tanh), 1e-7, 1e-6);
   expect_close(applied("silu", x), Tensor({4}, silu), 1e-7, 1e-6);
   expect_close(applied("swish", x), Tensor({4}, silu), 1e-7, 1e-6);
+  // hard_sigmoid clip(x / 6 + 0.5, 0, 1); softsign x / (1 + |x|).
+  expect_close(applied("hard_sigmoid", Tensor({6}, {-4, -2, -0.5f, 0, 1.5f, 4})),
+               Tensor({6}, {0, 1 / 6.0f, 5 / 12.0f, 0.5f, 0.75f, 1}), 1e-7, 1e-6);
+  expect_close(applied("softsign", x), Tensor({4}, {-2 / 3.0f, -1 / 3.0f, 0, 0.6f}), 1e-7, 1e-6);
   // softmax over the last axis: rows [0, ln 3] -> [1/4, 3/4] and [5, 5] -> [1/2, 1/2].
   expect_close(applied("softmax", Tensor({2, 2}, {0, std::log(3.0f), 5, 5})),
                Tensor({2, 2}, {0.25f, 0.75f, 0.5f, 0.5f}), 1e-7, 1e-6);
+}
+
+TEST(Activations, HardSigmoidAndSoftsignBackwardAreTheirSlopes) {
+  const Tensor x({5}, {-4, -2, 0.5f, 1.5f, 4});
+  const Tensor ones({5}, {1, 1, 1, 1, 1});
+  for (const char* name : {"hard_sigmoid", "softsign"}) {
+    const ActivationFunction activation(name);
+    const Tensor d = activation.backward(x, applied(name, x), ones);
+    for (int64_t i = 0; i < x.size(); ++i) {
+      const double h = 1e-3, at = x.data()[i];
+      const double slope = (applied(name, Tensor({1}, {static_cast<float>(at + h)})).data()[0] -
+                            applied(name, Tensor({1}, {static_cast<float>(at - h)})).data()[0]) /
+                           (2 * h);
+      EXPECT_NEAR(d.data()[i], slope, 1e-3) << name << " at " << at;
+    }
+  }
 }
 
 TEST(Activations, SerialiseAsKerasNames) {
@@ -48,7 +68,8 @@ TEST(Activations, SerialiseAsKerasNames) {
   EXPECT_EQ(ActivationFunction::from_config("swish").get_config(), "silu");
   EXPECT_EQ(message_of<NotSupportedError>([] { ActivationFunction("leaky_relu"); }),
             "Activation: unsupported activation. Expected one of linear, relu, gelu, sigmoid, "
-            "tanh, softmax, silu (or swish, an alias of silu). Received: activation=leaky_relu.");
+            "tanh, softmax, silu, hard_sigmoid, softsign (or swish, an alias of silu). Received: "
+            "activation=leaky_relu.");
   EXPECT_EQ(message_of<NotSupportedError>([] {
               ActivationFunction::from_config({{"class_name", "ReLU"}});
             }),

@@ -120,7 +120,8 @@ TEST(Dense, ErrorsNameTheArgument) {
   config["activation"] = "elu";
   EXPECT_EQ(message_of<NotSupportedError>([&] { Dense::from_config(config); }),
             "Activation: unsupported activation. Expected one of linear, relu, gelu, sigmoid, "
-            "tanh, softmax, silu (or swish, an alias of silu). Received: activation=elu.");
+            "tanh, softmax, silu, hard_sigmoid, softsign (or swish, an alias of silu). Received: "
+            "activation=elu.");
   config = keras_hidden_config();
   config["filters"] = 3;
   EXPECT_EQ(message_of<ValueError>([&] { Dense::from_config(config); }),

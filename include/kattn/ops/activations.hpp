@@ -2,7 +2,8 @@
 // `activation` argument and write them into their configs.
 //
 // Supported: linear, relu, gelu (exact erf form, Keras's default approximate=False), sigmoid,
-// tanh, softmax (over the last axis) and silu ("swish" is Keras's alias of silu). Any other name
+// tanh, softmax (over the last axis), silu ("swish" is Keras's alias of silu), hard_sigmoid
+// (clip(x / 6 + 0.5, 0, 1)) and softsign (x / (1 + |x|)). Any other name
 // is refused by name (NotSupportedError listing the supported ones). Each computes in float32 as
 // Keras's numpy backend does.
 #pragma once
@@ -40,6 +41,7 @@ class ActivationFunction {
   //   softmax y * (d - sum(d * y))  over the last axis
   //   gelu    d * (Phi(x) + x * phi(x))   (the exact erf form's derivative)
   //   silu    d * s * (1 + x * (1 - s)),  s = sigmoid(x)
+  //   hard_sigmoid  d / 6 where 0 < y < 1, else 0      softsign  d * (1 - |y|)^2
   Tensor backward(const Tensor& inputs, const Tensor& outputs, const Tensor& d_outputs) const;
   // True for gelu and silu: backward() reads the inputs, so a training call keeps them.
   bool backward_reads_inputs() const { return name_ == "gelu" || name_ == "silu"; }
