@@ -10,11 +10,14 @@
 #include "kattn/layers/einsum_dense.hpp"
 #include "kattn/layers/embedding.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
+#include "kattn/layers/gru.hpp"
 #include "kattn/layers/layer_normalization.hpp"
+#include "kattn/layers/lstm.hpp"
 #include "kattn/layers/masking.hpp"
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/simple_rnn.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
 #include "ops/numpy_operations.hpp"
@@ -42,10 +45,13 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<GlobalAveragePooling1D>("GlobalAveragePooling1D"),
         layer_entry<GlobalMaxPooling1D>("GlobalMaxPooling1D"),
         layer_entry<GroupedQueryAttention>("GroupQueryAttention"),
+        layer_entry<GRU>("GRU"),
         layer_entry<LayerNormalization>("LayerNormalization"),
+        layer_entry<LSTM>("LSTM"),
         layer_entry<Masking>("Masking"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
+        layer_entry<SimpleRNN>("SimpleRNN"),
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));

@@ -168,7 +168,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, GoldenModelGraph, ::testing::ValuesIn(case_names
 TEST(GoldenModelErrors, UnsupportedClassesAreNamed) {
   const std::string message = testing::message_of<NotSupportedError>(
       [] { load_model(golden_models_dir() / "error_bilstm" / "model.keras"); });
-  EXPECT_NE(message.find("unsupported layer classes Bidirectional, LSTM in layers 'bilstm' "
+  EXPECT_NE(message.find("unsupported layer classes Bidirectional in layers 'bilstm' "
                          "(Bidirectional). Expected only the supported classes: Activation, "),
             std::string::npos)
       << message;

@@ -1,0 +1,114 @@
+// keras.layers.RNN as LSTM, GRU and SimpleRNN are made of it (each over its own cell), exact to
+// Keras 3.16. The arithmetic and the loop are kattn/ops/recurrent.hpp's.
+//
+//   sequences (B, T, F) -> output (B, T, units) with return_sequences, else (B, units);
+//   with return_state, the final states follow: [h, c] (LSTM) or [h], each (B, units)
+//
+// Weights, in Keras's order and under the cell's name ("lstm_cell/kernel", ...): kernel
+// (F, G * units), recurrent_kernel (units, G * units) and, with use_bias, bias (G * units,)
+// (GRU with reset_after: (2, 3 * units), the input bias then the recurrent one); G = 4 (LSTM:
+// gates i, f, c, o), 3 (GRU: z, r, h), 1 (SimpleRNN). In model.weights.h5 they are the
+// datasets cell/vars/0, 1, 2 of the layer's group.
+//
+// Masks (Keras 3.16): a call uses the mask it is given (B, T) (a masked step keeps the states and
+// repeats the previous output, or outputs zeros with zero_output_for_mask), but no output carries
+// a Keras mask. In a model the layer reads its node's `mask` argument, or else, only when it is
+// called without initial_state, the sequences' Keras mask.
+//
+// Not implemented, refused with NotSupportedError naming the argument: stateful=True, and
+// dropout or recurrent_dropout in a training call (inference ignores them, as Keras does).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kattn/core/config.hpp"
+#include "kattn/core/layer.hpp"
+#include "kattn/core/tensor.hpp"
+#include "kattn/ops/activations.hpp"
+#include "kattn/ops/recurrent.hpp"
+
+namespace kattn {
+
+// keras.layers.RNN's own constructor arguments.
+struct RNNOptions {
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;  // steps run T-1 .. 0; returned sequences stay in that order
+  bool stateful = false;      // not implemented: true is refused
+  bool unroll = false;        // Keras's unrolled loop, with its own masked outputs (see the op)
+  bool zero_output_for_mask = false;
+};
+
+// A recurrent layer's call(sequences, initial_state=None, mask=None, training=False).
+struct RecurrentCallArgs {
+  std::optional<Mask> mask = std::nullopt;  // (B, T): false steps are skipped
+  std::vector<Tensor> initial_state = {};   // [h, c] (LSTM) or [h], each (B, units); empty: zeros
+  bool training = false;
+};
+
+// A call's results: Keras returns `output`, or `[output, *states]` with return_state.
+struct RecurrentOutput {
+  Tensor output;
+  std::vector<Tensor> states;  // the final states (given whether or not return_state is set)
+};
+
+class RNN : public Layer {
+ public:
+  // The cell's constructor arguments as the layer keeps them (LSTMCell, GRUCell,
+  // SimpleRNNCell): the subclasses' Args, less the RNN's own.
+  struct CellArgs {
+    ops::RecurrentCell kind = ops::RecurrentCell::kLSTM;
+    int64_t units = 0;  // > 0
+    ActivationFunction activation;
+    ActivationFunction recurrent_activation;  // LSTM, GRU
+    bool use_bias = true;
+    WeightArgs kernel;
+    WeightArgs recurrent;
+    WeightArgs bias;
+    bool unit_forget_bias = true;  // LSTM: the forget gate's bias starts at 1
+    bool reset_after = true;       // GRU
+    double dropout = 0.0;          // in [0, 1]
+    double recurrent_dropout = 0.0;
+    std::optional<int64_t> seed = std::nullopt;
+    Config activity_regularizer = nullptr;
+  };
+
+  // Creates the weights for sequences (B, T, F); only F must be known. A no-op once built.
+  void build(const Shape& sequences_shape);
+  // The output's shape, then (with return_state) each state's.
+  std::vector<Shape> compute_output_shape(const Shape& sequences_shape) const;
+  // Const and safe to call from several threads at once (the first call builds under a lock).
+  RecurrentOutput call(const Tensor& sequences, const RecurrentCallArgs& args = {}) const;
+
+  int64_t units() const { return cell_.units; }
+  const CellArgs& cell() const { return cell_; }
+  const RNNOptions& options() const { return options_; }
+  Config activity_regularizer() const override { return cell_.activity_regularizer; }
+
+  Config get_config() const override;
+
+  // The graph node: call(sequences, initial_state=None, mask=None, training=False).
+  const std::vector<std::string>& call_parameters() const override;
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
+  std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  // The weights under cell/vars in model.weights.h5.
+  WeightLayout weight_layout() const override;
+
+ protected:
+  // `class_name` "LSTM", "GRU" or "SimpleRNN"; validates as Keras's constructors do.
+  RNN(std::string class_name, LayerArgs args, CellArgs cell, RNNOptions options);
+
+ private:
+  void build_weights(const Shape& sequences_shape);
+  // The cell's name, the prefix of the weights' names: "lstm_cell", "gru_cell", ...
+  std::string cell_name() const;
+  void check_call(const Tensor& sequences, const RecurrentCallArgs& args) const;
+
+  CellArgs cell_;
+  RNNOptions options_;
+};
+
+}  // namespace kattn

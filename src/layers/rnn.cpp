@@ -1,0 +1,258 @@
+// keras.layers.RNN over the built-in cells: RNN.build, RNN.call with the cells' weights, and
+// the layer as a graph node.
+#include "kattn/layers/rnn.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/node_inputs.hpp"
+#include "layers/detail/recurrent_args.hpp"
+
+namespace kattn {
+
+namespace detail {
+
+RNNOptions read_rnn_options(ConfigReader& reader) {
+  RNNOptions options;
+  options.return_sequences = reader.get_bool("return_sequences", false);
+  options.return_state = reader.get_bool("return_state", false);
+  options.go_backwards = reader.get_bool("go_backwards", false);
+  options.stateful = reader.get_bool("stateful", false);
+  options.unroll = reader.get_bool("unroll", false);
+  options.zero_output_for_mask = reader.get_bool("zero_output_for_mask", false);
+  return options;
+}
+
+}  // namespace detail
+
+namespace {
+
+// The cells' min(1, max(0, rate)).
+double clamped_rate(double rate) { return std::min(1.0, std::max(0.0, rate)); }
+
+std::string shape_list(const std::vector<Tensor>& tensors) {
+  std::string text = "[";
+  for (const Tensor& tensor : tensors) {
+    text += (text.size() > 1 ? ", " : "") + detail::keras_shape(tensor.shape());
+  }
+  return text + "]";
+}
+
+}  // namespace
+
+RNN::RNN(std::string class_name, LayerArgs args, CellArgs cell, RNNOptions options)
+    : Layer(std::move(class_name), std::move(args)), cell_(std::move(cell)), options_(options) {
+  detail::check_positive_argument(error_source(), "units", cell_.units);
+  if (options_.stateful) {
+    throw NotSupportedError(error_message(error_source(),
+                                          "stateful recurrent layers are not implemented",
+                                          "stateful=False", "stateful=True"));
+  }
+  cell_.dropout = clamped_rate(cell_.dropout);
+  cell_.recurrent_dropout = clamped_rate(cell_.recurrent_dropout);
+  cell_.kernel =
+      detail::resolved_weight_args(std::move(cell_.kernel), Initializer::glorot_uniform());
+  cell_.recurrent =
+      detail::resolved_weight_args(std::move(cell_.recurrent), Initializer::orthogonal());
+  cell_.bias = detail::resolved_weight_args(std::move(cell_.bias), Initializer::zeros());
+}
+
+std::string RNN::cell_name() const {
+  switch (cell_.kind) {
+    case ops::RecurrentCell::kLSTM:
+      return "lstm_cell";
+    case ops::RecurrentCell::kGRU:
+      return "gru_cell";
+    case ops::RecurrentCell::kSimpleRNN:
+      break;
+  }
+  return "simple_rnn_cell";
+}
+
+void RNN::build(const Shape& sequences_shape) {
+  build_once([&] { build_weights(sequences_shape); });
+}
+
+void RNN::build_weights(const Shape& sequences_shape) {
+  // Keras's InputSpec(ndim=3), then the cell's build on (B, F).
+  if (sequences_shape.size() != 3 || sequences_shape[2] <= 0) {
+    throw_value_error(error_source(), "Input 0 is incompatible with the layer",
+                      "sequences of rank 3 (batch, timesteps, features) with known features",
+                      "shape=" + detail::keras_shape(sequences_shape));
+  }
+  const int64_t units = cell_.units, width = ops::recurrent_gates(cell_.kind) * units;
+  const std::string cell = cell_name();
+  add_weight(cell + "/kernel", {sequences_shape[2], width}, cell_.kernel);
+  add_weight(cell + "/recurrent_kernel", {units, width}, cell_.recurrent);
+  if (!cell_.use_bias) return;
+  const bool two_biases = cell_.kind == ops::RecurrentCell::kGRU && cell_.reset_after;
+  add_weight(cell + "/bias", two_biases ? Shape{2, width} : Shape{width}, cell_.bias);
+  if (cell_.kind == ops::RecurrentCell::kLSTM && cell_.unit_forget_bias) {
+    // LSTMCell's bias initializer: bias_initializer, then ones for the forget gate.
+    float* bias = weights_for_update().back().value.data();
+    std::fill(bias + units, bias + 2 * units, 1.0f);
+  }
+}
+
+std::vector<Shape> RNN::compute_output_shape(const Shape& sequences_shape) const {
+  if (sequences_shape.size() != 3) {
+    throw_value_error(error_source(), "Input 0 is incompatible with the layer",
+                      "sequences of rank 3 (batch, timesteps, features)",
+                      "shape=" + detail::keras_shape(sequences_shape));
+  }
+  const int64_t batch = sequences_shape[0];
+  std::vector<Shape> shapes{options_.return_sequences
+                                ? Shape{batch, sequences_shape[1], cell_.units}
+                                : Shape{batch, cell_.units}};
+  if (options_.return_state) {
+    for (int64_t k = 0; k < ops::recurrent_states(cell_.kind); ++k) {
+      shapes.push_back({batch, cell_.units});
+    }
+  }
+  return shapes;
+}
+
+void RNN::check_call(const Tensor& sequences, const RecurrentCallArgs& args) const {
+  const Tensor& kernel = weights()[0].value;
+  if (sequences.rank() != 3 || sequences.dim(2) != kernel.dim(0)) {
+    throw_value_error(error_source(), "Input 0 is incompatible with the layer",
+                      "sequences (batch, timesteps, " + std::to_string(kernel.dim(0)) + ")",
+                      "shape=" + detail::keras_shape(sequences.shape()));
+  }
+  const int64_t batch = sequences.dim(0), steps = sequences.dim(1);
+  if (args.mask && args.mask->shape() != Shape{batch, steps}) {
+    throw_value_error(error_source(), "invalid call argument `mask`",
+                      "a mask of shape " + detail::keras_shape({batch, steps}) +
+                          " (batch, timesteps) for sequences " +
+                          detail::keras_shape(sequences.shape()),
+                      "shape=" + detail::keras_shape(args.mask->shape()));
+  }
+  if (args.initial_state.empty()) return;
+  const auto count = static_cast<size_t>(ops::recurrent_states(cell_.kind));
+  const bool shapes_match =
+      std::all_of(args.initial_state.begin(), args.initial_state.end(), [&](const Tensor& state) {
+        return state.shape() == Shape{batch, cell_.units};
+      });
+  if (args.initial_state.size() != count || !shapes_match) {
+    const std::string one = detail::keras_shape({batch, cell_.units});
+    throw_value_error(
+        error_source(), "invalid call argument `initial_state`",
+        count == 2 ? "2 tensors [h, c], each of shape " + one : "1 tensor [h] of shape " + one,
+        std::to_string(args.initial_state.size()) + " tensor(s) of shapes " +
+            shape_list(args.initial_state));
+  }
+}
+
+RecurrentOutput RNN::call(const Tensor& sequences, const RecurrentCallArgs& args) const {
+  build_once([&] { const_cast<RNN*>(this)->build_weights(sequences.shape()); });
+  check_call(sequences, args);
+  const auto dropping = [](double rate) { return rate > 0.0 && rate < 1.0; };
+  if (args.training && (dropping(cell_.dropout) || dropping(cell_.recurrent_dropout))) {
+    throw NotSupportedError(error_message(
+        error_source(), "dropout in training calls of recurrent layers is not implemented",
+        "dropout=0 and recurrent_dropout=0, or training=False",
+        "dropout=" + std::to_string(cell_.dropout) +
+            ", recurrent_dropout=" + std::to_string(cell_.recurrent_dropout)));
+  }
+  const ops::RecurrentSpec spec{.cell = cell_.kind,
+                                .activation = cell_.activation,
+                                .recurrent_activation = cell_.recurrent_activation,
+                                .reset_after = cell_.reset_after,
+                                .go_backwards = options_.go_backwards,
+                                .return_sequences = options_.return_sequences,
+                                .zero_output_for_mask = options_.zero_output_for_mask,
+                                .unroll = options_.unroll};
+  const ops::RecurrentWeights recurrent_weights{weights()[0].value, weights()[1].value,
+                                                cell_.use_bias ? &weights()[2].value : nullptr};
+  ops::RecurrentResult result = ops::recurrent(
+      sequences, recurrent_weights, spec, args.mask ? &*args.mask : nullptr, args.initial_state);
+  return {std::move(result.output), std::move(result.states)};
+}
+
+Config RNN::get_config() const {
+  Config config = Layer::get_config();
+  config["return_sequences"] = options_.return_sequences;
+  config["return_state"] = options_.return_state;
+  config["go_backwards"] = options_.go_backwards;
+  config["stateful"] = options_.stateful;
+  config["unroll"] = options_.unroll;
+  config["zero_output_for_mask"] = options_.zero_output_for_mask;
+  config["units"] = cell_.units;
+  config["activation"] = cell_.activation.get_config();
+  const bool simple = cell_.kind == ops::RecurrentCell::kSimpleRNN;
+  if (!simple) config["recurrent_activation"] = cell_.recurrent_activation.get_config();
+  config["use_bias"] = cell_.use_bias;
+  detail::write_weight_args(config, "kernel", cell_.kernel);
+  detail::write_weight_args(config, "recurrent", cell_.recurrent);
+  detail::write_weight_args(config, "bias", cell_.bias);
+  if (cell_.kind == ops::RecurrentCell::kLSTM) config["unit_forget_bias"] = cell_.unit_forget_bias;
+  if (cell_.kind == ops::RecurrentCell::kGRU) config["reset_after"] = cell_.reset_after;
+  config["activity_regularizer"] = cell_.activity_regularizer;
+  config["dropout"] = cell_.dropout;
+  config["recurrent_dropout"] = cell_.recurrent_dropout;
+  if (!simple) config["seed"] = detail::optional_to_json(cell_.seed);
+  return config;
+}
+
+const std::vector<std::string>& RNN::call_parameters() const {
+  static const std::vector<std::string> parameters{"sequences", "initial_state", "mask",
+                                                   "training"};
+  return parameters;
+}
+
+std::vector<KerasTensor> RNN::compute_output_spec(const SymbolicArguments& arguments) {
+  const KerasTensor& sequences = arguments.tensor("sequences");
+  detail::check_dtype(sequences, DType::kFloat32, error_source(), "sequences");
+  Config state_shapes = Config::array();
+  for (const std::optional<KerasTensor>& state : arguments.tensor_list("initial_state")) {
+    if (!state) continue;
+    detail::check_dtype(*state, DType::kFloat32, error_source(), "initial_state");
+    state_shapes.push_back(detail::shape_config(state->shape()));
+  }
+  build(sequences.shape());
+  // RNN.build(sequences_shape, initial_state_shape=None): Keras records both when both came.
+  const Config sequences_shape = detail::shape_config(sequences.shape());
+  record_build_config(state_shapes.empty() ? Config{{"input_shape", sequences_shape}}
+                                           : Config{{"shapes_dict",
+                                                     {{"sequences_shape", sequences_shape},
+                                                      {"initial_state_shape", state_shapes}}}});
+  std::vector<KerasTensor> outputs;
+  for (Shape& shape : compute_output_shape(sequences.shape())) {
+    outputs.emplace_back(std::move(shape), DType::kFloat32);
+  }
+  return outputs;
+}
+
+std::vector<ValuePtr> RNN::call_node(const ValueArguments& arguments,
+                                     const RunContext& context) const {
+  const ValuePtr& sequences = arguments.tensor("sequences");
+  RecurrentCallArgs args;
+  for (const std::optional<ValuePtr>& state : arguments.tensor_list("initial_state")) {
+    if (state)
+      args.initial_state.push_back(detail::float_input(**state, error_source(), "initial_state"));
+  }
+  // Keras passes the sequences' mask only to a call with no other tensor argument.
+  if (arguments.given("mask")) {
+    args.mask = detail::mask_argument(arguments.optional_tensor("mask"), error_source(), "mask");
+  } else if (args.initial_state.empty()) {
+    args.mask = sequences->keras_mask;
+  }
+  args.training = arguments.flag("training", context.training);
+  RecurrentOutput result = call(detail::float_input(*sequences, error_source(), "sequences"), args);
+  std::vector<ValuePtr> outputs{make_value(std::move(result.output))};
+  if (options_.return_state) {
+    for (Tensor& state : result.states) outputs.push_back(make_value(std::move(state)));
+  }
+  return outputs;
+}
+
+WeightLayout RNN::weight_layout() const {
+  WeightLayout layout;
+  for (size_t i = 0; i < weights().size(); ++i) {
+    layout.datasets.push_back("cell/vars/" + std::to_string(i));
+  }
+  layout.groups = {{"vars", name()}, {"cell/vars", cell_name()}};
+  return layout;
+}
+
+}  // namespace kattn
