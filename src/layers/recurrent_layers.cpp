@@ -46,4 +46,19 @@ std::unique_ptr<SimpleRNN> SimpleRNN::from_config(const Config& config) {
   return recurrent_from_config<SimpleRNN>(config, "SimpleRNN");
 }
 
+std::unique_ptr<RNN> recurrent_layer_from_config(const Config& serialized, ErrorSource source) {
+  if (!serialized.is_object() || !serialized.contains("class_name") ||
+      !serialized.contains("config")) {
+    throw_value_error(source, "invalid recurrent layer", "a serialized layer {class_name, config}",
+                      serialized.dump());
+  }
+  const Config& class_name = serialized["class_name"];
+  const Config& config = serialized["config"];
+  if (class_name == "LSTM") return LSTM::from_config(config);
+  if (class_name == "GRU") return GRU::from_config(config);
+  if (class_name == "SimpleRNN") return SimpleRNN::from_config(config);
+  throw NotSupportedError(error_message(source, "unsupported recurrent layer",
+                                        "LSTM, GRU or SimpleRNN", class_name.dump()));
+}
+
 }  // namespace kattn

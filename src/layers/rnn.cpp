@@ -7,6 +7,7 @@
 
 #include "core/node_inputs.hpp"
 #include "layers/detail/recurrent_args.hpp"
+#include "layers/detail/recurrent_node.hpp"
 
 namespace kattn {
 
@@ -74,6 +75,13 @@ void RNN::build(const Shape& sequences_shape) {
 }
 
 void RNN::build_weights(const Shape& sequences_shape) {
+  for (WeightSpec& spec : weight_specs(sequences_shape)) {
+    add_weight(std::move(spec.name), spec.shape, spec.args);
+  }
+  if (cell_.use_bias) finish_initial_bias(weights_for_update().back().value);
+}
+
+std::vector<RNN::WeightSpec> RNN::weight_specs(const Shape& sequences_shape) const {
   // Keras's InputSpec(ndim=3), then the cell's build on (B, F).
   if (sequences_shape.size() != 3 || sequences_shape[2] <= 0) {
     throw_value_error(error_source(), "Input 0 is incompatible with the layer",
@@ -82,16 +90,19 @@ void RNN::build_weights(const Shape& sequences_shape) {
   }
   const int64_t units = cell_.units, width = ops::recurrent_gates(cell_.kind) * units;
   const std::string cell = cell_name();
-  add_weight(cell + "/kernel", {sequences_shape[2], width}, cell_.kernel);
-  add_weight(cell + "/recurrent_kernel", {units, width}, cell_.recurrent);
-  if (!cell_.use_bias) return;
-  const bool two_biases = cell_.kind == ops::RecurrentCell::kGRU && cell_.reset_after;
-  add_weight(cell + "/bias", two_biases ? Shape{2, width} : Shape{width}, cell_.bias);
-  if (cell_.kind == ops::RecurrentCell::kLSTM && cell_.unit_forget_bias) {
-    // LSTMCell's bias initializer: bias_initializer, then ones for the forget gate.
-    float* bias = weights_for_update().back().value.data();
-    std::fill(bias + units, bias + 2 * units, 1.0f);
+  std::vector<WeightSpec> specs{{cell + "/kernel", {sequences_shape[2], width}, cell_.kernel},
+                                {cell + "/recurrent_kernel", {units, width}, cell_.recurrent}};
+  if (cell_.use_bias) {
+    const bool two_biases = cell_.kind == ops::RecurrentCell::kGRU && cell_.reset_after;
+    specs.push_back({cell + "/bias", two_biases ? Shape{2, width} : Shape{width}, cell_.bias});
   }
+  return specs;
+}
+
+void RNN::finish_initial_bias(Tensor& bias) const {
+  if (cell_.kind != ops::RecurrentCell::kLSTM || !cell_.unit_forget_bias) return;
+  // LSTMCell's bias initializer: bias_initializer's values, then ones for the forget gate.
+  std::fill(bias.data() + cell_.units, bias.data() + 2 * cell_.units, 1.0f);
 }
 
 std::vector<Shape> RNN::compute_output_shape(const Shape& sequences_shape) const {
@@ -112,8 +123,8 @@ std::vector<Shape> RNN::compute_output_shape(const Shape& sequences_shape) const
   return shapes;
 }
 
-void RNN::check_call(const Tensor& sequences, const RecurrentCallArgs& args) const {
-  const Tensor& kernel = weights()[0].value;
+void RNN::check_call(const Tensor& kernel, const Tensor& sequences,
+                     const RecurrentCallArgs& args) const {
   if (sequences.rank() != 3 || sequences.dim(2) != kernel.dim(0)) {
     throw_value_error(error_source(), "Input 0 is incompatible with the layer",
                       "sequences (batch, timesteps, " + std::to_string(kernel.dim(0)) + ")",
@@ -145,7 +156,14 @@ void RNN::check_call(const Tensor& sequences, const RecurrentCallArgs& args) con
 
 RecurrentOutput RNN::call(const Tensor& sequences, const RecurrentCallArgs& args) const {
   build_once([&] { const_cast<RNN*>(this)->build_weights(sequences.shape()); });
-  check_call(sequences, args);
+  std::vector<const Tensor*> values;
+  for (const Variable& weight : weights()) values.push_back(&weight.value);
+  return call_with(values, sequences, args);
+}
+
+RecurrentOutput RNN::call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
+                               const RecurrentCallArgs& args) const {
+  check_call(*weights[0], sequences, args);
   const auto dropping = [](double rate) { return rate > 0.0 && rate < 1.0; };
   if (args.training && (dropping(cell_.dropout) || dropping(cell_.recurrent_dropout))) {
     throw NotSupportedError(error_message(
@@ -162,8 +180,8 @@ RecurrentOutput RNN::call(const Tensor& sequences, const RecurrentCallArgs& args
                                 .return_sequences = options_.return_sequences,
                                 .zero_output_for_mask = options_.zero_output_for_mask,
                                 .unroll = options_.unroll};
-  const ops::RecurrentWeights recurrent_weights{weights()[0].value, weights()[1].value,
-                                                cell_.use_bias ? &weights()[2].value : nullptr};
+  const ops::RecurrentWeights recurrent_weights{*weights[0], *weights[1],
+                                                cell_.use_bias ? weights[2] : nullptr};
   ops::RecurrentResult result = ops::recurrent(
       sequences, recurrent_weights, spec, args.mask ? &*args.mask : nullptr, args.initial_state);
   return {std::move(result.output), std::move(result.states)};
@@ -201,23 +219,12 @@ const std::vector<std::string>& RNN::call_parameters() const {
 }
 
 std::vector<KerasTensor> RNN::compute_output_spec(const SymbolicArguments& arguments) {
-  const KerasTensor& sequences = arguments.tensor("sequences");
-  detail::check_dtype(sequences, DType::kFloat32, error_source(), "sequences");
-  Config state_shapes = Config::array();
-  for (const std::optional<KerasTensor>& state : arguments.tensor_list("initial_state")) {
-    if (!state) continue;
-    detail::check_dtype(*state, DType::kFloat32, error_source(), "initial_state");
-    state_shapes.push_back(detail::shape_config(state->shape()));
-  }
-  build(sequences.shape());
-  // RNN.build(sequences_shape, initial_state_shape=None): Keras records both when both came.
-  const Config sequences_shape = detail::shape_config(sequences.shape());
-  record_build_config(state_shapes.empty() ? Config{{"input_shape", sequences_shape}}
-                                           : Config{{"shapes_dict",
-                                                     {{"sequences_shape", sequences_shape},
-                                                      {"initial_state_shape", state_shapes}}}});
+  Config build_config = detail::recurrent_build_config(arguments, error_source());
+  const Shape& sequences = arguments.tensor("sequences").shape();
+  build(sequences);
+  record_build_config(std::move(build_config));
   std::vector<KerasTensor> outputs;
-  for (Shape& shape : compute_output_shape(sequences.shape())) {
+  for (Shape& shape : compute_output_shape(sequences)) {
     outputs.emplace_back(std::move(shape), DType::kFloat32);
   }
   return outputs;
@@ -225,20 +232,9 @@ std::vector<KerasTensor> RNN::compute_output_spec(const SymbolicArguments& argum
 
 std::vector<ValuePtr> RNN::call_node(const ValueArguments& arguments,
                                      const RunContext& context) const {
-  const ValuePtr& sequences = arguments.tensor("sequences");
-  RecurrentCallArgs args;
-  for (const std::optional<ValuePtr>& state : arguments.tensor_list("initial_state")) {
-    if (state)
-      args.initial_state.push_back(detail::float_input(**state, error_source(), "initial_state"));
-  }
-  // Keras passes the sequences' mask only to a call with no other tensor argument.
-  if (arguments.given("mask")) {
-    args.mask = detail::mask_argument(arguments.optional_tensor("mask"), error_source(), "mask");
-  } else if (args.initial_state.empty()) {
-    args.mask = sequences->keras_mask;
-  }
-  args.training = arguments.flag("training", context.training);
-  RecurrentOutput result = call(detail::float_input(*sequences, error_source(), "sequences"), args);
+  const RecurrentCallArgs args = detail::recurrent_call_args(arguments, context, error_source());
+  RecurrentOutput result =
+      call(detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences"), args);
   std::vector<ValuePtr> outputs{make_value(std::move(result.output))};
   if (options_.return_state) {
     for (Tensor& state : result.states) outputs.push_back(make_value(std::move(state)));
@@ -248,7 +244,7 @@ std::vector<ValuePtr> RNN::call_node(const ValueArguments& arguments,
 
 WeightLayout RNN::weight_layout() const {
   WeightLayout layout;
-  for (size_t i = 0; i < weights().size(); ++i) {
+  for (int i = 0; i < (cell_.use_bias ? 3 : 2); ++i) {
     layout.datasets.push_back("cell/vars/" + std::to_string(i));
   }
   layout.groups = {{"vars", name()}, {"cell/vars", cell_name()}};

@@ -4,6 +4,7 @@
 
 #include "kattn/layers/activation.hpp"
 #include "kattn/layers/attention.hpp"
+#include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
@@ -17,6 +18,7 @@
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
@@ -36,6 +38,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Add>("Add"),
         layer_entry<AdditiveAttention>("AdditiveAttention"),
         layer_entry<Attention>("Attention"),
+        layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
         layer_entry<Dense>("Dense"),
@@ -51,6 +54,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Masking>("Masking"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
+        layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<SimpleRNN>("SimpleRNN"),
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -76,12 +77,30 @@ class RNN : public Layer {
     Config activity_regularizer = nullptr;
   };
 
+  // One weight of the layer: its name within the layer ("lstm_cell/kernel"), shape, and
+  // initializer, regularizer and constraint.
+  struct WeightSpec {
+    std::string name;
+    Shape shape;
+    WeightArgs args;
+  };
+
   // Creates the weights for sequences (B, T, F); only F must be known. A no-op once built.
   void build(const Shape& sequences_shape);
+  // The weights build() creates for sequences (B, T, F), in Keras's order; ValueError unless
+  // sequences_shape is of rank 3 with F known.
+  std::vector<WeightSpec> weight_specs(const Shape& sequences_shape) const;
+  // What the cell sets after the initializers ran: with LSTM's unit_forget_bias, ones in the
+  // forget gate's block of `bias` (the third weight).
+  void finish_initial_bias(Tensor& bias) const;
   // The output's shape, then (with return_state) each state's.
   std::vector<Shape> compute_output_shape(const Shape& sequences_shape) const;
   // Const and safe to call from several threads at once (the first call builds under a lock).
   RecurrentOutput call(const Tensor& sequences, const RecurrentCallArgs& args = {}) const;
+  // call() with weights kept elsewhere, shaped as weight_specs() says (the wrappers that own
+  // their inner layers' weights: Bidirectional).
+  RecurrentOutput call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
+                            const RecurrentCallArgs& args) const;
 
   int64_t units() const { return cell_.units; }
   const CellArgs& cell() const { return cell_; }
@@ -105,10 +124,16 @@ class RNN : public Layer {
   void build_weights(const Shape& sequences_shape);
   // The cell's name, the prefix of the weights' names: "lstm_cell", "gru_cell", ...
   std::string cell_name() const;
-  void check_call(const Tensor& sequences, const RecurrentCallArgs& args) const;
+  void check_call(const Tensor& kernel, const Tensor& sequences,
+                  const RecurrentCallArgs& args) const;
 
   CellArgs cell_;
   RNNOptions options_;
 };
+
+// A recurrent layer from its serialized form {"class_name": "LSTM" | "GRU" | "SimpleRNN",
+// "config": {...}} (the wrappers' `layer` and `backward_layer`); NotSupportedError naming any
+// other class, ValueError when the object has no class_name or config.
+std::unique_ptr<RNN> recurrent_layer_from_config(const Config& serialized, ErrorSource source);
 
 }  // namespace kattn
