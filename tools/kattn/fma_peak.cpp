@@ -17,7 +17,7 @@ namespace {
 // Twelve independent accumulators: more than an FMA's latency (4 cycles) times the FMA ports
 // (2) on every x86 core since Haswell, so the loop is bound by throughput alone.
 constexpr size_t kChains = 12;
-constexpr int64_t kSteps = 1 << 20;  // a few milliseconds: thread start-up is noise
+constexpr int64_t kSteps = 1 << 24;  // tens of milliseconds: thread start-up is noise
 using Chains = std::make_index_sequence<kChains>;
 
 template <size_t N>
