@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "kattn/core/error.hpp"
+#include "kattn/core/keras_version.hpp"
 #include "kattn/io/file.hpp"
 #include "kattn/io/json.hpp"
 
@@ -16,8 +17,6 @@ namespace {
 constexpr std::string_view kMetadataMember = "metadata.json";
 constexpr std::string_view kConfigMember = "config.json";
 constexpr std::string_view kWeightsMember = "model.weights.h5";
-// What metadata.json says when the archive to save carries none.
-constexpr std::string_view kKerasVersion = "3.16.0";
 
 // The member's declared size, refused beyond `max_bytes` before anything is inflated.
 void check_member_size(const ZipReader& zip, std::string_view member, size_t max_bytes,
@@ -56,13 +55,12 @@ std::string archive_bytes(const KerasArchive& archive, ZipCompression compressio
                      to_json_text(archive.config).substr(0, 80));
   }
   Config metadata = archive.metadata;
-  if (metadata.is_null()) {
-    metadata = Config{{"keras_version", kKerasVersion}, {"date_saved", date_saved_now()}};
-  }
+  if (metadata.is_null()) metadata = Config{{"keras_version", kKerasVersion.to_string()}};
   if (!metadata.is_object()) {
     throw ValueError("KerasArchive: metadata must be a JSON object. Received: metadata=" +
                      to_json_text(metadata).substr(0, 80));
   }
+  if (!metadata.contains("date_saved")) metadata["date_saved"] = date_saved_now();
   const std::array<ZipEntry, 3> entries = {
       ZipEntry{std::string(kMetadataMember), to_json_text(metadata), compression},
       ZipEntry{std::string(kConfigMember), to_json_text(archive.config), compression},

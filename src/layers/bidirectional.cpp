@@ -228,19 +228,33 @@ std::vector<KerasTensor> Bidirectional::compute_output_spec(const SymbolicArgume
   for (Shape& shape : compute_output_shape(sequences)) {
     outputs.emplace_back(std::move(shape), DType::kFloat32);
   }
+  for (size_t k = 0; k < passed_masks(); ++k) {
+    outputs[k].set_keras_mask(detail::previous_mask(arguments));
+  }
   return outputs;
 }
 
 std::vector<ValuePtr> Bidirectional::call_node(const ValueArguments& arguments,
                                                const RunContext& context) const {
   const RecurrentCallArgs args = detail::recurrent_call_args(arguments, context, error_source());
+  std::vector<Tensor> results =
+      call(detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences"), args);
+  const std::optional<Mask> mask =
+      passed_masks() > 0 ? detail::previous_mask(arguments, error_source()) : std::nullopt;
   std::vector<ValuePtr> outputs;
-  for (Tensor& output :
-       call(detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences"),
-            args)) {
-    outputs.push_back(make_value(std::move(output)));
+  for (size_t k = 0; k < results.size(); ++k) {
+    outputs.push_back(make_value(std::move(results[k]), k < passed_masks() ? mask : std::nullopt));
   }
   return outputs;
+}
+
+void Bidirectional::follow_keras_version(const KerasVersion& version) {
+  passes_mask_ = version < KerasVersion{3, 16, 0};
+}
+
+size_t Bidirectional::passed_masks() const {
+  if (!passes_mask_ || !forward_->options().return_sequences) return 0;
+  return merge_mode_ ? 1 : 2;
 }
 
 WeightLayout Bidirectional::weight_layout() const {

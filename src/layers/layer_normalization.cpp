@@ -128,8 +128,12 @@ void LayerNormalization::build_weights(const Shape& input_shape) {
   if (center_ && !rms_scaling_) add_weight("beta", dims, beta_);
   built_dims_ = dims;
   // Keras 3.16 keeps the axes as a list of non-negative axes after build (its saved configs
-  // hold "axis": [2] for rank-3 inputs).
-  axis_ = IntOrList(axes);
+  // hold "axis": [2] for rank-3 inputs); earlier releases keep them as given, in a list.
+  axis_ = IntOrList(keeps_given_axes_ ? axis_.values : axes);
+}
+
+void LayerNormalization::follow_keras_version(const KerasVersion& version) {
+  keeps_given_axes_ = version < KerasVersion{3, 16, 0};
 }
 
 Shape LayerNormalization::compute_output_shape(const Shape& input_shape) const {

@@ -227,6 +227,9 @@ std::vector<KerasTensor> RNN::compute_output_spec(const SymbolicArguments& argum
   for (Shape& shape : compute_output_shape(sequences)) {
     outputs.emplace_back(std::move(shape), DType::kFloat32);
   }
+  if (passes_mask_ && options_.return_sequences) {
+    outputs[0].set_keras_mask(detail::previous_mask(arguments));
+  }
   return outputs;
 }
 
@@ -235,11 +238,18 @@ std::vector<ValuePtr> RNN::call_node(const ValueArguments& arguments,
   const RecurrentCallArgs args = detail::recurrent_call_args(arguments, context, error_source());
   RecurrentOutput result =
       call(detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences"), args);
-  std::vector<ValuePtr> outputs{make_value(std::move(result.output))};
+  std::vector<ValuePtr> outputs{
+      make_value(std::move(result.output), passes_mask_ && options_.return_sequences
+                                               ? detail::previous_mask(arguments, error_source())
+                                               : std::nullopt)};
   if (options_.return_state) {
     for (Tensor& state : result.states) outputs.push_back(make_value(std::move(state)));
   }
   return outputs;
+}
+
+void RNN::follow_keras_version(const KerasVersion& version) {
+  passes_mask_ = version < KerasVersion{3, 16, 0};
 }
 
 WeightLayout RNN::weight_layout() const {

@@ -192,7 +192,7 @@ Config endpoints_config(const std::vector<KerasTensor>& tensors, bool flat, cons
 
 }  // namespace
 
-Model Model::from_config(const Config& config) {
+Model Model::from_config(const Config& config, const KerasVersion& keras_version) {
   const ConfigError top("");
   if (!config.is_object()) top.fail("the top level", "a JSON object", config.type_name());
   const std::string class_name = config_string(config, "class_name");
@@ -225,6 +225,7 @@ Model Model::from_config(const Config& config) {
     const std::string name = entry["name"].get<std::string>();
     check_operation_name({config_string(entry, "class_name"), name}, name);
     std::shared_ptr<Operation> operation = detail::operation_from_config(entry);
+    operation->follow_keras_version(keras_version);
     if (operation->name() != name || created.count(name) != 0) {
       errors.fail(where + ".name", "a unique name equal to config.name",
                   "name=" + name + " for an operation named " + operation->name());
@@ -300,6 +301,7 @@ Model Model::from_config(const Config& config) {
   Model model(std::move(inputs), std::move(outputs), model_name);
   model.flat_inputs_ = flat_inputs;
   model.flat_outputs_ = flat_outputs;
+  model.keras_version_ = keras_version;
   const Config trainable = body.value("trainable", Config(true));
   if (!trainable.is_boolean()) errors.fail("config.trainable", "a boolean", short_dump(trainable));
   model.trainable_ = trainable.get<bool>();

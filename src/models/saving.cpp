@@ -29,6 +29,13 @@ size_t weights_file_budget(const Model& model) {
          (weights + model.operations().size()) * kStructureBytes + kFixedBytes;
 }
 
+// The Keras release metadata.json names (3.16.0 when it names none).
+KerasVersion saved_by(const Config& metadata) {
+  const Config version =
+      metadata.is_object() ? metadata.value("keras_version", Config()) : Config();
+  return version.is_string() ? KerasVersion::parse(version.get<std::string>()) : kKerasVersion;
+}
+
 }  // namespace
 
 Model load_model(const std::filesystem::path& path) {
@@ -42,7 +49,7 @@ Model load_model(const KerasArchiveReader& archive) {
     // them as zeros: their values are loaded next.
     const detail::WeightBudget budget(
         static_cast<int64_t>(archive.weights_bytes() / sizeof(float)));
-    model.emplace(Model::from_config(archive.config()));
+    model.emplace(Model::from_config(archive.config(), saved_by(archive.metadata())));
   } catch (const NotSupportedError& e) {
     throw NotSupportedError(archive.member_what("config.json") + ": " + e.what());
   } catch (const Error& e) {
@@ -74,6 +81,7 @@ Model load_model(const KerasArchiveReader& archive) {
 
 void save_model(const Model& model, const std::filesystem::path& path) {
   KerasArchive archive;
+  archive.metadata = Config{{"keras_version", model.keras_version().to_string()}};
   archive.config = model.to_config();
   archive.weights = model.weight_store();
   save_keras_archive(path, archive);

@@ -1,7 +1,7 @@
 // Bidirectional and RepeatVector: the inner layers Keras makes (names, go_backwards, forced
 // zero_output_for_mask), merges worked out from the two directions run alone, weights and
 // configs as Keras writes them, and Keras's errors. Keras's own numbers are the golden zoo's
-// (tests/models/test_golden_zoo.cpp).
+// (tests/models/test_golden_models.cpp).
 #include <gtest/gtest.h>
 
 #include "kattn/layers/bidirectional.hpp"

@@ -1,7 +1,7 @@
 // LSTM, GRU and SimpleRNN: Keras's loop rules (order, masks, unroll, initial states) on
 // one-unit cells small enough to work out by hand, weights and configs as Keras makes them, and
 // the errors of bad calls. Keras's own numbers for every cell and option are the golden zoo's
-// (tests/models/test_golden_zoo.cpp).
+// (tests/models/test_golden_models.cpp).
 #include <gtest/gtest.h>
 
 #include "kattn/layers/gru.hpp"

@@ -1,5 +1,7 @@
-// Whole Keras models from the model-level golden set: loading, Keras's execution order, every
-// intermediate and Keras mask Keras saw, and save/load round trips.
+// Whole Keras models from the model-level golden sets the project carries (tests/data:
+// golden-models, golden-zoo, and golden-zoo-3.15 saved by Keras 3.15.1, whose recurrent layers
+// pass masks on): loading, Keras's execution order, every intermediate and Keras mask Keras saw,
+// and save/load round trips.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,13 +18,16 @@ namespace {
 using testing::golden_models_dir;
 using testing::read_case_json;
 
-// Every case; or only those with Keras's intermediates (not the cases to refuse, nor
-// error_bilstm, whose output alone was computed afterwards: tests/data/README.md).
+// "<set>/<case>" for every case of the three sets; or only those with Keras's intermediates
+// (not the cases to refuse, nor error_bilstm, whose output alone was computed afterwards:
+// tests/data/README.md).
 std::vector<std::string> case_names(bool all) {
   std::vector<std::string> names;
-  for (const auto& dir : find_golden_cases(golden_models_dir())) {
-    if (all || read_case_json(dir).contains("intermediates")) {
-      names.push_back(dir.filename().string());
+  for (const char* set : {"golden-models", "golden-zoo", "golden-zoo-3.15"}) {
+    for (const auto& dir : find_golden_cases(testing::data_dir() / set)) {
+      if (all || read_case_json(dir).contains("intermediates")) {
+        names.push_back(std::string(set) + "/" + dir.filename().string());
+      }
     }
   }
   return names;
@@ -55,7 +60,7 @@ void expect_equal_arrays(const AnyTensor& actual, const AnyTensor& expected) {
 
 class GoldenModel : public ::testing::TestWithParam<std::string> {
  protected:
-  std::filesystem::path dir() const { return golden_models_dir() / GetParam(); }
+  std::filesystem::path dir() const { return testing::data_dir() / GetParam(); }
 };
 
 TEST_P(GoldenModel, MatchesKeras) {
@@ -154,7 +159,8 @@ TEST_P(GoldenModelGraph, SavesWhatKerasSavedAndLoadsBack) {
   }
 
   const std::filesystem::path saved =
-      std::filesystem::temp_directory_path() / ("kattn_resaved_" + GetParam() + ".keras");
+      std::filesystem::temp_directory_path() / ("kattn_resaved_" + dir().filename().string() +
+                                                dir().parent_path().filename().string() + ".keras");
   save_model(model, saved);
   const Model reloaded = load_model(saved);
   std::filesystem::remove(saved);

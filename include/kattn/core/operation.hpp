@@ -18,6 +18,7 @@
 
 #include "kattn/core/config.hpp"
 #include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/keras_version.hpp"
 #include "kattn/core/node_arguments.hpp"
 #include "kattn/core/value.hpp"
 
@@ -112,6 +113,11 @@ class Operation {
   // Takes the `name` attributes a weights file gives the groups of weight_layout() (paths
   // relative to the layer's group) where Keras names them by a process-wide counter.
   virtual void adopt_group_names(const std::map<std::string, std::string>& /*names*/) {}
+
+  // Keras's behaviour where its releases differ: an operation whose rules changed between
+  // releases follows `version` from now on (a model loaded from a file gives it the release
+  // that saved the file). Nothing by default.
+  virtual void follow_keras_version(const KerasVersion& /*version*/) {}
 
   // The layer, when this operation is a kattn::Layer (nullptr for InputLayer and keras.ops
   // functions).

@@ -20,8 +20,10 @@
 namespace kattn {
 
 struct KerasArchive {
-  Config config;    // config.json, a JSON object
-  Config metadata;  // metadata.json, a JSON object (null: written as Keras 3.16.0, saved now)
+  Config config;  // config.json, a JSON object
+  // metadata.json, a JSON object (null: written as Keras 3.16.0); date_saved is added (now)
+  // when it has none.
+  Config metadata;
   WeightStore weights;
 };
 

@@ -13,7 +13,9 @@
 //
 // Weights: the forward layer's, then the backward layer's, named "<inner layer>/<cell>/kernel"
 // ...; in model.weights.h5 under forward_layer/cell/vars and backward_layer/cell/vars. Outputs
-// carry no Keras mask (Keras 3.16); the node reads masks as the recurrent layers do.
+// carry no Keras mask (Keras 3.16); the node reads masks as the recurrent layers do, and loaded
+// from a file of Keras 3.15 or earlier passes them on as they do (returned sequences: the
+// merged one, or both).
 #pragma once
 
 #include <memory>
@@ -64,11 +66,14 @@ class Bidirectional : public Layer {
   std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
   std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
   WeightLayout weight_layout() const override;
+  void follow_keras_version(const KerasVersion& version) override;
 
  private:
   void build_weights(const Shape& sequences_shape);
   // The weights of the forward (0) or backward (1) layer, in its weight_specs() order.
   std::vector<const Tensor*> inner_weights(size_t which) const;
+  // How many outputs carry the call's mask on: the returned sequences before Keras 3.16.
+  size_t passed_masks() const;
   // Outputs of the merge of y (forward) and y_rev (backward, in time order).
   std::vector<Tensor> merge(const Tensor& y, const Tensor& y_rev) const;
 
@@ -77,6 +82,7 @@ class Bidirectional : public Layer {
   std::optional<std::string> merge_mode_;
   size_t forward_weight_count_ = 0;
   Config input_shape_ = nullptr;  // of the first build, for the inner layers' build_config
+  bool passes_mask_ = false;      // Keras before 3.16
 };
 
 }  // namespace kattn

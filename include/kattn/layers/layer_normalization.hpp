@@ -80,6 +80,8 @@ class LayerNormalization : public UnaryLayer {
   // `axis` as Keras writes it: the int or list given, until build makes it the normalised list
   // ([2] for rank-3 inputs and axis=-1, as in Keras-saved models).
   Config get_config() const override;
+  // Before Keras 3.16 build keeps the axes as given, in a list ([-1]).
+  void follow_keras_version(const KerasVersion& version) override;
 
  private:
   void build_weights(const Shape& input_shape);
@@ -94,6 +96,7 @@ class LayerNormalization : public UnaryLayer {
                    std::vector<float>* rsqrts) const;
 
   IntOrList axis_;
+  bool keeps_given_axes_ = false;  // Keras before 3.16
   double epsilon_;
   bool center_;
   bool scale_;

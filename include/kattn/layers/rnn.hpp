@@ -13,7 +13,10 @@
 // Masks (Keras 3.16): a call uses the mask it is given (B, T) (a masked step keeps the states and
 // repeats the previous output, or outputs zeros with zero_output_for_mask), but no output carries
 // a Keras mask. In a model the layer reads its node's `mask` argument, or else, only when it is
-// called without initial_state, the sequences' Keras mask.
+// called without initial_state, the sequences' Keras mask. A layer loaded from a file Keras
+// 3.15 or earlier saved passes a mask on as those releases do: a returned sequence carries the
+// node's `mask`, or else the sequences' mask (initial_state or not); last outputs and states
+// carry none.
 //
 // Not implemented, refused with NotSupportedError naming the argument: stateful=True, and
 // dropout or recurrent_dropout in a training call (inference ignores them, as Keras does).
@@ -115,6 +118,9 @@ class RNN : public Layer {
   std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
   // The weights under cell/vars in model.weights.h5.
   WeightLayout weight_layout() const override;
+  // Before 3.16 a returned sequence carries the call's mask on (see above).
+  void follow_keras_version(const KerasVersion& version) override;
+  bool passes_mask() const { return passes_mask_; }
 
  protected:
   // `class_name` "LSTM", "GRU" or "SimpleRNN"; validates as Keras's constructors do.
@@ -129,6 +135,7 @@ class RNN : public Layer {
 
   CellArgs cell_;
   RNNOptions options_;
+  bool passes_mask_ = false;
 };
 
 // A recurrent layer from its serialized form {"class_name": "LSTM" | "GRU" | "SimpleRNN",

@@ -21,6 +21,7 @@
 
 #include "kattn/core/config.hpp"
 #include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/keras_version.hpp"
 #include "kattn/core/layer.hpp"
 #include "kattn/core/operation.hpp"
 #include "kattn/core/value.hpp"
@@ -51,10 +52,15 @@ class Model {
   // A model from a config.json object ({"class_name": "Functional", "config": {...}, ...}), as
   // Keras's functional_from_config rebuilds it: every layer from its config, then every node
   // called on the tensors it names. Classes kattn does not support are refused by name
-  // (NotSupportedError listing the supported ones). Weights are freshly initialised.
-  static Model from_config(const Config& config);
+  // (NotSupportedError listing the supported ones). Weights are freshly initialised. The layers
+  // follow `keras_version`'s behaviour where Keras releases differ (the release that saved the
+  // file: load_model reads it from metadata.json).
+  static Model from_config(const Config& config, const KerasVersion& keras_version = kKerasVersion);
   // The config.json object Keras writes for this model.
   Config to_config() const;
+  // The Keras release whose behaviour the model follows (from_config's); save_model writes it
+  // into metadata.json, so that a saved model computes the same when loaded again.
+  const KerasVersion& keras_version() const { return keras_version_; }
 
   const std::string& name() const { return name_; }
   const std::vector<KerasTensor>& inputs() const { return inputs_; }
@@ -163,6 +169,7 @@ class Model {
   // when the model is saved uncompiled.
   Config saved_compile_config_ = nullptr;
   WeightStore saved_optimizer_variables_;
+  KerasVersion keras_version_ = kKerasVersion;
 };
 
 // Loads a .keras archive Keras saved: the model from config.json, its weights from

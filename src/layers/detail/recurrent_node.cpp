@@ -19,6 +19,18 @@ RecurrentCallArgs recurrent_call_args(const ValueArguments& arguments, const Run
   return args;
 }
 
+std::optional<Mask> previous_mask(const ValueArguments& arguments, ErrorSource source) {
+  if (arguments.given("mask")) {
+    return mask_argument(arguments.optional_tensor("mask"), source, "mask");
+  }
+  return arguments.tensor("sequences")->keras_mask;
+}
+
+std::optional<KerasTensor> previous_mask(const SymbolicArguments& arguments) {
+  if (const std::optional<KerasTensor> mask = arguments.optional_tensor("mask")) return mask;
+  return arguments.tensor("sequences").keras_mask();
+}
+
 Config recurrent_build_config(const SymbolicArguments& arguments, ErrorSource source) {
   const KerasTensor& sequences = arguments.tensor("sequences");
   check_dtype(sequences, DType::kFloat32, source, "sequences");

@@ -16,6 +16,11 @@ namespace kattn::detail {
 RecurrentCallArgs recurrent_call_args(const ValueArguments& arguments, const RunContext& context,
                                       ErrorSource source);
 
+// The mask Keras before 3.16 passes on to a returned sequence (Layer's previous_mask): the
+// node's `mask` when it is a tensor, else the sequences' Keras mask (initial_state or not).
+std::optional<Mask> previous_mask(const ValueArguments& arguments, ErrorSource source);
+std::optional<KerasTensor> previous_mask(const SymbolicArguments& arguments);
+
 // A symbolic call's checks (float32 sequences and states) and the build_config Keras records:
 // {"input_shape": sequences} or, with initial_state, {"shapes_dict": {"sequences_shape",
 // "initial_state_shape"}}.
