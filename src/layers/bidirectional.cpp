@@ -224,14 +224,7 @@ std::vector<KerasTensor> Bidirectional::compute_output_spec(const SymbolicArgume
   const Shape& sequences = arguments.tensor("sequences").shape();
   build(sequences);
   record_build_config(std::move(build_config));
-  std::vector<KerasTensor> outputs;
-  for (Shape& shape : compute_output_shape(sequences)) {
-    outputs.emplace_back(std::move(shape), DType::kFloat32);
-  }
-  for (size_t k = 0; k < passed_masks(); ++k) {
-    outputs[k].set_keras_mask(detail::previous_mask(arguments));
-  }
-  return outputs;
+  return detail::recurrent_outputs(compute_output_shape(sequences), passed_masks(), arguments);
 }
 
 std::vector<ValuePtr> Bidirectional::call_node(const ValueArguments& arguments,

@@ -223,14 +223,8 @@ std::vector<KerasTensor> RNN::compute_output_spec(const SymbolicArguments& argum
   const Shape& sequences = arguments.tensor("sequences").shape();
   build(sequences);
   record_build_config(std::move(build_config));
-  std::vector<KerasTensor> outputs;
-  for (Shape& shape : compute_output_shape(sequences)) {
-    outputs.emplace_back(std::move(shape), DType::kFloat32);
-  }
-  if (passes_mask_ && options_.return_sequences) {
-    outputs[0].set_keras_mask(detail::previous_mask(arguments));
-  }
-  return outputs;
+  return detail::recurrent_outputs(compute_output_shape(sequences),
+                                   passes_mask_ && options_.return_sequences ? 1 : 0, arguments);
 }
 
 std::vector<ValuePtr> RNN::call_node(const ValueArguments& arguments,

@@ -46,6 +46,14 @@ Config recurrent_build_config(const SymbolicArguments& arguments, ErrorSource so
                  {{"sequences_shape", sequences_shape}, {"initial_state_shape", state_shapes}}}};
 }
 
+std::vector<KerasTensor> recurrent_outputs(std::vector<Shape> shapes, size_t masked,
+                                           const SymbolicArguments& arguments) {
+  std::vector<KerasTensor> outputs;
+  for (Shape& shape : shapes) outputs.emplace_back(std::move(shape), DType::kFloat32);
+  for (size_t k = 0; k < masked; ++k) outputs[k].set_keras_mask(previous_mask(arguments));
+  return outputs;
+}
+
 Config serialized_layer(const Layer& layer, const Config& input_shape) {
   Config serialized{{"module", layer.module()},
                     {"class_name", layer.class_name()},

@@ -26,6 +26,11 @@ std::optional<KerasTensor> previous_mask(const SymbolicArguments& arguments);
 // "initial_state_shape"}}.
 Config recurrent_build_config(const SymbolicArguments& arguments, ErrorSource source);
 
+// The symbolic outputs of `shapes` (float32), the first `masked` of them carrying
+// previous_mask(arguments).
+std::vector<KerasTensor> recurrent_outputs(std::vector<Shape> shapes, size_t masked,
+                                           const SymbolicArguments& arguments);
+
 // `layer` as Keras serializes a nested layer: module, class_name, config, registered_name and,
 // once built for `input_shape` (not null), build_config.
 Config serialized_layer(const Layer& layer, const Config& input_shape);
