@@ -153,6 +153,22 @@ TEST(Bidirectional, RefusesWhatKerasRefuses) {
       std::string::npos);
 }
 
+// The README's example, as written there.
+TEST(Bidirectional, ReadmeExample) {
+  const Tensor x = ramp({2, 5, 3});
+  const Mask padding({2, 5}, {true, true, true, true, true, true, true, true, false, false});
+  auto lstm = std::make_shared<kattn::LSTM>(
+      kattn::LSTM::Args{.units = 64, .rnn = {.return_sequences = true, .return_state = true}});
+  kattn::RecurrentOutput out = lstm->call(x, {.mask = padding});  // x (B, T, F), padding (B, T)
+  EXPECT_EQ(out.output.shape(), (Shape{2, 5, 64}));
+  ASSERT_EQ(out.states.size(), 2U);
+  kattn::Bidirectional encoder({.layer = lstm, .merge_mode = "concat"});
+  std::vector<kattn::Tensor> outputs = encoder.call(x);  // [(B, T, 128), h_f, c_f, h_b, c_b]
+  ASSERT_EQ(outputs.size(), 5U);
+  EXPECT_EQ(outputs[0].shape(), (Shape{2, 5, 128}));
+  EXPECT_EQ(outputs[4].shape(), (Shape{2, 64}));
+}
+
 TEST(RepeatVector, RepeatsEveryRow) {
   const RepeatVector repeat({.n = 3});
   const Tensor x({2, 2}, {1, 2, 3, 4});
