@@ -21,7 +21,9 @@
 #include "kattn/io/npy.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
+#include "kattn/layers/gru.hpp"
 #include "kattn/layers/kv_cache.hpp"
+#include "kattn/layers/lstm.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/ops/sdpa.hpp"
 #include "kernels/dispatch.hpp"
@@ -56,15 +58,20 @@ what:
                --batch B --context C --embed E --heads N [--kv-heads K]
                [--cache-dtype float32|float16|bfloat16]; reports tokens per second (B per
                step); GFLOP = (4*B*E*E + 4*B*C*E) / 1e9 with K = N
+  lstm       the LSTM layer on (B, T, F) sequences, returning the last output (inference)
+               --batch B --seq-q T --embed F --units U;
+               GFLOP = 8*B*T*(F+U)*U / 1e9 (the input and recurrent products of the 4 gates)
+  gru        the GRU layer (reset_after), the same options; GFLOP = 6*B*T*(F+U)*U / 1e9
   sgemm      OpenBLAS sgemm of two (M, M) matrices, the ceiling the others are judged against
                --size M; GFLOP = 2*M^3 / 1e9
   fma        the CPU's peak: independent FMA chains at the widest vector width it has (the
                report's isa: avx512 or avx2), one copy per thread
 
 every one:
-  --save DIR      (sdpa, mha) also write the inputs and kattn's output as .npy files in DIR,
-                  for peers to check they compute the same: query, key, value and output
-                  (sdpa); x, the weights in Keras's order weight_0 ... and output (mha)
+  --save DIR      (sdpa, mha, lstm, gru) also write the inputs and kattn's output as .npy
+                  files in DIR, for peers to check they compute the same: query, key, value
+                  and output (sdpa); x, the weights in Keras's order weight_0 ... and output
+                  (mha, lstm, gru)
   --threads n     threads for kattn's kernels and OpenBLAS (default: every core)
   --iters I       timed runs after 3 warm-up runs (default 10)
   --json          one JSON line: what, shape, threads, isa, gflops, median_ms, min_ms, max_ms
@@ -200,6 +207,17 @@ Benchmark dense_attention_benchmark(const Arguments& a, std::shared_ptr<DenseAtt
   return benchmark;
 }
 
+// x and the layer's weights in Keras's order, then the output, as .npy files in `dir`.
+void save_layer_case(const std::filesystem::path& dir, const Tensor& x, const Layer& layer,
+                     const Tensor& output) {
+  write_npy(dir / "x.npy", x);
+  const std::vector<Tensor> weights = layer.get_weights();
+  for (size_t i = 0; i < weights.size(); ++i) {
+    write_npy(dir / ("weight_" + std::to_string(i) + ".npy"), weights[i]);
+  }
+  write_npy(dir / "output.npy", output);
+}
+
 Benchmark mha_benchmark(const Arguments& a) {
   const int64_t B = integer(a, "--batch"), T = integer(a, "--seq-q");
   const int64_t E = integer(a, "--embed"), N = integer(a, "--heads");
@@ -218,12 +236,40 @@ Benchmark mha_benchmark(const Arguments& a) {
                       active_isa(),
                       [=] { (void)layer->call(*x, *x, {.use_causal_mask = causal}); }};
   benchmark.save = [=](const std::filesystem::path& dir) {
-    write_npy(dir / "x.npy", *x);
-    const std::vector<Tensor> weights = layer->get_weights();
-    for (size_t i = 0; i < weights.size(); ++i) {
-      write_npy(dir / ("weight_" + std::to_string(i) + ".npy"), weights[i]);
-    }
-    write_npy(dir / "output.npy", layer->call(*x, *x, {.use_causal_mask = causal}).output);
+    save_layer_case(dir, *x, *layer, layer->call(*x, *x, {.use_causal_mask = causal}).output);
+  };
+  return benchmark;
+}
+
+// LSTM or GRU on random (B, T, F) sequences with random weights (scaled so the gates do not
+// saturate), returning the last output.
+Benchmark recurrent_benchmark(const Arguments& a, bool lstm) {
+  const int64_t B = integer(a, "--batch"), T = integer(a, "--seq-q");
+  const int64_t F = integer(a, "--embed"), U = integer(a, "--units");
+  std::shared_ptr<RNN> layer;
+  if (lstm) {
+    layer = std::make_shared<LSTM>(LSTM::Args{.units = U});
+  } else {
+    layer = std::make_shared<GRU>(GRU::Args{.units = U});
+  }
+  auto x = std::make_shared<Tensor>(random_tensor({B, T, F}, 1));
+  layer->build(x->shape());
+  std::vector<Tensor> weights = layer->get_weights();
+  for (size_t i = 0; i < weights.size(); ++i) {
+    Tensor value = random_tensor(weights[i].shape(), 2 + i);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(std::max<int64_t>(1, value.dim(0))));
+    for (int64_t k = 0; k < value.size(); ++k) value.data()[k] *= scale;
+    weights[i] = value;
+  }
+  layer->set_weights(weights);
+  const double gates = lstm ? 4.0 : 3.0;
+  Benchmark benchmark{
+      std::to_string(B) + "x" + std::to_string(T) + " F=" + std::to_string(F) +
+          " U=" + std::to_string(U),
+      2.0 * gates * static_cast<double>(B * T) * static_cast<double>((F + U) * U) / 1e9, "openblas",
+      [=] { (void)layer->call(*x); }};
+  benchmark.save = [=](const std::filesystem::path& dir) {
+    save_layer_case(dir, *x, *layer, layer->call(*x).output);
   };
   return benchmark;
 }
@@ -303,14 +349,14 @@ int run_bench(const std::vector<std::string>& args) {
   const Arguments arguments(
       args,
       {"--batch", "--heads", "--kv-heads", "--seq-q", "--seq-k", "--head-dim", "--embed",
-       "--context", "--cache-dtype", "--size", "--threads", "--iters", "--save"},
+       "--context", "--cache-dtype", "--units", "--size", "--threads", "--iters", "--save"},
       {"--causal", "--scores", "--backward", "--json", "--help"});
   if (arguments.wants_help()) {
     std::cout << kHelp;
     return 0;
   }
   if (arguments.positionals().size() != 1) {
-    throw UsageError("expected one of sdpa, additive, luong, mha, decode, sgemm, fma");
+    throw UsageError("expected one of sdpa, additive, luong, mha, decode, lstm, gru, sgemm, fma");
   }
   const std::string what = arguments.positionals()[0];
   const int64_t threads = integer(arguments, "--threads", hardware_threads());
@@ -330,16 +376,18 @@ int run_bench(const std::vector<std::string>& args) {
     benchmark = mha_benchmark(arguments);
   } else if (what == "decode") {
     benchmark = decode_benchmark(arguments, iters);
+  } else if (what == "lstm" || what == "gru") {
+    benchmark = recurrent_benchmark(arguments, what == "lstm");
   } else if (what == "sgemm") {
     benchmark = sgemm_benchmark(arguments);
   } else if (what == "fma") {
     benchmark = fma_benchmark(threads);
   } else {
     throw UsageError("unknown benchmark '" + what +
-                     "': expected sdpa, additive, luong, mha, decode, sgemm or fma");
+                     "': expected sdpa, additive, luong, mha, decode, lstm, gru, sgemm or fma");
   }
   if (const std::optional<std::string> dir = arguments.value("--save")) {
-    if (!benchmark.save) throw UsageError("--save goes with sdpa and mha");
+    if (!benchmark.save) throw UsageError("--save goes with sdpa, mha, lstm and gru");
     std::filesystem::create_directories(*dir);
     benchmark.save(*dir);
   }

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Runs one current peer of kattn on the inputs kattn wrote (`kattn bench sdpa|mha --save DIR`),
+"""Runs one peer of kattn on the inputs kattn wrote (`kattn bench sdpa|mha|lstm|gru --save DIR`),
 checks that it computes kattn's output, then times it:
 
-    attention_peers.py sdpa DIR PEER --threads N [--causal] [--runs R]
-    attention_peers.py mha DIR PEER --threads N [--causal] [--runs R]
+    peers.py sdpa DIR PEER --threads N [--causal] [--runs R]
+    peers.py mha DIR PEER --threads N [--causal] [--runs R]
+    peers.py lstm|gru DIR torch --threads N [--runs R]
 
 sdpa peers: torch (torch.nn.functional.scaled_dot_product_attention), onnxruntime_mha
 (com.microsoft.MultiHeadAttention), onnx_attention (the standard ONNX Attention operator, opset
 23), onnxruntime_gqa (com.microsoft.GroupQueryAttention, decoding steps: T = 1), jax
 (jax.nn.dot_product_attention on XLA's CPU backend). mha peers: torch
 (torch.nn.MultiheadAttention with kattn's weights), onnxruntime_mha (the four projections around
-com.microsoft.MultiHeadAttention).
+com.microsoft.MultiHeadAttention). lstm and gru peers: torch (torch.nn.LSTM, torch.nn.GRU with
+kattn's weights in PyTorch's gate order; any PyTorch: Debian's 1.13 under /usr/bin/python3 too).
 
 Prints one JSON line: peer, version, median_ms, min_ms, max_ms (over R timed runs after 3
 warm-up runs), max_abs_error against kattn's output. Exits 2, printing the difference, when the
@@ -234,11 +236,46 @@ def mha_onnxruntime(x, weights, causal, threads):
     return call, call, version
 
 
+# ---------------------------------------------------------------------------------------------
+# The recurrent layers: x (B, T, F), Keras's weights kernel (F, G U), recurrent_kernel (U, G U),
+# bias; kattn's output is the last step's h (B, U).
+
+def recurrent_torch(kind):
+    def make(x, weights, _causal, threads):
+        import torch
+        torch.set_num_threads(threads)
+        kernel, recurrent, bias = weights
+        units = recurrent.shape[0]
+        if kind == "lstm":  # Keras's gates i, f, c, o are PyTorch's i, f, g, o
+            order = slice(None)
+            biases = (bias, np.zeros_like(bias))
+        else:  # Keras's z, r, h are PyTorch's r, z, n (reset_after: two biases)
+            order = np.r_[units:2 * units, 0:units, 2 * units:3 * units]
+            biases = (bias[0], bias[1])
+        layer = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(
+            x.shape[2], units, batch_first=True)
+        with torch.no_grad():
+            layer.weight_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(kernel[:, order].T)))
+            layer.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(recurrent[:, order].T)))
+            layer.bias_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(biases[0][order])))
+            layer.bias_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(biases[1][order])))
+        tx = torch.from_numpy(x)
+
+        def call():
+            with torch.no_grad():
+                return layer(tx)[0][:, -1]
+
+        return (lambda: call().numpy()), call, torch.__version__
+    return make
+
+
 PEERS = {
     "sdpa": {"torch": sdpa_torch, "onnxruntime_mha": sdpa_onnxruntime_mha,
              "onnx_attention": sdpa_onnx_attention, "onnxruntime_gqa": sdpa_onnxruntime_gqa,
              "jax": sdpa_jax},
     "mha": {"torch": mha_torch, "onnxruntime_mha": mha_onnxruntime},
+    "lstm": {"torch": recurrent_torch("lstm")},
+    "gru": {"torch": recurrent_torch("gru")},
 }
 
 
@@ -258,8 +295,11 @@ def main():
     expected = load(options.directory, "output")
     if options.what == "sdpa":
         inputs = [load(options.directory, name) for name in ("query", "key", "value")]
-    else:
+    elif options.what == "mha":
         inputs = [load(options.directory, "x"), mha_weights(options.directory)]
+    else:
+        inputs = [load(options.directory, "x"),
+                  [load(options.directory, f"weight_{i}") for i in range(3)]]
     result, call, version = make(*inputs, options.causal, options.threads)
     error = float(np.max(np.abs(result() - expected)))
     scale = float(np.max(np.abs(expected))) or 1.0
