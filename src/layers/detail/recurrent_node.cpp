@@ -4,21 +4,6 @@
 
 namespace kattn::detail {
 
-RecurrentCallArgs recurrent_call_args(const ValueArguments& arguments, const RunContext& context,
-                                      ErrorSource source) {
-  RecurrentCallArgs args;
-  for (const std::optional<ValuePtr>& state : arguments.tensor_list("initial_state")) {
-    if (state) args.initial_state.push_back(float_input(**state, source, "initial_state"));
-  }
-  if (arguments.given("mask")) {
-    args.mask = mask_argument(arguments.optional_tensor("mask"), source, "mask");
-  } else if (args.initial_state.empty()) {
-    args.mask = arguments.tensor("sequences")->keras_mask;
-  }
-  args.training = arguments.flag("training", context.training);
-  return args;
-}
-
 std::optional<Mask> previous_mask(const ValueArguments& arguments, ErrorSource source) {
   if (arguments.given("mask")) {
     return mask_argument(arguments.optional_tensor("mask"), source, "mask");
@@ -29,6 +14,19 @@ std::optional<Mask> previous_mask(const ValueArguments& arguments, ErrorSource s
 std::optional<KerasTensor> previous_mask(const SymbolicArguments& arguments) {
   if (const std::optional<KerasTensor> mask = arguments.optional_tensor("mask")) return mask;
   return arguments.tensor("sequences").keras_mask();
+}
+
+RecurrentCallArgs recurrent_call_args(const ValueArguments& arguments, const RunContext& context,
+                                      ErrorSource source) {
+  RecurrentCallArgs args;
+  for (const std::optional<ValuePtr>& state : arguments.tensor_list("initial_state")) {
+    if (state) args.initial_state.push_back(float_input(**state, source, "initial_state"));
+  }
+  if (arguments.given("mask") || args.initial_state.empty()) {
+    args.mask = previous_mask(arguments, source);
+  }
+  args.training = arguments.flag("training", context.training);
+  return args;
 }
 
 Config recurrent_build_config(const SymbolicArguments& arguments, ErrorSource source) {
