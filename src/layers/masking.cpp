@@ -97,7 +97,8 @@ std::optional<Mask> Masking::compute_mask(const Tensor& inputs,
   return keep_mask(inputs);
 }
 
-std::optional<KerasTensor> Masking::compute_mask(const KerasTensor& inputs) const {
+std::optional<KerasTensor> Masking::compute_mask(const KerasTensor& inputs,
+                                                 const std::optional<KerasTensor>& /*mask*/) const {
   return detail::symbolic_any(detail::symbolic_not_equal(inputs, get_config()["mask_value"]), -1);
 }
 

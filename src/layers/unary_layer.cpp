@@ -21,17 +21,14 @@ const std::vector<std::string>& UnaryLayer::call_parameters() const {
 std::vector<KerasTensor> UnaryLayer::compute_output_spec(const SymbolicArguments& arguments) {
   const KerasTensor& x = arguments.tensor("inputs");
   detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
-  if (call_takes_mask()) {
-    if (const std::optional<KerasTensor> mask = arguments.optional_tensor("mask")) {
-      detail::check_dtype(*mask, DType::kBool, error_source(), "mask");
-    }
-  }
+  const std::optional<KerasTensor> mask = call_mask(arguments);
+  if (mask) detail::check_dtype(*mask, DType::kBool, error_source(), "mask");
   build(x.shape());
   if (build_record_ == BuildRecord::kRecorded) {
     record_build_config(Config{{"input_shape", detail::shape_config(x.shape())}});
   }
   KerasTensor output(compute_output_shape(x.shape()), DType::kFloat32);
-  output.set_keras_mask(compute_mask(x));
+  output.set_keras_mask(compute_mask(x, mask));
   return {output};
 }
 
@@ -40,25 +37,27 @@ std::optional<Mask> UnaryLayer::compute_mask(const Tensor& /*inputs*/,
   return mask_rule_ == MaskRule::kPassThrough ? mask : std::nullopt;
 }
 
-std::optional<KerasTensor> UnaryLayer::compute_mask(const KerasTensor& inputs) const {
-  return mask_rule_ == MaskRule::kPassThrough ? inputs.keras_mask() : std::nullopt;
+std::optional<KerasTensor> UnaryLayer::compute_mask(const KerasTensor& /*inputs*/,
+                                                    const std::optional<KerasTensor>& mask) const {
+  return mask_rule_ == MaskRule::kPassThrough ? mask : std::nullopt;
 }
 
 std::vector<ValuePtr> UnaryLayer::call_node(const ValueArguments& arguments,
                                             const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
   const Tensor& inputs = float_input(*x, error_source(), "inputs");
-  Tensor y = call_takes_mask() ? call_masked(inputs, call_mask(arguments)) : call(inputs);
-  return {make_value(std::move(y), compute_mask(inputs, x->keras_mask))};
+  const std::optional<Mask> mask = call_mask(arguments);
+  Tensor y = call_takes_mask() ? call_masked(inputs, mask) : call(inputs);
+  return {make_value(std::move(y), compute_mask(inputs, mask))};
 }
 
 OperationForward UnaryLayer::forward_node(const ValueArguments& arguments,
                                           const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
   const Tensor& inputs = float_input(*x, error_source(), "inputs");
-  LayerForward saved =
-      call_takes_mask() ? forward_masked(inputs, call_mask(arguments)) : forward(inputs);
-  return {{make_value(saved.output, compute_mask(inputs, x->keras_mask))},
+  const std::optional<Mask> mask = call_mask(arguments);
+  LayerForward saved = call_takes_mask() ? forward_masked(inputs, mask) : forward(inputs);
+  return {{make_value(saved.output, compute_mask(inputs, mask))},
           detail::save_call(*this, std::move(saved))};
 }
 
@@ -68,10 +67,15 @@ ValueGradients UnaryLayer::backward_node(const ValueArguments& arguments,
 }
 
 std::optional<Mask> UnaryLayer::call_mask(const ValueArguments& arguments) const {
-  if (arguments.given("mask")) {
+  if (call_takes_mask() && arguments.given("mask")) {
     return detail::mask_argument(arguments.optional_tensor("mask"), error_source(), "mask");
   }
   return arguments.tensor("inputs")->keras_mask;
+}
+
+std::optional<KerasTensor> UnaryLayer::call_mask(const SymbolicArguments& arguments) const {
+  if (call_takes_mask() && arguments.given("mask")) return arguments.optional_tensor("mask");
+  return arguments.tensor("inputs").keras_mask();
 }
 
 }  // namespace kattn

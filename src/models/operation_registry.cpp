@@ -20,6 +20,7 @@
 #include "kattn/layers/pooling.hpp"
 #include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/simple_rnn.hpp"
+#include "kattn/layers/time_distributed.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
 #include "ops/numpy_operations.hpp"
@@ -56,6 +57,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Multiply>("Multiply"),
         layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<SimpleRNN>("SimpleRNN"),
+        layer_entry<TimeDistributed>("TimeDistributed"),
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));

@@ -1,5 +1,10 @@
 #include "ops/numpy_operations.hpp"
 
+#include <algorithm>
+#include <optional>
+#include <type_traits>
+
+#include "core/broadcast.hpp"
 #include "ops/keras_op.hpp"
 
 namespace kattn::detail {
@@ -85,7 +90,7 @@ class NotEqual : public KerasOp {
   }
 };
 
-// numpy.logical_or of two bool tensors of the same shape.
+// numpy.logical_or of two bool tensors, broadcast as numpy broadcasts them.
 class LogicalOr : public KerasOp {
  public:
   explicit LogicalOr(std::string name) : KerasOp("LogicalOr", kNumpyOps, std::move(name)) {}
@@ -96,28 +101,31 @@ class LogicalOr : public KerasOp {
     const KerasTensor& x2 = arguments.tensor("x2");
     check_dtype(x1, DType::kBool, source(), "x1");
     check_dtype(x2, DType::kBool, source(), "x2");
-    check_same_shape(x1.shape(), x2.shape());
-    return {KerasTensor(x1.shape(), DType::kBool)};
+    return {KerasTensor(broadcast(x1.shape(), x2.shape()), DType::kBool)};
   }
 
   std::vector<ValuePtr> call_node(const ValueArguments& arguments,
                                   const RunContext&) const override {
     const Mask& a = bool_input(*arguments.tensor("x1"), source(), "x1");
     const Mask& b = bool_input(*arguments.tensor("x2"), source(), "x2");
-    check_same_shape(a.shape(), b.shape());
-    const std::vector<bool> va = to_bools(a), vb = to_bools(b);
-    Mask out(a.shape());
-    for (size_t i = 0; i < va.size(); ++i) out.data()[i] = va[i] || vb[i];
+    const Shape shape = broadcast(a.shape(), b.shape());
+    const Mask wide_a = broadcast_to(a, shape), wide_b = broadcast_to(b, shape);
+    Mask out(shape);
+    for (int64_t i = 0; i < out.size(); ++i) {
+      out.data()[i] = wide_a.data()[i] || wide_b.data()[i];
+    }
     return {make_value(std::move(out))};
   }
 
  private:
-  static std::vector<bool> to_bools(const Mask& mask) { return mask.to_vector(); }
-  void check_same_shape(const Shape& a, const Shape& b) const {
-    if (a != b) {
-      throw_value_error(source(), "operands of different shapes",
-                        "x2 of shape " + shape_to_string(a), "x2 of shape " + shape_to_string(b));
+  Shape broadcast(const Shape& a, const Shape& b) const {
+    const std::optional<Shape> shape = broadcast_shapes(a, b);
+    if (!shape) {
+      throw_value_error(source(), "operands that do not broadcast together",
+                        "x2 broadcastable with x1 of shape " + shape_to_string(a),
+                        "x2 of shape " + shape_to_string(b));
     }
+    return *shape;
   }
 };
 
@@ -318,6 +326,153 @@ class Any : public KerasOp {
   int64_t axis_;
 };
 
+// numpy.zeros_like(x, dtype) and numpy.ones_like(x, dtype): x's shape filled with 0 or 1, of
+// `dtype` (x's when null). What Keras's Concatenate records for an input without a mask.
+class FilledLike : public KerasOp {
+ public:
+  FilledLike(std::string class_name, std::string name, std::optional<DType> dtype)
+      : KerasOp(class_name, kNumpyOps, std::move(name)),
+        dtype_(dtype),
+        value_(class_name == "OnesLike" ? 1 : 0) {}
+  const std::vector<std::string>& call_parameters() const override { return kUnaryParameters; }
+  Config get_config() const override {
+    Config config = KerasOp::get_config();
+    config["dtype"] = dtype_ ? Config(std::string(dtype_name(*dtype_))) : Config(nullptr);
+    return config;
+  }
+
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
+    const KerasTensor& x = arguments.tensor("x");
+    return {KerasTensor(x.shape(), dtype_.value_or(x.dtype()))};
+  }
+
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
+                                  const RunContext&) const override {
+    const AnyTensor& x = arguments.tensor("x")->tensor;
+    const Shape& shape = shape_of(x);
+    switch (dtype_.value_or(dtype_of(x))) {
+      case DType::kFloat32:
+        return {make_value(Tensor::full(shape, static_cast<float>(value_)))};
+      case DType::kInt32:
+        return {make_value(Int32Tensor::full(shape, value_))};
+      case DType::kBool:
+        return {make_value(Mask::full(shape, value_ != 0))};
+    }
+    return {};
+  }
+
+ private:
+  std::optional<DType> dtype_;
+  int32_t value_;
+};
+
+// numpy.concatenate(xs, axis): tensors of one dtype, equal but for `axis`.
+class ConcatenateOp : public KerasOp {
+ public:
+  ConcatenateOp(std::string name, int64_t axis)
+      : KerasOp("Concatenate", kNumpyOps, std::move(name)), axis_(axis) {}
+  const std::vector<std::string>& call_parameters() const override { return kParameters; }
+  Config get_config() const override {
+    Config config = KerasOp::get_config();
+    config["axis"] = axis_;
+    return config;
+  }
+
+  std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override {
+    std::vector<Shape> shapes;
+    std::vector<DType> dtypes;
+    for (const std::optional<KerasTensor>& x : arguments.tensor_list("xs")) {
+      if (!x) throw_value_error(source(), "invalid call argument `xs`", "tensors", "None");
+      shapes.push_back(x->shape());
+      dtypes.push_back(x->dtype());
+    }
+    check_dtypes(dtypes);
+    return {KerasTensor(joined_shape(shapes), dtypes.front())};
+  }
+
+  std::vector<ValuePtr> call_node(const ValueArguments& arguments,
+                                  const RunContext&) const override {
+    std::vector<const AnyTensor*> xs;
+    std::vector<Shape> shapes;
+    std::vector<DType> dtypes;
+    for (const std::optional<ValuePtr>& x : arguments.tensor_list("xs")) {
+      if (!x) throw_value_error(source(), "invalid call argument `xs`", "tensors", "None");
+      xs.push_back(&(*x)->tensor);
+      shapes.push_back(shape_of((*x)->tensor));
+      dtypes.push_back(dtype_of((*x)->tensor));
+    }
+    check_dtypes(dtypes);
+    const Shape shape = joined_shape(shapes);
+    return {make_value(std::visit(
+        [&](const auto& first) -> AnyTensor {
+          using T = std::decay_t<decltype(first)>;
+          std::vector<T> parts;
+          for (const AnyTensor* x : xs) parts.push_back(std::get<T>(*x).contiguous());
+          return join(parts, shape);
+        },
+        *xs.front()))};
+  }
+
+ private:
+  inline static const std::vector<std::string> kParameters{"xs"};
+
+  void check_dtypes(const std::vector<DType>& dtypes) const {
+    if (dtypes.empty()) {
+      throw_value_error(source(), "invalid call argument `xs`", "at least one tensor",
+                        "an empty list");
+    }
+    for (DType dtype : dtypes) {
+      if (dtype != dtypes.front()) {
+        throw NotSupportedError(
+            error_message(source(), "tensors of different dtypes",
+                          "xs all " + std::string(dtype_name(dtypes.front())),
+                          "a tensor of dtype " + std::string(dtype_name(dtype))));
+      }
+    }
+  }
+
+  // The shape of the join; ValueError unless the shapes agree but for the axis.
+  Shape joined_shape(const std::vector<Shape>& shapes) const {
+    const auto rank = static_cast<int64_t>(shapes.front().size());
+    const auto axis = static_cast<size_t>(resolve_axis(axis_, rank, source()));
+    Shape shape = shapes.front();
+    shape[axis] = 0;
+    for (const Shape& other : shapes) {
+      Shape expected = shape;
+      expected[axis] = other.size() == shape.size() ? other[axis] : 0;
+      if (other != expected) {
+        throw_value_error(
+            source(), "tensors that do not join along axis " + std::to_string(axis_),
+            "shapes equal to " + shape_to_string(shapes.front()) + " but along the axis",
+            "shape " + shape_to_string(other));
+      }
+      shape[axis] = shape[axis] < 0 || other[axis] < 0 ? -1 : shape[axis] + other[axis];
+    }
+    return shape;
+  }
+
+  template <typename T>
+  BasicTensor<T> join(const std::vector<BasicTensor<T>>& parts, const Shape& shape) const {
+    const auto axis =
+        static_cast<size_t>(resolve_axis(axis_, static_cast<int64_t>(shape.size()), source()));
+    int64_t outer = 1, inner = 1;
+    for (size_t a = 0; a < axis; ++a) outer *= shape[a];
+    for (size_t a = axis + 1; a < shape.size(); ++a) inner *= shape[a];
+    BasicTensor<T> out(shape);
+    T* dst = out.data();
+    for (int64_t o = 0; o < outer; ++o) {
+      for (const BasicTensor<T>& part : parts) {
+        const int64_t run = part.dim(static_cast<int64_t>(axis)) * inner;
+        std::copy_n(part.data() + o * run, run, dst);
+        dst += run;
+      }
+    }
+    return out;
+  }
+
+  int64_t axis_;
+};
+
 // ConvertToTensor's `dtype`, `sparse` and `ragged`: only the identity conversion is supported.
 void read_identity_conversion(ConfigReader& reader) {
   const Config dtype = reader.get("dtype", nullptr);
@@ -349,6 +504,24 @@ OperationEntry axis_op_entry(std::string class_name, bool keepdims_key) {
           }
         });
         return std::make_shared<Op>(name, axis);
+      }};
+}
+
+OperationEntry filled_like_entry(std::string class_name) {
+  return OperationEntry{
+      class_name, kNumpyOps, [class_name](const Config& config) -> std::shared_ptr<Operation> {
+        std::optional<DType> dtype;
+        const std::string name = read_op_config(config, class_name, [&](ConfigReader& reader) {
+          const Config text = reader.get("dtype", nullptr);
+          if (text.is_null()) return;
+          dtype = text.is_string() ? dtype_from_name(text.get<std::string>()) : std::nullopt;
+          if (!dtype) {
+            throw NotSupportedError(error_message(reader.source(), "unsupported dtype",
+                                                  "float32, int32, bool or None",
+                                                  "dtype=" + text.dump()));
+          }
+        });
+        return std::make_shared<FilledLike>(class_name, name, dtype);
       }};
 }
 
@@ -402,6 +575,9 @@ std::vector<OperationEntry> numpy_operation_entries() {
           op_entry<ConvertToTensor>("ConvertToTensor", kCoreOps, read_identity_conversion),
           axis_op_entry<ExpandDims>("ExpandDims", false),
           axis_op_entry<Any>("Any", true),
+          axis_op_entry<ConcatenateOp>("Concatenate", false),
+          filled_like_entry("ZerosLike"),
+          filled_like_entry("OnesLike"),
           cast_entry()};
 }
 

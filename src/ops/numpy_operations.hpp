@@ -2,7 +2,8 @@
 // (and Cast, which users write around them):
 // Embedding(mask_zero)'s not_equal(ids, 0), Add's logical_or of its input masks, the attention
 // layers' convert_to_tensor(query_mask), Masking's any(not_equal(x, value), axis=-1), and
-// masks a user computes with keras.ops (expand_dims).
+// masks a user computes with keras.ops (expand_dims), and the Concatenate layer's mask as Keras
+// 3.16 records it (ones_like / zeros_like for inputs without one, concatenate, any).
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,7 @@ KerasTensor symbolic_convert_to_tensor(const KerasTensor& x);
 KerasTensor symbolic_any(const KerasTensor& x, int64_t axis);
 
 // The registry entries of these classes (NotEqual, LogicalOr, ConvertToTensor, ExpandDims, Any,
-// Cast).
+// Concatenate, ZerosLike, OnesLike, Cast).
 std::vector<OperationEntry> numpy_operation_entries();
 
 }  // namespace kattn::detail

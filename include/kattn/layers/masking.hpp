@@ -45,7 +45,8 @@ class Masking : public UnaryLayer {
   // mask the inputs carry; recorded in a symbolic graph as Keras records it (NotEqual, then Any).
   std::optional<Mask> compute_mask(const Tensor& inputs,
                                    const std::optional<Mask>& mask = std::nullopt) const override;
-  std::optional<KerasTensor> compute_mask(const KerasTensor& inputs) const override;
+  std::optional<KerasTensor> compute_mask(const KerasTensor& inputs,
+                                          const std::optional<KerasTensor>& mask) const override;
 
   double mask_value() const { return mask_value_; }
 

@@ -32,20 +32,19 @@ class UnaryLayer : public Layer {
   virtual Tensor backward(const LayerForward& forward, const Tensor& d_output,
                           std::vector<Tensor>& weight_gradients) const = 0;
 
-  // Keras's compute_mask: the Keras mask of the output for `inputs` carrying `mask` (passed on
-  // by MaskRule::kPassThrough, dropped by kDrop); the symbolic one is what a graph records.
+  // Keras's compute_mask: the Keras mask of the output for `inputs` called with `mask` (the
+  // call's mask argument, else the inputs' Keras mask), passed on by MaskRule::kPassThrough,
+  // dropped by kDrop; the symbolic one is what a graph records.
   virtual std::optional<Mask> compute_mask(const Tensor& inputs,
                                            const std::optional<Mask>& mask) const;
-  virtual std::optional<KerasTensor> compute_mask(const KerasTensor& inputs) const;
+  virtual std::optional<KerasTensor> compute_mask(const KerasTensor& inputs,
+                                                  const std::optional<KerasTensor>& mask) const;
 
   const std::vector<std::string>& call_parameters() const override;
   std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
   std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
   OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
   ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
-
- protected:
-  UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule, BuildRecord build_record);
 
   // For the layers whose Keras call takes a mask, call(inputs, mask=None): a node passes its
   // `mask` keyword when it is a tensor, else the input's Keras mask (the mask gets no gradient).
@@ -59,9 +58,14 @@ class UnaryLayer : public Layer {
     return forward(inputs);
   }
 
+ protected:
+  UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule, BuildRecord build_record);
+
  private:
-  // The mask a node passes to call_masked (call_takes_mask() only).
+  // The mask a node's call sees: its `mask` argument (call_takes_mask() only) when that is a
+  // tensor, else the inputs' Keras mask.
   std::optional<Mask> call_mask(const ValueArguments& arguments) const;
+  std::optional<KerasTensor> call_mask(const SymbolicArguments& arguments) const;
 
   MaskRule mask_rule_;
   BuildRecord build_record_;
