@@ -1,4 +1,5 @@
-// keras.activations on Keras's numpy backend (keras/src/backend/numpy/nn.py), in float32.
+// keras.activations on Keras's numpy backend (keras/src/backend/numpy/nn.py), in float32
+// (and in double, for the reference implementations' checks).
 #include "kattn/ops/activations.hpp"
 
 #include <algorithm>
@@ -16,7 +17,10 @@ constexpr ErrorSource kActivation{"Activation", ""};
 constexpr std::array<std::string_view, 9> kNames = {
     "linear", "relu", "gelu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "softsign"};
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+template <typename Real>
+Real sigmoid(Real x) {
+  return Real(1) / (Real(1) + std::exp(-x));
+}
 
 }  // namespace
 
@@ -46,85 +50,97 @@ ActivationFunction ActivationFunction::from_config(const Config& config) {
   return ActivationFunction(config.get<std::string>());
 }
 
-void ActivationFunction::operator()(Tensor& x) const {
+template <typename Real>
+void ActivationFunction::operator()(BasicTensor<Real>& x) const {
   if (name_ == "linear") return;
   if (!x.is_contiguous()) x = x.contiguous();
-  float* v = x.data();
+  Real* v = x.data();
   const int64_t n = x.size();
   if (name_ == "softmax") {
     // ops.softmax(x, axis=-1), the numpy backend's max-subtracted form.
     const int64_t length = x.rank() == 0 ? 1 : x.dim(-1);
-    if (length > 0) kernels::reference::dense::softmax_rows<float>(n / length, length, v);
+    if (length > 0) kernels::reference::dense::softmax_rows<Real>(n / length, length, v);
   } else if (name_ == "relu") {
-    for (int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], 0.0f);
+    for (int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], Real(0.0));
   } else if (name_ == "gelu") {
     // approximate=False: x * (erf(x / sqrt(2)) + 1) / 2, with sqrt(2) rounded to float32.
-    const float sqrt_2 = static_cast<float>(std::sqrt(2.0));
-    for (int64_t i = 0; i < n; ++i) v[i] = v[i] * (std::erf(v[i] / sqrt_2) + 1.0f) / 2.0f;
+    const Real sqrt_2 = static_cast<Real>(std::sqrt(2.0));
+    for (int64_t i = 0; i < n; ++i) v[i] = v[i] * (std::erf(v[i] / sqrt_2) + Real(1.0)) / Real(2.0);
   } else if (name_ == "sigmoid") {
     for (int64_t i = 0; i < n; ++i) v[i] = sigmoid(v[i]);
   } else if (name_ == "tanh") {
     for (int64_t i = 0; i < n; ++i) v[i] = std::tanh(v[i]);
   } else if (name_ == "hard_sigmoid") {
     // x / 6 + 0.5, clipped to [0, 1]
-    for (int64_t i = 0; i < n; ++i) v[i] = std::clamp(v[i] / 6.0f + 0.5f, 0.0f, 1.0f);
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = std::clamp(v[i] / Real(6.0) + Real(0.5), Real(0.0), Real(1.0));
   } else if (name_ == "softsign") {
-    for (int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::fabs(v[i]));
+    for (int64_t i = 0; i < n; ++i) v[i] = v[i] / (Real(1.0) + std::abs(v[i]));
   } else {  // silu: x * sigmoid(x)
     for (int64_t i = 0; i < n; ++i) v[i] = v[i] * sigmoid(v[i]);
   }
 }
 
-Tensor ActivationFunction::backward(const Tensor& inputs, const Tensor& outputs,
-                                    const Tensor& d_outputs) const {
-  Tensor d = d_outputs.clone();  // fresh, and contiguous
+template <typename Real>
+BasicTensor<Real> ActivationFunction::backward(const BasicTensor<Real>& inputs,
+                                               const BasicTensor<Real>& outputs,
+                                               const BasicTensor<Real>& d_outputs) const {
+  BasicTensor<Real> d = d_outputs.clone();  // fresh, and contiguous
   if (name_ == "linear") return d;
-  const Tensor y = outputs.contiguous();
-  const Tensor x = backward_reads_inputs() ? inputs.contiguous() : Tensor();
-  float* dv = d.data();
-  const float* yv = y.data();
+  const BasicTensor<Real> y = outputs.contiguous();
+  const BasicTensor<Real> x = backward_reads_inputs() ? inputs.contiguous() : BasicTensor<Real>();
+  Real* dv = d.data();
+  const Real* yv = y.data();
   const int64_t n = d.size();
   if (name_ == "softmax") {
     // y = softmax(x) over rows of `length`: dx = y * (dy - sum_j dy_j * y_j).
     const int64_t length = d.rank() == 0 ? 1 : d.dim(-1);
     for (int64_t row = 0; length > 0 && row < n / length; ++row) {
-      float* dr = dv + row * length;
-      const float* yr = yv + row * length;
-      float dot = 0.0f;
+      Real* dr = dv + row * length;
+      const Real* yr = yv + row * length;
+      Real dot = Real(0.0);
       for (int64_t j = 0; j < length; ++j) dot += dr[j] * yr[j];
       for (int64_t j = 0; j < length; ++j) dr[j] = yr[j] * (dr[j] - dot);
     }
   } else if (name_ == "relu") {
     // max(x, 0): the gradient passes where the output is positive.
-    for (int64_t i = 0; i < n; ++i) dv[i] = yv[i] > 0.0f ? dv[i] : 0.0f;
+    for (int64_t i = 0; i < n; ++i) dv[i] = yv[i] > Real(0.0) ? dv[i] : Real(0.0);
   } else if (name_ == "gelu") {
     // x * Phi(x), Phi(x) = (erf(x / sqrt(2)) + 1) / 2: Phi(x) + x * exp(-x^2 / 2) / sqrt(2 pi).
-    const float sqrt_2 = static_cast<float>(std::sqrt(2.0));
-    const auto inv_sqrt_2pi = static_cast<float>(1.0 / std::sqrt(2.0 * 3.14159265358979323846));
-    const float* xv = x.data();
+    const Real sqrt_2 = static_cast<Real>(std::sqrt(2.0));
+    const auto inv_sqrt_2pi = static_cast<Real>(1.0 / std::sqrt(2.0 * 3.14159265358979323846));
+    const Real* xv = x.data();
     for (int64_t i = 0; i < n; ++i) {
-      const float cdf = (std::erf(xv[i] / sqrt_2) + 1.0f) / 2.0f;
-      const float pdf = std::exp(-0.5f * xv[i] * xv[i]) * inv_sqrt_2pi;
+      const Real cdf = (std::erf(xv[i] / sqrt_2) + Real(1.0)) / Real(2.0);
+      const Real pdf = std::exp(-Real(0.5) * xv[i] * xv[i]) * inv_sqrt_2pi;
       dv[i] *= cdf + xv[i] * pdf;
     }
   } else if (name_ == "sigmoid") {
-    for (int64_t i = 0; i < n; ++i) dv[i] *= yv[i] * (1.0f - yv[i]);
+    for (int64_t i = 0; i < n; ++i) dv[i] *= yv[i] * (Real(1.0) - yv[i]);
   } else if (name_ == "tanh") {
-    for (int64_t i = 0; i < n; ++i) dv[i] *= 1.0f - yv[i] * yv[i];
+    for (int64_t i = 0; i < n; ++i) dv[i] *= Real(1.0) - yv[i] * yv[i];
   } else if (name_ == "hard_sigmoid") {
     // slope 1/6 where the output is not clipped
-    for (int64_t i = 0; i < n; ++i) dv[i] *= yv[i] > 0.0f && yv[i] < 1.0f ? 1.0f / 6.0f : 0.0f;
+    for (int64_t i = 0; i < n; ++i)
+      dv[i] *= yv[i] > Real(0.0) && yv[i] < Real(1.0) ? Real(1.0) / Real(6.0) : Real(0.0);
   } else if (name_ == "softsign") {
     // 1 / (1 + |x|)^2 = (1 - |y|)^2
-    for (int64_t i = 0; i < n; ++i) dv[i] *= (1.0f - std::fabs(yv[i])) * (1.0f - std::fabs(yv[i]));
+    for (int64_t i = 0; i < n; ++i)
+      dv[i] *= (Real(1.0) - std::abs(yv[i])) * (Real(1.0) - std::abs(yv[i]));
   } else {  // silu: x * s, s = sigmoid(x): s + x * s * (1 - s)
-    const float* xv = x.data();
+    const Real* xv = x.data();
     for (int64_t i = 0; i < n; ++i) {
-      const float s = sigmoid(xv[i]);
-      dv[i] *= s * (1.0f + xv[i] * (1.0f - s));
+      const Real s = sigmoid(xv[i]);
+      dv[i] *= s * (Real(1.0) + xv[i] * (Real(1.0) - s));
     }
   }
   return d;
 }
+
+template void ActivationFunction::operator()(Tensor&) const;
+template void ActivationFunction::operator()(TensorF64&) const;
+template Tensor ActivationFunction::backward(const Tensor&, const Tensor&, const Tensor&) const;
+template TensorF64 ActivationFunction::backward(const TensorF64&, const TensorF64&,
+                                                const TensorF64&) const;
 
 }  // namespace kattn

@@ -31,7 +31,9 @@ class ActivationFunction {
   const std::string& name() const { return name_; }
 
   // Applies the activation to `x` in place (softmax: over the last axis of rank >= 1 tensors).
-  void operator()(Tensor& x) const;
+  // In float32 as Keras computes; in double for the reference implementations' checks.
+  template <typename Real>
+  void operator()(BasicTensor<Real>& x) const;
 
   // The backward of operator(): d_inputs (a fresh tensor) for d_outputs, from the call's
   // outputs and, for the activations whose derivative needs them (backward_reads_inputs()), its
@@ -42,7 +44,9 @@ class ActivationFunction {
   //   gelu    d * (Phi(x) + x * phi(x))   (the exact erf form's derivative)
   //   silu    d * s * (1 + x * (1 - s)),  s = sigmoid(x)
   //   hard_sigmoid  d / 6 where 0 < y < 1, else 0      softsign  d * (1 - |y|)^2
-  Tensor backward(const Tensor& inputs, const Tensor& outputs, const Tensor& d_outputs) const;
+  template <typename Real>
+  BasicTensor<Real> backward(const BasicTensor<Real>& inputs, const BasicTensor<Real>& outputs,
+                             const BasicTensor<Real>& d_outputs) const;
   // True for gelu and silu: backward() reads the inputs, so a training call keeps them.
   bool backward_reads_inputs() const { return name_ == "gelu" || name_ == "silu"; }
 
@@ -51,5 +55,12 @@ class ActivationFunction {
  private:
   std::string name_;
 };
+
+extern template void ActivationFunction::operator()(Tensor&) const;
+extern template void ActivationFunction::operator()(TensorF64&) const;
+extern template Tensor ActivationFunction::backward(const Tensor&, const Tensor&,
+                                                    const Tensor&) const;
+extern template TensorF64 ActivationFunction::backward(const TensorF64&, const TensorF64&,
+                                                       const TensorF64&) const;
 
 }  // namespace kattn
