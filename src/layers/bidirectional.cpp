@@ -174,9 +174,8 @@ std::vector<Tensor> Bidirectional::merge(const Tensor& y, const Tensor& y_rev) c
   return {out};
 }
 
-std::vector<Tensor> Bidirectional::call(const Tensor& sequences,
-                                        const RecurrentCallArgs& args) const {
-  build_once([&] { const_cast<Bidirectional*>(this)->build_weights(sequences.shape()); });
+std::pair<RecurrentCallArgs, RecurrentCallArgs> Bidirectional::split_args(
+    const RecurrentCallArgs& args) const {
   // Keras splits initial_state in halves: the forward layer's, then the backward layer's.
   const auto states = static_cast<size_t>(ops::recurrent_states(forward_->cell().kind));
   if (!args.initial_state.empty() && args.initial_state.size() != 2 * states) {
@@ -186,16 +185,17 @@ std::vector<Tensor> Bidirectional::call(const Tensor& sequences,
                       std::to_string(args.initial_state.size()) + " tensor(s)");
   }
   const auto half = static_cast<std::ptrdiff_t>(args.initial_state.size() / 2);
-  const RecurrentCallArgs forward_args{
-      .mask = args.mask,
-      .initial_state = {args.initial_state.begin(), args.initial_state.begin() + half},
-      .training = args.training};
-  const RecurrentCallArgs backward_args{
-      .mask = args.mask,
-      .initial_state = {args.initial_state.begin() + half, args.initial_state.end()},
-      .training = args.training};
-  RecurrentOutput y = forward_->call_with(inner_weights(0), sequences, forward_args);
-  RecurrentOutput y_rev = backward_->call_with(inner_weights(1), sequences, backward_args);
+  return {RecurrentCallArgs{
+              .mask = args.mask,
+              .initial_state = {args.initial_state.begin(), args.initial_state.begin() + half},
+              .training = args.training},
+          RecurrentCallArgs{
+              .mask = args.mask,
+              .initial_state = {args.initial_state.begin() + half, args.initial_state.end()},
+              .training = args.training}};
+}
+
+std::vector<Tensor> Bidirectional::outputs_of(RecurrentOutput y, RecurrentOutput y_rev) const {
   const bool sequences_out = forward_->options().return_sequences;
   std::vector<Tensor> outputs =
       merge(y.output, sequences_out ? flip_time(y_rev.output) : y_rev.output);
@@ -205,6 +205,14 @@ std::vector<Tensor> Bidirectional::call(const Tensor& sequences,
     }
   }
   return outputs;
+}
+
+std::vector<Tensor> Bidirectional::call(const Tensor& sequences,
+                                        const RecurrentCallArgs& args) const {
+  build_once([&] { const_cast<Bidirectional*>(this)->build_weights(sequences.shape()); });
+  const auto [forward_args, backward_args] = split_args(args);
+  return outputs_of(forward_->call_with(inner_weights(0), sequences, forward_args),
+                    backward_->call_with(inner_weights(1), sequences, backward_args));
 }
 
 Config Bidirectional::get_config() const {
@@ -230,8 +238,13 @@ std::vector<KerasTensor> Bidirectional::compute_output_spec(const SymbolicArgume
 std::vector<ValuePtr> Bidirectional::call_node(const ValueArguments& arguments,
                                                const RunContext& context) const {
   const RecurrentCallArgs args = detail::recurrent_call_args(arguments, context, error_source());
-  std::vector<Tensor> results =
-      call(detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences"), args);
+  return node_outputs(
+      call(detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences"), args),
+      arguments);
+}
+
+std::vector<ValuePtr> Bidirectional::node_outputs(std::vector<Tensor> results,
+                                                  const ValueArguments& arguments) const {
   const std::optional<Mask> mask =
       passed_masks() > 0 ? detail::previous_mask(arguments, error_source()) : std::nullopt;
   std::vector<ValuePtr> outputs;
@@ -239,6 +252,101 @@ std::vector<ValuePtr> Bidirectional::call_node(const ValueArguments& arguments,
     outputs.push_back(make_value(std::move(results[k]), k < passed_masks() ? mask : std::nullopt));
   }
   return outputs;
+}
+
+namespace {
+
+// Both directions' training calls.
+struct BidirectionalForward {
+  RecurrentForward forward;
+  RecurrentForward backward;
+};
+
+}  // namespace
+
+OperationForward Bidirectional::forward_node(const ValueArguments& arguments,
+                                             const RunContext& context) const {
+  const RecurrentCallArgs args = detail::recurrent_call_args(arguments, context, error_source());
+  const Tensor& sequences =
+      detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences");
+  build_once([&] { const_cast<Bidirectional*>(this)->build_weights(sequences.shape()); });
+  const auto [forward_args, backward_args] = split_args(args);
+  BidirectionalForward calls{forward_->forward_with(inner_weights(0), sequences, forward_args),
+                             backward_->forward_with(inner_weights(1), sequences, backward_args)};
+  std::vector<ValuePtr> outputs =
+      node_outputs(outputs_of(calls.forward.result, calls.backward.result), arguments);
+  return {std::move(outputs), detail::save_call(*this, std::move(calls))};
+}
+
+ValueGradients Bidirectional::backward_node(const ValueArguments& arguments,
+                                            const BackwardPass& pass) const {
+  const BidirectionalForward& calls =
+      detail::saved_call<BidirectionalForward>(*this, pass.forward, error_source());
+  const Tensor& y = calls.forward.result.output;
+  const bool sequences_out = forward_->options().return_sequences;
+  const Tensor y_rev =
+      sequences_out ? flip_time(calls.backward.result.output) : calls.backward.result.output;
+  // The merge's backward: d of each direction's output (the backward one in time order).
+  std::optional<Tensor> d_y, d_y_rev;
+  size_t next = 1;
+  if (!merge_mode_) {
+    if (const Tensor* d = detail::output_gradient(pass.d_outputs, 0)) d_y = d->contiguous();
+    if (const Tensor* d = detail::output_gradient(pass.d_outputs, 1)) d_y_rev = d->contiguous();
+    next = 2;
+  } else if (const Tensor* d_merged = detail::output_gradient(pass.d_outputs, 0)) {
+    const Tensor d = d_merged->contiguous();
+    const Tensor f = y.contiguous(), b = y_rev.contiguous();
+    const int64_t units = f.dim(-1), rows = f.size() / units;
+    d_y = Tensor(f.shape());
+    d_y_rev = Tensor(f.shape());
+    float* df = d_y->data();
+    float* db = d_y_rev->data();
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t j = 0; j < units; ++j) {
+        const int64_t k = r * units + j;
+        if (*merge_mode_ == "concat") {
+          df[k] = d.data()[r * 2 * units + j];
+          db[k] = d.data()[r * 2 * units + units + j];
+        } else if (*merge_mode_ == "sum") {
+          df[k] = db[k] = d.data()[k];
+        } else if (*merge_mode_ == "mul") {
+          df[k] = d.data()[k] * b.data()[k];
+          db[k] = d.data()[k] * f.data()[k];
+        } else {  // ave
+          df[k] = db[k] = d.data()[k] / 2.0f;
+        }
+      }
+    }
+  }
+  if (d_y_rev && sequences_out) d_y_rev = flip_time(*d_y_rev);
+  std::vector<const Tensor*> d_forward_states, d_backward_states;
+  if (forward_->options().return_state) {
+    for (size_t k = 0; k < calls.forward.result.states.size(); ++k) {
+      d_forward_states.push_back(detail::output_gradient(pass.d_outputs, next++));
+    }
+    for (size_t k = 0; k < calls.backward.result.states.size(); ++k) {
+      d_backward_states.push_back(detail::output_gradient(pass.d_outputs, next++));
+    }
+  }
+  std::span<Tensor> gradients(pass.weight_gradients);
+  RecurrentInputGradients forward_grads =
+      forward_->backward_with(inner_weights(0), calls.forward, d_y ? &*d_y : nullptr,
+                              d_forward_states, gradients.subspan(0, forward_weight_count_));
+  RecurrentInputGradients backward_grads =
+      backward_->backward_with(inner_weights(1), calls.backward, d_y_rev ? &*d_y_rev : nullptr,
+                               d_backward_states, gradients.subspan(forward_weight_count_));
+  Tensor d_sequences = forward_grads.sequences;
+  for (int64_t i = 0; i < d_sequences.size(); ++i) {
+    d_sequences.data()[i] += backward_grads.sequences.data()[i];
+  }
+  ValueGradients result{{arguments.tensor("sequences"), std::move(d_sequences)}};
+  std::vector<Tensor> d_initial = std::move(forward_grads.initial_state);
+  for (Tensor& d : backward_grads.initial_state) d_initial.push_back(std::move(d));
+  size_t k = 0;
+  for (const std::optional<ValuePtr>& state : arguments.tensor_list("initial_state")) {
+    if (state && k < d_initial.size()) result.emplace_back(*state, std::move(d_initial[k++]));
+  }
+  return result;
 }
 
 void Bidirectional::follow_keras_version(const KerasVersion& version) {

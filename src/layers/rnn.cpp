@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/node_inputs.hpp"
+#include "kattn/ops/recurrent_backward.hpp"
 #include "layers/detail/recurrent_args.hpp"
 #include "layers/detail/recurrent_node.hpp"
 
@@ -154,16 +155,7 @@ void RNN::check_call(const Tensor& kernel, const Tensor& sequences,
   }
 }
 
-RecurrentOutput RNN::call(const Tensor& sequences, const RecurrentCallArgs& args) const {
-  build_once([&] { const_cast<RNN*>(this)->build_weights(sequences.shape()); });
-  std::vector<const Tensor*> values;
-  for (const Variable& weight : weights()) values.push_back(&weight.value);
-  return call_with(values, sequences, args);
-}
-
-RecurrentOutput RNN::call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
-                               const RecurrentCallArgs& args) const {
-  check_call(*weights[0], sequences, args);
+void RNN::check_training_call(const RecurrentCallArgs& args) const {
   const auto dropping = [](double rate) { return rate > 0.0 && rate < 1.0; };
   if (args.training && (dropping(cell_.dropout) || dropping(cell_.recurrent_dropout))) {
     throw NotSupportedError(error_message(
@@ -172,19 +164,95 @@ RecurrentOutput RNN::call_with(const std::vector<const Tensor*>& weights, const 
         "dropout=" + std::to_string(cell_.dropout) +
             ", recurrent_dropout=" + std::to_string(cell_.recurrent_dropout)));
   }
-  const ops::RecurrentSpec spec{.cell = cell_.kind,
-                                .activation = cell_.activation,
-                                .recurrent_activation = cell_.recurrent_activation,
-                                .reset_after = cell_.reset_after,
-                                .go_backwards = options_.go_backwards,
-                                .return_sequences = options_.return_sequences,
-                                .zero_output_for_mask = options_.zero_output_for_mask,
-                                .unroll = options_.unroll};
+}
+
+std::vector<const Tensor*> RNN::own_weights() const {
+  std::vector<const Tensor*> values;
+  for (const Variable& weight : weights()) values.push_back(&weight.value);
+  return values;
+}
+
+RecurrentOutput RNN::call(const Tensor& sequences, const RecurrentCallArgs& args) const {
+  build_once([&] { const_cast<RNN*>(this)->build_weights(sequences.shape()); });
+  return call_with(own_weights(), sequences, args);
+}
+
+ops::RecurrentSpec RNN::spec() const {
+  return {.cell = cell_.kind,
+          .activation = cell_.activation,
+          .recurrent_activation = cell_.recurrent_activation,
+          .reset_after = cell_.reset_after,
+          .go_backwards = options_.go_backwards,
+          .return_sequences = options_.return_sequences,
+          .zero_output_for_mask = options_.zero_output_for_mask,
+          .unroll = options_.unroll};
+}
+
+RecurrentOutput RNN::call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
+                               const RecurrentCallArgs& args) const {
+  check_call(*weights[0], sequences, args);
+  if (args.training) check_training_call(args);
   const ops::RecurrentWeights recurrent_weights{*weights[0], *weights[1],
                                                 cell_.use_bias ? weights[2] : nullptr};
   ops::RecurrentResult result = ops::recurrent(
-      sequences, recurrent_weights, spec, args.mask ? &*args.mask : nullptr, args.initial_state);
+      sequences, recurrent_weights, spec(), args.mask ? &*args.mask : nullptr, args.initial_state);
   return {std::move(result.output), std::move(result.states)};
+}
+
+namespace {
+
+// What a training call keeps for its backward.
+struct RecurrentSaved {
+  const RNN* layer = nullptr;
+  Tensor sequences;
+  std::optional<Mask> mask;
+  size_t initial_states = 0;
+  ops::RecurrentTape<float> tape;
+};
+
+}  // namespace
+
+RecurrentForward RNN::forward_with(const std::vector<const Tensor*>& weights,
+                                   const Tensor& sequences, const RecurrentCallArgs& args) const {
+  check_training_call(args);
+  check_call(*weights[0], sequences, args);
+  auto saved = std::make_shared<RecurrentSaved>();
+  saved->layer = this;
+  saved->sequences = sequences.contiguous();
+  saved->mask = args.mask;
+  saved->initial_states = args.initial_state.size();
+  saved->tape = ops::recurrent_forward<float>(
+      saved->sequences, {*weights[0], *weights[1], cell_.use_bias ? weights[2] : nullptr}, spec(),
+      args.mask ? &*args.mask : nullptr, args.initial_state);
+  RecurrentOutput result{saved->tape.output, saved->tape.states};
+  return {std::move(result), std::move(saved)};
+}
+
+RecurrentInputGradients RNN::backward_with(const std::vector<const Tensor*>& weights,
+                                           const RecurrentForward& forward, const Tensor* d_output,
+                                           const std::vector<const Tensor*>& d_states,
+                                           std::span<Tensor> weight_gradients) const {
+  const auto* saved = static_cast<const RecurrentSaved*>(forward.saved.get());
+  if (saved == nullptr || saved->layer != this) {
+    throw_value_error(error_source(), "a backward pass of another call",
+                      "the forward_with() result of this layer",
+                      saved == nullptr ? "none" : "another layer's");
+  }
+  const Tensor zeros_output(saved->tape.output.shape());
+  std::vector<Tensor> d_final;
+  for (const Tensor* d : d_states) d_final.push_back(d != nullptr ? *d : Tensor());
+  ops::RecurrentGradients<float> grads = ops::recurrent_backward<float>(
+      saved->sequences, {*weights[0], *weights[1], cell_.use_bias ? weights[2] : nullptr}, spec(),
+      saved->mask ? &*saved->mask : nullptr, saved->tape,
+      d_output != nullptr ? *d_output : zeros_output, d_final);
+  const auto add = [](Tensor& into, const Tensor& gradient) {
+    for (int64_t i = 0; i < into.size(); ++i) into.data()[i] += gradient.data()[i];
+  };
+  add(weight_gradients[0], grads.kernel);
+  add(weight_gradients[1], grads.recurrent_kernel);
+  if (cell_.use_bias) add(weight_gradients[2], grads.bias);
+  if (saved->initial_states == 0) grads.initial_state.clear();
+  return {std::move(grads.sequences), std::move(grads.initial_state)};
 }
 
 Config RNN::get_config() const {
@@ -240,6 +308,45 @@ std::vector<ValuePtr> RNN::call_node(const ValueArguments& arguments,
     for (Tensor& state : result.states) outputs.push_back(make_value(std::move(state)));
   }
   return outputs;
+}
+
+OperationForward RNN::forward_node(const ValueArguments& arguments,
+                                   const RunContext& context) const {
+  const RecurrentCallArgs args = detail::recurrent_call_args(arguments, context, error_source());
+  const Tensor& sequences =
+      detail::float_input(*arguments.tensor("sequences"), error_source(), "sequences");
+  build_once([&] { const_cast<RNN*>(this)->build_weights(sequences.shape()); });
+  RecurrentForward forward = forward_with(own_weights(), sequences, args);
+  std::vector<ValuePtr> outputs{
+      make_value(forward.result.output, passes_mask_ && options_.return_sequences
+                                            ? detail::previous_mask(arguments, error_source())
+                                            : std::nullopt)};
+  if (options_.return_state) {
+    for (const Tensor& state : forward.result.states) outputs.push_back(make_value(state));
+  }
+  return {std::move(outputs), detail::save_call(*this, std::move(forward))};
+}
+
+ValueGradients RNN::backward_node(const ValueArguments& arguments, const BackwardPass& pass) const {
+  const RecurrentForward& forward =
+      detail::saved_call<RecurrentForward>(*this, pass.forward, error_source());
+  std::vector<const Tensor*> d_states;
+  if (options_.return_state) {
+    for (size_t k = 0; k < forward.result.states.size(); ++k) {
+      d_states.push_back(detail::output_gradient(pass.d_outputs, k + 1));
+    }
+  }
+  RecurrentInputGradients grads =
+      backward_with(own_weights(), forward, detail::output_gradient(pass.d_outputs, 0), d_states,
+                    pass.weight_gradients);
+  ValueGradients gradients{{arguments.tensor("sequences"), std::move(grads.sequences)}};
+  size_t k = 0;
+  for (const std::optional<ValuePtr>& state : arguments.tensor_list("initial_state")) {
+    if (state && k < grads.initial_state.size()) {
+      gradients.emplace_back(*state, std::move(grads.initial_state[k++]));
+    }
+  }
+  return gradients;
 }
 
 void RNN::follow_keras_version(const KerasVersion& version) {

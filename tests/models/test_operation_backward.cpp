@@ -14,17 +14,22 @@
 #include "gradient_check.hpp"
 #include "kattn/layers/activation.hpp"
 #include "kattn/layers/attention.hpp"
+#include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
 #include "kattn/layers/embedding.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
+#include "kattn/layers/gru.hpp"
 #include "kattn/layers/layer_normalization.hpp"
+#include "kattn/layers/lstm.hpp"
 #include "kattn/layers/masking.hpp"
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/simple_rnn.hpp"
+#include "kattn/layers/time_distributed.hpp"
 #include "models/model_test_util.hpp"
 #include "models/operation_registry.hpp"
 #include "projected_test_util.hpp"
@@ -187,6 +192,97 @@ TEST(OperationBackward, SingleInputLayers) {
     const ValueGradients grads = expect_operation_gradients(layer_call(c.layer, {tensor(x)}), {x});
     EXPECT_EQ(grads.size(), 1u);
   }
+}
+
+// ---- recurrent layers and wrappers: backpropagation through time as a node runs it
+
+// A mask over (2, 5) with an interior masked step and a fully padded second row.
+Mask recurrent_mask() {
+  return Mask({2, 5}, {true, false, true, true, false,  //
+                       false, false, false, false, false});
+}
+
+TEST(OperationBackward, RecurrentLayers) {
+  struct Case {
+    std::string name;
+    std::shared_ptr<Layer> layer;
+    bool initial_state;
+  };
+  const std::vector<Case> cases = {
+      {"LSTM sequences",
+       std::make_shared<LSTM>(LSTM::Args{.units = 3, .rnn = {.return_sequences = true}}), true},
+      {"LSTM last backwards",
+       std::make_shared<LSTM>(LSTM::Args{.units = 3, .rnn = {.go_backwards = true}}), false},
+      {"GRU reset before, states",
+       std::make_shared<GRU>(GRU::Args{.units = 2,
+                                       .reset_after = false,
+                                       .rnn = {.return_sequences = true, .return_state = true}}),
+       true},
+      {"GRU unrolled",
+       std::make_shared<GRU>(
+           GRU::Args{.units = 2, .rnn = {.return_sequences = true, .unroll = true}}),
+       false},
+      {"SimpleRNN zero output",
+       std::make_shared<SimpleRNN>(SimpleRNN::Args{
+           .units = 3, .rnn = {.return_sequences = true, .zero_output_for_mask = true}}),
+       true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const auto& rnn = dynamic_cast<const RNN&>(*c.layer);
+    const ValuePtr x = float_value({2, 5, 4}, 3);
+    std::vector<ValuePtr> checked{x};
+    std::map<std::string, Arg, std::less<>> kwargs{
+        {"mask", Arg::tensor(make_value(recurrent_mask()))}};
+    if (c.initial_state) {
+      std::vector<ValuePtr> states;
+      for (int64_t k = 0; k < ops::recurrent_states(rnn.cell().kind); ++k) {
+        states.push_back(float_value({2, rnn.units()}, 10 + static_cast<uint64_t>(k)));
+      }
+      kwargs.emplace("initial_state", list(states));
+      checked.insert(checked.end(), states.begin(), states.end());
+    }
+    const ValueGradients grads =
+        expect_operation_gradients(layer_call(c.layer, {tensor(x)}, std::move(kwargs)), checked);
+    EXPECT_EQ(grads.size(), checked.size());
+  }
+}
+
+TEST(OperationBackward, BidirectionalMergesAndStates) {
+  for (const std::optional<std::string>& mode :
+       {std::optional<std::string>("concat"), std::optional<std::string>("sum"),
+        std::optional<std::string>("mul"), std::optional<std::string>("ave"),
+        std::optional<std::string>()}) {
+    SCOPED_TRACE(mode.value_or("None"));
+    auto layer = std::make_shared<Bidirectional>(Bidirectional::Args{
+        .layer = std::make_shared<LSTM>(
+            LSTM::Args{.units = 2, .rnn = {.return_sequences = true, .return_state = true}}),
+        .merge_mode = mode});
+    const ValuePtr x = float_value({2, 5, 3}, 4, recurrent_mask());
+    std::vector<ValuePtr> states;
+    for (uint64_t k = 0; k < 4; ++k) states.push_back(float_value({2, 2}, 20 + k));
+    std::vector<ValuePtr> checked{x};
+    checked.insert(checked.end(), states.begin(), states.end());
+    expect_operation_gradients(layer_call(layer, {tensor(x)},
+                                          {{"initial_state", list(states)},
+                                           {"mask", Arg::tensor(make_value(recurrent_mask()))}}),
+                               checked);
+  }
+  // The last outputs, masked through the sequences' Keras mask.
+  auto gru = std::make_shared<Bidirectional>(
+      Bidirectional::Args{.layer = std::make_shared<GRU>(GRU::Args{.units = 2})});
+  const ValuePtr x = float_value({2, 5, 3}, 5, recurrent_mask());
+  expect_operation_gradients(layer_call(gru, {tensor(x)}), {x});
+}
+
+TEST(OperationBackward, TimeDistributedFoldsTheSteps) {
+  auto layer = std::make_shared<TimeDistributed>(
+      TimeDistributed::Args{.layer = std::make_shared<Dense>(Dense::Args{
+                                .units = 3, .activation = ActivationFunction("tanh")})});
+  const ValuePtr x = float_value({2, 5, 4}, 6);
+  const ValueGradients grads = expect_operation_gradients(
+      layer_call(layer, {tensor(x)}, {{"mask", Arg::tensor(make_value(recurrent_mask()))}}), {x});
+  EXPECT_EQ(grads.size(), 1u);
 }
 
 TEST(OperationBackward, EmbeddingGivesTheIdsNoGradient) {

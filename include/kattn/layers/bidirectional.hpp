@@ -65,6 +65,9 @@ class Bidirectional : public Layer {
   const std::vector<std::string>& call_parameters() const override;
   std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
   std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  // Training: both directions' backpropagation through time, through the merge.
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
   WeightLayout weight_layout() const override;
   void follow_keras_version(const KerasVersion& version) override;
 
@@ -76,6 +79,13 @@ class Bidirectional : public Layer {
   size_t passed_masks() const;
   // Outputs of the merge of y (forward) and y_rev (backward, in time order).
   std::vector<Tensor> merge(const Tensor& y, const Tensor& y_rev) const;
+  // The two calls' arguments: the mask for both, initial_state split in halves.
+  std::pair<RecurrentCallArgs, RecurrentCallArgs> split_args(const RecurrentCallArgs& args) const;
+  // The outputs of a call from both directions' results (flipped, merged, states appended).
+  std::vector<Tensor> outputs_of(RecurrentOutput y, RecurrentOutput y_rev) const;
+  // Node outputs, each with the mask Keras passes on.
+  std::vector<ValuePtr> node_outputs(std::vector<Tensor> results,
+                                     const ValueArguments& arguments) const;
 
   std::unique_ptr<RNN> forward_;
   std::unique_ptr<RNN> backward_;

@@ -18,13 +18,16 @@
 // node's `mask`, or else the sequences' mask (initial_state or not); last outputs and states
 // carry none.
 //
-// Not implemented, refused with NotSupportedError naming the argument: stateful=True, and
-// dropout or recurrent_dropout in a training call (inference ignores them, as Keras does).
+// Training: forward_node / backward_node run backpropagation through time (masks, go_backwards,
+// unroll and initial states included). Not implemented, refused with NotSupportedError naming
+// the argument: stateful=True, and dropout or recurrent_dropout in a training call (inference
+// ignores them, as Keras does).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,6 +60,18 @@ struct RecurrentCallArgs {
 struct RecurrentOutput {
   Tensor output;
   std::vector<Tensor> states;  // the final states (given whether or not return_state is set)
+};
+
+// A training call: its results and what its backward reads (opaque to everyone else).
+struct RecurrentForward {
+  RecurrentOutput result;
+  std::shared_ptr<const void> saved;
+};
+
+// The gradients a recurrent call's backward gives its inputs.
+struct RecurrentInputGradients {
+  Tensor sequences;                   // (B, T, F)
+  std::vector<Tensor> initial_state;  // one per initial state the call was given
 };
 
 class RNN : public Layer {
@@ -104,6 +119,16 @@ class RNN : public Layer {
   // their inner layers' weights: Bidirectional).
   RecurrentOutput call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
                             const RecurrentCallArgs& args) const;
+  // The training call (ops/recurrent_backward.hpp) with weights kept as call_with's.
+  RecurrentForward forward_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
+                                const RecurrentCallArgs& args) const;
+  // Backpropagation through time of the forward_with() call that gave `forward`, for the
+  // output's gradient and each final state's (null where none reaches it): the inputs'
+  // gradients, and the weights' added into weight_gradients (weight_specs() order and shapes).
+  RecurrentInputGradients backward_with(const std::vector<const Tensor*>& weights,
+                                        const RecurrentForward& forward, const Tensor* d_output,
+                                        const std::vector<const Tensor*>& d_states,
+                                        std::span<Tensor> weight_gradients) const;
 
   int64_t units() const { return cell_.units; }
   const CellArgs& cell() const { return cell_; }
@@ -116,6 +141,9 @@ class RNN : public Layer {
   const std::vector<std::string>& call_parameters() const override;
   std::vector<KerasTensor> compute_output_spec(const SymbolicArguments& arguments) override;
   std::vector<ValuePtr> call_node(const ValueArguments&, const RunContext&) const override;
+  OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
+  // Gradients for the sequences and the initial states.
+  ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
   // The weights under cell/vars in model.weights.h5.
   WeightLayout weight_layout() const override;
   // Before 3.16 a returned sequence carries the call's mask on (see above).
@@ -132,6 +160,11 @@ class RNN : public Layer {
   std::string cell_name() const;
   void check_call(const Tensor& kernel, const Tensor& sequences,
                   const RecurrentCallArgs& args) const;
+  ops::RecurrentSpec spec() const;
+  // NotSupportedError for a training call with dropout (not implemented).
+  void check_training_call(const RecurrentCallArgs& args) const;
+  // This layer's weights, for call_with and its kin.
+  std::vector<const Tensor*> own_weights() const;
 
   CellArgs cell_;
   RNNOptions options_;
