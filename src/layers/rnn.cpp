@@ -43,7 +43,10 @@ std::string shape_list(const std::vector<Tensor>& tensors) {
 }  // namespace
 
 RNN::RNN(std::string class_name, LayerArgs args, CellArgs cell, RNNOptions options)
-    : Layer(std::move(class_name), std::move(args)), cell_(std::move(cell)), options_(options) {
+    : Layer(std::move(class_name), std::move(args)),
+      cell_(std::move(cell)),
+      options_(options),
+      seed_generator_(cell_.seed) {
   detail::check_positive_argument(error_source(), "units", cell_.units);
   if (options_.stateful) {
     throw NotSupportedError(error_message(error_source(),
@@ -155,15 +158,33 @@ void RNN::check_call(const Tensor& kernel, const Tensor& sequences,
   }
 }
 
-void RNN::check_training_call(const RecurrentCallArgs& args) const {
+ops::RecurrentDropoutMasks<float> RNN::dropout_masks(const Tensor& sequences) const {
   const auto dropping = [](double rate) { return rate > 0.0 && rate < 1.0; };
-  if (args.training && (dropping(cell_.dropout) || dropping(cell_.recurrent_dropout))) {
-    throw NotSupportedError(error_message(
-        error_source(), "dropout in training calls of recurrent layers is not implemented",
-        "dropout=0 and recurrent_dropout=0, or training=False",
-        "dropout=" + std::to_string(cell_.dropout) +
-            ", recurrent_dropout=" + std::to_string(cell_.recurrent_dropout)));
+  // Keras's cells draw one mask per gate block when recurrent_dropout is set (implementation
+  // 1); SimpleRNN always one.
+  const bool per_gate =
+      cell_.kind != ops::RecurrentCell::kSimpleRNN && cell_.recurrent_dropout != 0.0;
+  const int64_t count = per_gate ? ops::recurrent_gates(cell_.kind) : 1;
+  const auto draw = [&](double rate, int64_t depth) {
+    const uint64_t key = seed_generator_.next_key();
+    const auto scale = static_cast<float>(1.0 / (1.0 - rate));
+    std::vector<Tensor> masks;
+    for (int64_t c = 0; c < count; ++c) {
+      Tensor mask({sequences.dim(0), depth});
+      for (int64_t i = 0; i < mask.size(); ++i) {
+        const auto index = static_cast<uint64_t>(c * mask.size() + i);
+        mask.data()[i] = dropout_keeps(key, index, rate) ? scale : 0.0f;
+      }
+      masks.push_back(std::move(mask));
+    }
+    return masks;
+  };
+  ops::RecurrentDropoutMasks<float> masks;
+  if (dropping(cell_.dropout)) masks.inputs = draw(cell_.dropout, sequences.dim(2));
+  if (dropping(cell_.recurrent_dropout)) {
+    masks.recurrent = draw(cell_.recurrent_dropout, cell_.units);
   }
+  return masks;
 }
 
 std::vector<const Tensor*> RNN::own_weights() const {
@@ -191,7 +212,9 @@ ops::RecurrentSpec RNN::spec() const {
 RecurrentOutput RNN::call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
                                const RecurrentCallArgs& args) const {
   check_call(*weights[0], sequences, args);
-  if (args.training) check_training_call(args);
+  if (args.training && (cell_.dropout > 0.0 || cell_.recurrent_dropout > 0.0)) {
+    return forward_with(weights, sequences, args).result;
+  }
   const ops::RecurrentWeights recurrent_weights{*weights[0], *weights[1],
                                                 cell_.use_bias ? weights[2] : nullptr};
   ops::RecurrentResult result = ops::recurrent(
@@ -207,6 +230,7 @@ struct RecurrentSaved {
   Tensor sequences;
   std::optional<Mask> mask;
   size_t initial_states = 0;
+  ops::RecurrentDropoutMasks<float> dropout;
   ops::RecurrentTape<float> tape;
 };
 
@@ -214,16 +238,16 @@ struct RecurrentSaved {
 
 RecurrentForward RNN::forward_with(const std::vector<const Tensor*>& weights,
                                    const Tensor& sequences, const RecurrentCallArgs& args) const {
-  check_training_call(args);
   check_call(*weights[0], sequences, args);
   auto saved = std::make_shared<RecurrentSaved>();
   saved->layer = this;
   saved->sequences = sequences.contiguous();
   saved->mask = args.mask;
   saved->initial_states = args.initial_state.size();
+  if (args.training) saved->dropout = dropout_masks(sequences);
   saved->tape = ops::recurrent_forward<float>(
       saved->sequences, {*weights[0], *weights[1], cell_.use_bias ? weights[2] : nullptr}, spec(),
-      args.mask ? &*args.mask : nullptr, args.initial_state);
+      args.mask ? &*args.mask : nullptr, args.initial_state, saved->dropout);
   RecurrentOutput result{saved->tape.output, saved->tape.states};
   return {std::move(result), std::move(saved)};
 }
@@ -244,7 +268,7 @@ RecurrentInputGradients RNN::backward_with(const std::vector<const Tensor*>& wei
   ops::RecurrentGradients<float> grads = ops::recurrent_backward<float>(
       saved->sequences, {*weights[0], *weights[1], cell_.use_bias ? weights[2] : nullptr}, spec(),
       saved->mask ? &*saved->mask : nullptr, saved->tape,
-      d_output != nullptr ? *d_output : zeros_output, d_final);
+      d_output != nullptr ? *d_output : zeros_output, d_final, saved->dropout);
   const auto add = [](Tensor& into, const Tensor& gradient) {
     for (int64_t i = 0; i < into.size(); ++i) into.data()[i] += gradient.data()[i];
   };

@@ -30,8 +30,9 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const dou
 template <typename Real>
 struct Loop {
   Loop(const BasicTensor<Real>& sequences, const RecurrentWeightsOf<Real>& weights,
-       const RecurrentSpec& spec)
-      : batch(sequences.dim(0)),
+       const RecurrentSpec& spec, const RecurrentDropoutMasks<Real>& dropout_masks)
+      : dropout(dropout_masks),
+        batch(sequences.dim(0)),
         steps(sequences.dim(1)),
         features(sequences.dim(2)),
         units(weights.recurrent_kernel.dim(0)),
@@ -50,17 +51,45 @@ struct Loop {
       if (two_biases) recurrent_bias = bias.data() + width;
     }
   }
+  // The input (recurrent) dropout mask gate block g reads; null without dropout there.
+  const BasicTensor<Real>* input_mask(int64_t g) const { return mask_of(dropout.inputs, g); }
+  const BasicTensor<Real>* recurrent_mask(int64_t g) const { return mask_of(dropout.recurrent, g); }
+  static const BasicTensor<Real>* mask_of(const std::vector<BasicTensor<Real>>& masks, int64_t g) {
+    if (masks.empty()) return nullptr;
+    return &masks[masks.size() == 1 ? 0 : static_cast<size_t>(g)];
+  }
   // Time index of processing step p.
   int64_t time(const RecurrentSpec& spec, int64_t p) const {
     return spec.go_backwards ? steps - 1 - p : p;
   }
 
+  const RecurrentDropoutMasks<Real>& dropout;
   int64_t batch, steps, features, units, gates, width;
   BasicTensor<Real> bias, kernel, recurrent_kernel;
   const Real* input_bias = nullptr;      // added to x W (GRU's first row, SimpleRNN's)
   const Real* gate_bias = nullptr;       // added after h U (LSTM's)
   const Real* recurrent_bias = nullptr;  // added to h U (GRU reset_after's second row)
 };
+
+// x (B, ..., D) times mask (B, D) broadcast over the middle axes; x itself without a mask.
+template <typename Real>
+BasicTensor<Real> dropped(const BasicTensor<Real>& x, const BasicTensor<Real>* mask) {
+  if (mask == nullptr) return x;
+  BasicTensor<Real> out = x.contiguous().clone();
+  const int64_t batch = out.dim(0), depth = out.dim(-1), rows = out.size() / (batch * depth);
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t d = 0; d < depth; ++d) out.data()[(b * rows + r) * depth + d] *= (*mask)(b, d);
+    }
+  }
+  return out;
+}
+
+// The gate blocks a step's recurrent product h U fills: all of them but the candidate of a
+// GRU that resets before the product.
+int64_t recurrent_blocks(const RecurrentSpec& spec) {
+  return spec.cell == RecurrentCell::kGRU && !spec.reset_after ? 2 : recurrent_gates(spec.cell);
+}
 
 // One step of every row, from the states before it.
 template <typename Real>
@@ -80,8 +109,17 @@ StepValues<Real> run_step(const Loop<Real>& loop, const RecurrentSpec& spec, con
   const BasicTensor<Real>& h = state[0];
   StepValues<Real> s;
   s.recurrent = BasicTensor<Real>({batch, width});
-  gemm(false, false, batch, width, units, h.data(), units, loop.recurrent_kernel.data(), width,
-       Real(0), s.recurrent.data(), width);
+  if (loop.dropout.recurrent.empty()) {
+    gemm(false, false, batch, width, units, h.data(), units, loop.recurrent_kernel.data(), width,
+         Real(0), s.recurrent.data(), width);
+  } else {
+    for (int64_t g = 0; g < recurrent_blocks(spec); ++g) {
+      const BasicTensor<Real> h_dropped = dropped(h, loop.recurrent_mask(g));
+      gemm(false, false, batch, units, units, h_dropped.data(), units,
+           loop.recurrent_kernel.data() + g * units, width, Real(0), s.recurrent.data() + g * units,
+           width);
+    }
+  }
   if (loop.recurrent_bias != nullptr) {
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t j = 0; j < width; ++j)
@@ -139,7 +177,8 @@ StepValues<Real> run_step(const Loop<Real>& loop, const RecurrentSpec& spec, con
         }
       } else {
         s.reset_h = BasicTensor<Real>({batch, units});
-        for (int64_t k = 0; k < n; ++k) s.reset_h.data()[k] = r[k] * h.data()[k];
+        const BasicTensor<Real> h_dropped = dropped(h, loop.recurrent_mask(2));
+        for (int64_t k = 0; k < n; ++k) s.reset_h.data()[k] = r[k] * h_dropped.data()[k];
         BasicTensor<Real> product({batch, units});
         gemm(false, false, batch, units, units, s.reset_h.data(), units,
              loop.recurrent_kernel.data() + 2 * units, width, Real(0), product.data(), units);
@@ -237,9 +276,11 @@ void step_backward(const Loop<Real>& loop, const RecurrentSpec& spec,
              loop.recurrent_kernel.data() + 2 * units, width, Real(0), d_reset_h.data(), units);
         gemm(true, false, units, units, batch, s.reset_h.data(), units, d_pre_h.data(), units,
              Real(1), d_recurrent_kernel.data() + 2 * units, width);
+        const BasicTensor<Real>* mask = loop.recurrent_mask(2);
         for (int64_t k = 0; k < n; ++k) {
-          d_r.data()[k] = d_reset_h.data()[k] * h.data()[k];
-          d_state[0].data()[k] += d_reset_h.data()[k] * r[k];
+          const Real keep = mask != nullptr ? mask->data()[k] : Real(1);
+          d_r.data()[k] = d_reset_h.data()[k] * h.data()[k] * keep;
+          d_state[0].data()[k] += d_reset_h.data()[k] * r[k] * keep;
         }
       }
       const BasicTensor<Real> d_pre_z =
@@ -261,12 +302,25 @@ void step_backward(const Loop<Real>& loop, const RecurrentSpec& spec,
       break;
   }
   // The recurrent product's columns: GRU reset before has only z and r there.
-  const int64_t rec_width =
-      spec.cell == RecurrentCell::kGRU && !spec.reset_after ? 2 * units : width;
-  gemm(true, false, units, rec_width, batch, h.data(), units, d_rec.data(), width, Real(1),
-       d_recurrent_kernel.data(), width);
-  gemm(false, true, batch, units, rec_width, d_rec.data(), width, loop.recurrent_kernel.data(),
-       width, Real(1), d_state[0].data(), units);
+  const int64_t blocks = recurrent_blocks(spec);
+  if (loop.dropout.recurrent.empty()) {
+    gemm(true, false, units, blocks * units, batch, h.data(), units, d_rec.data(), width, Real(1),
+         d_recurrent_kernel.data(), width);
+    gemm(false, true, batch, units, blocks * units, d_rec.data(), width,
+         loop.recurrent_kernel.data(), width, Real(1), d_state[0].data(), units);
+  } else {
+    BasicTensor<Real> d_h_dropped({batch, units});
+    for (int64_t g = 0; g < blocks; ++g) {
+      const BasicTensor<Real>* mask = loop.recurrent_mask(g);
+      const BasicTensor<Real> h_dropped = dropped(h, mask);
+      gemm(true, false, units, units, batch, h_dropped.data(), units, d_rec.data() + g * units,
+           width, Real(1), d_recurrent_kernel.data() + g * units, width);
+      gemm(false, true, batch, units, units, d_rec.data() + g * units, width,
+           loop.recurrent_kernel.data() + g * units, width, Real(0), d_h_dropped.data(), units);
+      const BasicTensor<Real> d_h = dropped(d_h_dropped, mask);
+      for (int64_t k = 0; k < n; ++k) d_state[0].data()[k] += d_h.data()[k];
+    }
+  }
   if (d_recurrent_bias != nullptr) {
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t j = 0; j < width; ++j) d_recurrent_bias[j] += d_rec.data()[b * width + j];
@@ -280,15 +334,24 @@ template <typename Real>
 RecurrentTape<Real> recurrent_forward(const BasicTensor<Real>& sequences,
                                       const RecurrentWeightsOf<Real>& weights,
                                       const RecurrentSpec& spec, const Mask* mask,
-                                      const std::vector<BasicTensor<Real>>& initial_state) {
-  const Loop<Real> loop(sequences, weights, spec);
+                                      const std::vector<BasicTensor<Real>>& initial_state,
+                                      const RecurrentDropoutMasks<Real>& dropout) {
+  const Loop<Real> loop(sequences, weights, spec, dropout);
   const int64_t batch = loop.batch, steps = loop.steps, units = loop.units, width = loop.width;
   const BasicTensor<Real> x_seq = sequences.contiguous();
   RecurrentTape<Real> tape;
   // x_t W (+ the input bias) of every step at once: (B * T, F) (F, G * units).
   tape.inputs = BasicTensor<Real>({batch, steps, width});
-  gemm(false, false, batch * steps, width, loop.features, x_seq.data(), loop.features,
-       loop.kernel.data(), width, Real(0), tape.inputs.data(), width);
+  if (dropout.inputs.empty()) {
+    gemm(false, false, batch * steps, width, loop.features, x_seq.data(), loop.features,
+         loop.kernel.data(), width, Real(0), tape.inputs.data(), width);
+  } else {
+    for (int64_t g = 0; g < loop.gates; ++g) {
+      const BasicTensor<Real> x_dropped = dropped(x_seq, loop.input_mask(g));
+      gemm(false, false, batch * steps, units, loop.features, x_dropped.data(), loop.features,
+           loop.kernel.data() + g * units, width, Real(0), tape.inputs.data() + g * units, width);
+    }
+  }
   if (loop.input_bias != nullptr) {
     for (int64_t row = 0; row < batch * steps; ++row) {
       for (int64_t j = 0; j < width; ++j) tape.inputs.data()[row * width + j] += loop.input_bias[j];
@@ -344,8 +407,9 @@ RecurrentGradients<Real> recurrent_backward(const BasicTensor<Real>& sequences,
                                             const RecurrentSpec& spec, const Mask* mask,
                                             const RecurrentTape<Real>& tape,
                                             const BasicTensor<Real>& d_output,
-                                            const std::vector<BasicTensor<Real>>& d_states) {
-  const Loop<Real> loop(sequences, weights, spec);
+                                            const std::vector<BasicTensor<Real>>& d_states,
+                                            const RecurrentDropoutMasks<Real>& dropout) {
+  const Loop<Real> loop(sequences, weights, spec, dropout);
   const int64_t batch = loop.batch, steps = loop.steps, units = loop.units, width = loop.width;
   const int64_t n = batch * units;
   const BasicTensor<Real> d_out_all = d_output.contiguous();
@@ -416,14 +480,30 @@ RecurrentGradients<Real> recurrent_backward(const BasicTensor<Real>& sequences,
     d_state = std::move(d_before);
   }
 
-  // The input products: d_sequences = dz W^T, d_kernel = x^T dz, d_bias = sum dz.
+  // The input products: d_sequences = dz W^T, d_kernel = x^T dz, d_bias = sum dz; with
+  // dropout, per gate block: d_sequences += (dz_g W_g^T) * mask_g, d_W_g = (x * mask_g)^T dz_g.
   const BasicTensor<Real> x_seq = sequences.contiguous();
-  grads.sequences = BasicTensor<Real>({batch, steps, loop.features});
-  gemm(false, true, batch * steps, loop.features, width, d_inputs.data(), width, loop.kernel.data(),
-       width, Real(0), grads.sequences.data(), loop.features);
+  const int64_t features = loop.features;
+  grads.sequences = BasicTensor<Real>({batch, steps, features});
   grads.kernel = BasicTensor<Real>(weights.kernel.shape());
-  gemm(true, false, loop.features, width, batch * steps, x_seq.data(), loop.features,
-       d_inputs.data(), width, Real(0), grads.kernel.data(), width);
+  if (dropout.inputs.empty()) {
+    gemm(false, true, batch * steps, features, width, d_inputs.data(), width, loop.kernel.data(),
+         width, Real(0), grads.sequences.data(), features);
+    gemm(true, false, features, width, batch * steps, x_seq.data(), features, d_inputs.data(),
+         width, Real(0), grads.kernel.data(), width);
+  } else {
+    BasicTensor<Real> d_x_dropped({batch, steps, features});
+    for (int64_t g = 0; g < loop.gates; ++g) {
+      const BasicTensor<Real>* input_mask = loop.input_mask(g);
+      gemm(false, true, batch * steps, features, units, d_inputs.data() + g * units, width,
+           loop.kernel.data() + g * units, width, Real(0), d_x_dropped.data(), features);
+      const BasicTensor<Real> d_x = dropped(d_x_dropped, input_mask);
+      for (int64_t i = 0; i < d_x.size(); ++i) grads.sequences.data()[i] += d_x.data()[i];
+      const BasicTensor<Real> x_dropped = dropped(x_seq, input_mask);
+      gemm(true, false, features, units, batch * steps, x_dropped.data(), features,
+           d_inputs.data() + g * units, width, Real(0), grads.kernel.data() + g * units, width);
+    }
+  }
   if (weights.bias != nullptr) {
     grads.bias = BasicTensor<Real>(weights.bias->shape());
     for (int64_t row = 0; row < batch * steps; ++row) {
@@ -437,14 +517,14 @@ RecurrentGradients<Real> recurrent_backward(const BasicTensor<Real>& sequences,
   return grads;
 }
 
-#define KATTN_INSTANTIATE_RECURRENT_BACKWARD(Real)                                     \
-  template RecurrentTape<Real> recurrent_forward<Real>(                                \
-      const BasicTensor<Real>&, const RecurrentWeightsOf<Real>&, const RecurrentSpec&, \
-      const Mask*, const std::vector<BasicTensor<Real>>&);                             \
-  template RecurrentGradients<Real> recurrent_backward<Real>(                          \
-      const BasicTensor<Real>&, const RecurrentWeightsOf<Real>&, const RecurrentSpec&, \
-      const Mask*, const RecurrentTape<Real>&, const BasicTensor<Real>&,               \
-      const std::vector<BasicTensor<Real>>&);
+#define KATTN_INSTANTIATE_RECURRENT_BACKWARD(Real)                                             \
+  template RecurrentTape<Real> recurrent_forward<Real>(                                        \
+      const BasicTensor<Real>&, const RecurrentWeightsOf<Real>&, const RecurrentSpec&,         \
+      const Mask*, const std::vector<BasicTensor<Real>>&, const RecurrentDropoutMasks<Real>&); \
+  template RecurrentGradients<Real> recurrent_backward<Real>(                                  \
+      const BasicTensor<Real>&, const RecurrentWeightsOf<Real>&, const RecurrentSpec&,         \
+      const Mask*, const RecurrentTape<Real>&, const BasicTensor<Real>&,                       \
+      const std::vector<BasicTensor<Real>>&, const RecurrentDropoutMasks<Real>&);
 KATTN_INSTANTIATE_RECURRENT_BACKWARD(float)
 KATTN_INSTANTIATE_RECURRENT_BACKWARD(double)
 #undef KATTN_INSTANTIATE_RECURRENT_BACKWARD

@@ -4,10 +4,12 @@
 // (tests/models/test_golden_models.cpp).
 #include <gtest/gtest.h>
 
+#include "gradient_check.hpp"
 #include "kattn/layers/gru.hpp"
 #include "kattn/layers/lstm.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "layer_test_util.hpp"
+#include "projected_test_util.hpp"
 
 namespace kattn {
 namespace {
@@ -24,6 +26,12 @@ SimpleRNN linear_rnn(RNNOptions options) {
 
 // x = 1, 2, 3 for one sequence.
 const Tensor kSteps({1, 3, 1}, {1, 2, 3});
+
+std::vector<const Tensor*> layer_weights(const Layer& layer) {
+  std::vector<const Tensor*> values;
+  for (const Variable& weight : layer.weights()) values.push_back(&weight.value);
+  return values;
+}
 
 std::vector<float> output_of(const SimpleRNN& rnn, const RecurrentCallArgs& args = {}) {
   return rnn.call(kSteps, args).output.to_vector();
@@ -165,12 +173,46 @@ TEST(Recurrent, BadCallsAreRefusedByName) {
   EXPECT_EQ(message_of<NotSupportedError>([] { GRU({.units = 2, .rnn = {.stateful = true}}); }),
             "GRU 'gru': stateful recurrent layers are not implemented. Expected stateful=False. "
             "Received: stateful=True.");
-  const SimpleRNN dropping({.units = 2, .dropout = 0.5});
-  EXPECT_NO_THROW(dropping.call(x));  // inference ignores dropout
-  EXPECT_NE(message_of<NotSupportedError>([&] {
-              dropping.call(x, {.training = true});
-            }).find("dropout in training calls"),
-            std::string::npos);
+}
+
+// Dropout in training calls: a seeded layer draws the same masks on its first call, inference
+// ignores the rates, and the backward of a call uses that call's masks (differences of fresh
+// layers with the same seed and weights).
+TEST(Recurrent, TrainingCallsDropAsTheCellsDo) {
+  const Tensor x = testing::random_normal({3, 4, 5}, 1);
+  const auto make = [] {
+    auto layer = std::make_unique<LSTM>(
+        LSTM::Args{.units = 3, .dropout = 0.4, .recurrent_dropout = 0.3, .seed = 7, .rnn = {}});
+    layer->build({3, 4, 5});
+    std::vector<Tensor> weights;
+    for (const Tensor& w : layer->get_weights()) {
+      weights.push_back(testing::random_normal(w.shape(), 10 + weights.size()));
+    }
+    layer->set_weights(weights);
+    return layer;
+  };
+  const auto inference = make()->call(x).output.to_vector();
+  EXPECT_EQ(make()->call(x, {.training = false}).output.to_vector(), inference);
+  const auto dropped = make()->call(x, {.training = true}).output.to_vector();
+  EXPECT_NE(dropped, inference);
+  EXPECT_EQ(make()->call(x, {.training = true}).output.to_vector(), dropped);  // same seed
+
+  const auto layer = make();
+  const RecurrentForward forward =
+      layer->forward_with(layer_weights(*layer), x, {.training = true});
+  EXPECT_EQ(forward.result.output.to_vector(), dropped);
+  const Tensor d_output = testing::random_normal({3, 3}, 2);
+  std::vector<Tensor> weight_gradients = layer->zero_gradients();
+  const RecurrentInputGradients grads =
+      layer->backward_with(layer_weights(*layer), forward, &d_output, {}, weight_gradients);
+  Tensor inputs = x.clone();
+  const auto loss = [&] {
+    const auto fresh = make();
+    return testing::dot_sum(fresh->call(inputs, {.training = true}).output, d_output);
+  };
+  EXPECT_TRUE(testing::gradients_agree(grads.sequences,
+                                       testing::numeric_gradient(inputs, loss, testing::kFloatStep),
+                                       testing::kFloatAtol, testing::kFloatRtol));
 }
 
 }  // namespace

@@ -31,6 +31,9 @@ struct Problem {
   bool masked = false;
   bool initial_state = false;
   bool state_gradients = false;
+  // Dropout masks: none (0), one for every gate block (1), or one per block (G).
+  int dropout_masks = 0;
+  bool recurrent_dropout = false;
 };
 
 RecurrentSpec spec_of(RecurrentCell cell, const char* activation = "tanh",
@@ -72,6 +75,13 @@ std::vector<Problem> problems() {
                    .bias = false,
                    .masked = true,
                    .state_gradients = true});
+    out.push_back(
+        {.name = base + "_input_dropout", .spec = sequences, .masked = true, .dropout_masks = 1});
+    out.push_back({.name = base + "_input_and_recurrent_dropout_per_gate",
+                   .spec = sequences,
+                   .initial_state = true,
+                   .dropout_masks = static_cast<int>(ops::recurrent_gates(cell)),
+                   .recurrent_dropout = true});
   }
   RecurrentSpec lstm = spec_of(RecurrentCell::kLSTM, "softsign", "silu");
   lstm.return_sequences = true;
@@ -89,7 +99,19 @@ struct Inputs {
   BasicTensor<Real> sequences, kernel, recurrent_kernel, bias, d_output;
   std::vector<BasicTensor<Real>> initial_state, d_states;
   std::optional<Mask> mask;
+  ops::RecurrentDropoutMasks<Real> dropout;
 };
+
+// A dropout mask: 0 or 1 / (1 - 0.3).
+template <typename Real>
+BasicTensor<Real> dropout_mask(Shape shape, uint64_t seed) {
+  const Mask keep = random_mask(std::move(shape), seed, 0.7);
+  BasicTensor<Real> mask(keep.shape());
+  for (int64_t i = 0; i < mask.size(); ++i) {
+    mask.data()[i] = keep.data()[i] ? static_cast<Real>(1.0 / 0.7) : Real(0);
+  }
+  return mask;
+}
 
 template <typename Real>
 Inputs<Real> inputs_of(const Problem& p) {
@@ -112,6 +134,13 @@ Inputs<Real> inputs_of(const Problem& p) {
       in.d_states.push_back(random_normal<Real>({kBatch, kUnits}, 8 + static_cast<uint64_t>(k)));
     }
   }
+  for (int g = 0; g < p.dropout_masks; ++g) {
+    const auto seed = static_cast<uint64_t>(30 + g);
+    in.dropout.inputs.push_back(dropout_mask<Real>({kBatch, kFeatures}, seed));
+    if (p.recurrent_dropout) {
+      in.dropout.recurrent.push_back(dropout_mask<Real>({kBatch, kUnits}, seed + 10));
+    }
+  }
   if (p.masked) {
     Mask mask = random_mask({kBatch, kSteps}, 10, 0.6);
     for (int64_t t = 0; t < kSteps; ++t) mask(2, t) = false;  // a fully padded row
@@ -124,9 +153,9 @@ Inputs<Real> inputs_of(const Problem& p) {
 
 template <typename Real>
 ops::RecurrentTape<Real> run(const Problem& p, const Inputs<Real>& in) {
-  return ops::recurrent_forward<Real>(in.sequences,
-                                      {in.kernel, in.recurrent_kernel, p.bias ? &in.bias : nullptr},
-                                      p.spec, in.mask ? &*in.mask : nullptr, in.initial_state);
+  return ops::recurrent_forward<Real>(
+      in.sequences, {in.kernel, in.recurrent_kernel, p.bias ? &in.bias : nullptr}, p.spec,
+      in.mask ? &*in.mask : nullptr, in.initial_state, in.dropout);
 }
 
 template <typename Real>
@@ -134,7 +163,7 @@ ops::RecurrentGradients<Real> gradients(const Problem& p, const Inputs<Real>& in
   const ops::RecurrentTape<Real> tape = run(p, in);
   return ops::recurrent_backward<Real>(
       in.sequences, {in.kernel, in.recurrent_kernel, p.bias ? &in.bias : nullptr}, p.spec,
-      in.mask ? &*in.mask : nullptr, tape, in.d_output, in.d_states);
+      in.mask ? &*in.mask : nullptr, tape, in.d_output, in.d_states, in.dropout);
 }
 
 TEST(RecurrentBackward, AgreesWithFiniteDifferencesInDouble) {
@@ -169,9 +198,10 @@ TEST(RecurrentBackward, AgreesWithFiniteDifferencesInDouble) {
   }
 }
 
-// The training call computes what the inference loop computes.
+// The training call computes what the inference loop computes (without dropout).
 TEST(RecurrentBackward, TrainingCallMatchesInference) {
   for (const Problem& p : problems()) {
+    if (p.dropout_masks > 0) continue;
     SCOPED_TRACE(p.name);
     const Inputs<float> in = inputs_of<float>(p);
     const ops::RecurrentTape<float> tape = run(p, in);

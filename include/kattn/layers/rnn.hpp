@@ -19,9 +19,11 @@
 // carry none.
 //
 // Training: forward_node / backward_node run backpropagation through time (masks, go_backwards,
-// unroll and initial states included). Not implemented, refused with NotSupportedError naming
-// the argument: stateful=True, and dropout or recurrent_dropout in a training call (inference
-// ignores them, as Keras does).
+// unroll and initial states included). A training call with dropout or recurrent_dropout in
+// (0, 1) drops as Keras's cells do: one mask over the inputs' features (B, F) and one over h
+// (B, units) for the whole call, one per gate block when recurrent_dropout is set (Keras's
+// implementation 1), drawn from the layer's seed; inference ignores them, as Keras does. Not
+// implemented, refused with NotSupportedError naming the argument: stateful=True.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +35,11 @@
 
 #include "kattn/core/config.hpp"
 #include "kattn/core/layer.hpp"
+#include "kattn/core/random.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/ops/activations.hpp"
 #include "kattn/ops/recurrent.hpp"
+#include "kattn/ops/recurrent_backward.hpp"
 
 namespace kattn {
 
@@ -161,13 +165,14 @@ class RNN : public Layer {
   void check_call(const Tensor& kernel, const Tensor& sequences,
                   const RecurrentCallArgs& args) const;
   ops::RecurrentSpec spec() const;
-  // NotSupportedError for a training call with dropout (not implemented).
-  void check_training_call(const RecurrentCallArgs& args) const;
+  // A training call's dropout masks for sequences (B, T, F); none when the rates are 0 or 1.
+  ops::RecurrentDropoutMasks<float> dropout_masks(const Tensor& sequences) const;
   // This layer's weights, for call_with and its kin.
   std::vector<const Tensor*> own_weights() const;
 
   CellArgs cell_;
   RNNOptions options_;
+  SeedGenerator seed_generator_;
   bool passes_mask_ = false;
 };
 

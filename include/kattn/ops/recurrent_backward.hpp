@@ -13,6 +13,11 @@
 // The input products' gradients dz of all steps then give d_sequences = dz W^T, d_kernel =
 // sequences^T dz, d_bias = sum dz as one matrix product each; d_recurrent_kernel = sum over
 // steps of h^T dz (GRU: of its recurrent blocks).
+//
+// Dropout (a training call's, as Keras's cells apply it): every step multiplies its inputs x_t
+// by an input mask and the h its recurrent products read by a recurrent mask, the same masks at
+// every step; a gate block g reads mask g (Keras's implementation 1, with recurrent_dropout) or
+// all blocks read one mask. h itself (GRU's z * h, LSTM's carry) is not dropped.
 #pragma once
 
 #include <vector>
@@ -27,6 +32,14 @@ struct RecurrentWeightsOf {
   const BasicTensor<Real>& kernel;            // (F, G * units)
   const BasicTensor<Real>& recurrent_kernel;  // (units, G * units)
   const BasicTensor<Real>* bias;              // as RecurrentWeights's; null without a bias
+};
+
+// Dropout masks, each holding 0 or 1 / (1 - rate): `inputs` (B, F) and `recurrent` (B, units),
+// each empty (no dropout there), one mask for every gate block, or one per gate block.
+template <typename Real>
+struct RecurrentDropoutMasks {
+  std::vector<BasicTensor<Real>> inputs;
+  std::vector<BasicTensor<Real>> recurrent;
 };
 
 // What a training call returns: ops::recurrent's result and what the backward reads.
@@ -52,7 +65,8 @@ template <typename Real>
 RecurrentTape<Real> recurrent_forward(const BasicTensor<Real>& sequences,
                                       const RecurrentWeightsOf<Real>& weights,
                                       const RecurrentSpec& spec, const Mask* mask,
-                                      const std::vector<BasicTensor<Real>>& initial_state);
+                                      const std::vector<BasicTensor<Real>>& initial_state,
+                                      const RecurrentDropoutMasks<Real>& dropout = {});
 
 // d_output: the output's shape; d_states: empty (no gradient) or one per state, each (B, units)
 // or of rank 0 (a default tensor) for none.
@@ -62,6 +76,7 @@ RecurrentGradients<Real> recurrent_backward(const BasicTensor<Real>& sequences,
                                             const RecurrentSpec& spec, const Mask* mask,
                                             const RecurrentTape<Real>& tape,
                                             const BasicTensor<Real>& d_output,
-                                            const std::vector<BasicTensor<Real>>& d_states);
+                                            const std::vector<BasicTensor<Real>>& d_states,
+                                            const RecurrentDropoutMasks<Real>& dropout = {});
 
 }  // namespace kattn::ops
