@@ -14,6 +14,12 @@ namespace kattn {
 
 namespace {
 
+// Both directions' weights packed for the fast loop (null where it does not run).
+struct PackedDirections {
+  std::shared_ptr<const ops::PackedRecurrentWeights> forward;
+  std::shared_ptr<const ops::PackedRecurrentWeights> backward;
+};
+
 std::string without_prefix(const std::string& name, const std::string& prefix) {
   return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
 }
@@ -211,8 +217,14 @@ std::vector<Tensor> Bidirectional::call(const Tensor& sequences,
                                         const RecurrentCallArgs& args) const {
   build_once([&] { const_cast<Bidirectional*>(this)->build_weights(sequences.shape()); });
   const auto [forward_args, backward_args] = split_args(args);
-  return outputs_of(forward_->call_with(inner_weights(0), sequences, forward_args),
-                    backward_->call_with(inner_weights(1), sequences, backward_args));
+  const auto packed = std::static_pointer_cast<const PackedDirections>(
+      derived_from_weights([&]() -> std::shared_ptr<const void> {
+        return std::make_shared<const PackedDirections>(PackedDirections{
+            forward_->pack_weights(inner_weights(0)), backward_->pack_weights(inner_weights(1))});
+      }));
+  return outputs_of(
+      forward_->call_with(inner_weights(0), sequences, forward_args, packed->forward.get()),
+      backward_->call_with(inner_weights(1), sequences, backward_args, packed->backward.get()));
 }
 
 Config Bidirectional::get_config() const {

@@ -195,7 +195,15 @@ std::vector<const Tensor*> RNN::own_weights() const {
 
 RecurrentOutput RNN::call(const Tensor& sequences, const RecurrentCallArgs& args) const {
   build_once([&] { const_cast<RNN*>(this)->build_weights(sequences.shape()); });
-  return call_with(own_weights(), sequences, args);
+  const auto packed = std::static_pointer_cast<const ops::PackedRecurrentWeights>(
+      derived_from_weights([&] { return pack_weights(own_weights()); }));
+  return call_with(own_weights(), sequences, args, packed.get());
+}
+
+std::shared_ptr<const ops::PackedRecurrentWeights> RNN::pack_weights(
+    const std::vector<const Tensor*>& weights) const {
+  return ops::pack_recurrent_weights(
+      {*weights[0], *weights[1], cell_.use_bias ? weights[2] : nullptr});
 }
 
 ops::RecurrentSpec RNN::spec() const {
@@ -210,15 +218,17 @@ ops::RecurrentSpec RNN::spec() const {
 }
 
 RecurrentOutput RNN::call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
-                               const RecurrentCallArgs& args) const {
+                               const RecurrentCallArgs& args,
+                               const ops::PackedRecurrentWeights* packed) const {
   check_call(*weights[0], sequences, args);
   if (args.training && (cell_.dropout > 0.0 || cell_.recurrent_dropout > 0.0)) {
     return forward_with(weights, sequences, args).result;
   }
   const ops::RecurrentWeights recurrent_weights{*weights[0], *weights[1],
                                                 cell_.use_bias ? weights[2] : nullptr};
-  ops::RecurrentResult result = ops::recurrent(
-      sequences, recurrent_weights, spec(), args.mask ? &*args.mask : nullptr, args.initial_state);
+  ops::RecurrentResult result =
+      ops::recurrent(sequences, recurrent_weights, spec(), args.mask ? &*args.mask : nullptr,
+                     args.initial_state, packed);
   return {std::move(result.output), std::move(result.states)};
 }
 

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "kernels/dispatch.hpp"
 #include "ops/einsum_dense.hpp"
+#include "ops/recurrent_packed.hpp"
+#include "ops/recurrent_step.hpp"
 
 namespace kattn::ops {
 
@@ -124,6 +127,19 @@ void simple_rnn_step(const RecurrentSpec& spec, const RecurrentWeights& w,
 
 }  // namespace
 
+namespace detail {
+
+std::string describe_recurrent(const RecurrentSpec& spec, const Tensor& sequences, int64_t units) {
+  const char* cell = spec.cell == RecurrentCell::kLSTM  ? "LSTM"
+                     : spec.cell == RecurrentCell::kGRU ? "GRU"
+                                                        : "SimpleRNN";
+  return std::string(cell) + " " + std::to_string(sequences.dim(0)) + "x" +
+         std::to_string(sequences.dim(1)) + "x" + std::to_string(sequences.dim(2)) +
+         " units=" + std::to_string(units);
+}
+
+}  // namespace detail
+
 int64_t recurrent_gates(RecurrentCell cell) {
   switch (cell) {
     case RecurrentCell::kLSTM:
@@ -138,9 +154,26 @@ int64_t recurrent_gates(RecurrentCell cell) {
 
 int64_t recurrent_states(RecurrentCell cell) { return cell == RecurrentCell::kLSTM ? 2 : 1; }
 
+std::shared_ptr<const PackedRecurrentWeights> pack_recurrent_weights(
+    const RecurrentWeights& weights) {
+  if (!kernels::packed_gemm_available()) return nullptr;
+  const Tensor recurrent_kernel = weights.recurrent_kernel.contiguous();
+  return std::make_shared<const PackedRecurrentWeights>(
+      pack_kernel(weights.kernel, 1),
+      kernels::PackedMatrix(recurrent_kernel.data(), recurrent_kernel.dim(0),
+                            recurrent_kernel.dim(1)));
+}
+
 RecurrentResult recurrent(const Tensor& sequences, const RecurrentWeights& weights,
                           const RecurrentSpec& spec, const Mask* mask,
-                          const std::vector<Tensor>& initial_state) {
+                          const std::vector<Tensor>& initial_state,
+                          const PackedRecurrentWeights* packed) {
+  if (packed != nullptr && packed_loop_supported(spec)) {
+    return recurrent_packed(sequences, weights, spec, mask, initial_state, *packed);
+  }
+  kernels::report_kernel("recurrent", kernels::Isa::kReference, 1, [&] {
+    return detail::describe_recurrent(spec, sequences, weights.recurrent_kernel.dim(0));
+  });
   const int64_t batch = sequences.dim(0), steps = sequences.dim(1);
   const int64_t units = weights.recurrent_kernel.dim(0);
   const int64_t gates = recurrent_gates(spec.cell);
@@ -189,20 +222,13 @@ RecurrentResult recurrent(const Tensor& sequences, const RecurrentWeights& weigh
         break;
     }
     for (int64_t b = 0; b < batch; ++b) {
-      float* out = last.data() + b * units;
-      if (mask == nullptr || keep.data()[b * steps + t]) {
-        for (size_t k = 0; k < state.size(); ++k) {
-          std::copy_n(next[k].data() + b * units, units, state[k].data() + b * units);
-        }
-        std::copy_n(state[0].data() + b * units, units, out);
-      } else if (!spec.unroll) {
-        // A masked step: the states stay; the output is the previous h, or zeros.
-        if (spec.zero_output_for_mask) {
-          std::fill_n(out, units, 0.0f);
-        } else {
-          std::copy_n(state[0].data() + b * units, units, out);
-        }
-      }  // unrolled: the previous step's output stays
+      const float* next_rows[2] = {next[0].data() + b * units,
+                                   next.size() > 1 ? next[1].data() + b * units : nullptr};
+      float* state_rows[2] = {state[0].data() + b * units,
+                              state.size() > 1 ? state[1].data() + b * units : nullptr};
+      detail::finish_step_row(spec, units, mask == nullptr || keep.data()[b * steps + t],
+                              static_cast<int64_t>(state.size()), next_rows, state_rows,
+                              last.data() + b * units);
     }
     if (spec.return_sequences) {
       for (int64_t b = 0; b < batch; ++b) {

@@ -266,8 +266,8 @@ Benchmark recurrent_benchmark(const Arguments& a, bool lstm) {
   Benchmark benchmark{
       std::to_string(B) + "x" + std::to_string(T) + " F=" + std::to_string(F) +
           " U=" + std::to_string(U),
-      2.0 * gates * static_cast<double>(B * T) * static_cast<double>((F + U) * U) / 1e9, "openblas",
-      [=] { (void)layer->call(*x); }};
+      2.0 * gates * static_cast<double>(B * T) * static_cast<double>((F + U) * U) / 1e9,
+      active_isa(), [=] { (void)layer->call(*x); }};
   benchmark.save = [=](const std::filesystem::path& dir) {
     save_layer_case(dir, *x, *layer, layer->call(*x).output);
   };

@@ -120,9 +120,15 @@ class RNN : public Layer {
   // Const and safe to call from several threads at once (the first call builds under a lock).
   RecurrentOutput call(const Tensor& sequences, const RecurrentCallArgs& args = {}) const;
   // call() with weights kept elsewhere, shaped as weight_specs() says (the wrappers that own
-  // their inner layers' weights: Bidirectional).
+  // their inner layers' weights: Bidirectional), and `packed` made from them by
+  // pack_weights() when not null (the fast loop's weights, kept by the owner of the weights).
   RecurrentOutput call_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
-                            const RecurrentCallArgs& args) const;
+                            const RecurrentCallArgs& args,
+                            const ops::PackedRecurrentWeights* packed = nullptr) const;
+  // The weights packed for the fast loop (ops::pack_recurrent_weights), or null where it does
+  // not run.
+  std::shared_ptr<const ops::PackedRecurrentWeights> pack_weights(
+      const std::vector<const Tensor*>& weights) const;
   // The training call (ops/recurrent_backward.hpp) with weights kept as call_with's.
   RecurrentForward forward_with(const std::vector<const Tensor*>& weights, const Tensor& sequences,
                                 const RecurrentCallArgs& args) const;

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kattn/core/tensor.hpp"
@@ -59,10 +60,21 @@ struct RecurrentResult {
   std::vector<Tensor> states;  // the final states, each (B, units): [h, c] or [h]
 };
 
+// The weights packed for the packed loop's kernels, or null when the active instruction set has
+// none. Made once per set of weights (Layer::derived_from_weights).
+class PackedRecurrentWeights;
+std::shared_ptr<const PackedRecurrentWeights> pack_recurrent_weights(
+    const RecurrentWeights& weights);
+
 // sequences (B, T, F); mask (B, T) or null; initial_state empty or recurrent_states(cell)
-// tensors (B, units). Shapes are checked by the caller.
+// tensors (B, units). Shapes are checked by the caller. With `packed` (pack_recurrent_weights
+// of `weights`), Keras's default activations (LSTM and GRU with reset_after: tanh and sigmoid;
+// SimpleRNN: tanh) and the AVX2 or AVX-512 kernels active, the loop runs on the packed kernels
+// with the batch split over kattn::num_threads() threads; otherwise the plain loop (OpenBLAS
+// products, scalar gates), its specification.
 RecurrentResult recurrent(const Tensor& sequences, const RecurrentWeights& weights,
                           const RecurrentSpec& spec, const Mask* mask,
-                          const std::vector<Tensor>& initial_state);
+                          const std::vector<Tensor>& initial_state,
+                          const PackedRecurrentWeights* packed = nullptr);
 
 }  // namespace kattn::ops
