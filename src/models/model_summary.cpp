@@ -43,8 +43,9 @@ std::string Model::summary() const {
   };
   std::vector<Row> rows;
   int64_t trainable = 0, non_trainable = 0;
+  // Every operation, keras.ops nodes included (Keras's model._operations).
   for (const std::shared_ptr<Operation>& operation : operations_) {
-    if (!operation->is_layer()) continue;
+    if (operation->is_input() && !operation->is_layer()) continue;
     Row row{operation->name() + " (" + operation->class_name() + ")", "", "0", ""};
     std::vector<std::shared_ptr<Node>> nodes;
     for (const std::shared_ptr<Node>& node : nodes_) {
@@ -64,7 +65,8 @@ std::string Model::summary() const {
                             std::to_string(input.tensor_index()) + "]");
       }
     }
-    row.shape = detail::join(shapes);
+    // Several outputs as Keras prints the list of their shapes.
+    row.shape = shapes.size() == 1 ? shapes.front() : "[" + detail::join(shapes) + "]";
     row.connected = detail::join(connected);
     if (row.connected.empty()) row.connected = "-";
     if (const Layer* layer = operation->layer()) {
