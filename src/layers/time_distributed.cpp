@@ -8,30 +8,10 @@
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 #include "layers/detail/recurrent_node.hpp"
-#include "models/operation_registry.hpp"
 
 namespace kattn {
 
 namespace {
-
-// A layer from its serialized form (module, class_name, config), as TimeDistributed may wrap it.
-std::shared_ptr<UnaryLayer> wrappable_layer(const Config& serialized, ErrorSource source) {
-  std::shared_ptr<Operation> operation = detail::operation_from_config(serialized);
-  std::shared_ptr<UnaryLayer> layer = std::dynamic_pointer_cast<UnaryLayer>(operation);
-  if (!layer) {
-    throw NotSupportedError(
-        error_message(source, "unsupported wrapped layer",
-                      "a layer called on one tensor (Dense, EinsumDense, Conv1D, Activation, ...)",
-                      "layer=" + operation->class_name()));
-  }
-  return layer;
-}
-
-Config serialized(const UnaryLayer& layer) {
-  return {{"module", layer.module()},
-          {"class_name", layer.class_name()},
-          {"config", layer.get_config()}};
-}
 
 // (B, T, ...) -> (B * T, ...).
 template <typename T>
@@ -49,7 +29,7 @@ Tensor unfold_steps(const Tensor& y, int64_t batch, int64_t steps) {
 }
 
 struct TimeDistributedSaved : detail::SavedForBackward {
-  std::shared_ptr<const UnaryLayer> inner;  // the copy that ran
+  std::shared_ptr<const UnaryLayer> inner;  // the layer that ran
   LayerForward inner_forward;
   Shape input_shape;
 };
@@ -65,15 +45,25 @@ TimeDistributed::TimeDistributed(Args args)
                       "instance",
                       "a layer", "None");
   }
-  layer_ = wrappable_layer(serialized(*args.layer), error_source());
+  layer_ = std::move(args.layer);
 }
 
-std::unique_ptr<TimeDistributed> TimeDistributed::from_config(const Config& config) {
+std::unique_ptr<TimeDistributed> TimeDistributed::from_config(
+    const Config& config, const LayerDeserializer& deserialize) {
   ConfigReader reader(config, {"TimeDistributed", config_layer_name(config)});
   Args args;
   read_base_args(reader, args);
   const Config layer = reader.get("layer", nullptr);
-  if (!layer.is_null()) args.layer = wrappable_layer(layer, {"TimeDistributed", args.name});
+  if (!layer.is_null()) {
+    std::shared_ptr<Operation> operation = deserialize(layer);
+    args.layer = std::dynamic_pointer_cast<UnaryLayer>(operation);
+    if (!args.layer) {
+      throw NotSupportedError(error_message(
+          {"TimeDistributed", args.name}, "unsupported wrapped layer",
+          "a layer called on one tensor (Dense, EinsumDense, Conv1D, Activation, ...)",
+          "layer=" + operation->class_name()));
+    }
+  }
   reader.check_all_read();
   return std::make_unique<TimeDistributed>(std::move(args));
 }
@@ -112,11 +102,8 @@ void TimeDistributed::build_weights(const Shape& input_shape) {
 std::shared_ptr<const UnaryLayer> TimeDistributed::current_layer() const {
   return std::static_pointer_cast<const UnaryLayer>(
       derived_from_weights([&]() -> std::shared_ptr<const void> {
-        std::shared_ptr<UnaryLayer> copy = wrappable_layer(serialized(*layer_), error_source());
-        copy->follow_keras_version(version_);
-        copy->build(child_shape_);
-        copy->set_weights(get_weights());
-        return copy;
+        layer_->set_weights(get_weights());
+        return layer_;
       }));
 }
 
@@ -179,12 +166,12 @@ Tensor TimeDistributed::backward(const LayerForward& forward, const Tensor& d_ou
 
 std::optional<Mask> TimeDistributed::compute_mask(const Tensor& /*inputs*/,
                                                   const std::optional<Mask>& mask) const {
-  return version_ < KerasVersion{3, 16, 0} ? mask : std::nullopt;
+  return passes_mask_ ? mask : std::nullopt;
 }
 
 std::optional<KerasTensor> TimeDistributed::compute_mask(
     const KerasTensor& /*inputs*/, const std::optional<KerasTensor>& mask) const {
-  return version_ < KerasVersion{3, 16, 0} ? mask : std::nullopt;
+  return passes_mask_ ? mask : std::nullopt;
 }
 
 Config TimeDistributed::get_config() const {
@@ -206,7 +193,7 @@ WeightLayout TimeDistributed::weight_layout() const {
 }
 
 void TimeDistributed::follow_keras_version(const KerasVersion& version) {
-  version_ = version;
+  passes_mask_ = version < KerasVersion{3, 16, 0};
   layer_->follow_keras_version(version);
 }
 

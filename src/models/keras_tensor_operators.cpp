@@ -1,6 +1,7 @@
-// Python's arithmetic operators on KerasTensors, as keras.ops nodes.
+// Python's arithmetic and comparison operators on KerasTensors, as keras.ops nodes.
 #include "kattn/core/keras_tensor.hpp"
 #include "ops/arithmetic_operations.hpp"
+#include "ops/numpy_operations.hpp"
 
 namespace kattn {
 
@@ -34,5 +35,13 @@ KATTN_BINARY_OPERATOR(/, BinaryOp::kTrueDivide)
 #undef KATTN_BINARY_OPERATOR
 
 KerasTensor operator-(const KerasTensor& a) { return detail::symbolic_negative(a); }
+
+KerasTensor operator!=(const KerasTensor& a, int b) {
+  return detail::symbolic_not_equal(a, Config(b));
+}
+
+KerasTensor operator!=(const KerasTensor& a, double b) {
+  return detail::symbolic_not_equal(a, Config(b));
+}
 
 }  // namespace kattn

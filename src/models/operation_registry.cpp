@@ -57,7 +57,10 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Multiply>("Multiply"),
         layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<SimpleRNN>("SimpleRNN"),
-        layer_entry<TimeDistributed>("TimeDistributed"),
+        {"TimeDistributed", kLayersModule,
+         [](const Config& config) -> std::shared_ptr<Operation> {
+           return TimeDistributed::from_config(config, operation_from_config);
+         }},
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));

@@ -1,6 +1,7 @@
 // TimeDistributed: the wrapped layer on every step (against the layer called step by step),
-// shapes, the wrapped layer's weights under the wrapper, configs and file layout as Keras writes
-// them, the mask rules of Keras 3.16 and 3.15, and Keras's errors. Keras's own numbers are the
+// shapes, the wrapped layer's weights under the wrapper, configs (read with the models' registry
+// of classes) and file layout as Keras writes them, the mask rules of Keras 3.16 and 3.15, and
+// Keras's errors. Keras's own numbers are the
 // golden zoo's seq2seq cases (tests/models/test_golden_models.cpp).
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include "kattn/layers/lstm.hpp"
 #include "kattn/layers/time_distributed.hpp"
 #include "layer_test_util.hpp"
+#include "models/operation_registry.hpp"
 #include "projected_test_util.hpp"
 
 namespace kattn {
@@ -65,7 +67,8 @@ TEST(TimeDistributed, ConfigRoundTripsAsKerasWritesIt) {
   EXPECT_EQ(config["layer"]["class_name"], "Dense");
   EXPECT_EQ(config["layer"]["config"]["name"], "vocab_dense");
   EXPECT_EQ(config["layer"]["build_config"]["input_shape"], Config::parse("[null, 8]"));
-  const std::unique_ptr<TimeDistributed> again = TimeDistributed::from_config(config);
+  const std::unique_ptr<TimeDistributed> again =
+      TimeDistributed::from_config(config, detail::operation_from_config);
   EXPECT_EQ(again->wrapped_layer().get_config(), layer.wrapped_layer().get_config());
   EXPECT_EQ(again->name(), "time_distributed");
 }
@@ -103,7 +106,8 @@ TEST(TimeDistributed, BadInputsAreRefusedAsKerasRefusesThem) {
                        {"class_name", "LSTM"},
                        {"config", LSTM({.units = 2}).get_config()}};
   EXPECT_EQ(message_of<NotSupportedError>([&] {
-              TimeDistributed::from_config({{"name", "td"}, {"layer", lstm}});
+              TimeDistributed::from_config({{"name", "td"}, {"layer", lstm}},
+                                           detail::operation_from_config);
             }),
             "TimeDistributed 'td': unsupported wrapped layer. Expected a layer called on one "
             "tensor (Dense, EinsumDense, Conv1D, Activation, ...). Received: layer=LSTM.");

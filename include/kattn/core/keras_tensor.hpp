@@ -69,5 +69,8 @@ KerasTensor operator/(const KerasTensor& a, const KerasTensor& b);
 KerasTensor operator/(const KerasTensor& a, double b);
 KerasTensor operator/(double a, const KerasTensor& b);
 KerasTensor operator-(const KerasTensor& a);
+// `tokens != 0`: a NotEqual node (a bool tensor), the mask a Keras user writes by hand.
+KerasTensor operator!=(const KerasTensor& a, int b);
+KerasTensor operator!=(const KerasTensor& a, double b);
 
 }  // namespace kattn

@@ -5,20 +5,21 @@
 //
 // The wrapped layer runs once on the steps folded into the batch, (B * T, ...), which is what
 // Keras's loop over the steps computes. It is built for (B, ...) (the inputs without their time
-// axis), as Keras builds it. Its weights are this layer's, named "<inner layer>/kernel", ...;
-// in model.weights.h5 under layer/vars. A `mask` (B, T, ...) is checked against the inputs and
-// passed, folded the same way, only to a layer whose call takes one; a Dense ignores it, as in
-// Keras. The output carries no Keras mask (Keras 3.16); loaded from a file of Keras 3.15 or
-// earlier it carries the call's mask, as it did then.
+// axis), as Keras builds it. The wrapper shares the layer object, as Keras's does; its weights
+// are the wrapper's, named "<inner layer>/kernel", ..., and given to the layer before its next
+// call whenever they change; in model.weights.h5 under layer/vars. A `mask` (B, T, ...) is checked
+// against the inputs and passed, folded the same way, only to a layer whose call takes one; a Dense
+// ignores it, as in Keras. The output carries no Keras mask (Keras 3.16); loaded from a file of
+// Keras 3.15 or earlier it carries the call's mask, as it did then.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "kattn/core/config.hpp"
-#include "kattn/core/keras_version.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/layers/layer_forward.hpp"
 #include "kattn/layers/unary_layer.hpp"
@@ -28,16 +29,20 @@ namespace kattn {
 class TimeDistributed : public UnaryLayer {
  public:
   struct Args {
-    // Required; copied through its config (the copy's weights are this layer's).
-    std::shared_ptr<const UnaryLayer> layer = nullptr;
+    std::shared_ptr<UnaryLayer> layer = nullptr;  // required; shared, as in Keras
     std::string name = "time_distributed";
     bool trainable = true;
   };
 
-  // ValueError without a layer; NotSupportedError for a layer kattn cannot wrap.
+  // ValueError without a layer.
   explicit TimeDistributed(Args args);
-  // Keras's from_config: `layer` (a serialized layer) and the base keys.
-  static std::unique_ptr<TimeDistributed> from_config(const Config& config);
+  // Makes a layer from its serialized form {"module", "class_name", "config"}: a model's
+  // registry of classes (Keras's deserialize_keras_object).
+  using LayerDeserializer = std::function<std::shared_ptr<Operation>(const Config& serialized)>;
+  // Keras's from_config: `layer` (made by `deserialize`) and the base keys. NotSupportedError
+  // for a layer kattn cannot wrap.
+  static std::unique_ptr<TimeDistributed> from_config(const Config& config,
+                                                      const LayerDeserializer& deserialize);
 
   // Builds the wrapped layer for (B, ...) and takes its weights. ValueError for inputs of
   // rank < 3, as Keras's.
@@ -69,16 +74,15 @@ class TimeDistributed : public UnaryLayer {
 
  private:
   void build_weights(const Shape& input_shape);
-  // A copy of the wrapped layer holding this layer's current weights, made once per change
-  // of the weights.
+  // The wrapped layer, holding this layer's current weights (given to it once per change).
   std::shared_ptr<const UnaryLayer> current_layer() const;
   // (B, T, ...) -> (B, ...): ValueError for a rank < 3.
   Shape child_input_shape(const Shape& input_shape) const;
   void check_mask(const Tensor& inputs, const std::optional<Mask>& mask) const;
 
   std::shared_ptr<UnaryLayer> layer_;
-  Shape child_shape_;  // of the first build
-  KerasVersion version_ = kKerasVersion;
+  Shape child_shape_;         // of the first build
+  bool passes_mask_ = false;  // Keras before 3.16
 };
 
 }  // namespace kattn
