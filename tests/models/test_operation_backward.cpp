@@ -28,6 +28,7 @@
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/time_distributed.hpp"
 #include "models/model_test_util.hpp"
@@ -273,6 +274,12 @@ TEST(OperationBackward, BidirectionalMergesAndStates) {
       Bidirectional::Args{.layer = std::make_shared<GRU>(GRU::Args{.units = 2})});
   const ValuePtr x = float_value({2, 5, 3}, 5, recurrent_mask());
   expect_operation_gradients(layer_call(gru, {tensor(x)}), {x});
+}
+
+TEST(OperationBackward, RepeatVectorSumsTheCopies) {
+  auto layer = std::make_shared<RepeatVector>(RepeatVector::Args{.n = 3});
+  const ValuePtr x = float_value({2, 4}, 7);
+  EXPECT_EQ(expect_operation_gradients(layer_call(layer, {tensor(x)}), {x}).size(), 1u);
 }
 
 TEST(OperationBackward, TimeDistributedFoldsTheSteps) {
