@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "ops/recurrent_step.hpp"
+
 namespace kattn::ops {
 
 namespace {
@@ -376,19 +378,13 @@ RecurrentTape<Real> recurrent_forward(const BasicTensor<Real>& sequences,
     const StepValues<Real> s =
         run_step(loop, spec, tape.inputs.data() + t * width, steps * width, state);
     for (int64_t b = 0; b < batch; ++b) {
-      Real* out = last.data() + b * units;
-      if (mask == nullptr || keep.data()[b * steps + t]) {
-        for (size_t k = 0; k < state.size(); ++k) {
-          std::copy_n(s.next[k].data() + b * units, units, state[k].data() + b * units);
-        }
-        std::copy_n(state[0].data() + b * units, units, out);
-      } else if (!spec.unroll) {
-        if (spec.zero_output_for_mask) {
-          std::fill_n(out, units, Real(0));
-        } else {
-          std::copy_n(state[0].data() + b * units, units, out);
-        }
-      }
+      const Real* next_rows[2] = {s.next[0].data() + b * units,
+                                  s.next.size() > 1 ? s.next[1].data() + b * units : nullptr};
+      Real* state_rows[2] = {state[0].data() + b * units,
+                             state.size() > 1 ? state[1].data() + b * units : nullptr};
+      detail::finish_step_row(spec, units, mask == nullptr || keep.data()[b * steps + t],
+                              static_cast<int64_t>(state.size()), next_rows, state_rows,
+                              last.data() + b * units);
     }
     if (spec.return_sequences) {
       for (int64_t b = 0; b < batch; ++b) {

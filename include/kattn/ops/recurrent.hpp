@@ -71,7 +71,8 @@ std::shared_ptr<const PackedRecurrentWeights> pack_recurrent_weights(
 // of `weights`), Keras's default activations (LSTM and GRU with reset_after: tanh and sigmoid;
 // SimpleRNN: tanh) and the AVX2 or AVX-512 kernels active, the loop runs on the packed kernels
 // with the batch split over kattn::num_threads() threads; otherwise the plain loop (OpenBLAS
-// products, scalar gates), its specification.
+// products, scalar gates: the training call of kattn/ops/recurrent_backward.hpp), its
+// specification.
 RecurrentResult recurrent(const Tensor& sequences, const RecurrentWeights& weights,
                           const RecurrentSpec& spec, const Mask* mask,
                           const std::vector<Tensor>& initial_state,
