@@ -22,7 +22,7 @@ WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
             libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev libfp16-dev \
-            libsimde-dev clang-format
+            libsimde-dev libpng-dev clang-format
 CXX_SOURCES = $(shell find src include tests tools benches fuzz examples \
                 -name '*.cpp' -o -name '*.hpp' -o -name '*.h')
 

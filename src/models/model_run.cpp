@@ -1,6 +1,8 @@
 // Running a functional model: Keras's Functional.call / _run_through_graph.
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <string_view>
 
 #include "kattn/models/model.hpp"
 #include "models/model_training.hpp"
@@ -53,10 +55,63 @@ bool fill_in(const NodeArg<KerasTensor>& symbolic, const std::map<TensorKey, Val
   return true;
 }
 
+// The call parameter that makes an attention layer return its scores.
+constexpr std::string_view kScoresParameter = "return_attention_scores";
+
+bool returns_scores_on_request(const Operation& operation) {
+  const std::vector<std::string>& parameters = operation.call_parameters();
+  return std::find(parameters.begin(), parameters.end(), kScoresParameter) != parameters.end();
+}
+
+// The argument with every value replaced by a copy (one per value object, so that a value
+// passed twice stays one object); the tensors are shared.
+NodeArg<ValuePtr> with_copied_values(const NodeArg<ValuePtr>& argument,
+                                     std::map<const ModelValue*, ValuePtr>& copies) {
+  NodeArg<ValuePtr> copy = argument;
+  if (const auto* value = std::get_if<ValuePtr>(&argument.value)) {
+    ValuePtr& copied = copies[value->get()];
+    if (copied == nullptr) copied = std::make_shared<ModelValue>(**value);
+    copy.value = copied;
+  } else if (const auto* list = std::get_if<NodeArg<ValuePtr>::List>(&argument.value)) {
+    NodeArg<ValuePtr>::List items;
+    for (const NodeArg<ValuePtr>& item : *list) items.push_back(with_copied_values(item, copies));
+    copy.value = std::move(items);
+  }
+  return copy;
+}
+
+// The scores of an attention call made without return_attention_scores: the call once more,
+// asking for them, on copies of its values, since MultiHeadAttention clears the Keras masks of
+// the values it is called on.
+Tensor scores_of_call(const Node& node, const NodeArguments<ValuePtr>& arguments,
+                      const RunContext& context) {
+  std::map<const ModelValue*, ValuePtr> copies;
+  NodeArguments<ValuePtr> asking;
+  for (const NodeArg<ValuePtr>& argument : arguments.args) {
+    asking.args.push_back(with_copied_values(argument, copies));
+  }
+  for (const auto& [key, argument] : arguments.kwargs) {
+    asking.kwargs[key] = with_copied_values(argument, copies);
+  }
+  const std::vector<std::string>& parameters = node.operation->call_parameters();
+  const auto position = static_cast<size_t>(
+      std::find(parameters.begin(), parameters.end(), kScoresParameter) - parameters.begin());
+  const NodeArg<ValuePtr> yes = NodeArg<ValuePtr>::literal(Config(true));
+  if (position < asking.args.size()) {
+    asking.args[position] = yes;
+  } else {
+    asking.kwargs[std::string(kScoresParameter)] = yes;
+  }
+  const ValueArguments bound(asking, parameters,
+                             ErrorSource{node.operation->class_name(), node.operation->name()});
+  return std::get<Tensor>(node.operation->call_node(bound, context).at(1)->tensor);
+}
+
 }  // namespace
 
 std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
-                                 Trace* trace, std::vector<detail::NodeRun>* runs) const {
+                                 Trace* trace, std::vector<detail::NodeRun>* runs,
+                                 std::vector<AttentionScores>* scores) const {
   const ErrorSource source{"Functional", name_};
   const std::vector<std::string> names = input_names();
   if (inputs.size() != inputs_.size()) {
@@ -92,6 +147,12 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
       for (const ValuePtr& input : flatten_tensors(arguments))
         seen_masks.push_back(input->keras_mask);
     }
+    // Scores the call does not return are computed before it: it may clear its inputs' masks.
+    const bool wants_scores = scores != nullptr && returns_scores_on_request(*node->operation);
+    const bool returns_scores = wants_scores && bound->flag(kScoresParameter, false);
+    if (wants_scores && !returns_scores) {
+      scores->push_back({node, scores_of_call(*node, arguments, context)});
+    }
     std::vector<ValuePtr> outputs;
     if (runs != nullptr) {
       OperationForward forward = node->operation->forward_node(*bound, context);
@@ -103,6 +164,7 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
     for (size_t i = 0; i < outputs.size(); ++i) {
       values[{node.get(), static_cast<int64_t>(i)}] = outputs[i];
     }
+    if (returns_scores) scores->push_back({node, std::get<Tensor>(outputs.at(1)->tensor)});
     if (trace != nullptr) {
       trace->nodes.push_back(node);
       trace->outputs.push_back(outputs);
@@ -132,6 +194,15 @@ Model::Trace Model::trace(const std::vector<AnyTensor>& inputs, const PredictArg
   Trace traced;
   run(inputs, args, &traced, nullptr);
   return traced;
+}
+
+Model::ScoredPrediction Model::predict_with_attention_scores(
+    const std::vector<AnyTensor>& inputs) const {
+  ScoredPrediction prediction;
+  for (const ValuePtr& value : run(inputs, {}, nullptr, nullptr, &prediction.attention_scores)) {
+    prediction.outputs.push_back(value->tensor);
+  }
+  return prediction;
 }
 
 }  // namespace kattn

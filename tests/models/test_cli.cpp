@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -15,7 +16,9 @@
 #include "kattn/io/file.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
+#include "kattn/models/model.hpp"
 #include "models/model_test_util.hpp"
+#include "png_test_util.hpp"
 
 namespace kattn {
 namespace {
@@ -251,6 +254,118 @@ TEST_F(KattnPredict, RunsWritingIntoOneFolderAtOnceAllSucceed) {
   }
 }
 
+// The files in a folder, sorted.
+std::vector<std::string> files_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A heat map of (rows, columns) scores in cells of 16 pixels, as kattn predict draws them: each
+// cell's gray is its score's, and each row's brightest cell is its largest score.
+void expect_heat_map(const std::filesystem::path& file, const Tensor& scores) {
+  const int64_t rows = scores.dim(0), columns = scores.dim(1);
+  const testing::GrayImage image = testing::decode_gray_png(read_file_bytes(file));
+  ASSERT_EQ(image.width, columns * 16) << file;
+  ASSERT_EQ(image.height, rows * 16) << file;
+  for (int64_t i = 0; i < rows; ++i) {
+    int64_t largest = 0, brightest = 0;
+    for (int64_t j = 0; j < columns; ++j) {
+      const int gray = image.at(j * 16 + 8, i * 16 + 8);
+      EXPECT_NEAR(gray, 255.0 * scores(i, j), 0.5 + 1e-3) << file << " (" << i << ", " << j << ")";
+      if (scores(i, j) > scores(i, largest)) largest = j;
+      if (gray > image.at(brightest * 16 + 8, i * 16 + 8)) brightest = j;
+    }
+    EXPECT_EQ(image.at(brightest * 16 + 8, i * 16 + 8), image.at(largest * 16 + 8, i * 16 + 8))
+        << file << " row " << i;
+  }
+}
+
+// The scores of every attention call of a golden case, as the library computes them.
+std::vector<Model::AttentionScores> library_scores(const std::filesystem::path& dir) {
+  const Model model = load_model(dir / "model.keras");
+  return model
+      .predict_with_attention_scores(testing::case_inputs(dir, testing::read_case_json(dir)))
+      .attention_scores;
+}
+
+TEST_F(KattnPredict, DrawsAttentionHeatMapsPerCallAndBatchItem) {
+  const std::filesystem::path maps = dir_ / "maps";
+  const Result result = predict(golden_arguments() + " --attention-heat-maps " + quoted(maps));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(result.out, (dir_ / "out" / "output_0_similarity.npy").string() + "  (2, 1) float32\n" +
+                            (maps / "attention_0_attention_batch0.png").string() +
+                            "  (6, 8) attention scores, 128x96 PNG\n" +
+                            (maps / "attention_0_attention_batch1.png").string() +
+                            "  (6, 8) attention scores, 128x96 PNG\n");
+  expect_golden_output(dir_ / "out" / "output_0_similarity.npy");
+  EXPECT_EQ(files_in(maps), (std::vector<std::string>{"attention_0_attention_batch0.png",
+                                                      "attention_0_attention_batch1.png"}));
+  const std::vector<Model::AttentionScores> scores =
+      library_scores(testing::golden_models_dir() / "text_dot");
+  ASSERT_EQ(scores.size(), 1U);
+  for (int64_t b = 0; b < 2; ++b) {
+    expect_heat_map(maps / ("attention_0_attention_batch" + std::to_string(b) + ".png"),
+                    scores[0].scores.slice(0, b, b + 1).reshape({6, 8}));
+  }
+}
+
+// Every attention layer: Attention and AdditiveAttention one map per batch item,
+// MultiHeadAttention one per batch item and head, numbered in the order they run.
+TEST_F(KattnPredict, DrawsAttentionHeatMapsOfEveryLayerAndHead) {
+  const std::filesystem::path dir = testing::golden_models_dir() / "multi_attention_named";
+  const std::filesystem::path maps = dir_ / "maps";
+  const Result result =
+      kattn("predict " + quoted(dir / "model.keras") + input("query", dir / "query.npy") +
+            input("value", dir / "value.npy") + " --output-dir " + quoted(dir_ / "out") +
+            " --attention-heat-maps " + quoted(maps));
+  ASSERT_EQ(result.status, 0) << result.err;
+  const std::vector<Model::AttentionScores> scores = library_scores(dir);
+  const std::vector<std::string> layers{"first_luong", "second_luong", "bahdanau_scorer",
+                                        "attention", "additive_attention"};
+  ASSERT_EQ(scores.size(), layers.size());
+  std::vector<std::string> expected;
+  for (size_t k = 0; k < layers.size(); ++k) {
+    const Tensor& call = scores[k].scores;
+    const bool by_head = call.rank() == 4;
+    const int64_t heads = by_head ? call.dim(1) : 1;
+    const Tensor matrices = call.reshape({call.dim(0) * heads, call.dim(-2), call.dim(-1)});
+    for (int64_t b = 0; b < call.dim(0); ++b) {
+      for (int64_t h = 0; h < heads; ++h) {
+        const std::string name = "attention_" + std::to_string(k) + "_" + layers[k] + "_batch" +
+                                 std::to_string(b) + (by_head ? "_head" + std::to_string(h) : "") +
+                                 ".png";
+        expected.push_back(name);
+        expect_heat_map(maps / name, matrices.slice(0, b * heads + h, b * heads + h + 1)
+                                         .reshape({call.dim(-2), call.dim(-1)}));
+      }
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(expected.size(), 3U * 3U + 3U * 2U * 2U);
+  EXPECT_EQ(files_in(maps), expected);
+}
+
+TEST_F(KattnPredict, WritesNoOutputWhenTheHeatMapsCannotBeWritten) {
+  write_file_atomically(dir_ / "maps", "a file where the folder would go");
+  const Result result =
+      predict(golden_arguments() + " --attention-heat-maps " + quoted(dir_ / "maps"));
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(
+      result.err.rfind("kattn predict: cannot create '" + (dir_ / "maps").string() + "': ", 0), 0U)
+      << result.err;
+  EXPECT_TRUE(!std::filesystem::exists(dir_ / "out") || files_in(dir_ / "out").empty());
+}
+
+TEST_F(KattnPredict, RefusesAnEmptyHeatMapFolder) {
+  const Result result = predict(golden_arguments() + " --attention-heat-maps ''");
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, usage_error("--attention-heat-maps expects a folder, received ''"));
+}
+
 TEST_F(KattnPredict, RefusesAnUnknownInputListingTheModelsInputs) {
   const Result result = predict(golden_arguments() + input("tokens", golden("query_tokens.npy")));
   EXPECT_EQ(result.status, 2);
@@ -317,6 +432,7 @@ TEST_F(KattnPredict, PrintsItsHelpToStandardOutput) {
   EXPECT_NE(result.out.find("OpenBLAS's matrix products and kattn's own"), std::string::npos);
   EXPECT_NE(result.out.find("written together or not at\nall"), std::string::npos);
   EXPECT_NE(result.out.find("written as '_'"), std::string::npos);
+  EXPECT_NE(result.out.find("attention_<k>_<layer>_batch<b>_head<h>.png"), std::string::npos);
   EXPECT_EQ(result.err, "");
 }
 

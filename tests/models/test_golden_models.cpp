@@ -15,6 +15,7 @@
 namespace kattn {
 namespace {
 
+using testing::case_inputs;
 using testing::golden_models_dir;
 using testing::read_case_json;
 
@@ -31,19 +32,6 @@ std::vector<std::string> case_names(bool all) {
     }
   }
   return names;
-}
-
-std::vector<AnyTensor> case_inputs(const std::filesystem::path& dir, const Config& manifest) {
-  std::vector<AnyTensor> inputs;
-  for (const Config& input : manifest.at("inputs")) {
-    const NpyArray array = read_npy(dir / input.at("file").get<std::string>());
-    if (const auto* ids = std::get_if<Int32Tensor>(&array)) {
-      inputs.emplace_back(*ids);
-    } else {
-      inputs.emplace_back(std::get<Tensor>(array));
-    }
-  }
-  return inputs;
 }
 
 void expect_equal_arrays(const AnyTensor& actual, const AnyTensor& expected) {

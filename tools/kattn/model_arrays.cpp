@@ -39,18 +39,23 @@ AnyTensor read_model_input(const Model& model, size_t index, const std::filesyst
       npy.array);
 }
 
-std::string output_file_name(const Model& model, size_t index) {
-  // A name becomes part of one file name in DIR, whatever it holds ('/', '..', NUL, ...); the
-  // "output_<i>_" prefix keeps it from being "." or "..", and the length stays within what
-  // file systems take (255 bytes).
+std::string file_name_part(const std::string& name) {
+  // A name becomes part of one file name in a folder, whatever it holds ('/', '..', NUL, ...);
+  // a prefix keeps it from being "." or "..", and the length stays within what file systems
+  // take (255 bytes).
   constexpr size_t kMaxNameBytes = 200;
-  std::string name = model.output_names()[index].substr(0, kMaxNameBytes);
-  for (char& c : name) {
+  std::string part = name.substr(0, kMaxNameBytes);
+  for (char& c : part) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                        c == '.' || c == '-' || c == '_';
     if (!plain) c = '_';
   }
-  return "output_" + std::to_string(index) + "_" + name + ".npy";
+  return part;
+}
+
+std::string output_file_name(const Model& model, size_t index) {
+  return "output_" + std::to_string(index) + "_" + file_name_part(model.output_names()[index]) +
+         ".npy";
 }
 
 }  // namespace kattn::cli

@@ -14,6 +14,10 @@ namespace kattn::cli {
 // ValueError naming the input, the dtype it expects and the one the file holds.
 AnyTensor read_model_input(const Model& model, size_t index, const std::filesystem::path& file);
 
+// `name` as one part of a file name: at most 200 bytes, and every character other than letters,
+// digits, '.', '-' and '_' written as '_'.
+std::string file_name_part(const std::string& name);
+
 // "output_<index>_<name>.npy", the golden sets' name for output `index` of `model` (the index
 // keeps outputs of the same name apart); characters of the name other than letters, digits,
 // '.', '-' and '_' become '_', so that the name stays one file name within the folder.

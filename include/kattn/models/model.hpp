@@ -91,6 +91,27 @@ class Model {
   };
   Trace trace(const std::vector<AnyTensor>& inputs, const PredictArgs& args = {}) const;
 
+  // The attention scores of one call of an attention layer (an operation whose call takes
+  // `return_attention_scores`: Attention, AdditiveAttention, MultiHeadAttention,
+  // GroupQueryAttention), as that call returns them with return_attention_scores=True.
+  struct AttentionScores {
+    std::shared_ptr<Node> node;  // the call; node->operation is the layer
+    // Attention, AdditiveAttention: (B, Tq, Tv). MultiHeadAttention, GroupQueryAttention:
+    // (B, N, T, S) for rank-3 inputs (see multi_head_attention.hpp for other ranks).
+    Tensor scores;
+  };
+  struct ScoredPrediction {
+    std::vector<AnyTensor> outputs;                 // what predict() gives
+    std::vector<AttentionScores> attention_scores;  // one per attention call, execution_order()
+  };
+  // predict() at inference, and the scores of every call of an attention layer in that run. A
+  // call that does not return its scores is made once more on the same inputs and masks with
+  // return_attention_scores=True, for its scores only: asking changes the code path Keras's
+  // MultiHeadAttention takes, and with it the outputs of fully masked query rows, so the
+  // outputs stay exactly predict()'s. Fully masked rows have scores too (zeros for the
+  // projected layers, Keras's `score - 1e9` softmax for the dense ones).
+  ScoredPrediction predict_with_attention_scores(const std::vector<AnyTensor>& inputs) const;
+
   // The nodes in the order they run (input nodes excluded).
   const std::vector<std::shared_ptr<Node>>& execution_order() const { return execution_order_; }
   // The node index config.json gives a node (its rank among its operation's nodes in this
@@ -142,10 +163,12 @@ class Model {
 
  private:
   void map_graph();
-  // Runs the nodes; records every node's outputs in `trace` when it is not null, and runs
-  // each operation's forward() into `runs` (for backward) when that is not null.
+  // Runs the nodes; records every node's outputs in `trace` when it is not null, runs each
+  // operation's forward() into `runs` (for backward) when that is not null, and adds the scores
+  // of every attention call to `scores` when that is not null.
   std::vector<ValuePtr> run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
-                            Trace* trace, std::vector<detail::NodeRun>* runs) const;
+                            Trace* trace, std::vector<detail::NodeRun>* runs,
+                            std::vector<AttentionScores>* scores = nullptr) const;
 
   std::string name_;
   std::vector<KerasTensor> inputs_;
