@@ -90,7 +90,7 @@ TEST(AttentionScores, AreTheProbabilitiesOfTheCall) {
   const Model::AttentionScores& call = prediction.attention_scores[0];
   const Model::Trace trace = c.model.trace(c.inputs);
   const size_t n = traced_index(trace, call.node);
-  const KerasTensor& value_input = call.node->input_tensors().at(1);
+  const KerasTensor value_input = call.node->input_tensors().at(1);  // a copy: a temporary list
   const Tensor value =
       std::get<Tensor>(trace
                            .outputs[traced_index(trace, value_input.node())]
