@@ -20,16 +20,20 @@ struct PackedGemm {
   static int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 
   // out[r0 + r, panel's 16 columns] (= or +=) A[r0 + r, k block] . B[k block, panel] for
-  // r < rows, in blocks of up to 6 rows read in place.
+  // r < rows, in blocks of up to 6 rows read in place, as even as the rows allow (32 rows as
+  // 6 6 5 5 5 5, not 6 6 6 6 6 2: a block of few rows waits on its FMAs' latency).
   template <bool kAccumulate>
   static void panel_product(const PackedGemmParams& p, int64_t r0, int64_t rows, int64_t block,
                             int64_t panel, float* out) {
     const int64_t k0 = block * T::kDepth, depth = min(T::kDepth, p.b->rows() - k0);
     const float* b = p.b->panel(block, panel);
-    for (int64_t r = 0; r < rows; r += Registers::kMaxRows) {
-      Registers::template multiply_rows<kAccumulate>(min(Registers::kMaxRows, rows - r),
-                                                     p.a + (r0 + r) * p.lda + k0, p.lda, 1, b,
-                                                     kPanel, depth, out + r * kOutCols, kOutCols);
+    const int64_t blocks = (rows + Registers::kMaxRows - 1) / Registers::kMaxRows;
+    for (int64_t i = 0, r = 0; i < blocks; ++i) {
+      const int64_t height = rows / blocks + (i < rows % blocks ? 1 : 0);
+      Registers::template multiply_rows<kAccumulate>(height, p.a + (r0 + r) * p.lda + k0, p.lda, 1,
+                                                     b, kPanel, depth, out + r * kOutCols,
+                                                     kOutCols);
+      r += height;
     }
   }
 
