@@ -69,7 +69,9 @@ Bidirectional::Bidirectional(Args args)
       args.backward_layer
           ? copy(*args.backward_layer, args.backward_layer->name(),
                  args.backward_layer->options().go_backwards)
-          : copy(*forward_, "backward_" + without_prefix(forward_->name(), "backward_"), true);
+          // Keras names it after the layer given, not the forward copy: "lstm" gives
+          // "forward_lstm" and "backward_lstm".
+          : copy(layer, "backward_" + without_prefix(layer.name(), "backward_"), true);
   const RNNOptions& f = forward_->options();
   const RNNOptions& b = backward_->options();
   if (f.go_backwards == b.go_backwards) {

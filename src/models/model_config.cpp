@@ -1,4 +1,7 @@
-// config.json for functional models: Keras's functional_from_config and Functional.get_config.
+// config.json for functional models: Keras's functional_from_config and Functional.get_config;
+// what Sequential models share with them (models/model_config.hpp).
+#include "models/model_config.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -10,32 +13,19 @@
 
 namespace kattn {
 
-namespace {
+namespace detail {
 
-using detail::shape_config;
-
-constexpr const char* kKerasTensor = "__keras_tensor__";
-
-// The outputs of each node created so far, by operation name and config node index.
-using CreatedNodes = std::map<std::string, std::vector<std::vector<KerasTensor>>, std::less<>>;
-
-class ConfigError {
- public:
-  explicit ConfigError(std::string model_name) : model_name_(std::move(model_name)) {}
-  [[noreturn]] void fail(const std::string& where, const std::string& expected,
-                         const std::string& received) const {
-    throw_value_error({"Functional", model_name_}, "invalid config at " + where, expected,
-                      received);
-  }
-
- private:
-  std::string model_name_;
-};
+void ConfigError::fail(const std::string& where, const std::string& expected,
+                       const std::string& received) const {
+  throw_value_error({model_class_, model_name_}, "invalid config at " + where, expected, received);
+}
 
 std::string short_dump(const Config& value) {
   std::string text = value.dump();
   return text.size() > 80 ? text.substr(0, 77) + "..." : text;
 }
+
+namespace {
 
 // Classes of layers nested in an unsupported layer's config (Bidirectional's LSTM), so that
 // the refusal names them too.
@@ -51,9 +41,14 @@ void nested_layer_classes(const Config& value, std::vector<std::string>& classes
   }
 }
 
-// Every class of `layers` kattn cannot build, in file order, each once.
-void refuse_unsupported(const Config& layers, const std::string& model_name,
-                        const ConfigError& errors) {
+}  // namespace
+
+std::string entry_name(const Config& entry) {
+  return entry.contains("name") ? config_string(entry, "name")
+                                : config_layer_name(config_member(entry, "config"));
+}
+
+void refuse_unsupported(const Config& layers, const ConfigError& errors) {
   const auto known_layer = [&](const std::string& name) {
     return detail::is_supported(name, detail::kLayersModule);
   };
@@ -78,18 +73,29 @@ void refuse_unsupported(const Config& layers, const std::string& model_name,
       }
     }
     if (!where.empty()) where += ", ";
-    where += std::string("'")
-                 .append(config_string(entry, "name"))
-                 .append("' (")
-                 .append(class_name)
-                 .append(")");
+    where +=
+        std::string("'").append(entry_name(entry)).append("' (").append(class_name).append(")");
   }
   if (unsupported.empty()) return;
   const std::string names = detail::join(unsupported);
-  throw NotSupportedError(error_message(
-      {"Functional", model_name}, "unsupported layer classes " + names + " in layers " + where,
-      "only " + detail::supported_classes_text(), "class_name=" + names));
+  throw NotSupportedError(
+      error_message({errors.model_class(), errors.model_name()},
+                    "unsupported layer classes " + names + " in layers " + where,
+                    "only " + detail::supported_classes_text(), "class_name=" + names));
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::ConfigError;
+using detail::shape_config;
+using detail::short_dump;
+
+constexpr const char* kKerasTensor = "__keras_tensor__";
+
+// The outputs of each node created so far, by operation name and config node index.
+using CreatedNodes = std::map<std::string, std::vector<std::vector<KerasTensor>>, std::less<>>;
 
 struct Deserializer {
   const CreatedNodes& created;
@@ -193,12 +199,16 @@ Config endpoints_config(const std::vector<KerasTensor>& tensors, bool flat, cons
 }  // namespace
 
 Model Model::from_config(const Config& config, const KerasVersion& keras_version) {
-  const ConfigError top("");
+  const ConfigError top("Model", "");
   if (!config.is_object()) top.fail("the top level", "a JSON object", config.type_name());
   const std::string class_name = config_string(config, "class_name");
+  if (class_name == "Sequential")
+    return detail::SequentialModel::from_config(config, keras_version);
+  if (!config.is_object()) top.fail("the top level", "a JSON object", config.type_name());
   if (class_name != "Functional") {
     throw NotSupportedError(error_message({"Model", ""}, "unsupported model class",
-                                          "a Functional model", "class_name=" + class_name));
+                                          "a Functional or Sequential model",
+                                          "class_name=" + class_name));
   }
   const Config body = config.value("config", Config());
   if (!body.is_object()) top.fail("`config`", "a JSON object", short_dump(body));
@@ -206,10 +216,10 @@ Model Model::from_config(const Config& config, const KerasVersion& keras_version
   if (!name_entry.is_string()) top.fail("config.name", "a string", short_dump(name_entry));
   const std::string model_name = name_entry.get<std::string>();
   check_operation_name({"Model", model_name}, model_name);
-  const ConfigError errors(model_name);
+  const ConfigError errors("Functional", model_name);
   const Config layers = body.value("layers", Config());
   if (!layers.is_array()) errors.fail("config.layers", "a list", short_dump(layers));
-  refuse_unsupported(layers, model_name, errors);
+  detail::refuse_unsupported(layers, errors);
 
   CreatedNodes created;
   std::vector<std::shared_ptr<Operation>> operations;
@@ -309,6 +319,7 @@ Model Model::from_config(const Config& config, const KerasVersion& keras_version
 }
 
 Config Model::to_config() const {
+  if (sequential_) return detail::SequentialModel::to_config(*this);
   Config layers = Config::array();
   for (const std::shared_ptr<Operation>& operation : operations_) {
     Config entry{{"module", operation->module()},

@@ -14,7 +14,9 @@ struct LayerGroup {
   std::string path;  // "layers/dense_1"
 };
 
-// One group per layer of `operations` (keras.ops functions have none), in order.
-std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation>>& operations);
+// One group per layer of `operations` (keras.ops functions have none), in order; InputLayers
+// too unless `sequential` (a Sequential's weights file has no group for its input).
+std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation>>& operations,
+                                     bool sequential);
 
 }  // namespace kattn::detail

@@ -1,4 +1,4 @@
-// Keras's model.summary() for functional models, in plain text.
+// Keras's model.summary() for functional and Sequential models, in plain text.
 #include <algorithm>
 #include <sstream>
 
@@ -43,9 +43,11 @@ std::string Model::summary() const {
   };
   std::vector<Row> rows;
   int64_t trainable = 0, non_trainable = 0;
-  // Every operation, keras.ops nodes included (Keras's model._operations).
+  // Every operation, keras.ops nodes included (Keras's model._operations); a Sequential's layers
+  // only (Keras prints model.layers, without the InputLayer, and no connections).
   for (const std::shared_ptr<Operation>& operation : operations_) {
     if (operation->is_input() && !operation->is_layer()) continue;
+    if (sequential_ && (operation->is_input() || !operation->is_layer())) continue;
     Row row{operation->name() + " (" + operation->class_name() + ")", "", "0", ""};
     std::vector<std::shared_ptr<Node>> nodes;
     for (const std::shared_ptr<Node>& node : nodes_) {
@@ -80,7 +82,10 @@ std::string Model::summary() const {
     }
     rows.push_back(row);
   }
-  const Row header{"Layer (type)", "Output Shape", "Param #", "Connected to"};
+  const Row header{"Layer (type)", "Output Shape", "Param #", sequential_ ? "" : "Connected to"};
+  if (sequential_) {
+    for (Row& row : rows) row.connected.clear();
+  }
   size_t widths[4] = {header.layer.size(), header.shape.size(), header.params.size(),
                       header.connected.size()};
   for (const Row& row : rows) {
@@ -91,13 +96,14 @@ std::string Model::summary() const {
   }
   std::ostringstream out;
   const auto line = [&](char c) {
-    out << std::string(widths[0] + widths[1] + widths[2] + widths[3] + 9, c) << "\n";
+    out << std::string(widths[0] + widths[1] + widths[2] + widths[3] + (sequential_ ? 6 : 9), c)
+        << "\n";
   };
   const auto print = [&](const Row& row) {
     out << row.layer << std::string(widths[0] - row.layer.size() + 3, ' ') << row.shape
         << std::string(widths[1] - row.shape.size() + 3, ' ')
-        << std::string(widths[2] - row.params.size(), ' ') << row.params << "   " << row.connected
-        << "\n";
+        << std::string(widths[2] - row.params.size(), ' ') << row.params
+        << (sequential_ ? "" : "   " + row.connected) << "\n";
   };
   out << "Model: \"" << name_ << "\"\n";
   line('=');

@@ -12,11 +12,12 @@ namespace kattn {
 
 namespace detail {
 
-std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation>>& operations) {
+std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation>>& operations,
+                                     bool sequential) {
   std::vector<LayerGroup> groups;
   std::map<std::string, int64_t> seen;
   for (const std::shared_ptr<Operation>& operation : operations) {
-    if (!operation->is_layer()) continue;
+    if (!operation->is_layer() || (sequential && operation->is_input())) continue;
     // The one class whose Python name differs from its serialized name.
     const std::string python_class = operation->class_name() == "GroupQueryAttention"
                                          ? "GroupedQueryAttention"
@@ -35,7 +36,7 @@ WeightStore Model::weight_store() const {
   WeightStore store;
   store.add_group("vars", name_);
   store.add_group("layers");
-  for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+  for (const detail::LayerGroup& group : detail::layer_groups(operations_, sequential_)) {
     store.add_group(group.path);
     const WeightLayout layout = group.operation->weight_layout();
     for (const auto& [path, attribute] : layout.groups) {
@@ -71,7 +72,7 @@ constexpr std::string_view kOptimizerGroup = "optimizer";
 void Model::load_weights(const WeightStore& store) {
   WeightStore optimizer = store.under(kOptimizerGroup);
   std::set<std::string, std::less<>> used;
-  for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+  for (const detail::LayerGroup& group : detail::layer_groups(operations_, sequential_)) {
     Layer* layer = group.operation->layer();
     if (layer == nullptr) continue;
     const WeightLayout layout = group.operation->weight_layout();
@@ -114,7 +115,7 @@ void Model::load_weights(const WeightStore& store) {
   } else if (training_ == nullptr) {
     saved_optimizer_variables_ = std::move(optimizer);
   }
-  for (const detail::LayerGroup& group : detail::layer_groups(operations_)) {
+  for (const detail::LayerGroup& group : detail::layer_groups(operations_, sequential_)) {
     std::map<std::string, std::string> names;
     for (const auto& [path, attribute] : group.operation->weight_layout().groups) {
       if (const std::optional<std::string> stored = store.group_name(group.path + "/" + path)) {

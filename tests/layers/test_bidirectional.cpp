@@ -29,7 +29,8 @@ Tensor ramp(Shape shape) {
 TEST(Bidirectional, MakesKerasInnerLayers) {
   const Bidirectional layer({.layer = lstm({.return_sequences = true})});
   EXPECT_EQ(layer.forward_layer().name(), "forward_lstm");
-  EXPECT_EQ(layer.backward_layer().name(), "backward_forward_lstm");
+  // Named after the layer given (Keras strips "backward_" from its name, not "forward_").
+  EXPECT_EQ(layer.backward_layer().name(), "backward_lstm");
   EXPECT_FALSE(layer.forward_layer().options().go_backwards);
   EXPECT_TRUE(layer.backward_layer().options().go_backwards);
   // zero_output_for_mask follows return_sequences on both.
@@ -109,7 +110,7 @@ TEST(Bidirectional, StatesFollowTheOutputsForwardFirst) {
   EXPECT_EQ(message_of<ValueError>([&] {
               concat.call(x, {.initial_state = {Tensor({1, 3}), Tensor({1, 4})}});
             }),
-            "GRU 'backward_forward_gru': invalid call argument `initial_state`. Expected 1 "
+            "GRU 'backward_gru': invalid call argument `initial_state`. Expected 1 "
             "tensor [h] of shape (1, 3). Received: 1 tensor(s) of shapes [(1, 4)].");
 }
 
@@ -118,7 +119,7 @@ TEST(Bidirectional, WeightsAndConfigsAsKerasWritesThem) {
   layer.build({-1, -1, 3});
   ASSERT_EQ(layer.weights().size(), 6U);
   EXPECT_EQ(layer.weight_path(layer.weights()[0]), "encoder/forward_lstm/lstm_cell/kernel");
-  EXPECT_EQ(layer.weight_path(layer.weights()[5]), "encoder/backward_forward_lstm/lstm_cell/bias");
+  EXPECT_EQ(layer.weight_path(layer.weights()[5]), "encoder/backward_lstm/lstm_cell/bias");
   EXPECT_EQ(layer.weights()[5].value(3), 1.0f);  // unit_forget_bias in both layers
   const WeightLayout layout = layer.weight_layout();
   EXPECT_EQ(layout.datasets.front(), "forward_layer/cell/vars/0");

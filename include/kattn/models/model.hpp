@@ -33,6 +33,7 @@ namespace kattn {
 
 namespace detail {
 struct NodeRun;
+struct SequentialModel;
 struct TrainingSetup;
 }  // namespace detail
 
@@ -51,10 +52,11 @@ class Model {
 
   // A model from a config.json object ({"class_name": "Functional", "config": {...}, ...}), as
   // Keras's functional_from_config rebuilds it: every layer from its config, then every node
-  // called on the tensors it names. Classes kattn does not support are refused by name
-  // (NotSupportedError listing the supported ones). Weights are freshly initialised. The layers
-  // follow `keras_version`'s behaviour where Keras releases differ (the release that saved the
-  // file: load_model reads it from metadata.json).
+  // called on the tensors it names; or a Sequential's ({"class_name": "Sequential", ...}), its
+  // layers called one after the other (kattn/models/sequential.hpp). Classes kattn does not support
+  // are refused by name (NotSupportedError listing the supported ones). Weights are freshly
+  // initialised. The layers follow `keras_version`'s behaviour where Keras releases differ (the
+  // release that saved the file: load_model reads it from metadata.json).
   static Model from_config(const Config& config, const KerasVersion& keras_version = kKerasVersion);
   // The config.json object Keras writes for this model.
   Config to_config() const;
@@ -63,6 +65,9 @@ class Model {
   const KerasVersion& keras_version() const { return keras_version_; }
 
   const std::string& name() const { return name_; }
+  // Whether the model is a keras.Sequential (kattn::Sequential, or a Sequential's config): its
+  // config.json, weights file and summary are the Sequential's.
+  bool is_sequential() const { return sequential_; }
   const std::vector<KerasTensor>& inputs() const { return inputs_; }
   const std::vector<KerasTensor>& outputs() const { return outputs_; }
   // The InputLayer name of each input, in order.
@@ -176,6 +181,7 @@ class Model {
   bool trainable_ = true;
   bool flat_inputs_ = false;  // keras.Model(x, ...) rather than keras.Model([x], ...)
   bool flat_outputs_ = false;
+  bool sequential_ = false;
   std::vector<std::shared_ptr<Operation>> operations_;
   std::vector<std::shared_ptr<Node>> nodes_;            // every node of the model
   std::vector<std::shared_ptr<Node>> execution_order_;  // nodes_ that run, in Keras's order
@@ -185,6 +191,7 @@ class Model {
   const detail::TrainingSetup& training_setup(const char* call) const;
 
   friend Model load_model(const KerasArchiveReader& archive);
+  friend struct detail::SequentialModel;
 
   std::shared_ptr<detail::TrainingSetup> training_;  // set by compile()
   // A loaded file's compile_config that kattn could not compile (null otherwise), and its
