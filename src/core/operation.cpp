@@ -40,6 +40,10 @@ ValueGradients Operation::backward_node(const ValueArguments& /*arguments*/,
                                         "class_name=" + class_name()));
 }
 
+Config Operation::registered_name() const {
+  return is_layer() ? Config(nullptr) : Config(class_name());
+}
+
 WeightLayout Operation::weight_layout() const {
   WeightLayout layout;
   layout.groups.emplace_back("vars", name());

@@ -30,9 +30,10 @@ void add_gradient(std::map<const ModelValue*, Tensor>& gradients, const ModelVal
 
 }  // namespace
 
-void backward_through(const std::vector<NodeRun>& runs,
-                      const std::vector<std::pair<ValuePtr, Tensor>>& output_gradients,
-                      std::map<const Layer*, std::vector<Tensor>>& weight_gradients) {
+std::map<const ModelValue*, Tensor> backward_through(
+    const std::vector<NodeRun>& runs,
+    const std::vector<std::pair<ValuePtr, Tensor>>& output_gradients,
+    std::map<const Layer*, std::vector<Tensor>>& weight_gradients) {
   std::map<const ModelValue*, Tensor> gradients;
   for (const auto& [value, gradient] : output_gradients)
     add_gradient(gradients, value.get(), gradient);
@@ -64,6 +65,7 @@ void backward_through(const std::vector<NodeRun>& runs,
         operation.backward_node(*run->bound, {run->forward, d_outputs, *buffers});
     for (const auto& [input, gradient] : d_inputs) add_gradient(gradients, input.get(), gradient);
   }
+  return gradients;
 }
 
 }  // namespace kattn::detail

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/node_inputs.hpp"
+#include "kattn/models/custom_layers.hpp"
 #include "kattn/models/model.hpp"
 #include "models/operation_registry.hpp"
 #include "models/text.hpp"
@@ -62,7 +63,9 @@ void refuse_unsupported(const Config& layers, const ConfigError& errors) {
     }
     const std::string class_name = config_string(entry, "class_name");
     const std::string module = detail::config_module(entry);
-    if (detail::is_supported(class_name, module)) continue;
+    if (detail::is_supported(class_name, module) || is_registered_custom_layer(entry)) continue;
+    // operation_from_config says how to register the class.
+    if (!unregistered_custom_layer(entry).empty()) operation_from_config(entry);
     std::vector<std::string> classes{
         module == detail::kLayersModule ? class_name : class_name + " (module " + module + ")"};
     if (entry.contains("config")) nested_layer_classes(entry["config"], classes);
@@ -325,8 +328,7 @@ Config Model::to_config() const {
     Config entry{{"module", operation->module()},
                  {"class_name", operation->class_name()},
                  {"config", operation->get_config()},
-                 {"registered_name",
-                  operation->is_layer() ? Config(nullptr) : Config(operation->class_name())},
+                 {"registered_name", operation->registered_name()},
                  {"name", operation->name()}};
     const Config build = operation->build_config();
     if (!build.is_null()) entry["build_config"] = build;

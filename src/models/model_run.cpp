@@ -112,7 +112,16 @@ Tensor scores_of_call(const Node& node, const NodeArguments<ValuePtr>& arguments
 std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
                                  Trace* trace, std::vector<detail::NodeRun>* runs,
                                  std::vector<AttentionScores>* scores) const {
-  const ErrorSource source{"Functional", name_};
+  std::vector<ValuePtr> values;
+  for (const AnyTensor& input : inputs) values.push_back(make_value(input));
+  return run_values(values, args, trace, runs, scores);
+}
+
+std::vector<ValuePtr> Model::run_values(const std::vector<ValuePtr>& inputs,
+                                        const PredictArgs& args, Trace* trace,
+                                        std::vector<detail::NodeRun>* runs,
+                                        std::vector<AttentionScores>* scores) const {
+  const ErrorSource source{sequential_ ? "Sequential" : "Functional", name_};
   const std::vector<std::string> names = input_names();
   if (inputs.size() != inputs_.size()) {
     throw_value_error(source, "wrong number of inputs",
@@ -121,8 +130,8 @@ std::vector<ValuePtr> Model::run(const std::vector<AnyTensor>& inputs, const Pre
   }
   std::map<TensorKey, ValuePtr> values;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    check_input(inputs_[i], inputs[i], names[i], source);
-    values[{inputs_[i].node().get(), inputs_[i].tensor_index()}] = make_value(inputs[i]);
+    check_input(inputs_[i], inputs[i]->tensor, names[i], source);
+    values[{inputs_[i].node().get(), inputs_[i].tensor_index()}] = inputs[i];
   }
   const RunContext context{args.training};
   for (const std::shared_ptr<Node>& node : execution_order_) {

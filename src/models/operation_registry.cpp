@@ -21,6 +21,7 @@
 #include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/time_distributed.hpp"
+#include "kattn/models/custom_layers.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
 #include "ops/numpy_operations.hpp"
@@ -104,9 +105,27 @@ bool is_supported(const std::string& class_name, const std::string& module) {
   });
 }
 
+std::string unregistered_custom_layer(const Config& entry) {
+  const Config registered = entry.is_object() ? entry.value("registered_name", Config()) : Config();
+  const std::string module = config_module(entry);
+  if (!registered.is_string() || module.rfind("keras", 0) == 0) return "";
+  return registered.get<std::string>();
+}
+
 std::shared_ptr<Operation> operation_from_config(const Config& entry) {
+  if (std::shared_ptr<Operation> custom = custom_layer_from_config(entry)) return custom;
   const std::string class_name = config_string(entry, "class_name");
   const std::string module = config_module(entry);
+  if (const std::string registered = unregistered_custom_layer(entry); !registered.empty()) {
+    throw NotSupportedError(error_message(
+        {class_name, config_layer_name(config_member(entry, "config"))},
+        "unregistered custom layer class " + class_name + " (registered_name '" + registered +
+            "', module " + (module.empty() ? "null" : module) + ")",
+        "a class registered in C++ with kattn::register_custom_layer(\"" + registered +
+            "\", factory), or a library that registers it given to kattn as --custom-layers "
+            "LIB.so (kattn/models/custom_layers.hpp)",
+        "class_name=" + class_name));
+  }
   for (const OperationEntry& candidate : entries()) {
     if (candidate.class_name == class_name && candidate.module == module) {
       return candidate.from_config(config_member(entry, "config"));

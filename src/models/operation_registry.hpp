@@ -23,7 +23,12 @@ std::string config_module(const Config& entry);
 // ("keras.src.ops.numpy") are different classes.
 bool is_supported(const std::string& class_name, const std::string& module);
 
-// The operation a config.json `layers` entry describes (class_name, module, config).
+// The registered_name of an entry whose class is not Keras's own (its module is not keras.*),
+// or "" for Keras's classes.
+std::string unregistered_custom_layer(const Config& entry);
+
+// The operation a config.json `layers` entry describes (class_name, module, config), a custom
+// layer when its registered_name is registered (kattn/models/custom_layers.hpp).
 // NotSupportedError naming the class and listing the supported ones for any other class.
 std::shared_ptr<Operation> operation_from_config(const Config& entry);
 

@@ -117,7 +117,7 @@ Config SequentialModel::to_config(const Model& model) {
     Config entry{{"module", operation->module()},
                  {"class_name", operation->class_name()},
                  {"config", operation->get_config()},
-                 {"registered_name", nullptr}};
+                 {"registered_name", operation->registered_name()}};
     const Config build = operation->build_config();
     if (!build.is_null()) entry["build_config"] = build;
     layers.push_back(std::move(entry));

@@ -34,6 +34,7 @@
 #include "models/model_test_util.hpp"
 #include "models/operation_registry.hpp"
 #include "projected_test_util.hpp"
+#include "zoo_layers.hpp"
 
 namespace kattn {
 namespace {
@@ -669,6 +670,29 @@ TEST(OperationBackward, ElementwiseOpsMatchTheirDerivatives) {
     call.arguments.args = {tensor(x)};
     expect_operation_gradients(call, {x});
   }
+}
+
+// ---- custom layers (examples/custom_layer/): a GraphLayer and a UnaryLayer of a program's own
+
+TEST(OperationBackward, CustomLayers) {
+  // TransformerBlock runs a graph of MultiHeadAttention, Dense, LayerNormalization, Dropout and
+  // Add: its input and every sublayer's weights.
+  const ValuePtr x = float_value({2, 3, 4}, 41);
+  expect_operation_gradients(
+      layer_call(std::make_shared<zoo::TransformerBlock>(zoo::TransformerBlock::Args{
+                     .embed_dim = 4, .num_heads = 2, .ff_dim = 5, .rate = 0.0}),
+                 {tensor(x)}),
+      {x});
+  // TokenAndPositionEmbedding: its two tables; the float ids (mid-way between integers, so
+  // that the differences do not change them) get zeros.
+  Tensor ids({2, 3});
+  for (int64_t i = 0; i < ids.size(); ++i) ids.data()[i] = 0.5f + static_cast<float>(i % 5);
+  const ValuePtr id_value = make_value(ids);
+  expect_operation_gradients(layer_call(std::make_shared<zoo::TokenAndPositionEmbedding>(
+                                            zoo::TokenAndPositionEmbedding::Args{
+                                                .maxlen = 4, .vocab_size = 5, .embed_dim = 3}),
+                                        {tensor(id_value)}),
+                             {id_value});
 }
 
 }  // namespace

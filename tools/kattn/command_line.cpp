@@ -1,5 +1,7 @@
 #include "command_line.hpp"
 
+#include "kattn/models/custom_layers.hpp"
+
 namespace kattn::cli {
 
 Arguments::Arguments(const std::vector<std::string>& args,
@@ -41,6 +43,12 @@ std::optional<std::string> Arguments::value(const std::string& name) const {
   if (found.size() > 1) throw UsageError(name + " given more than once");
   if (found.empty()) return std::nullopt;
   return found[0];
+}
+
+void load_custom_layer_libraries(const Arguments& arguments) {
+  for (const std::string& library : arguments.values("--custom-layers")) {
+    load_custom_layers(library);
+  }
 }
 
 }  // namespace kattn::cli

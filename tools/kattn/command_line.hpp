@@ -37,6 +37,16 @@ class Arguments {
   std::multimap<std::string, std::string> values_;
 };
 
+// Loads every library given as --custom-layers LIB.so (kattn::load_custom_layers), so that
+// models with the custom layers they register load.
+void load_custom_layer_libraries(const Arguments& arguments);
+// The help text of --custom-layers, for the verbs that take it.
+inline constexpr const char* kCustomLayersHelp =
+    R"(  --custom-layers LIB.so  a shared library registering custom layers (its
+                          kattn_register_custom_layers(): kattn/models/custom_layers.hpp);
+                          models with those classes then load. May be repeated.
+)";
+
 // Each verb: its arguments after the verb name; returns the exit status.
 int run_verify(const std::vector<std::string>& args);
 int run_demo(const std::vector<std::string>& args);

@@ -13,12 +13,14 @@ namespace kattn::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: kattn inspect MODEL.keras
+constexpr const char* kHelp = R"(usage: kattn inspect [--custom-layers LIB.so] MODEL.keras
 
 Loads a model Keras saved and prints what Keras's model.summary() prints: one row per layer
 with its class, output shape, parameter count and the layers it is connected to, then the
 parameter totals. Then the model's inputs, by the names 'kattn predict --input' takes, and
-its outputs, each with its shape (None: any length) and dtype.
+its outputs, each with its shape (None: any length) and dtype. A Sequential model prints as
+Keras prints one: its layers only, without connections.
+
 )";
 
 // One table of (name, shape, dtype) rows under `title`, columns aligned.
@@ -42,11 +44,12 @@ void print_tensors(const std::string& title, const std::vector<std::string>& nam
 }  // namespace
 
 int run_inspect(const std::vector<std::string>& args) {
-  const Arguments arguments(args, {}, {});
+  const Arguments arguments(args, {"--custom-layers"}, {});
   if (arguments.wants_help()) {
-    std::cout << kHelp;
+    std::cout << kHelp << kCustomLayersHelp;
     return 0;
   }
+  load_custom_layer_libraries(arguments);
   if (arguments.positionals().size() != 1) throw UsageError("expected one MODEL.keras");
   const Model model = load_model(arguments.positionals()[0]);
   std::cout << model.summary() << "\n";

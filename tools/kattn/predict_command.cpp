@@ -36,7 +36,7 @@ struct FileContent {
 
 constexpr const char* kHelp =
     R"(usage: kattn predict MODEL.keras --input NAME=FILE.npy ... --output-dir DIR [--threads N]
-                     [--attention-heat-maps DIR]
+                     [--attention-heat-maps DIR] [--custom-layers LIB.so]
 
 Loads a model Keras saved, runs it in inference mode (Keras's model.predict) on the arrays
 given, and writes every output to DIR (created when missing) as output_<i>_<name>.npy, in
@@ -183,12 +183,14 @@ void create_folder(const std::filesystem::path& dir) {
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args) {
-  const Arguments arguments(args, {"--input", "--output-dir", "--threads", "--attention-heat-maps"},
-                            {});
+  const Arguments arguments(
+      args, {"--input", "--output-dir", "--threads", "--attention-heat-maps", "--custom-layers"},
+      {});
   if (arguments.wants_help()) {
-    std::cout << kHelp;
+    std::cout << kHelp << kCustomLayersHelp;
     return 0;
   }
+  load_custom_layer_libraries(arguments);
   if (arguments.positionals().size() != 1) throw UsageError("expected one MODEL.keras");
   const std::filesystem::path output_dir = arguments.value("--output-dir").value_or("");
   if (output_dir.empty()) throw UsageError("--output-dir DIR is required");

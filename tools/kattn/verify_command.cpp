@@ -12,7 +12,8 @@ namespace kattn::cli {
 namespace {
 
 constexpr const char* kHelp =
-    R"(usage: kattn verify [--via layer|model] [--gradients] [--verbose] PATH...
+    R"(usage: kattn verify [--via layer|model] [--gradients] [--verbose] [--custom-layers LIB.so]
+                    PATH...
 
 Each PATH is a case directory in the Keras golden format (case.json, layer.json, weights/,
 model.keras, inputs and the outputs Keras produced), or a directory whose subdirectories are
@@ -57,11 +58,12 @@ std::string describe_failure(const GoldenCaseResult& result) {
 }  // namespace
 
 int run_verify(const std::vector<std::string>& args) {
-  const Arguments arguments(args, {"--via"}, {"--verbose", "--gradients"});
+  const Arguments arguments(args, {"--via", "--custom-layers"}, {"--verbose", "--gradients"});
   if (arguments.wants_help()) {
-    std::cout << kHelp;
+    std::cout << kHelp << kCustomLayersHelp;
     return 0;
   }
+  load_custom_layer_libraries(arguments);
   if (arguments.positionals().empty()) throw UsageError("expected at least one PATH");
   const std::optional<std::string> via = arguments.value("--via");
   if (via && *via != "layer" && *via != "model") {

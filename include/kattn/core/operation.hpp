@@ -79,6 +79,10 @@ class Operation {
   const std::string& name() const { return name_; }
   // config.json's `module`: "keras.layers" for layers, "keras.src.ops.numpy" for numpy ops.
   virtual std::string module() const = 0;
+  // config.json's `registered_name`: null for Keras's own layers, the class name for keras.ops
+  // functions, "package>ClassName" for a class registered with
+  // keras.saving.register_keras_serializable (kattn/models/custom_layers.hpp).
+  virtual Config registered_name() const;
   virtual Config get_config() const = 0;
   // config.json's `build_config` ({"input_shape": ...}), or null when Keras writes none.
   virtual Config build_config() const { return nullptr; }

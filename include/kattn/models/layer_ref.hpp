@@ -56,6 +56,8 @@ class SymbolicLayer {
   // layer([a, b, ...]).
   KerasTensor operator()(const std::vector<KerasTensor>& inputs,
                          const SymbolicKwargs& kwargs = {}) const;
+  // The layer itself (a GraphLayer's sublayers, kattn/models/graph_layer.hpp).
+  const std::shared_ptr<Layer>& layer() const { return layer_; }
 
  private:
   KerasTensor single(std::vector<KerasTensor> outputs) const;

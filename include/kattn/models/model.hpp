@@ -174,6 +174,10 @@ class Model {
   std::vector<ValuePtr> run(const std::vector<AnyTensor>& inputs, const PredictArgs& args,
                             Trace* trace, std::vector<detail::NodeRun>* runs,
                             std::vector<AttentionScores>* scores = nullptr) const;
+  // The same from values that may carry Keras masks (a GraphLayer's inputs).
+  std::vector<ValuePtr> run_values(const std::vector<ValuePtr>& inputs, const PredictArgs& args,
+                                   Trace* trace, std::vector<detail::NodeRun>* runs,
+                                   std::vector<AttentionScores>* scores = nullptr) const;
 
   std::string name_;
   std::vector<KerasTensor> inputs_;
@@ -192,6 +196,7 @@ class Model {
 
   friend Model load_model(const KerasArchiveReader& archive);
   friend struct detail::SequentialModel;
+  friend class GraphLayer;
 
   std::shared_ptr<detail::TrainingSetup> training_;  // set by compile()
   // A loaded file's compile_config that kattn could not compile (null otherwise), and its
