@@ -25,6 +25,38 @@ const std::vector<std::string>& GraphLayer::call_parameters() const {
   return parameters;
 }
 
+GraphLayer::GraphLayer(std::string class_name, LayerArgs args, std::shared_ptr<Model> graph,
+                       Graph layout)
+    : Layer(std::move(class_name), std::move(args)) {
+  build_once([&] { install(std::move(graph), std::move(layout)); });
+}
+
+void GraphLayer::install(std::shared_ptr<Model> graph, Graph layout) {
+  graph_ = std::move(graph);
+  sublayers_ = std::move(layout.sublayers);
+  groups_ = std::move(layout.groups);
+  for (const std::shared_ptr<Operation>& operation : graph_->operations()) {
+    const Layer* layer = operation->layer();
+    const bool listed = std::any_of(sublayers_.begin(), sublayers_.end(),
+                                    [&](const auto& entry) { return entry.second.get() == layer; });
+    if (layer != nullptr && !layer->weights().empty() && !listed) {
+      throw_value_error(error_source(), "a layer of the graph has weights but no group",
+                        "every layer with weights in Graph::sublayers, with its path",
+                        "'" + layer->name() + "' (" + layer->class_name() + ")");
+    }
+  }
+  for (const auto& [path, sublayer] : sublayers_) {
+    for (const Variable& variable : sublayer->weights()) {
+      const std::string weight = path + "/" + variable.name;
+      add_weight(weight, variable.value.shape(),
+                 {.initializer = Initializer::zeros(),
+                  .regularizer = variable.regularizer,
+                  .constraint = variable.constraint});
+      set_weight(weight, variable.value);
+    }
+  }
+}
+
 void GraphLayer::build_from(const std::vector<KerasTensor>& inputs) {
   build_once([&] {
     // The batch axis stays free, as every layer of the graph takes any batch.
@@ -37,30 +69,8 @@ void GraphLayer::build_from(const std::vector<KerasTensor>& inputs) {
                                     .name = name() + "_input_" + std::to_string(i)}));
     }
     Graph graph = build_graph(graph_inputs);
-    graph_ = std::make_shared<Model>(graph_inputs, graph.outputs, name());
-    sublayers_ = std::move(graph.sublayers);
-    groups_ = std::move(graph.groups);
-    for (const std::shared_ptr<Operation>& operation : graph_->operations()) {
-      const Layer* layer = operation->layer();
-      const bool listed = std::any_of(sublayers_.begin(), sublayers_.end(), [&](const auto& entry) {
-        return entry.second.get() == layer;
-      });
-      if (layer != nullptr && !layer->weights().empty() && !listed) {
-        throw_value_error(error_source(), "a layer of the graph has weights but no group",
-                          "every layer with weights in Graph::sublayers, with its path",
-                          "'" + layer->name() + "' (" + layer->class_name() + ")");
-      }
-    }
-    for (const auto& [path, sublayer] : sublayers_) {
-      for (const Variable& variable : sublayer->weights()) {
-        const std::string weight = path + "/" + variable.name;
-        add_weight(weight, variable.value.shape(),
-                   {.initializer = Initializer::zeros(),
-                    .regularizer = variable.regularizer,
-                    .constraint = variable.constraint});
-        set_weight(weight, variable.value);
-      }
-    }
+    auto model = std::make_shared<Model>(graph_inputs, graph.outputs, name());
+    install(std::move(model), std::move(graph));
     record_build_config(Config{{"input_shape", detail::shape_config(inputs.front().shape())}});
   });
 }
@@ -89,6 +99,15 @@ std::vector<ValuePtr> GraphLayer::inputs_of(const ValueArguments& arguments) con
     }
     inputs.push_back(std::make_shared<ModelValue>(**input));
   }
+  // A call's `mask` (Functional.call's) puts masks on the inputs.
+  if (arguments.given("mask")) {
+    const std::vector<std::optional<ValuePtr>> masks = arguments.tensor_list("mask");
+    for (size_t i = 0; i < masks.size() && i < inputs.size(); ++i) {
+      if (masks[i]) {
+        inputs[i]->keras_mask = detail::mask_argument(masks[i], error_source(), "mask");
+      }
+    }
+  }
   // Called before any symbolic call, as Keras builds a layer on its first eager call.
   if (!built()) {
     std::vector<KerasTensor> specs;
@@ -116,15 +135,18 @@ void GraphLayer::sync_sublayers() const {
 
 std::vector<ValuePtr> GraphLayer::outputs_of(const std::vector<ValuePtr>& graph_outputs) const {
   std::vector<ValuePtr> outputs;
-  for (const ValuePtr& output : graph_outputs) outputs.push_back(make_value(output->tensor));
+  for (const ValuePtr& output : graph_outputs) {
+    outputs.push_back(make_value(output->tensor, output->keras_mask));
+  }
   return outputs;
 }
 
 std::vector<ValuePtr> GraphLayer::call_node(const ValueArguments& arguments,
                                             const RunContext& context) const {
   sync_sublayers();
-  return outputs_of(
-      graph_->run_values(inputs_of(arguments), {.training = context.training}, nullptr, nullptr));
+  return outputs_of(graph_->run_values(inputs_of(arguments),
+                                       {.training = arguments.flag("training", context.training)},
+                                       nullptr, nullptr));
 }
 
 OperationForward GraphLayer::forward_node(const ValueArguments& arguments,
@@ -133,7 +155,8 @@ OperationForward GraphLayer::forward_node(const ValueArguments& arguments,
   auto saved = std::make_shared<Saved>();
   saved->inputs = inputs_of(arguments);
   saved->outputs =
-      graph_->run_values(saved->inputs, {.training = context.training}, nullptr, &saved->runs);
+      graph_->run_values(saved->inputs, {.training = arguments.flag("training", context.training)},
+                         nullptr, &saved->runs);
   return {outputs_of(saved->outputs), saved};
 }
 

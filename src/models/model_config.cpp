@@ -237,7 +237,7 @@ Model Model::from_config(const Config& config, const KerasVersion& keras_version
     }
     const std::string name = entry["name"].get<std::string>();
     check_operation_name({config_string(entry, "class_name"), name}, name);
-    std::shared_ptr<Operation> operation = detail::operation_from_config(entry);
+    std::shared_ptr<Operation> operation = detail::operation_from_config(entry, keras_version);
     operation->follow_keras_version(keras_version);
     if (operation->name() != name || created.count(name) != 0) {
       errors.fail(where + ".name", "a unique name equal to config.name",
@@ -332,6 +332,8 @@ Config Model::to_config() const {
                  {"name", operation->name()}};
     const Config build = operation->build_config();
     if (!build.is_null()) entry["build_config"] = build;
+    const Config compile = operation->compile_config();
+    if (!compile.is_null()) entry["compile_config"] = compile;
     std::vector<std::shared_ptr<Node>> nodes;
     for (const std::shared_ptr<Node>& node : nodes_) {
       if (node->operation == operation && !operation->is_input()) nodes.push_back(node);

@@ -22,6 +22,7 @@
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/time_distributed.hpp"
 #include "kattn/models/custom_layers.hpp"
+#include "kattn/models/nested_model.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
 #include "ops/numpy_operations.hpp"
@@ -60,7 +61,8 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<SimpleRNN>("SimpleRNN"),
         {"TimeDistributed", kLayersModule,
          [](const Config& config) -> std::shared_ptr<Operation> {
-           return TimeDistributed::from_config(config, operation_from_config);
+           return TimeDistributed::from_config(
+               config, [](const Config& entry) { return operation_from_config(entry); });
          }},
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
@@ -99,10 +101,16 @@ std::string config_module(const Config& entry) {
   return module.is_string() ? module.get<std::string>() : std::string();
 }
 
+bool is_model_entry(const std::string& class_name, const std::string& module) {
+  return (class_name == "Functional" && module == "keras.src.models.functional") ||
+         (class_name == "Sequential" && module == "keras");
+}
+
 bool is_supported(const std::string& class_name, const std::string& module) {
-  return std::any_of(entries().begin(), entries().end(), [&](const OperationEntry& entry) {
-    return entry.class_name == class_name && entry.module == module;
-  });
+  return is_model_entry(class_name, module) ||
+         std::any_of(entries().begin(), entries().end(), [&](const OperationEntry& entry) {
+           return entry.class_name == class_name && entry.module == module;
+         });
 }
 
 std::string unregistered_custom_layer(const Config& entry) {
@@ -112,10 +120,14 @@ std::string unregistered_custom_layer(const Config& entry) {
   return registered.get<std::string>();
 }
 
-std::shared_ptr<Operation> operation_from_config(const Config& entry) {
+std::shared_ptr<Operation> operation_from_config(const Config& entry,
+                                                 const KerasVersion& keras_version) {
   if (std::shared_ptr<Operation> custom = custom_layer_from_config(entry)) return custom;
   const std::string class_name = config_string(entry, "class_name");
   const std::string module = config_module(entry);
+  if (is_model_entry(class_name, module)) {
+    return NestedModel::from_config(class_name, config_member(entry, "config"), keras_version);
+  }
   if (const std::string registered = unregistered_custom_layer(entry); !registered.empty()) {
     throw NotSupportedError(error_message(
         {class_name, config_layer_name(config_member(entry, "config"))},

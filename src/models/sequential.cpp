@@ -61,7 +61,7 @@ Model SequentialModel::from_config(const Config& config, const KerasVersion& ker
       errors.fail("config.layers[" + std::to_string(i) + "]", "an object with a config",
                   short_dump(entry));
     }
-    std::shared_ptr<Operation> operation = operation_from_config(entry);
+    std::shared_ptr<Operation> operation = operation_from_config(entry, keras_version);
     operation->follow_keras_version(keras_version);
     operations.push_back(std::move(operation));
   }
@@ -120,6 +120,8 @@ Config SequentialModel::to_config(const Model& model) {
                  {"registered_name", operation->registered_name()}};
     const Config build = operation->build_config();
     if (!build.is_null()) entry["build_config"] = build;
+    const Config compile = operation->compile_config();
+    if (!compile.is_null()) entry["compile_config"] = compile;
     layers.push_back(std::move(entry));
   }
   const Config input_shape = shape_config(model.inputs().front().shape());

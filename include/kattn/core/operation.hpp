@@ -86,6 +86,9 @@ class Operation {
   virtual Config get_config() const = 0;
   // config.json's `build_config` ({"input_shape": ...}), or null when Keras writes none.
   virtual Config build_config() const { return nullptr; }
+  // config.json's `compile_config` of the entry: a model used as a layer has one ({} when never
+  // compiled); null for everything else, which has none.
+  virtual Config compile_config() const { return nullptr; }
 
   // The parameter names of Keras's `call`, in order: how a node's args and kwargs bind.
   virtual const std::vector<std::string>& call_parameters() const = 0;

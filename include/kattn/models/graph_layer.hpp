@@ -16,8 +16,8 @@
 //   };
 //
 // The call takes `inputs` (one tensor, or a list) and passes their Keras masks into the graph,
-// as Keras's eager call passes the masks the tensors carry; its outputs carry none (Keras's
-// Layer does not support masking unless it says so).
+// as Keras's eager call passes the masks the tensors carry; its outputs carry the masks the
+// graph's outputs carry at run time (symbolically none: Keras records no mask for them).
 #pragma once
 
 #include <map>
@@ -62,13 +62,20 @@ class GraphLayer : public Layer {
 
  protected:
   GraphLayer(std::string class_name, LayerArgs args);
-  // The computation on `inputs`, symbolic tensors of the first call's shapes and dtypes.
+  // A layer running `graph` as it is, with its sublayers' paths (a model used as a layer).
+  GraphLayer(std::string class_name, LayerArgs args, std::shared_ptr<Model> graph, Graph layout);
+  // The computation on `inputs`, symbolic tensors of the first call's shapes and dtypes (the
+  // batch axis None); not called for a layer made with its graph.
   virtual Graph build_graph(const std::vector<KerasTensor>& inputs) = 0;
+  const Model& graph() const { return *graph_; }
 
  private:
   struct Saved;
   // Builds the graph for inputs of these shapes and dtypes, once.
   void build_from(const std::vector<KerasTensor>& inputs);
+  // Takes `graph` and `layout`'s sublayers and groups; the sublayers' weights become this
+  // layer's.
+  void install(std::shared_ptr<Model> graph, Graph layout);
   // The call's tensors, as copies: a layer of the graph may clear their masks.
   std::vector<ValuePtr> inputs_of(const ValueArguments& arguments) const;
   // Hands this layer's weights to the sublayers when they changed since the last call.

@@ -68,6 +68,8 @@ class Model {
   // Whether the model is a keras.Sequential (kattn::Sequential, or a Sequential's config): its
   // config.json, weights file and summary are the Sequential's.
   bool is_sequential() const { return sequential_; }
+  // config.json's `trainable` of the model.
+  bool trainable() const { return trainable_; }
   const std::vector<KerasTensor>& inputs() const { return inputs_; }
   const std::vector<KerasTensor>& outputs() const { return outputs_; }
   // The InputLayer name of each input, in order.
