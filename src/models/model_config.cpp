@@ -207,16 +207,18 @@ Model Model::from_config(const Config& config, const KerasVersion& keras_version
   const std::string class_name = config_string(config, "class_name");
   if (class_name == "Sequential")
     return detail::SequentialModel::from_config(config, keras_version);
-  if (!config.is_object()) top.fail("the top level", "a JSON object", config.type_name());
   if (class_name != "Functional") {
     throw NotSupportedError(error_message({"Model", ""}, "unsupported model class",
                                           "a Functional or Sequential model",
                                           "class_name=" + class_name));
   }
+  const ConfigError functional("Functional", "");
   const Config body = config.value("config", Config());
-  if (!body.is_object()) top.fail("`config`", "a JSON object", short_dump(body));
+  if (!body.is_object()) functional.fail("`config`", "a JSON object", short_dump(body));
   const Config name_entry = body.value("name", Config("functional"));
-  if (!name_entry.is_string()) top.fail("config.name", "a string", short_dump(name_entry));
+  if (!name_entry.is_string()) {
+    functional.fail("config.name", "a string", short_dump(name_entry));
+  }
   const std::string model_name = name_entry.get<std::string>();
   check_operation_name({"Model", model_name}, model_name);
   const ConfigError errors("Functional", model_name);

@@ -16,6 +16,11 @@
 namespace kattn {
 namespace {
 
+// The models' registry, as load_model hands it to TimeDistributed.
+std::shared_ptr<Operation> deserialize(const Config& entry) {
+  return detail::operation_from_config(entry);
+}
+
 using testing::message_of;
 
 std::shared_ptr<Dense> dense(std::string name = "vocab_dense") {
@@ -67,8 +72,7 @@ TEST(TimeDistributed, ConfigRoundTripsAsKerasWritesIt) {
   EXPECT_EQ(config["layer"]["class_name"], "Dense");
   EXPECT_EQ(config["layer"]["config"]["name"], "vocab_dense");
   EXPECT_EQ(config["layer"]["build_config"]["input_shape"], Config::parse("[null, 8]"));
-  const std::unique_ptr<TimeDistributed> again =
-      TimeDistributed::from_config(config, detail::operation_from_config);
+  const std::unique_ptr<TimeDistributed> again = TimeDistributed::from_config(config, deserialize);
   EXPECT_EQ(again->wrapped_layer().get_config(), layer.wrapped_layer().get_config());
   EXPECT_EQ(again->name(), "time_distributed");
 }
@@ -106,8 +110,7 @@ TEST(TimeDistributed, BadInputsAreRefusedAsKerasRefusesThem) {
                        {"class_name", "LSTM"},
                        {"config", LSTM({.units = 2}).get_config()}};
   EXPECT_EQ(message_of<NotSupportedError>([&] {
-              TimeDistributed::from_config({{"name", "td"}, {"layer", lstm}},
-                                           detail::operation_from_config);
+              TimeDistributed::from_config({{"name", "td"}, {"layer", lstm}}, deserialize);
             }),
             "TimeDistributed 'td': unsupported wrapped layer. Expected a layer called on one "
             "tensor (Dense, EinsumDense, Conv1D, Activation, ...). Received: layer=LSTM.");

@@ -436,5 +436,46 @@ TEST_F(KattnPredict, PrintsItsHelpToStandardOutput) {
   EXPECT_EQ(result.err, "");
 }
 
+// --custom-layers: a library registering the golden zoo's custom layers (built from
+// examples/custom_layer/) makes their model load; without it, the class is refused by name.
+TEST_F(KattnPredict, LoadsCustomLayersFromALibrary) {
+  const std::filesystem::path model = testing::data_dir() / "golden-zoo/custom_text_transformer";
+  const std::string library =
+      quoted(std::filesystem::path(KATTN_BINARY_DIR) / "libkattn_zoo_layers.so");
+  const Result inspected =
+      kattn("inspect --custom-layers " + library + " " + quoted(model / "model.keras"));
+  ASSERT_EQ(inspected.status, 0) << inspected.err;
+  EXPECT_NE(inspected.out.find("transformer_block (TransformerBlock)"), std::string::npos)
+      << inspected.out;
+  const Result predicted =
+      kattn("predict --custom-layers " + library + " " + quoted(model / "model.keras") +
+            input("token_ids", model / "token_ids.npy") + " --output-dir " + quoted(dir_ / "out"));
+  ASSERT_EQ(predicted.status, 0) << predicted.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out" / "output_0_classifier.npy"));
+
+  const Result refused = kattn("inspect " + quoted(model / "model.keras"));
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("unregistered custom layer class TokenAndPositionEmbedding "
+                             "(registered_name 'zoo>TokenAndPositionEmbedding'"),
+            std::string::npos)
+      << refused.err;
+  const Result missing = kattn("inspect --custom-layers " + quoted(dir_ / "none.so") + " " +
+                               quoted(model / "model.keras"));
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_NE(missing.err.find("custom layer library '" + (dir_ / "none.so").string() +
+                             "': cannot be loaded"),
+            std::string::npos)
+      << missing.err;
+}
+
+// A Sequential prints as Keras prints one: its layers, no connections.
+TEST_F(KattnPredict, InspectsSequentialModelsAsKerasSummarizesThem) {
+  const Result result = kattn(
+      "inspect " + quoted(testing::data_dir() / "golden-zoo/seq_embedding_bilstm_gmp/model.keras"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("bilstm (Bidirectional)"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("Connected to"), std::string::npos) << result.out;
+}
+
 }  // namespace
 }  // namespace kattn

@@ -103,11 +103,19 @@ TEST(ModelConfigErrors, NamesWhereTheConfigIsWrong) {
             "MultiHeadAttention 'mha': unsupported call argument. Expected one of: query, value, "
             "key, query_mask, value_mask, key_mask, attention_mask, return_attention_scores, "
             "training, use_causal_mask. Received: scale=2.");
+  // A subclassed model's config holds no graph.
+  Config subclassed = config;
+  subclassed["class_name"] = "MyModel";
+  EXPECT_EQ(message_of<NotSupportedError>([&] { Model::from_config(subclassed); }),
+            "Model: unsupported model class. Expected a Functional or Sequential model. "
+            "Received: class_name=MyModel.");
+  // A Functional's config under Sequential's name: the keys Sequential does not have.
   Config sequential = config;
   sequential["class_name"] = "Sequential";
-  EXPECT_EQ(message_of<NotSupportedError>([&] { Model::from_config(sequential); }),
-            "Model: unsupported model class. Expected a Functional model. Received: "
-            "class_name=Sequential.");
+  EXPECT_NE(message_of<ValueError>([&] { Model::from_config(sequential); })
+                .find("unrecognized keyword arguments in the config. Expected only the keys of "
+                      "Sequential.get_config()"),
+            std::string::npos);
 }
 
 }  // namespace
