@@ -10,6 +10,7 @@
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
 #include "kattn/layers/embedding.hpp"
+#include "kattn/layers/flatten.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
 #include "kattn/layers/gru.hpp"
 #include "kattn/layers/layer_normalization.hpp"
@@ -17,8 +18,10 @@
 #include "kattn/layers/masking.hpp"
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
+#include "kattn/layers/permute.hpp"
 #include "kattn/layers/pooling.hpp"
 #include "kattn/layers/repeat_vector.hpp"
+#include "kattn/layers/reshape.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/time_distributed.hpp"
 #include "models/text.hpp"
@@ -46,6 +49,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Dropout>("Dropout"),
         layer_entry<EinsumDense>("EinsumDense"),
         layer_entry<Embedding>("Embedding"),
+        layer_entry<Flatten>("Flatten"),
         layer_entry<GlobalAveragePooling1D>("GlobalAveragePooling1D"),
         layer_entry<GlobalMaxPooling1D>("GlobalMaxPooling1D"),
         layer_entry<GroupedQueryAttention>("GroupQueryAttention"),
@@ -55,7 +59,9 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Masking>("Masking"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
+        layer_entry<Permute>("Permute"),
         layer_entry<RepeatVector>("RepeatVector"),
+        layer_entry<Reshape>("Reshape"),
         layer_entry<SimpleRNN>("SimpleRNN"),
         {"TimeDistributed", kLayersModule,
          [](const Config& config) -> std::shared_ptr<Operation> {
