@@ -20,11 +20,7 @@ using detail::keras_shape;
 
 // keras.utils.argument_validation.standardize_tuple(value, 1, name): one int > 0.
 int64_t standardize_tuple(ErrorSource source, const std::string& name, const IntOrList& value) {
-  if (value.values.size() != 1 || value.values[0] <= 0) {
-    throw_value_error(source, "The `" + name + "` argument must be a tuple of 1 integers",
-                      "one integer > 0", name + "=" + value.to_string());
-  }
-  return value.values[0];
+  return detail::standardize_tuple(source, name, value, 1)[0];
 }
 
 // keras.utils.argument_validation.standardize_padding(value, allow_causal=True).

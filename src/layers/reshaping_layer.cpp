@@ -1,6 +1,7 @@
 // The training pair, transpose and padding that Keras's reshaping layers share.
 #include "kattn/layers/reshaping_layer.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -60,6 +61,23 @@ Tensor ReshapingLayer::transpose(const Tensor& x, const std::vector<int64_t>& ax
     std::swap(order[i], order[from]);
   }
   return view.contiguous();
+}
+
+Tensor ReshapingLayer::pad_axis(const Tensor& x, int64_t axis, int64_t before, int64_t after) {
+  const Tensor in = x.contiguous();
+  Shape shape = in.shape();
+  const auto at = static_cast<size_t>(axis);
+  int64_t outer = 1, inner = 1;
+  for (size_t i = 0; i < at; ++i) outer *= shape[i];
+  for (size_t i = at + 1; i < shape.size(); ++i) inner *= shape[i];
+  const int64_t length = shape[at];
+  shape[at] = before + length + after;
+  Tensor output(shape);  // zeros
+  for (int64_t o = 0; o < outer; ++o) {
+    std::copy_n(in.data() + o * length * inner, length * inner,
+                output.data() + (o * shape[at] + before) * inner);
+  }
+  return output;
 }
 
 std::vector<int64_t> ReshapingLayer::inverse_axes(const std::vector<int64_t>& axes) {

@@ -6,6 +6,7 @@
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
+#include "kattn/layers/cropping1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
@@ -24,6 +25,8 @@
 #include "kattn/layers/reshape.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/time_distributed.hpp"
+#include "kattn/layers/up_sampling1d.hpp"
+#include "kattn/layers/zero_padding1d.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
 #include "ops/numpy_operations.hpp"
@@ -45,6 +48,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
+        layer_entry<Cropping1D>("Cropping1D"),
         layer_entry<Dense>("Dense"),
         layer_entry<Dropout>("Dropout"),
         layer_entry<EinsumDense>("EinsumDense"),
@@ -67,6 +71,8 @@ const std::vector<OperationEntry>& entries() {
          [](const Config& config) -> std::shared_ptr<Operation> {
            return TimeDistributed::from_config(config, operation_from_config);
          }},
+        layer_entry<UpSampling1D>("UpSampling1D"),
+        layer_entry<ZeroPadding1D>("ZeroPadding1D"),
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));

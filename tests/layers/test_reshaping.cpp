@@ -1,4 +1,5 @@
-// Keras's reshaping layers (Reshape, Flatten, Permute): Keras's configs and argument errors,
+// Keras's reshaping layers (Reshape, Flatten, Permute, Cropping1D, ZeroPadding1D,
+// UpSampling1D): Keras's configs and argument errors,
 // row-major values, symbolic shapes, dropped masks, and backward() against central differences.
 #include <gtest/gtest.h>
 
@@ -7,9 +8,12 @@
 #include <vector>
 
 #include "gradient_check.hpp"
+#include "kattn/layers/cropping1d.hpp"
 #include "kattn/layers/flatten.hpp"
 #include "kattn/layers/permute.hpp"
 #include "kattn/layers/reshape.hpp"
+#include "kattn/layers/up_sampling1d.hpp"
+#include "kattn/layers/zero_padding1d.hpp"
 #include "layer_test_util.hpp"
 #include "projected_test_util.hpp"
 
@@ -236,6 +240,92 @@ TEST(Permute, Errors) {
 TEST(Permute, BackwardMatchesDifferences) {
   expect_backward_matches_differences(Permute({.dims = {2, 1}}), random_normal({2, 3, 4}, 5));
   expect_backward_matches_differences(Permute({.dims = {3, 1, 2}}), random_normal({2, 2, 3, 4}, 6));
+}
+
+// ---- Cropping1D, ZeroPadding1D, UpSampling1D
+
+TEST(Cropping1D, ConfigValuesAndErrors) {
+  // shape_crop_pad_upsample's crop (Keras 3.16).
+  const Config config = keras_config("crop", {{"cropping", {1, 1}}});
+  const auto layer = Cropping1D::from_config(config);
+  EXPECT_EQ(layer->get_config(), config);
+  EXPECT_EQ(Cropping1D().get_config(), keras_config("cropping1d", {{"cropping", {1, 1}}}));
+  EXPECT_EQ(Cropping1D({.cropping = 2}).cropping(), (std::vector<int64_t>{2, 2}));
+  const Tensor x = iota({2, 5, 2});
+  const Tensor y = Cropping1D({.cropping = {2, 0}}).call(x);
+  EXPECT_EQ(y.shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 19}));
+  EXPECT_EQ(layer->compute_output_shape({-1, 6, 3}), (Shape{-1, 4, 3}));
+  EXPECT_EQ(layer->compute_output_shape({-1, -1, 3}), (Shape{-1, -1, 3}));
+  EXPECT_EQ(message_of<ValueError>([] {
+              Cropping1D({.cropping = {1, -1}, .name = "c"});
+            }),
+            "Cropping1D 'c': The `cropping` argument must be a tuple of 2 integers. Expected 2 "
+            "integers >= 0. Received: cropping=(1, -1).");
+  EXPECT_EQ(message_of<ValueError>([] {
+              Cropping1D({.cropping = {1, 2, 3}, .name = "c"});
+            }),
+            "Cropping1D 'c': The `cropping` argument must be a tuple of 2 integers. Expected 2 "
+            "integers >= 0. Received: cropping=(1, 2, 3).");
+  EXPECT_EQ(message_of<ValueError>([] {
+              Cropping1D({.cropping = {2, 3}, .name = "c"}).call(Tensor({1, 5, 2}));
+            }),
+            "Cropping1D 'c': `cropping` parameter of `Cropping1D` layer must be smaller than the "
+            "input length. Expected a cropping that leaves at least one step. Received: "
+            "input_shape=(1, 5, 2), cropping=(2, 3).");
+  EXPECT_EQ(message_of<ValueError>([] {
+              Cropping1D({.name = "c"}).call(Tensor({2, 5}));
+            }),
+            "Cropping1D 'c': Input 0 is incompatible with the layer. Expected ndim=3. Received: "
+            "ndim=2, shape=(2, 5).");
+}
+
+TEST(ZeroPadding1D, ConfigValuesAndErrors) {
+  // shape_crop_pad_upsample's pad (Keras 3.16).
+  const Config config =
+      keras_config("pad", {{"padding", {2, 1}}, {"data_format", "channels_last"}});
+  const auto layer = ZeroPadding1D::from_config(config);
+  EXPECT_EQ(layer->get_config(), config);
+  EXPECT_EQ(ZeroPadding1D().padding(), (std::vector<int64_t>{1, 1}));
+  const Tensor x = iota({1, 2, 2});
+  EXPECT_EQ(layer->call(x).to_vector(), (std::vector<float>{0, 0, 0, 0, 0, 1, 2, 3, 0, 0}));
+  EXPECT_EQ(layer->call(x).shape(), (Shape{1, 5, 2}));
+  const ZeroPadding1D first({.padding = {0, 2}, .data_format = "channels_first"});
+  EXPECT_EQ(first.call(x).to_vector(), (std::vector<float>{0, 1, 0, 0, 2, 3, 0, 0}));
+  EXPECT_EQ(first.compute_output_shape({-1, 3, 4}), (Shape{-1, 3, 6}));
+  EXPECT_EQ(layer->compute_output_shape({-1, -1, 4}), (Shape{-1, -1, 4}));
+  EXPECT_EQ(message_of<ValueError>([] { ZeroPadding1D({.padding = -1, .name = "z"}); }),
+            "ZeroPadding1D 'z': The `padding` argument must be a tuple of 2 integers. Expected 2 "
+            "integers >= 0. Received: padding=-1.");
+  EXPECT_EQ(message_of<ValueError>([] { ZeroPadding1D({.data_format = "ncw", .name = "z"}); }),
+            "ZeroPadding1D 'z': Invalid value for argument `data_format`. Expected one of "
+            "{'channels_first', 'channels_last'}. Received: data_format=ncw.");
+}
+
+TEST(UpSampling1D, ConfigValuesAndErrors) {
+  // shape_crop_pad_upsample's upsample (Keras 3.16).
+  const Config config = keras_config("upsample", {{"size", 2}});
+  const auto layer = UpSampling1D::from_config(config);
+  EXPECT_EQ(layer->get_config(), config);
+  const Tensor x = iota({1, 2, 2});
+  const Tensor y = UpSampling1D({.size = 3}).call(x);
+  EXPECT_EQ(y.shape(), (Shape{1, 6, 2}));
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3}));
+  EXPECT_EQ(layer->compute_output_shape({-1, 4, 3}), (Shape{-1, 8, 3}));
+  EXPECT_EQ(layer->compute_output_shape({-1, -1, 3}), (Shape{-1, -1, 3}));
+  EXPECT_EQ(message_of<ValueError>([] { UpSampling1D({.size = 0, .name = "u"}); }),
+            "UpSampling1D 'u': Argument `size` should be a positive integer. Expected size > 0. "
+            "Received: size=0.");
+}
+
+TEST(Reshaping1D, BackwardMatchesDifferences) {
+  const Tensor x = random_normal({2, 5, 3}, 8);
+  expect_backward_matches_differences(Cropping1D({.cropping = {2, 1}}), x);
+  expect_backward_matches_differences(Cropping1D({.cropping = {0, 3}}), x);
+  expect_backward_matches_differences(ZeroPadding1D({.padding = {2, 1}}), x);
+  expect_backward_matches_differences(
+      ZeroPadding1D({.padding = 1, .data_format = "channels_first"}), x);
+  expect_backward_matches_differences(UpSampling1D({.size = 3}), x);
 }
 
 }  // namespace

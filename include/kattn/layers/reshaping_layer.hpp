@@ -40,6 +40,9 @@ class ReshapingLayer : public UnaryLayer {
 
   // numpy.transpose(x, axes): a contiguous copy whose axis i is x's axis axes[i].
   static Tensor transpose(const Tensor& x, const std::vector<int64_t>& axes);
+  // x with `before` zeros ahead of and `after` zeros behind its elements along `axis` (numpy.pad
+  // of that axis), contiguous.
+  static Tensor pad_axis(const Tensor& x, int64_t axis, int64_t before, int64_t after);
   // The axes that undo transpose(x, axes).
   static std::vector<int64_t> inverse_axes(const std::vector<int64_t>& axes);
 };
