@@ -21,6 +21,7 @@
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/layers/permute.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/pooling_windows.hpp"
 #include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/reshape.hpp"
 #include "kattn/layers/simple_rnn.hpp"
@@ -45,6 +46,8 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Add>("Add"),
         layer_entry<AdditiveAttention>("AdditiveAttention"),
         layer_entry<Attention>("Attention"),
+        layer_entry<AveragePooling1D>("AveragePooling1D"),
+        layer_entry<AveragePooling2D>("AveragePooling2D"),
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
@@ -61,6 +64,8 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<LayerNormalization>("LayerNormalization"),
         layer_entry<LSTM>("LSTM"),
         layer_entry<Masking>("Masking"),
+        layer_entry<MaxPooling1D>("MaxPooling1D"),
+        layer_entry<MaxPooling2D>("MaxPooling2D"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
         layer_entry<Permute>("Permute"),
