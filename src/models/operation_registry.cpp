@@ -6,6 +6,7 @@
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
+#include "kattn/layers/conv2d.hpp"
 #include "kattn/layers/cropping1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
@@ -51,6 +52,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
+        layer_entry<Conv2D>("Conv2D"),
         layer_entry<Cropping1D>("Cropping1D"),
         layer_entry<Dense>("Dense"),
         layer_entry<Dropout>("Dropout"),
