@@ -11,6 +11,7 @@
 #include "kattn/layers/cropping1d.hpp"
 #include "kattn/layers/flatten.hpp"
 #include "kattn/layers/permute.hpp"
+#include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/reshape.hpp"
 #include "kattn/layers/up_sampling1d.hpp"
 #include "kattn/layers/zero_padding1d.hpp"
@@ -326,6 +327,17 @@ TEST(Reshaping1D, BackwardMatchesDifferences) {
   expect_backward_matches_differences(
       ZeroPadding1D({.padding = 1, .data_format = "channels_first"}), x);
   expect_backward_matches_differences(UpSampling1D({.size = 3}), x);
+  expect_backward_matches_differences(RepeatVector({.n = 3}), random_normal({2, 4}, 9));
+}
+
+// Keras builds RepeatVector (like Flatten and Permute) on its first call, and records it.
+TEST(Reshaping1D, RepeatVectorIsBuiltOnItsFirstCall) {
+  RepeatVector layer({.n = 2});
+  EXPECT_FALSE(layer.built());
+  layer.build({-1, 4});
+  EXPECT_TRUE(layer.built());
+  EXPECT_TRUE(layer.records_build_config());
+  EXPECT_FALSE(Reshape({.target_shape = {2}}).records_build_config());
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The base of Keras's weightless reshaping layers (keras/src/layers/reshaping/): Reshape, Flatten,
-// Permute, Cropping1D, ZeroPadding1D, UpSampling1D. Each moves, copies or drops input elements
-// without arithmetic, so its training call keeps only the input's shape and its backward is the
-// layer's `gradient` of d_output. None passes a Keras mask on. The layers Keras builds in
+// Permute, RepeatVector, Cropping1D, ZeroPadding1D, UpSampling1D. Each moves, copies or drops input
+// elements without arithmetic, so its training call keeps only the input's shape and its backward
+// is the layer's `gradient` of d_output. None passes a Keras mask on. The layers Keras builds in
 // __init__ (self.built = True) record no build_config; the others build, weightless, on their
 // first call and record the shape they were built for, as Keras's Layer.build does.
 #pragma once
