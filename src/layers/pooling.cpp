@@ -1,4 +1,5 @@
-// keras.layers.GlobalAveragePooling1D and GlobalMaxPooling1D over Keras's BaseGlobalPooling.
+// keras.layers.GlobalAveragePooling1D/2D and GlobalMaxPooling1D/2D over Keras's
+// BaseGlobalPooling.
 #include "kattn/layers/pooling.hpp"
 
 #include <cmath>
@@ -15,9 +16,30 @@ namespace {
 
 using detail::keras_shape;
 
-// Both layers' constructor arguments from a config (BaseGlobalPooling.get_config's keys).
-template <typename Args>
-Args read_pooling_args(ConfigReader& reader) {
+struct PoolingSaved : detail::SavedForBackward {
+  Tensor inputs;  // contiguous
+  std::optional<Mask> mask;
+  Tensor output;
+};
+
+}  // namespace
+
+BaseGlobalPooling::BaseGlobalPooling(std::string class_name, std::string default_name,
+                                     size_t pool_dimensions, Args args)
+    : UnaryLayer(std::move(class_name),
+                 LayerArgs{args.name.empty() ? std::move(default_name) : std::move(args.name),
+                           args.trainable},
+                 MaskRule::kDrop, BuildRecord::kNotRecorded),
+      pool_dimensions_(pool_dimensions),
+      data_format_(detail::standardize_data_format(error_source(), args.data_format)),
+      keepdims_(args.keepdims) {
+  // BaseGlobalPooling.__init__: self._build_at_init(); there is nothing to build.
+  build_once([] {});
+}
+
+BaseGlobalPooling::Args BaseGlobalPooling::read_args(const Config& config,
+                                                     std::string_view class_name) {
+  ConfigReader reader(config, {class_name, config_layer_name(config)});
   Args args;
   read_base_args(reader, args);
   // null is Keras's default image_data_format.
@@ -29,97 +51,85 @@ Args read_pooling_args(ConfigReader& reader) {
   return args;
 }
 
-struct PoolingSaved : detail::SavedForBackward {
-  Tensor inputs;  // (B, T, C) or (B, C, T), contiguous
-  std::optional<Mask> mask;
-  Tensor output;
-};
-
-}  // namespace
-
-GlobalPooling1D::GlobalPooling1D(std::string class_name, LayerArgs args,
-                                 const std::string& data_format, bool keepdims)
-    : UnaryLayer(std::move(class_name), std::move(args), MaskRule::kDrop,
-                 BuildRecord::kNotRecorded),
-      data_format_(detail::standardize_data_format(error_source(), data_format)),
-      keepdims_(keepdims) {
-  // BaseGlobalPooling.__init__ sets self.built = True: there is nothing to build.
-  build_once([] {});
+void BaseGlobalPooling::check_rank(const Shape& input_shape) const {
+  const size_t ndim = pool_dimensions_ + 2;
+  if (input_shape.size() == ndim) return;
+  throw_value_error(
+      error_source(), "Input 0 is incompatible with the layer", "ndim=" + std::to_string(ndim),
+      "ndim=" + std::to_string(input_shape.size()) + ", shape=" + keras_shape(input_shape));
 }
 
-Shape GlobalPooling1D::compute_output_shape(const Shape& input_shape) const {
-  detail::check_rank_3(error_source(), input_shape);
-  const int64_t channels = input_shape[data_format_ == "channels_last" ? 2 : 1];
+int64_t BaseGlobalPooling::cells(const Shape& input_shape) const {
+  const size_t first = data_format_ == "channels_last" ? 1 : 2;
+  int64_t n = 1;
+  for (size_t axis = first; axis < first + pool_dimensions_; ++axis) n *= input_shape[axis];
+  return n;
+}
+
+Shape BaseGlobalPooling::compute_output_shape(const Shape& input_shape) const {
+  check_rank(input_shape);
+  const bool last = data_format_ == "channels_last";
+  const int64_t channels = input_shape[last ? input_shape.size() - 1 : 1];
   if (!keepdims_) return {input_shape[0], channels};
-  return data_format_ == "channels_last" ? Shape{input_shape[0], 1, channels}
-                                         : Shape{input_shape[0], channels, 1};
+  Shape output(input_shape.size(), 1);
+  output[0] = input_shape[0];
+  output[last ? output.size() - 1 : 1] = channels;
+  return output;
 }
 
-Tensor GlobalPooling1D::pool(const Tensor& inputs,
-                             const std::function<float(int64_t b, const float* first, int64_t steps,
-                                                       int64_t stride)>& reduce) const {
+Tensor BaseGlobalPooling::pool(const Tensor& inputs,
+                               const std::function<float(int64_t b, const float* first, int64_t n,
+                                                         int64_t stride)>& reduce) const {
   Tensor output(compute_output_shape(inputs.shape()));
   const Tensor x = inputs.contiguous();
-  const int64_t B = x.dim(0), T = x.dim(steps_axis()), C = x.dim(3 - steps_axis());
-  // channels_last (B, T, C): a (b, c) pair's steps are C apart; channels_first (B, C, T): 1.
   const bool last = data_format_ == "channels_last";
-  float* out = output.data();  // (B, C) whatever the kept axis
+  const int64_t B = x.dim(0), N = cells(x.shape()), C = x.dim(last ? x.rank() - 1 : 1);
+  // channels_last (B, ..., C): a (b, c) pair's cells are C apart; channels_first (B, C, ...): 1.
+  float* out = output.data();  // (B, C) whatever the kept axes
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t c = 0; c < C; ++c) {
-      const float* first = x.data() + b * T * C + (last ? c : c * T);
-      out[b * C + c] = reduce(b, first, T, last ? C : 1);
+      const float* first = x.data() + b * N * C + (last ? c : c * N);
+      out[b * C + c] = reduce(b, first, N, last ? C : 1);
     }
   }
   return output;
 }
 
-Tensor GlobalPooling1D::unpool(
+Tensor BaseGlobalPooling::unpool(
     const Tensor& x, const Tensor& d_output,
     const std::function<void(int64_t b, int64_t c, float d, const float* first, float* d_first,
-                             int64_t steps, int64_t stride)>& spread) const {
+                             int64_t n, int64_t stride)>& spread) const {
   Tensor d_inputs(x.shape());
   const Tensor d = d_output.contiguous();
-  const int64_t B = x.dim(0), T = x.dim(steps_axis()), C = x.dim(3 - steps_axis());
   const bool last = data_format_ == "channels_last";
+  const int64_t B = x.dim(0), N = cells(x.shape()), C = x.dim(last ? x.rank() - 1 : 1);
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t c = 0; c < C; ++c) {
-      const int64_t first = b * T * C + (last ? c : c * T);
-      spread(b, c, d.data()[b * C + c], x.data() + first, d_inputs.data() + first, T, last ? C : 1);
+      const int64_t first = b * N * C + (last ? c : c * N);
+      spread(b, c, d.data()[b * C + c], x.data() + first, d_inputs.data() + first, N, last ? C : 1);
     }
   }
   return d_inputs;
 }
 
-Config GlobalPooling1D::get_config() const {
+Config BaseGlobalPooling::get_config() const {
   Config config = Layer::get_config();
   config["data_format"] = data_format_;
   config["keepdims"] = keepdims_;
   return config;
 }
 
-GlobalAveragePooling1D::GlobalAveragePooling1D() : GlobalAveragePooling1D(Args{}) {}
-
-GlobalAveragePooling1D::GlobalAveragePooling1D(Args args)
-    : GlobalPooling1D("GlobalAveragePooling1D", LayerArgs{std::move(args.name), args.trainable},
-                      args.data_format, args.keepdims) {}
-
-std::unique_ptr<GlobalAveragePooling1D> GlobalAveragePooling1D::from_config(const Config& config) {
-  ConfigReader reader(config, {"GlobalAveragePooling1D", config_layer_name(config)});
-  return std::make_unique<GlobalAveragePooling1D>(read_pooling_args<Args>(reader));
-}
-
-Tensor GlobalAveragePooling1D::call(const Tensor& inputs, const std::optional<Mask>& mask) const {
-  detail::check_rank_3(error_source(), inputs.shape());
-  const int64_t steps = inputs.dim(steps_axis());
+Tensor GlobalAveragePooling::mean(const Tensor& inputs, const std::optional<Mask>& mask) const {
+  check_rank(inputs.shape());
   if (!mask) {
-    // ops.mean: the float32 sum over the steps, divided by their count.
+    // ops.mean: the float32 sum over the cells, divided by their count.
     return pool(inputs, [](int64_t, const float* first, int64_t n, int64_t stride) {
       float sum = 0.0f;
       for (int64_t t = 0; t < n; ++t) sum += first[t * stride];
       return sum / static_cast<float>(n);
     });
   }
-  const Shape expected{inputs.dim(0), steps};
+  const Shape expected{inputs.dim(0), cells(inputs.shape())};
   if (mask->shape() != expected) {
     throw_value_error(error_source(), "the mask does not match the inputs",
                       "a mask of shape " + keras_shape(expected),
@@ -140,11 +150,11 @@ Tensor GlobalAveragePooling1D::call(const Tensor& inputs, const std::optional<Ma
   });
 }
 
-LayerForward GlobalAveragePooling1D::forward(const Tensor& inputs,
-                                             const std::optional<Mask>& mask) const {
+LayerForward GlobalAveragePooling::mean_forward(const Tensor& inputs,
+                                                const std::optional<Mask>& mask) const {
   auto saved = std::make_shared<PoolingSaved>();
   saved->layer = this;
-  LayerForward result{call(inputs, mask), nullptr};
+  LayerForward result{mean(inputs, mask), nullptr};
   saved->inputs = inputs.contiguous();
   if (mask) saved->mask = mask->contiguous();
   saved->output = result.output;
@@ -152,8 +162,8 @@ LayerForward GlobalAveragePooling1D::forward(const Tensor& inputs,
   return result;
 }
 
-Tensor GlobalAveragePooling1D::backward(const LayerForward& forward, const Tensor& d_output,
-                                        std::vector<Tensor>& weight_gradients) const {
+Tensor GlobalAveragePooling::backward(const LayerForward& forward, const Tensor& d_output,
+                                      std::vector<Tensor>& weight_gradients) const {
   const auto& saved =
       detail::saved_for_backward<PoolingSaved>(*this, forward, d_output, weight_gradients);
   if (!saved.mask) {
@@ -178,20 +188,29 @@ Tensor GlobalAveragePooling1D::backward(const LayerForward& forward, const Tenso
       });
 }
 
-GlobalMaxPooling1D::GlobalMaxPooling1D() : GlobalMaxPooling1D(Args{}) {}
+GlobalAveragePooling1D::GlobalAveragePooling1D() : GlobalAveragePooling1D(Args{}) {}
 
-GlobalMaxPooling1D::GlobalMaxPooling1D(Args args)
-    : GlobalPooling1D("GlobalMaxPooling1D", LayerArgs{std::move(args.name), args.trainable},
-                      args.data_format, args.keepdims) {}
+GlobalAveragePooling1D::GlobalAveragePooling1D(Args args)
+    : GlobalAveragePooling("GlobalAveragePooling1D", "global_average_pooling1d", 1,
+                           std::move(args)) {}
 
-std::unique_ptr<GlobalMaxPooling1D> GlobalMaxPooling1D::from_config(const Config& config) {
-  ConfigReader reader(config, {"GlobalMaxPooling1D", config_layer_name(config)});
-  return std::make_unique<GlobalMaxPooling1D>(read_pooling_args<Args>(reader));
+std::unique_ptr<GlobalAveragePooling1D> GlobalAveragePooling1D::from_config(const Config& config) {
+  return std::make_unique<GlobalAveragePooling1D>(read_args(config, "GlobalAveragePooling1D"));
 }
 
-Tensor GlobalMaxPooling1D::call(const Tensor& inputs) const {
-  detail::check_rank_3(error_source(), inputs.shape());
-  if (inputs.dim(steps_axis()) == 0) {
+GlobalAveragePooling2D::GlobalAveragePooling2D() : GlobalAveragePooling2D(Args{}) {}
+
+GlobalAveragePooling2D::GlobalAveragePooling2D(Args args)
+    : GlobalAveragePooling("GlobalAveragePooling2D", "global_average_pooling2d", 2,
+                           std::move(args)) {}
+
+std::unique_ptr<GlobalAveragePooling2D> GlobalAveragePooling2D::from_config(const Config& config) {
+  return std::make_unique<GlobalAveragePooling2D>(read_args(config, "GlobalAveragePooling2D"));
+}
+
+Tensor GlobalMaxPooling::call(const Tensor& inputs) const {
+  check_rank(inputs.shape());
+  if (cells(inputs.shape()) == 0) {
     // numpy's max has no identity to return for an empty axis.
     throw_value_error(error_source(), "zero-size array to reduction operation maximum",
                       "at least one step", "shape=" + keras_shape(inputs.shape()));
@@ -208,7 +227,7 @@ Tensor GlobalMaxPooling1D::call(const Tensor& inputs) const {
   });
 }
 
-LayerForward GlobalMaxPooling1D::forward(const Tensor& inputs) const {
+LayerForward GlobalMaxPooling::forward(const Tensor& inputs) const {
   auto saved = std::make_shared<PoolingSaved>();
   saved->layer = this;
   LayerForward result{call(inputs), nullptr};
@@ -218,13 +237,13 @@ LayerForward GlobalMaxPooling1D::forward(const Tensor& inputs) const {
   return result;
 }
 
-Tensor GlobalMaxPooling1D::backward(const LayerForward& forward, const Tensor& d_output,
-                                    std::vector<Tensor>& weight_gradients) const {
+Tensor GlobalMaxPooling::backward(const LayerForward& forward, const Tensor& d_output,
+                                  std::vector<Tensor>& weight_gradients) const {
   const auto& saved =
       detail::saved_for_backward<PoolingSaved>(*this, forward, d_output, weight_gradients);
-  const Tensor maxima = saved.output.contiguous();  // (B, C) whatever the kept axis
-  const int64_t C = saved.inputs.dim(3 - steps_axis());
-  // max over the steps: d * (x == max) / count(x == max), TensorFlow's _MaxGrad.
+  const Tensor maxima = saved.output.contiguous();  // (B, C) whatever the kept axes
+  const int64_t C = maxima.size() / saved.inputs.dim(0);
+  // max over the cells: d * (x == max) / count(x == max), TensorFlow's _MaxGrad.
   return unpool(saved.inputs, d_output,
                 [&](int64_t b, int64_t c, float d, const float* first, float* d_first, int64_t n,
                     int64_t stride) {
@@ -235,6 +254,24 @@ Tensor GlobalMaxPooling1D::backward(const LayerForward& forward, const Tensor& d
                     d_first[t * stride] = d * (first[t * stride] == max ? 1.0f : 0.0f) / count;
                   }
                 });
+}
+
+GlobalMaxPooling1D::GlobalMaxPooling1D() : GlobalMaxPooling1D(Args{}) {}
+
+GlobalMaxPooling1D::GlobalMaxPooling1D(Args args)
+    : GlobalMaxPooling("GlobalMaxPooling1D", "global_max_pooling1d", 1, std::move(args)) {}
+
+std::unique_ptr<GlobalMaxPooling1D> GlobalMaxPooling1D::from_config(const Config& config) {
+  return std::make_unique<GlobalMaxPooling1D>(read_args(config, "GlobalMaxPooling1D"));
+}
+
+GlobalMaxPooling2D::GlobalMaxPooling2D() : GlobalMaxPooling2D(Args{}) {}
+
+GlobalMaxPooling2D::GlobalMaxPooling2D(Args args)
+    : GlobalMaxPooling("GlobalMaxPooling2D", "global_max_pooling2d", 2, std::move(args)) {}
+
+std::unique_ptr<GlobalMaxPooling2D> GlobalMaxPooling2D::from_config(const Config& config) {
+  return std::make_unique<GlobalMaxPooling2D>(read_args(config, "GlobalMaxPooling2D"));
 }
 
 }  // namespace kattn

@@ -5,26 +5,18 @@
 #include <memory>
 #include <utility>
 
-#include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 
 namespace kattn {
 
-namespace {
-
-struct RepeatVectorSaved : detail::SavedForBackward {};
-
-}  // namespace
-
 RepeatVector::RepeatVector(Args args)
-    : UnaryLayer("RepeatVector", LayerArgs{std::move(args.name), args.trainable}, MaskRule::kDrop,
-                 BuildRecord::kNotRecorded),
+    : ReshapingLayer("RepeatVector", LayerArgs{std::move(args.name), args.trainable},
+                     BuildRecord::kRecorded),
       n_(args.n) {
   if (n_ <= 0) {
     throw_value_error(error_source(), "Argument `n` should be a positive integer", "n > 0",
                       "n=" + std::to_string(n_));
   }
-  build_once([] {});  // no weights: built at construction
 }
 
 std::unique_ptr<RepeatVector> RepeatVector::from_config(const Config& config) {
@@ -62,22 +54,13 @@ Tensor RepeatVector::call(const Tensor& inputs) const {
   return output;
 }
 
-LayerForward RepeatVector::forward(const Tensor& inputs) const {
-  auto saved = std::make_shared<RepeatVectorSaved>();
-  saved->layer = this;
-  return {call(inputs), std::move(saved)};
-}
-
-Tensor RepeatVector::backward(const LayerForward& forward, const Tensor& d_output,
-                              std::vector<Tensor>& weight_gradients) const {
-  detail::saved_for_backward<RepeatVectorSaved>(*this, forward, d_output, weight_gradients);
-  const Tensor d = d_output.contiguous();
-  const int64_t batch = d.dim(0), features = d.dim(2);
+Tensor RepeatVector::gradient(const Tensor& d_output, const Shape& input_shape) const {
+  const int64_t batch = input_shape[0], features = input_shape[1];
   Tensor d_inputs({batch, features});
   for (int64_t b = 0; b < batch; ++b) {
     float* row = d_inputs.data() + b * features;
     for (int64_t copy = 0; copy < n_; ++copy) {
-      const float* from = d.data() + (b * n_ + copy) * features;
+      const float* from = d_output.data() + (b * n_ + copy) * features;
       for (int64_t f = 0; f < features; ++f) row[f] += from[f];
     }
   }

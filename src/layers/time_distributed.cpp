@@ -176,8 +176,10 @@ std::optional<KerasTensor> TimeDistributed::compute_mask(
 
 Config TimeDistributed::get_config() const {
   Config config = Layer::get_config();
-  config["layer"] = detail::serialized_layer(
-      *layer_, built() ? detail::shape_config(child_shape_) : Config(nullptr));
+  // Keras writes the inner layer's build_config only for the classes not built in __init__.
+  config["layer"] = detail::serialized_layer(*layer_, built() && layer_->records_build_config()
+                                                          ? detail::shape_config(child_shape_)
+                                                          : Config(nullptr));
   return config;
 }
 

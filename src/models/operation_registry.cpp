@@ -6,10 +6,13 @@
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
+#include "kattn/layers/conv2d.hpp"
+#include "kattn/layers/cropping1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
 #include "kattn/layers/embedding.hpp"
+#include "kattn/layers/flatten.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
 #include "kattn/layers/gru.hpp"
 #include "kattn/layers/layer_normalization.hpp"
@@ -17,10 +20,15 @@
 #include "kattn/layers/masking.hpp"
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
+#include "kattn/layers/permute.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/pooling_windows.hpp"
 #include "kattn/layers/repeat_vector.hpp"
+#include "kattn/layers/reshape.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/time_distributed.hpp"
+#include "kattn/layers/up_sampling1d.hpp"
+#include "kattn/layers/zero_padding1d.hpp"
 #include "kattn/models/custom_layers.hpp"
 #include "kattn/models/nested_model.hpp"
 #include "models/text.hpp"
@@ -41,29 +49,42 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Add>("Add"),
         layer_entry<AdditiveAttention>("AdditiveAttention"),
         layer_entry<Attention>("Attention"),
+        layer_entry<AveragePooling1D>("AveragePooling1D"),
+        layer_entry<AveragePooling2D>("AveragePooling2D"),
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
+        layer_entry<Conv2D>("Conv2D"),
+        layer_entry<Cropping1D>("Cropping1D"),
         layer_entry<Dense>("Dense"),
         layer_entry<Dropout>("Dropout"),
         layer_entry<EinsumDense>("EinsumDense"),
         layer_entry<Embedding>("Embedding"),
+        layer_entry<Flatten>("Flatten"),
         layer_entry<GlobalAveragePooling1D>("GlobalAveragePooling1D"),
+        layer_entry<GlobalAveragePooling2D>("GlobalAveragePooling2D"),
         layer_entry<GlobalMaxPooling1D>("GlobalMaxPooling1D"),
+        layer_entry<GlobalMaxPooling2D>("GlobalMaxPooling2D"),
         layer_entry<GroupedQueryAttention>("GroupQueryAttention"),
         layer_entry<GRU>("GRU"),
         layer_entry<LayerNormalization>("LayerNormalization"),
         layer_entry<LSTM>("LSTM"),
         layer_entry<Masking>("Masking"),
+        layer_entry<MaxPooling1D>("MaxPooling1D"),
+        layer_entry<MaxPooling2D>("MaxPooling2D"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
+        layer_entry<Permute>("Permute"),
         layer_entry<RepeatVector>("RepeatVector"),
+        layer_entry<Reshape>("Reshape"),
         layer_entry<SimpleRNN>("SimpleRNN"),
         {"TimeDistributed", kLayersModule,
          [](const Config& config) -> std::shared_ptr<Operation> {
            return TimeDistributed::from_config(
                config, [](const Config& entry) { return operation_from_config(entry); });
          }},
+        layer_entry<UpSampling1D>("UpSampling1D"),
+        layer_entry<ZeroPadding1D>("ZeroPadding1D"),
     };
     for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));

@@ -204,11 +204,6 @@ TEST(Conv1D, ArgumentErrors) {
             "Conv1D 'c': `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
             "Expected strides=(1,) or dilation_rate=(1,). Received: strides=(2,) and "
             "dilation_rate=(2,).");
-  EXPECT_EQ(message_of<NotSupportedError>([] {
-              Conv1D layer({.filters = 2, .kernel_size = 3, .data_format = "channels_first"});
-            }),
-            "Conv1D 'conv1d': unsupported data_format. Expected channels_last. Received: "
-            "data_format=channels_first.");
 }
 
 TEST(Conv1D, ShapeErrors) {

@@ -1,11 +1,14 @@
-// GlobalAveragePooling1D and GlobalMaxPooling1D: Keras's configs, the masked average, shapes,
-// and Keras's own numbers from the text golden models.
+// GlobalAveragePooling1D/2D and GlobalMaxPooling1D/2D: Keras's configs, the masked average,
+// shapes, Keras's own numbers from the text golden models, and the 2-D layers' backward against
+// central differences.
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "gradient_check.hpp"
 #include "kattn/layers/pooling.hpp"
 #include "layer_test_util.hpp"
+#include "projected_test_util.hpp"
 
 namespace kattn {
 namespace {
@@ -127,6 +130,71 @@ TEST(GlobalMaxPooling1D, ConfigMaxAndShapes) {
             }),
             "GlobalMaxPooling1D 'global_max_pooling1d': zero-size array to reduction operation "
             "maximum. Expected at least one step. Received: shape=(2, 0, 3).");
+}
+
+}  // namespace
+}  // namespace kattn
+
+namespace kattn {
+namespace {
+
+// (1, 2, 2, 2) channels_last: channel 0 holds 1, 2, 6, 3; channel 1 holds 10, 20, 60, 30.
+const Tensor kImage({1, 2, 2, 2}, {1, 10, 2, 20, 6, 60, 3, 30});
+
+TEST(GlobalPooling2D, ConfigsRoundTrip) {
+  // conv2d_options's global_average_pooling2d entry (Keras 3.16, keepdims true).
+  Config config = kQueryPool;
+  config["name"] = "gap";
+  config["keepdims"] = true;
+  EXPECT_EQ(GlobalAveragePooling2D::from_config(config)->get_config(), config);
+  EXPECT_EQ(GlobalMaxPooling2D::from_config(config)->get_config(), config);
+  EXPECT_EQ(GlobalAveragePooling2D().name(), "global_average_pooling2d");
+  EXPECT_EQ(GlobalMaxPooling2D().name(), "global_max_pooling2d");
+  EXPECT_TRUE(GlobalMaxPooling2D().built());
+  config["data_format"] = nullptr;
+  EXPECT_EQ(GlobalMaxPooling2D::from_config(config)->data_format(), "channels_last");
+}
+
+TEST(GlobalPooling2D, ValuesShapesAndMasks) {
+  EXPECT_EQ(GlobalAveragePooling2D().call(kImage).to_vector(), (std::vector<float>{3, 30}));
+  EXPECT_EQ(GlobalMaxPooling2D().call(kImage).to_vector(), (std::vector<float>{6, 60}));
+  const GlobalAveragePooling2D keep({.keepdims = true});
+  EXPECT_EQ(keep.call(kImage).shape(), (Shape{1, 1, 1, 2}));
+  EXPECT_EQ(keep.compute_output_shape({-1, -1, -1, 4}), (Shape{-1, 1, 1, 4}));
+  // channels_first (1, 2, 2, 2): channels on axis 1.
+  const GlobalMaxPooling2D first({.data_format = "channels_first", .keepdims = true});
+  const Tensor y = first.call(kImage);
+  EXPECT_EQ(y.shape(), (Shape{1, 2, 1, 1}));
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{20, 60}));
+  EXPECT_EQ(GlobalAveragePooling2D({.data_format = "channels_first"}).call(kImage).to_vector(),
+            (std::vector<float>{8.25f, 24.75f}));
+  EXPECT_EQ(GlobalAveragePooling2D().compute_output_shape({-1, 3, 4, 5}), (Shape{-1, 5}));
+  // No mask argument, and no mask passes on.
+  EXPECT_EQ(GlobalAveragePooling2D().compute_mask(), std::nullopt);
+  EXPECT_EQ(GlobalAveragePooling2D().call_parameters(), (std::vector<std::string>{"inputs"}));
+  EXPECT_EQ(message_of<ValueError>([] {
+              GlobalMaxPooling2D({.name = "g"}).call(Tensor({1, 3, 2}));
+            }),
+            "GlobalMaxPooling2D 'g': Input 0 is incompatible with the layer. Expected ndim=4. "
+            "Received: ndim=3, shape=(1, 3, 2).");
+}
+
+TEST(GlobalPooling2D, BackwardMatchesDifferences) {
+  const auto check = [](const UnaryLayer& layer, Tensor x) {
+    const LayerForward forward = layer.forward(x);
+    const Tensor d_output = testing::random_normal(forward.output.shape(), 3);
+    std::vector<Tensor> weight_gradients = layer.zero_gradients();
+    const Tensor d_inputs = layer.backward(forward, d_output, weight_gradients);
+    const auto loss = [&] { return testing::dot_sum(layer.forward(x).output, d_output); };
+    EXPECT_TRUE(testing::gradients_agree(d_inputs, testing::numeric_gradient(x, loss, 1e-3),
+                                         testing::kFloatAtol, testing::kFloatRtol));
+  };
+  for (const std::string format : {"channels_last", "channels_first"}) {
+    SCOPED_TRACE(format);
+    check(GlobalAveragePooling2D({.data_format = format}), testing::random_normal({2, 3, 4, 2}, 1));
+    check(GlobalMaxPooling2D({.data_format = format, .keepdims = true}),
+          testing::random_normal({2, 3, 4, 2}, 2));
+  }
 }
 
 }  // namespace

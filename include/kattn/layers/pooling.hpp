@@ -1,18 +1,21 @@
-// keras.layers.GlobalAveragePooling1D and keras.layers.GlobalMaxPooling1D, exact to Keras 3.16.
+// keras.layers.GlobalAveragePooling1D/2D and keras.layers.GlobalMaxPooling1D/2D, exact to
+// Keras 3.16.
 //
-//   channels_last inputs (B, T, C) -> (B, C), or (B, 1, C) with keepdims
-//   channels_first inputs (B, C, T) -> (B, C), or (B, C, 1) with keepdims
-//   average: sum_t x[b, t, c] / T; with a mask m (B, T):
+//   channels_last inputs (B, S0[, S1], C) -> (B, C), or (B, 1[, 1], C) with keepdims
+//   channels_first inputs (B, C, S0[, S1]) -> (B, C), or (B, C, 1[, 1]) with keepdims
+//   average: the mean over the spatial cells; GlobalAveragePooling1D with a mask m (B, T):
 //            sum_t x[b, t, c] * m[b, t] / sum_t m[b, t]  (a fully masked row is 0 / 0 = NaN)
-//   max:     max_t x[b, t, c] (NaN propagates, as numpy's max)
-// Neither output carries a mask.
+//   max:     the largest spatial cell (NaN propagates, as numpy's max)
+// No output carries a mask.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kattn/core/config.hpp"
@@ -22,14 +25,21 @@
 
 namespace kattn {
 
-// Keras's BaseGlobalPooling with pool_dimensions=1: the arguments, shapes and config both
-// layers share. Weightless: built from construction, as in Keras.
-class GlobalPooling1D : public UnaryLayer {
+// Keras's BaseGlobalPooling: the arguments, shapes and config the four layers share.
+// Weightless: built from construction, as in Keras.
+class BaseGlobalPooling : public UnaryLayer {
  public:
+  struct Args {
+    std::string data_format = "channels_last";  // or "channels_first", any case
+    bool keepdims = false;
+    std::string name = "";  // empty: the class's (global_average_pooling1d, ...)
+    bool trainable = true;
+  };
+
   // Keras's BaseGlobalPooling.compute_output_shape; -1 passes through.
   Shape compute_output_shape(const Shape& input_shape) const override;
-  // GlobalAveragePooling1D.compute_mask returns None, and GlobalMaxPooling1D does not support
-  // masking: neither passes a mask on.
+  // GlobalAveragePooling1D.compute_mask returns None, and the others do not support masking:
+  // none passes a mask on.
   std::optional<Mask> compute_mask() const { return std::nullopt; }
 
   const std::string& data_format() const { return data_format_; }
@@ -38,35 +48,58 @@ class GlobalPooling1D : public UnaryLayer {
   Config get_config() const override;
 
  protected:
-  GlobalPooling1D(std::string class_name, LayerArgs args, const std::string& data_format,
-                  bool keepdims);
-  // Reduces the steps axis of a rank-3 `inputs` into the output: `reduce(b, first, steps,
-  // stride)` gets the `steps` elements of one (b, c) pair, `stride` elements apart from `first`.
+  BaseGlobalPooling(std::string class_name, std::string default_name, size_t pool_dimensions,
+                    Args args);
+  // A config's arguments (BaseGlobalPooling.get_config's keys, null data_format channels_last);
+  // unknown keys raise ValueError.
+  static Args read_args(const Config& config, std::string_view class_name);
+
+  // Keras's InputSpec(ndim=pool_dimensions + 2).
+  void check_rank(const Shape& input_shape) const;
+  // The spatial cells of one (b, c) pair: the product of the spatial sizes.
+  int64_t cells(const Shape& input_shape) const;
+  // Reduces the spatial cells of `inputs` into the output: `reduce(b, first, n, stride)` gets
+  // the `n` cells of one (b, c) pair, `stride` elements apart from `first`.
   Tensor pool(const Tensor& inputs,
-              const std::function<float(int64_t b, const float* first, int64_t steps,
-                                        int64_t stride)>& reduce) const;
-  // The backward of pool(): `spread(b, c, d, first, d_first, steps, stride)` writes the gradients
-  // of one (b, c) pair's steps (at d_first, laid out as `first` is in the inputs) from the
+              const std::function<float(int64_t b, const float* first, int64_t n, int64_t stride)>&
+                  reduce) const;
+  // The backward of pool(): `spread(b, c, d, first, d_first, n, stride)` writes the gradients of
+  // one (b, c) pair's cells (at d_first, laid out as `first` is in the inputs) from the
   // gradient `d` of its output. `x` is the forward's contiguous inputs.
-  Tensor unpool(
-      const Tensor& x, const Tensor& d_output,
-      const std::function<void(int64_t b, int64_t c, float d, const float* first, float* d_first,
-                               int64_t steps, int64_t stride)>& spread) const;
-  int64_t steps_axis() const { return data_format_ == "channels_last" ? 1 : 2; }
+  Tensor unpool(const Tensor& x, const Tensor& d_output,
+                const std::function<void(int64_t b, int64_t c, float d, const float* first,
+                                         float* d_first, int64_t n, int64_t stride)>& spread) const;
 
  private:
+  size_t pool_dimensions_;
   std::string data_format_;
   bool keepdims_;
 };
 
-class GlobalAveragePooling1D : public GlobalPooling1D {
+// GlobalAveragePooling1D/2D: the mean over the spatial cells.
+class GlobalAveragePooling : public BaseGlobalPooling {
  public:
-  struct Args {
-    std::string data_format = "channels_last";  // or "channels_first", any case
-    bool keepdims = false;
-    std::string name = "global_average_pooling1d";
-    bool trainable = true;
-  };
+  Tensor call(const Tensor& inputs) const override { return mean(inputs, std::nullopt); }
+  LayerForward forward(const Tensor& inputs) const override {
+    return mean_forward(inputs, std::nullopt);
+  }
+  // Backpropagates d_output (the output's shape) through the forward call that gave `forward`:
+  // d_inputs = d_output / n for the n cells, or with a mask d_output[b, c] / sum_t m[b, t]
+  // where m[b, t] and 0 elsewhere (Keras's where(mask, inputs, 0) passes nothing to masked
+  // steps, so a fully masked row gets 0, not NaN). weight_gradients is zero_gradients(): empty.
+  Tensor backward(const LayerForward& forward, const Tensor& d_output,
+                  std::vector<Tensor>& weight_gradients) const override;
+
+ protected:
+  using BaseGlobalPooling::BaseGlobalPooling;
+  // `mask` (B, T), 1-D only: false steps are left out of both the sum and the count.
+  Tensor mean(const Tensor& inputs, const std::optional<Mask>& mask) const;
+  LayerForward mean_forward(const Tensor& inputs, const std::optional<Mask>& mask) const;
+};
+
+class GlobalAveragePooling1D : public GlobalAveragePooling {
+ public:
+  using Args = BaseGlobalPooling::Args;
 
   GlobalAveragePooling1D();
   explicit GlobalAveragePooling1D(Args args);
@@ -74,57 +107,73 @@ class GlobalAveragePooling1D : public GlobalPooling1D {
   static std::unique_ptr<GlobalAveragePooling1D> from_config(const Config& config);
 
   // `mask` (B, T): false steps are left out of both the sum and the count.
-  Tensor call(const Tensor& inputs, const std::optional<Mask>& mask) const;
-  Tensor call(const Tensor& inputs) const override { return call(inputs, std::nullopt); }
-  // A training call: call() that also keeps the inputs and the mask for backward().
-  LayerForward forward(const Tensor& inputs, const std::optional<Mask>& mask) const;
-  LayerForward forward(const Tensor& inputs) const override {
-    return forward(inputs, std::nullopt);
+  Tensor call(const Tensor& inputs, const std::optional<Mask>& mask) const {
+    return mean(inputs, mask);
   }
-  // Backpropagates d_output (the output's shape) through the forward() call that gave
-  // `forward`: d_inputs[b, t, c] = d_output[b, c] / T, or with a mask d_output[b, c] /
-  // sum_t m[b, t] where m[b, t] and 0 elsewhere (Keras's where(mask, inputs, 0) passes nothing
-  // to masked steps, so a fully masked row gets 0, not NaN). weight_gradients is
-  // zero_gradients(): empty.
-  Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const override;
+  using GlobalAveragePooling::call;
+  // A training call: call() that also keeps the inputs and the mask for backward().
+  LayerForward forward(const Tensor& inputs, const std::optional<Mask>& mask) const {
+    return mean_forward(inputs, mask);
+  }
+  using GlobalAveragePooling::forward;
 
  protected:
   bool call_takes_mask() const override { return true; }
   Tensor call_masked(const Tensor& inputs, const std::optional<Mask>& mask) const override {
-    return call(inputs, mask);
+    return mean(inputs, mask);
   }
   LayerForward forward_masked(const Tensor& inputs,
                               const std::optional<Mask>& mask) const override {
-    return forward(inputs, mask);
+    return mean_forward(inputs, mask);
   }
 };
 
-class GlobalMaxPooling1D : public GlobalPooling1D {
+// No mask argument: Keras's GlobalAveragePooling2D.call takes none.
+class GlobalAveragePooling2D : public GlobalAveragePooling {
  public:
-  struct Args {
-    std::string data_format = "channels_last";  // or "channels_first", any case
-    bool keepdims = false;
-    std::string name = "global_max_pooling1d";
-    bool trainable = true;
-  };
+  using Args = BaseGlobalPooling::Args;
 
-  GlobalMaxPooling1D();
-  explicit GlobalMaxPooling1D(Args args);
-  static std::unique_ptr<GlobalMaxPooling1D> from_config(const Config& config);
+  GlobalAveragePooling2D();
+  explicit GlobalAveragePooling2D(Args args);
+  static std::unique_ptr<GlobalAveragePooling2D> from_config(const Config& config);
+};
 
-  // No mask argument: Keras's GlobalMaxPooling1D.call takes none and the layer does not
-  // support masking, so a Keras mask on the input is ignored (masked steps count in the max).
+// GlobalMaxPooling1D/2D: the largest spatial cell. No mask argument: Keras's calls take none
+// and the layers do not support masking, so a Keras mask on the input is ignored (masked steps
+// count in the max).
+class GlobalMaxPooling : public BaseGlobalPooling {
+ public:
   Tensor call(const Tensor& inputs) const override;
   // A training call: call() that also keeps the inputs and the maxima for backward().
   LayerForward forward(const Tensor& inputs) const override;
   // Backpropagates d_output (the output's shape) through the forward() call that gave
-  // `forward`: each (b, c) pair's gradient goes to the steps equal to its maximum, split
+  // `forward`: each (b, c) pair's gradient goes to the cells equal to its maximum, split
   // equally when several tie, as TensorFlow's and JAX's gradient of reduce_max does:
-  // d_inputs = d * (x == max) / count(x == max). A NaN maximum equals no step and the 0 / 0
+  // d_inputs = d * (x == max) / count(x == max). A NaN maximum equals no cell and the 0 / 0
   // makes the pair's gradients NaN, as there. weight_gradients is zero_gradients(): empty.
   Tensor backward(const LayerForward& forward, const Tensor& d_output,
                   std::vector<Tensor>& weight_gradients) const override;
+
+ protected:
+  using BaseGlobalPooling::BaseGlobalPooling;
+};
+
+class GlobalMaxPooling1D : public GlobalMaxPooling {
+ public:
+  using Args = BaseGlobalPooling::Args;
+
+  GlobalMaxPooling1D();
+  explicit GlobalMaxPooling1D(Args args);
+  static std::unique_ptr<GlobalMaxPooling1D> from_config(const Config& config);
+};
+
+class GlobalMaxPooling2D : public GlobalMaxPooling {
+ public:
+  using Args = BaseGlobalPooling::Args;
+
+  GlobalMaxPooling2D();
+  explicit GlobalMaxPooling2D(Args args);
+  static std::unique_ptr<GlobalMaxPooling2D> from_config(const Config& config);
 };
 
 }  // namespace kattn

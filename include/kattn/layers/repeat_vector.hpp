@@ -2,7 +2,8 @@
 //
 //   inputs (B, F) -> output (B, n, F): every row repeated n times
 //
-// Weightless; the output carries no Keras mask.
+// Weightless, built on the first call (Keras records its build_config); the output carries no
+// Keras mask.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,11 @@
 
 #include "kattn/core/config.hpp"
 #include "kattn/core/tensor.hpp"
-#include "kattn/layers/layer_forward.hpp"
-#include "kattn/layers/unary_layer.hpp"
+#include "kattn/layers/reshaping_layer.hpp"
 
 namespace kattn {
 
-class RepeatVector : public UnaryLayer {
+class RepeatVector : public ReshapingLayer {
  public:
   struct Args {
     int64_t n = 0;  // > 0, required
@@ -32,13 +32,13 @@ class RepeatVector : public UnaryLayer {
   // (B, F) -> (B, n, F); ValueError for inputs of another rank (Keras's InputSpec(ndim=2)).
   Shape compute_output_shape(const Shape& input_shape) const override;
   Tensor call(const Tensor& inputs) const override;
-  LayerForward forward(const Tensor& inputs) const override;
-  // d_inputs (B, F) = the sum of d_output (B, n, F) over its n copies.
-  Tensor backward(const LayerForward& forward, const Tensor& d_output,
-                  std::vector<Tensor>& weight_gradients) const override;
 
   int64_t n() const { return n_; }
   Config get_config() const override;
+
+ protected:
+  // d_inputs (B, F) = the sum of d_output (B, n, F) over its n copies.
+  Tensor gradient(const Tensor& d_output, const Shape& input_shape) const override;
 
  private:
   void check_rank(const Shape& input_shape) const;

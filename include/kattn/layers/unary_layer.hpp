@@ -19,6 +19,10 @@ class UnaryLayer : public Layer {
   // Whether Keras writes a build_config for the class (the class defines build()).
   enum class BuildRecord { kRecorded, kNotRecorded };
 
+  // Whether Keras serialises a build_config for the layer once built (false for the classes
+  // built in __init__).
+  bool records_build_config() const { return build_record_ == BuildRecord::kRecorded; }
+
   // Creates the weights for inputs of this shape (Keras's build); a no-op once built.
   virtual void build(const Shape& /*input_shape*/) {}
   // Keras's compute_output_shape; the input's shape by default.
