@@ -97,7 +97,7 @@ TEST(Sequential, Trains) {
   Tensor labels({kSamples, 1});
   for (int64_t n = 0; n < kSamples; ++n) {
     for (int64_t t = 0; t < kSteps; ++t)
-      tokens(n, t) = t < 1 + n % 3 ? 1 + (n * 7 + t * 3) % 29 : 0;
+      tokens(n, t) = t < 1 + n % 3 ? static_cast<int32_t>(1 + (n * 7 + t * 3) % 29) : 0;
     labels(n, 0) = tokens(n, 0) > 15 ? 1.0f : 0.0f;
   }
   Model model = bilstm_classifier();
