@@ -9,11 +9,13 @@
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/layers/bidirectional.hpp"
+#include "kattn/layers/conv1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/embedding.hpp"
 #include "kattn/layers/lstm.hpp"
 #include "kattn/layers/merging.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/layers/pooling_windows.hpp"
 #include "kattn/models/sequential.hpp"
 #include "kattn/training/losses.hpp"
 #include "kattn/training/optimizers.hpp"
@@ -68,6 +70,37 @@ TEST(Sequential, BuiltInCppWithKerassWeightsComputesKerassOutput) {
   ASSERT_EQ(actual.shape(), expected.shape());
   for (int64_t i = 0; i < actual.size(); ++i)
     EXPECT_NEAR(actual.data()[i], expected.data()[i], 1e-5);
+}
+
+// The zoo's seq_conv1d_pool: convolution and pooling stages, written in C++.
+TEST(Sequential, ConvolutionStagesBuiltInCppSaveWhatKerasSaves) {
+  const std::filesystem::path dir = testing::data_dir() / "golden-zoo/seq_conv1d_pool";
+  const Model model = Sequential(
+      {.shape = {-1, 5}, .name = "signal"},
+      {make_layer<Conv1D>({.filters = 5,
+                           .kernel_size = 3,
+                           .padding = "same",
+                           .activation = ActivationFunction("relu"),
+                           .name = "conv_1"}),
+       make_layer<MaxPooling1D>({.pool_size = 2, .name = "pool_1"}),
+       make_layer<Conv1D>({.filters = 6,
+                           .kernel_size = 2,
+                           .activation = ActivationFunction("relu"),
+                           .name = "conv_2"}),
+       make_layer<GlobalAveragePooling1D>({.name = "gap"}),
+       make_layer<Dense>(
+           {.units = 3, .activation = ActivationFunction("softmax"), .name = "classifier"})},
+      "sequential_conv1d");
+  const KerasArchiveReader file = KerasArchiveReader::open(dir / "model.keras");
+  EXPECT_EQ(model.to_config(), testing::without_shared_ids(file.config()));
+  const WeightStore ours = model.weight_store();
+  const WeightStore keras = file.read_weights(size_t{1} << 20, "a test");
+  EXPECT_EQ(ours.groups(), keras.groups());
+  ASSERT_EQ(ours.datasets().size(), keras.datasets().size());
+  for (const auto& [path, value] : keras.datasets()) {
+    ASSERT_NE(ours.find(path), nullptr) << path;
+    EXPECT_EQ(ours.find(path)->shape(), value.shape()) << path;
+  }
 }
 
 TEST(Sequential, SummaryListsTheLayersWithoutInputsOpNodesOrConnections) {
