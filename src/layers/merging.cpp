@@ -1,4 +1,4 @@
-// keras.layers.Merge and its Add, Multiply and Concatenate.
+// keras.layers.Merge and its Add, Subtract, Multiply, Average and Concatenate.
 #include "kattn/layers/merging.hpp"
 
 #include <algorithm>
@@ -227,6 +227,70 @@ std::vector<Tensor> Add::merge_backward(const std::vector<Tensor>& inputs,
   // out = x_0 + x_1 + ...: each input gets d_output, summed where it was broadcast.
   std::vector<Tensor> grads;
   for (const Tensor& input : inputs) grads.push_back(sum_to_input(d_output, input));
+  return grads;
+}
+
+Subtract::Subtract() : Subtract(Args{}) {}
+
+Subtract::Subtract(Args args)
+    : Merge("Subtract", LayerArgs{std::move(args.name), args.trainable}) {}
+
+std::unique_ptr<Subtract> Subtract::from_config(const Config& config) {
+  return merge_from_config<Subtract>(config, "Subtract");
+}
+
+Shape Subtract::compute_output_shape(const std::vector<Shape>& input_shapes) const {
+  if (input_shapes.size() != 2) {
+    throw_value_error(error_source(), "A `Subtract` layer should be called on exactly 2 inputs",
+                      "2 inputs", "input_shape=" + shapes_string(input_shapes));
+  }
+  return Merge::compute_output_shape(input_shapes);
+}
+
+Tensor Subtract::merge_function(const std::vector<Tensor>& inputs,
+                                const Shape& output_shape) const {
+  return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] -= x[i];
+  });
+}
+
+std::vector<Tensor> Subtract::merge_backward(const std::vector<Tensor>& inputs,
+                                             const Shape& /*output_shape*/,
+                                             const Tensor& d_output) const {
+  // out = x_0 - x_1: d x_0 = d_output, d x_1 = -d_output, each summed where it was broadcast.
+  Tensor negated = d_output.clone();
+  for (int64_t i = 0; i < negated.size(); ++i) negated.data()[i] = -negated.data()[i];
+  return {sum_to_input(d_output, inputs[0]), sum_to_input(negated, inputs[1])};
+}
+
+Average::Average() : Average(Args{}) {}
+
+Average::Average(Args args) : Merge("Average", LayerArgs{std::move(args.name), args.trainable}) {}
+
+std::unique_ptr<Average> Average::from_config(const Config& config) {
+  return merge_from_config<Average>(config, "Average");
+}
+
+Tensor Average::merge_function(const std::vector<Tensor>& inputs, const Shape& output_shape) const {
+  // Keras's Average: the running sum, then one division by the number of inputs.
+  Tensor output =
+      elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) out[i] += x[i];
+      });
+  const auto count = static_cast<float>(inputs.size());
+  for (int64_t i = 0; i < output.size(); ++i) output.data()[i] /= count;
+  return output;
+}
+
+std::vector<Tensor> Average::merge_backward(const std::vector<Tensor>& inputs,
+                                            const Shape& /*output_shape*/,
+                                            const Tensor& d_output) const {
+  // out = (x_0 + x_1 + ...) / n: each input gets d_output / n, summed where it was broadcast.
+  Tensor scaled = d_output.clone();
+  const auto count = static_cast<float>(inputs.size());
+  for (int64_t i = 0; i < scaled.size(); ++i) scaled.data()[i] /= count;
+  std::vector<Tensor> grads;
+  for (const Tensor& input : inputs) grads.push_back(sum_to_input(scaled, input));
   return grads;
 }
 

@@ -39,6 +39,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Add>("Add"),
         layer_entry<AdditiveAttention>("AdditiveAttention"),
         layer_entry<Attention>("Attention"),
+        layer_entry<Average>("Average"),
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
@@ -57,6 +58,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Multiply>("Multiply"),
         layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<SimpleRNN>("SimpleRNN"),
+        layer_entry<Subtract>("Subtract"),
         {"TimeDistributed", kLayersModule,
          [](const Config& config) -> std::shared_ptr<Operation> {
            return TimeDistributed::from_config(config, operation_from_config);
