@@ -54,6 +54,8 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<LayerNormalization>("LayerNormalization"),
         layer_entry<LSTM>("LSTM"),
         layer_entry<Masking>("Masking"),
+        layer_entry<Maximum>("Maximum"),
+        layer_entry<Minimum>("Minimum"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
         layer_entry<RepeatVector>("RepeatVector"),

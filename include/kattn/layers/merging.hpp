@@ -2,7 +2,9 @@
 // Keras 3.16. Each takes a list of tensors (B, ...).
 //
 //   Add, Multiply: ((x_0 op x_1) op x_2) ..., elementwise in float32. Subtract: x_0 - x_1 (exactly
-//     two inputs). Average: (x_0 + x_1 + ...) / n. An input of lower rank
+//     two inputs). Average: (x_0 + x_1 + ...) / n. Maximum, Minimum: max(max(x_0, x_1), x_2) ...
+//     (min likewise); their backward splits a tie between the two sides of each pairwise step
+//     in halves, as jax's and torch's autodiff do. An input of lower rank
 //     gets axes of length 1 after its batch axis until the ranks agree (Merge.call's
 //     expand_dims(x, axis=1)); then axes of length 1 broadcast, as in numpy. Batch sizes must
 //     agree.
@@ -147,6 +149,51 @@ class Average : public Merge {
                         const Shape& output_shape) const override;
   std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
                                      const Tensor& d_output) const override;
+};
+
+// Maximum's and Minimum's shared merge: elementwise max (or min) folded over the inputs.
+class ElementwiseExtremum : public Merge {
+ public:
+  // Refuses masked inputs (see the file comment); none when no input has a mask.
+  std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
+                                   const std::vector<std::optional<Mask>>& masks) const override;
+
+ protected:
+  ElementwiseExtremum(std::string class_name, LayerArgs args, bool maximum);
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
+
+ private:
+  // Whether `a` wins over `b` (max: a > b, min: a < b).
+  bool beats(float a, float b) const { return maximum_ ? a > b : a < b; }
+
+  bool maximum_;
+};
+
+class Maximum : public ElementwiseExtremum {
+ public:
+  struct Args {
+    std::string name = "maximum";
+    bool trainable = true;
+  };
+
+  Maximum();
+  explicit Maximum(Args args);
+  static std::unique_ptr<Maximum> from_config(const Config& config);
+};
+
+class Minimum : public ElementwiseExtremum {
+ public:
+  struct Args {
+    std::string name = "minimum";
+    bool trainable = true;
+  };
+
+  Minimum();
+  explicit Minimum(Args args);
+  static std::unique_ptr<Minimum> from_config(const Config& config);
 };
 
 class Multiply : public Merge {
