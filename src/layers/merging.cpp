@@ -1,4 +1,4 @@
-// keras.layers.Merge and its Add, Multiply and Concatenate.
+// keras.layers.Merge and its Add, Subtract, Multiply, Average, Maximum, Minimum and Concatenate.
 #include "kattn/layers/merging.hpp"
 
 #include <algorithm>
@@ -228,6 +228,150 @@ std::vector<Tensor> Add::merge_backward(const std::vector<Tensor>& inputs,
   std::vector<Tensor> grads;
   for (const Tensor& input : inputs) grads.push_back(sum_to_input(d_output, input));
   return grads;
+}
+
+Subtract::Subtract() : Subtract(Args{}) {}
+
+Subtract::Subtract(Args args)
+    : Merge("Subtract", LayerArgs{std::move(args.name), args.trainable}) {}
+
+std::unique_ptr<Subtract> Subtract::from_config(const Config& config) {
+  return merge_from_config<Subtract>(config, "Subtract");
+}
+
+Shape Subtract::compute_output_shape(const std::vector<Shape>& input_shapes) const {
+  if (input_shapes.size() != 2) {
+    throw_value_error(error_source(), "A `Subtract` layer should be called on exactly 2 inputs",
+                      "2 inputs", "input_shape=" + shapes_string(input_shapes));
+  }
+  return Merge::compute_output_shape(input_shapes);
+}
+
+Tensor Subtract::merge_function(const std::vector<Tensor>& inputs,
+                                const Shape& output_shape) const {
+  return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] -= x[i];
+  });
+}
+
+std::vector<Tensor> Subtract::merge_backward(const std::vector<Tensor>& inputs,
+                                             const Shape& /*output_shape*/,
+                                             const Tensor& d_output) const {
+  // out = x_0 - x_1: d x_0 = d_output, d x_1 = -d_output, each summed where it was broadcast.
+  Tensor negated = d_output.clone();
+  for (int64_t i = 0; i < negated.size(); ++i) negated.data()[i] = -negated.data()[i];
+  return {sum_to_input(d_output, inputs[0]), sum_to_input(negated, inputs[1])};
+}
+
+Average::Average() : Average(Args{}) {}
+
+Average::Average(Args args) : Merge("Average", LayerArgs{std::move(args.name), args.trainable}) {}
+
+std::unique_ptr<Average> Average::from_config(const Config& config) {
+  return merge_from_config<Average>(config, "Average");
+}
+
+Tensor Average::merge_function(const std::vector<Tensor>& inputs, const Shape& output_shape) const {
+  // Keras's Average: the running sum, then one division by the number of inputs.
+  Tensor output =
+      elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) out[i] += x[i];
+      });
+  const auto count = static_cast<float>(inputs.size());
+  for (int64_t i = 0; i < output.size(); ++i) output.data()[i] /= count;
+  return output;
+}
+
+std::vector<Tensor> Average::merge_backward(const std::vector<Tensor>& inputs,
+                                            const Shape& /*output_shape*/,
+                                            const Tensor& d_output) const {
+  // out = (x_0 + x_1 + ...) / n: each input gets d_output / n, summed where it was broadcast.
+  Tensor scaled = d_output.clone();
+  const auto count = static_cast<float>(inputs.size());
+  for (int64_t i = 0; i < scaled.size(); ++i) scaled.data()[i] /= count;
+  std::vector<Tensor> grads;
+  for (const Tensor& input : inputs) grads.push_back(sum_to_input(scaled, input));
+  return grads;
+}
+
+ElementwiseExtremum::ElementwiseExtremum(std::string class_name, LayerArgs args, bool maximum)
+    : Merge(std::move(class_name), std::move(args)), maximum_(maximum) {}
+
+std::optional<Mask> ElementwiseExtremum::compute_mask(
+    const std::vector<Tensor>& inputs, const std::vector<std::optional<Mask>>& masks) const {
+  if (masks.empty()) return std::nullopt;
+  check_mask_count(inputs, masks);
+  for (size_t i = 0; i < masks.size(); ++i) {
+    if (!masks[i]) continue;
+    throw_value_error(error_source(),
+                      "masked inputs are not supported (Keras replaces masked elements by the "
+                      "other inputs' values)",
+                      "inputs without a Keras mask", "a mask on input " + std::to_string(i));
+  }
+  return std::nullopt;
+}
+
+Tensor ElementwiseExtremum::merge_function(const std::vector<Tensor>& inputs,
+                                           const Shape& output_shape) const {
+  if (maximum_) {
+    return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) out[i] = std::max(out[i], x[i]);
+    });
+  }
+  return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) out[i] = std::min(out[i], x[i]);
+  });
+}
+
+std::vector<Tensor> ElementwiseExtremum::merge_backward(const std::vector<Tensor>& inputs,
+                                                        const Shape& output_shape,
+                                                        const Tensor& d_output) const {
+  // p_0 = x_0, p_k = op(p_{k-1}, x_k). Backwards over k, d p_k goes to x_k where x_k beats
+  // p_{k-1}, to p_{k-1} where it loses, half to each on a tie.
+  std::vector<Tensor> broadcast;
+  for (const Tensor& input : inputs) broadcast.push_back(broadcast_input(input, output_shape));
+  std::vector<Tensor> partials{broadcast[0]};
+  for (size_t k = 1; k < inputs.size(); ++k) {
+    Tensor next = partials.back().clone();
+    const float* x = broadcast[k].data();
+    for (int64_t i = 0; i < next.size(); ++i) {
+      if (beats(x[i], next.data()[i])) next.data()[i] = x[i];
+    }
+    partials.push_back(std::move(next));
+  }
+  std::vector<Tensor> grads(inputs.size());
+  Tensor d = d_output.clone();
+  for (size_t k = inputs.size() - 1; k >= 1; --k) {
+    Tensor d_x = Tensor::full(output_shape, 0.0f);
+    const float* x = broadcast[k].data();
+    const float* p = partials[k - 1].data();
+    for (int64_t i = 0; i < d.size(); ++i) {
+      const float share = beats(x[i], p[i]) ? 1.0f : (x[i] == p[i] ? 0.5f : 0.0f);
+      d_x.data()[i] = d.data()[i] * share;
+      d.data()[i] -= d_x.data()[i];
+    }
+    grads[k] = sum_to_input(d_x, inputs[k]);
+  }
+  grads[0] = sum_to_input(d, inputs[0]);
+  return grads;
+}
+
+Maximum::Maximum() : Maximum(Args{}) {}
+
+Maximum::Maximum(Args args)
+    : ElementwiseExtremum("Maximum", LayerArgs{std::move(args.name), args.trainable}, true) {}
+
+std::unique_ptr<Maximum> Maximum::from_config(const Config& config) {
+  return merge_from_config<Maximum>(config, "Maximum");
+}
+
+Minimum::Minimum() : Minimum(Args{}) {}
+
+Minimum::Minimum(Args args)
+    : ElementwiseExtremum("Minimum", LayerArgs{std::move(args.name), args.trainable}, false) {}
+
+std::unique_ptr<Minimum> Minimum::from_config(const Config& config) {
+  return merge_from_config<Minimum>(config, "Minimum");
 }
 
 Multiply::Multiply() : Multiply(Args{}) {}

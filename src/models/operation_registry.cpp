@@ -51,6 +51,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Attention>("Attention"),
         layer_entry<AveragePooling1D>("AveragePooling1D"),
         layer_entry<AveragePooling2D>("AveragePooling2D"),
+        layer_entry<Average>("Average"),
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
@@ -72,12 +73,15 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Masking>("Masking"),
         layer_entry<MaxPooling1D>("MaxPooling1D"),
         layer_entry<MaxPooling2D>("MaxPooling2D"),
+        layer_entry<Maximum>("Maximum"),
+        layer_entry<Minimum>("Minimum"),
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
         layer_entry<Permute>("Permute"),
         layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<Reshape>("Reshape"),
         layer_entry<SimpleRNN>("SimpleRNN"),
+        layer_entry<Subtract>("Subtract"),
         {"TimeDistributed", kLayersModule,
          [](const Config& config) -> std::shared_ptr<Operation> {
            return TimeDistributed::from_config(

@@ -1,15 +1,19 @@
-// keras.layers.Add, keras.layers.Multiply and keras.layers.Concatenate over Keras's Merge,
-// exact to Keras 3.16. Each takes a list of tensors (B, ...).
+// keras.layers.Add, Subtract, Multiply, Average and Concatenate over Keras's Merge, exact to
+// Keras 3.16. Each takes a list of tensors (B, ...).
 //
-//   Add, Multiply: ((x_0 op x_1) op x_2) ..., elementwise in float32. An input of lower rank
+//   Add, Multiply: ((x_0 op x_1) op x_2) ..., elementwise in float32. Subtract: x_0 - x_1 (exactly
+//     two inputs). Average: (x_0 + x_1 + ...) / n. Maximum, Minimum: max(max(x_0, x_1), x_2) ...
+//     (min likewise); their backward splits a tie between the two sides of each pairwise step
+//     in halves, as jax's and torch's autodiff do. An input of lower rank
 //     gets axes of length 1 after its batch axis until the ranks agree (Merge.call's
 //     expand_dims(x, axis=1)); then axes of length 1 broadcast, as in numpy. Batch sizes must
 //     agree.
 //   Concatenate: inputs equal on every axis but `axis`, joined along it.
 //
 // Masks (Keras's compute_mask; call itself never reads them):
-//   Add, Multiply (Merge.compute_mask): none unless every input has one; then their logical OR.
-//   Concatenate.compute_mask: none when no input has one; otherwise each input's mask (all true
+//   Add, Subtract, Multiply, Average (Merge.compute_mask): none unless every input has one; then
+//   their logical OR. Concatenate.compute_mask: none when no input has one; otherwise each input's
+//   mask (all true
 //     for an input without one; a mask of lower rank is broadcast over the input's last axis)
 //     is concatenated along `axis`, then reduced with any() over the last axis.
 #pragma once
@@ -106,6 +110,90 @@ class Add : public Merge {
                         const Shape& output_shape) const override;
   std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
                                      const Tensor& d_output) const override;
+};
+
+class Subtract : public Merge {
+ public:
+  struct Args {
+    std::string name = "subtract";
+    bool trainable = true;
+  };
+
+  Subtract();
+  explicit Subtract(Args args);
+  static std::unique_ptr<Subtract> from_config(const Config& config);
+
+  // Subtract.build's check (exactly 2 inputs), then Merge's.
+  Shape compute_output_shape(const std::vector<Shape>& input_shapes) const override;
+
+ protected:
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
+};
+
+class Average : public Merge {
+ public:
+  struct Args {
+    std::string name = "average";
+    bool trainable = true;
+  };
+
+  Average();
+  explicit Average(Args args);
+  static std::unique_ptr<Average> from_config(const Config& config);
+
+ protected:
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
+};
+
+// Maximum's and Minimum's shared merge: elementwise max (or min) folded over the inputs.
+class ElementwiseExtremum : public Merge {
+ public:
+  // Refuses masked inputs (see the file comment); none when no input has a mask.
+  std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
+                                   const std::vector<std::optional<Mask>>& masks) const override;
+
+ protected:
+  ElementwiseExtremum(std::string class_name, LayerArgs args, bool maximum);
+  Tensor merge_function(const std::vector<Tensor>& inputs,
+                        const Shape& output_shape) const override;
+  std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
+                                     const Tensor& d_output) const override;
+
+ private:
+  // Whether `a` wins over `b` (max: a > b, min: a < b).
+  bool beats(float a, float b) const { return maximum_ ? a > b : a < b; }
+
+  bool maximum_;
+};
+
+class Maximum : public ElementwiseExtremum {
+ public:
+  struct Args {
+    std::string name = "maximum";
+    bool trainable = true;
+  };
+
+  Maximum();
+  explicit Maximum(Args args);
+  static std::unique_ptr<Maximum> from_config(const Config& config);
+};
+
+class Minimum : public ElementwiseExtremum {
+ public:
+  struct Args {
+    std::string name = "minimum";
+    bool trainable = true;
+  };
+
+  Minimum();
+  explicit Minimum(Args args);
+  static std::unique_ptr<Minimum> from_config(const Config& config);
 };
 
 class Multiply : public Merge {
