@@ -3,7 +3,11 @@
 //
 // Supported: linear, relu, gelu (exact erf form, Keras's default approximate=False), sigmoid,
 // tanh, softmax (over the last axis), silu ("swish" is Keras's alias of silu), hard_sigmoid
-// (clip(x / 6 + 0.5, 0, 1)) and softsign (x / (1 + |x|)). Any other name
+// (clip(x / 6 + 0.5, 0, 1)), softsign (x / (1 + |x|)), and the element-wise ones with Keras's
+// default arguments: relu6, leaky_relu (negative_slope 0.2), elu and celu (alpha 1), selu,
+// softplus, log_sigmoid, exponential, mish, hard_silu ("hard_swish" is its alias), tanh_shrink,
+// hard_tanh, squareplus (b 4), sparse_plus, soft_shrink and hard_shrink (threshold 0.5).
+// Not supported: glu, log_softmax, sparsemax, sparse_sigmoid and threshold. Any other name
 // is refused by name (NotSupportedError listing the supported ones). Each computes in float32 as
 // Keras's numpy backend does.
 #pragma once
@@ -44,11 +48,13 @@ class ActivationFunction {
   //   gelu    d * (Phi(x) + x * phi(x))   (the exact erf form's derivative)
   //   silu    d * s * (1 + x * (1 - s)),  s = sigmoid(x)
   //   hard_sigmoid  d / 6 where 0 < y < 1, else 0      softsign  d * (1 - |y|)^2
+  //   the other element-wise ones: d * f'(x), from the inputs
   template <typename Real>
   BasicTensor<Real> backward(const BasicTensor<Real>& inputs, const BasicTensor<Real>& outputs,
                              const BasicTensor<Real>& d_outputs) const;
-  // True for gelu and silu: backward() reads the inputs, so a training call keeps them.
-  bool backward_reads_inputs() const { return name_ == "gelu" || name_ == "silu"; }
+  // True for gelu, silu and the other element-wise ones but linear, relu, sigmoid, tanh,
+  // hard_sigmoid and softsign: backward() reads the inputs, so a training call keeps them.
+  bool backward_reads_inputs() const;
 
   bool operator==(const ActivationFunction& other) const { return name_ == other.name_; }
 
