@@ -14,12 +14,12 @@ namespace kattn {
 namespace {
 
 constexpr ErrorSource kActivation{"Activation", ""};
-constexpr std::array<std::string_view, 25> kNames = {
-    "linear",      "relu",        "gelu",         "sigmoid",     "tanh",
-    "softmax",     "silu",        "hard_sigmoid", "softsign",    "relu6",
-    "leaky_relu",  "elu",         "selu",         "celu",        "softplus",
-    "log_sigmoid", "exponential", "mish",         "hard_silu",   "tanh_shrink",
-    "hard_tanh",   "squareplus",  "sparse_plus",  "soft_shrink", "hard_shrink"};
+constexpr std::array<std::string_view, 27> kNames = {
+    "linear",      "relu",         "gelu",       "sigmoid",     "tanh",        "softmax",
+    "silu",        "hard_sigmoid", "softsign",   "relu6",       "leaky_relu",  "elu",
+    "selu",        "celu",         "softplus",   "log_sigmoid", "exponential", "mish",
+    "hard_silu",   "tanh_shrink",  "hard_tanh",  "squareplus",  "sparse_plus", "sparse_sigmoid",
+    "soft_shrink", "hard_shrink",  "log_softmax"};
 
 template <typename Real>
 Real sigmoid(Real x) {
@@ -102,6 +102,12 @@ const Elementwise<Real>* elementwise(std::string_view name) {
        [](Real x) {
          return x <= Real(-1) ? Real(0) : x < Real(1) ? Real(0.5) * (x + Real(1)) : Real(1);
        }},
+      // 0 for x <= -1, 1 for x >= 1, else (x + 1) / 2
+      {"sparse_sigmoid",
+       [](Real x) {
+         return x <= Real(-1) ? Real(0) : x >= Real(1) ? Real(1) : Real(0.5) * (x + Real(1));
+       },
+       [](Real x) { return x > Real(-1) && x < Real(1) ? Real(0.5) : Real(0); }},
       {"soft_shrink",
        [](Real x) {
          return x > Real(0.5) ? x - Real(0.5) : x < Real(-0.5) ? x + Real(0.5) : Real(0);
@@ -163,6 +169,17 @@ void ActivationFunction::operator()(BasicTensor<Real>& x) const {
     // ops.softmax(x, axis=-1), the numpy backend's max-subtracted form.
     const int64_t length = x.rank() == 0 ? 1 : x.dim(-1);
     if (length > 0) kernels::reference::dense::softmax_rows<Real>(n / length, length, v);
+  } else if (name_ == "log_softmax") {
+    // x - max - log(sum(exp(x - max))) over the last axis, as the numpy backend computes it.
+    const int64_t length = x.rank() == 0 ? 1 : x.dim(-1);
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      Real* r = v + row * length;
+      const Real max = *std::max_element(r, r + length);
+      Real sum = Real(0.0);
+      for (int64_t j = 0; j < length; ++j) sum += std::exp(r[j] - max);
+      const Real log_sum = std::log(sum);
+      for (int64_t j = 0; j < length; ++j) r[j] = r[j] - max - log_sum;
+    }
   } else if (name_ == "relu") {
     for (int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], Real(0.0));
   } else if (name_ == "gelu") {
@@ -207,6 +224,16 @@ BasicTensor<Real> ActivationFunction::backward(const BasicTensor<Real>& inputs,
       Real dot = Real(0.0);
       for (int64_t j = 0; j < length; ++j) dot += dr[j] * yr[j];
       for (int64_t j = 0; j < length; ++j) dr[j] = yr[j] * (dr[j] - dot);
+    }
+  } else if (name_ == "log_softmax") {
+    // y = log(softmax(x)) over rows: dx = dy - exp(y) * sum_j dy_j.
+    const int64_t length = d.rank() == 0 ? 1 : d.dim(-1);
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      Real* dr = dv + row * length;
+      const Real* yr = yv + row * length;
+      Real sum = Real(0.0);
+      for (int64_t j = 0; j < length; ++j) sum += dr[j];
+      for (int64_t j = 0; j < length; ++j) dr[j] -= std::exp(yr[j]) * sum;
     }
   } else if (name_ == "relu") {
     // max(x, 0): the gradient passes where the output is positive.

@@ -122,8 +122,8 @@ TEST(Dense, ErrorsNameTheArgument) {
             "Activation: unsupported activation. Expected one of linear, relu, gelu, sigmoid, "
             "tanh, softmax, silu, hard_sigmoid, softsign, relu6, leaky_relu, elu, selu, celu, "
             "softplus, log_sigmoid, exponential, mish, hard_silu, tanh_shrink, hard_tanh, "
-            "squareplus, sparse_plus, soft_shrink, hard_shrink (or swish and hard_swish, aliases "
-            "of silu and hard_silu). Received: "
+            "squareplus, sparse_plus, sparse_sigmoid, soft_shrink, hard_shrink, log_softmax (or "
+            "swish and hard_swish, aliases of silu and hard_silu). Received: "
             "activation=sparsemax.");
   config = keras_hidden_config();
   config["filters"] = 3;

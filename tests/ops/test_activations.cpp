@@ -1,5 +1,5 @@
-// The element-wise Keras activations with their default arguments: float32 values against
-// Keras 3 (numpy backend) and the backward against central finite differences, in double.
+// The element-wise Keras activations with their default arguments, and log_softmax: float32 values
+// against Keras 3 (numpy backend) and the backward against central finite differences, in double.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -59,6 +59,7 @@ const std::vector<KerasValues>& keras_values() {
        {0.2655644416809082f, 0.6180340051651001f, 0.8827822208404541f, 1, 1.1611874103546143f,
         1.4430004358291626f, 2.4142136573791504f, 7.140054702758789f}},
       {"sparse_plus", {0, 0, 0.140625f, 0.25f, 0.42249995470046997f, 0.765625f, 2, 7}},
+      {"sparse_sigmoid", {0, 0, 0.375f, 0.5f, 0.65f, 0.875f, 1, 1}},
       {"soft_shrink", {-3, -0.5f, 0, 0, 0, 0.25f, 1.5f, 6.5f}},
       {"hard_shrink", {-3.5f, -1, 0, 0, 0, 0.75f, 2, 7}},
   };
@@ -103,6 +104,29 @@ TEST(ElementwiseActivations, BackwardMatchesCentralDifferencesInDouble) {
     const TensorF64 actual = activation.backward(x, y, weights);
     EXPECT_TRUE(gradients_agree(actual, numeric_gradient(x, loss, 1e-6), 1e-7, 1e-6)) << keras.name;
   }
+}
+
+TEST(LogSoftmax, ValuesAndBackwardOverTheLastAxis) {
+  // Rows [0, ln 3] -> [ln 1/4, ln 3/4] and [5, 5] -> [ln 1/2, ln 1/2].
+  Tensor y({2, 2}, {0, std::log(3.0f), 5, 5});
+  const ActivationFunction log_softmax("log_softmax");
+  log_softmax(y);
+  const std::vector<float> expected = {std::log(0.25f), std::log(0.75f), std::log(0.5f),
+                                       std::log(0.5f)};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(y.to_vector()[i], expected[i], 1e-6);
+  EXPECT_FALSE(log_softmax.backward_reads_inputs());
+
+  TensorF64 x({2, 3}, {-1.2, 0.4, 2.1, 0.7, 0.7, -3.0});
+  const TensorF64 weights({2, 3}, {0.5, -1.1, 0.3, 2.0, 0.25, -0.6});
+  const auto loss = [&] {
+    TensorF64 out = x.clone();
+    log_softmax(out);
+    return dot_sum(out, weights);
+  };
+  TensorF64 out = x.clone();
+  log_softmax(out);
+  EXPECT_TRUE(gradients_agree(log_softmax.backward(TensorF64(), out, weights),
+                              numeric_gradient(x, loss, 1e-6), 1e-7, 1e-6));
 }
 
 }  // namespace
