@@ -14,12 +14,112 @@ namespace kattn {
 namespace {
 
 constexpr ErrorSource kActivation{"Activation", ""};
-constexpr std::array<std::string_view, 9> kNames = {
-    "linear", "relu", "gelu", "sigmoid", "tanh", "softmax", "silu", "hard_sigmoid", "softsign"};
+constexpr std::array<std::string_view, 27> kNames = {
+    "linear",      "relu",         "gelu",       "sigmoid",     "tanh",        "softmax",
+    "silu",        "hard_sigmoid", "softsign",   "relu6",       "leaky_relu",  "elu",
+    "selu",        "celu",         "softplus",   "log_sigmoid", "exponential", "mish",
+    "hard_silu",   "tanh_shrink",  "hard_tanh",  "squareplus",  "sparse_plus", "sparse_sigmoid",
+    "soft_shrink", "hard_shrink",  "log_softmax"};
 
 template <typename Real>
 Real sigmoid(Real x) {
   return Real(1) / (Real(1) + std::exp(-x));
+}
+
+// np.logaddexp(x, 0): max(x, 0) + log1p(exp(-|x|)).
+template <typename Real>
+Real softplus(Real x) {
+  return std::max(x, Real(0)) + std::log1p(std::exp(-std::abs(x)));
+}
+
+// keras.activations.selu's constants.
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+
+// An element-wise activation with Keras's default arguments (leaky_relu's negative_slope 0.2,
+// elu's and celu's alpha 1, squareplus's b 4, the shrinks' threshold 0.5), as its value and
+// its derivative at the input x.
+template <typename Real>
+struct Elementwise {
+  std::string_view name;
+  Real (*value)(Real);
+  Real (*derivative)(Real);
+};
+
+template <typename Real>
+const Elementwise<Real>* elementwise(std::string_view name) {
+  static const auto table = std::to_array<Elementwise<Real>>({
+      {"relu6", [](Real x) { return std::min(std::max(x, Real(0)), Real(6)); },
+       [](Real x) { return x > Real(0) && x < Real(6) ? Real(1) : Real(0); }},
+      {"leaky_relu", [](Real x) { return std::max(x, Real(0.2) * x); },
+       [](Real x) { return x > Real(0) ? Real(1) : Real(0.2); }},
+      {"elu", [](Real x) { return x >= Real(0) ? x : std::expm1(x); },
+       [](Real x) { return x >= Real(0) ? Real(1) : std::exp(x); }},
+      // scale * elu(x, alpha), the constants rounded to Real
+      {"selu",
+       [](Real x) {
+         return static_cast<Real>(kSeluScale) *
+                (x >= Real(0) ? x : static_cast<Real>(kSeluAlpha) * std::expm1(x));
+       },
+       [](Real x) {
+         return static_cast<Real>(kSeluScale) *
+                (x >= Real(0) ? Real(1) : static_cast<Real>(kSeluAlpha) * std::exp(x));
+       }},
+      // max(x, 0) + alpha * expm1(min(x, 0) / alpha)
+      {"celu", [](Real x) { return std::max(x, Real(0)) + std::expm1(std::min(x, Real(0))); },
+       [](Real x) { return x > Real(0) ? Real(1) : std::exp(x); }},
+      {"softplus", [](Real x) { return softplus(x); }, [](Real x) { return sigmoid(x); }},
+      // -softplus(-x)
+      {"log_sigmoid", [](Real x) { return -softplus(-x); }, [](Real x) { return sigmoid(-x); }},
+      {"exponential", [](Real x) { return std::exp(x); }, [](Real x) { return std::exp(x); }},
+      // x * tanh(softplus(x)): t + x * (1 - t^2) * sigmoid(x), t = tanh(softplus(x))
+      {"mish", [](Real x) { return x * std::tanh(softplus(x)); },
+       [](Real x) {
+         const Real t = std::tanh(softplus(x));
+         return t + x * (Real(1) - t * t) * sigmoid(x);
+       }},
+      // x * hard_sigmoid(x)
+      {"hard_silu",
+       [](Real x) { return x * std::clamp(x / Real(6) + Real(0.5), Real(0), Real(1)); },
+       [](Real x) {
+         const Real h = std::clamp(x / Real(6) + Real(0.5), Real(0), Real(1));
+         return h + (x > Real(-3) && x < Real(3) ? x / Real(6) : Real(0));
+       }},
+      {"tanh_shrink", [](Real x) { return x - std::tanh(x); },
+       [](Real x) { return std::tanh(x) * std::tanh(x); }},
+      {"hard_tanh", [](Real x) { return std::clamp(x, Real(-1), Real(1)); },
+       [](Real x) { return x > Real(-1) && x < Real(1) ? Real(1) : Real(0); }},
+      // (x + sqrt(x^2 + b)) / 2
+      {"squareplus", [](Real x) { return (x + std::sqrt(x * x + Real(4))) / Real(2); },
+       [](Real x) { return (Real(1) + x / std::sqrt(x * x + Real(4))) / Real(2); }},
+      // 0 for x <= -1, (x + 1)^2 / 4 for x < 1, else x
+      {"sparse_plus",
+       [](Real x) {
+         return x <= Real(-1) ? Real(0)
+                : x < Real(1) ? Real(0.25) * (x + Real(1)) * (x + Real(1))
+                              : x;
+       },
+       [](Real x) {
+         return x <= Real(-1) ? Real(0) : x < Real(1) ? Real(0.5) * (x + Real(1)) : Real(1);
+       }},
+      // 0 for x <= -1, 1 for x >= 1, else (x + 1) / 2
+      {"sparse_sigmoid",
+       [](Real x) {
+         return x <= Real(-1) ? Real(0) : x >= Real(1) ? Real(1) : Real(0.5) * (x + Real(1));
+       },
+       [](Real x) { return x > Real(-1) && x < Real(1) ? Real(0.5) : Real(0); }},
+      {"soft_shrink",
+       [](Real x) {
+         return x > Real(0.5) ? x - Real(0.5) : x < Real(-0.5) ? x + Real(0.5) : Real(0);
+       },
+       [](Real x) { return std::abs(x) > Real(0.5) ? Real(1) : Real(0); }},
+      {"hard_shrink", [](Real x) { return std::abs(x) > Real(0.5) ? x : Real(0); },
+       [](Real x) { return std::abs(x) > Real(0.5) ? Real(1) : Real(0); }},
+  });
+  for (const Elementwise<Real>& entry : table) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -27,15 +127,22 @@ Real sigmoid(Real x) {
 ActivationFunction::ActivationFunction() : name_("linear") {}
 
 ActivationFunction::ActivationFunction(std::string_view name)
-    : name_(name == "swish" ? "silu" : name) {
+    : name_(name == "swish"        ? "silu"
+            : name == "hard_swish" ? "hard_silu"
+                                   : name) {
   if (std::find(kNames.begin(), kNames.end(), name_) != kNames.end()) return;
   std::string supported;
   for (const std::string_view known : kNames) {
     supported += (supported.empty() ? "" : ", ") + std::string(known);
   }
-  throw NotSupportedError(error_message(kActivation, "unsupported activation",
-                                        "one of " + supported + " (or swish, an alias of silu)",
-                                        "activation=" + std::string(name)));
+  throw NotSupportedError(error_message(
+      kActivation, "unsupported activation",
+      "one of " + supported + " (or swish and hard_swish, aliases of silu and hard_silu)",
+      "activation=" + std::string(name)));
+}
+
+bool ActivationFunction::backward_reads_inputs() const {
+  return name_ == "gelu" || name_ == "silu" || elementwise<float>(name_) != nullptr;
 }
 
 ActivationFunction ActivationFunction::from_config(const Config& config) {
@@ -56,10 +163,23 @@ void ActivationFunction::operator()(BasicTensor<Real>& x) const {
   if (!x.is_contiguous()) x = x.contiguous();
   Real* v = x.data();
   const int64_t n = x.size();
-  if (name_ == "softmax") {
+  if (const Elementwise<Real>* f = elementwise<Real>(name_)) {
+    for (int64_t i = 0; i < n; ++i) v[i] = f->value(v[i]);
+  } else if (name_ == "softmax") {
     // ops.softmax(x, axis=-1), the numpy backend's max-subtracted form.
     const int64_t length = x.rank() == 0 ? 1 : x.dim(-1);
     if (length > 0) kernels::reference::dense::softmax_rows<Real>(n / length, length, v);
+  } else if (name_ == "log_softmax") {
+    // x - max - log(sum(exp(x - max))) over the last axis, as the numpy backend computes it.
+    const int64_t length = x.rank() == 0 ? 1 : x.dim(-1);
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      Real* r = v + row * length;
+      const Real max = *std::max_element(r, r + length);
+      Real sum = Real(0.0);
+      for (int64_t j = 0; j < length; ++j) sum += std::exp(r[j] - max);
+      const Real log_sum = std::log(sum);
+      for (int64_t j = 0; j < length; ++j) r[j] = r[j] - max - log_sum;
+    }
   } else if (name_ == "relu") {
     for (int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], Real(0.0));
   } else if (name_ == "gelu") {
@@ -92,7 +212,10 @@ BasicTensor<Real> ActivationFunction::backward(const BasicTensor<Real>& inputs,
   Real* dv = d.data();
   const Real* yv = y.data();
   const int64_t n = d.size();
-  if (name_ == "softmax") {
+  if (const Elementwise<Real>* f = elementwise<Real>(name_)) {
+    const Real* xv = x.data();
+    for (int64_t i = 0; i < n; ++i) dv[i] *= f->derivative(xv[i]);
+  } else if (name_ == "softmax") {
     // y = softmax(x) over rows of `length`: dx = y * (dy - sum_j dy_j * y_j).
     const int64_t length = d.rank() == 0 ? 1 : d.dim(-1);
     for (int64_t row = 0; length > 0 && row < n / length; ++row) {
@@ -101,6 +224,16 @@ BasicTensor<Real> ActivationFunction::backward(const BasicTensor<Real>& inputs,
       Real dot = Real(0.0);
       for (int64_t j = 0; j < length; ++j) dot += dr[j] * yr[j];
       for (int64_t j = 0; j < length; ++j) dr[j] = yr[j] * (dr[j] - dot);
+    }
+  } else if (name_ == "log_softmax") {
+    // y = log(softmax(x)) over rows: dx = dy - exp(y) * sum_j dy_j.
+    const int64_t length = d.rank() == 0 ? 1 : d.dim(-1);
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      Real* dr = dv + row * length;
+      const Real* yr = yv + row * length;
+      Real sum = Real(0.0);
+      for (int64_t j = 0; j < length; ++j) sum += dr[j];
+      for (int64_t j = 0; j < length; ++j) dr[j] -= std::exp(yr[j]) * sum;
     }
   } else if (name_ == "relu") {
     // max(x, 0): the gradient passes where the output is positive.

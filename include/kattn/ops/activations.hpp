@@ -3,9 +3,14 @@
 //
 // Supported: linear, relu, gelu (exact erf form, Keras's default approximate=False), sigmoid,
 // tanh, softmax (over the last axis), silu ("swish" is Keras's alias of silu), hard_sigmoid
-// (clip(x / 6 + 0.5, 0, 1)) and softsign (x / (1 + |x|)). Any other name
-// is refused by name (NotSupportedError listing the supported ones). Each computes in float32 as
-// Keras's numpy backend does.
+// (clip(x / 6 + 0.5, 0, 1)), softsign (x / (1 + |x|)), and the element-wise ones with Keras's
+// default arguments: relu6, leaky_relu (negative_slope 0.2), elu and celu (alpha 1), selu,
+// softplus, log_sigmoid, exponential, mish, hard_silu ("hard_swish" is its alias), tanh_shrink,
+// hard_tanh, squareplus (b 4), sparse_plus, sparse_sigmoid, soft_shrink and hard_shrink
+// (threshold 0.5); and log_softmax over the last axis. Not supported: glu and sparsemax (along
+// an axis, not written yet) and threshold (no default arguments, so not usable by name). Any other
+// name is refused by name (NotSupportedError listing the supported ones). Each computes in float32
+// as Keras's numpy backend does.
 #pragma once
 
 #include <string>
@@ -41,14 +46,17 @@ class ActivationFunction {
   //   linear  d                     relu  d * (y > 0)           (TF's ReluGrad: 0 at x = 0)
   //   sigmoid d * y * (1 - y)       tanh  d * (1 - y^2)
   //   softmax y * (d - sum(d * y))  over the last axis
+  //   log_softmax  d - exp(y) * sum(d)  over the last axis
   //   gelu    d * (Phi(x) + x * phi(x))   (the exact erf form's derivative)
   //   silu    d * s * (1 + x * (1 - s)),  s = sigmoid(x)
   //   hard_sigmoid  d / 6 where 0 < y < 1, else 0      softsign  d * (1 - |y|)^2
+  //   the other element-wise ones: d * f'(x), from the inputs
   template <typename Real>
   BasicTensor<Real> backward(const BasicTensor<Real>& inputs, const BasicTensor<Real>& outputs,
                              const BasicTensor<Real>& d_outputs) const;
-  // True for gelu and silu: backward() reads the inputs, so a training call keeps them.
-  bool backward_reads_inputs() const { return name_ == "gelu" || name_ == "silu"; }
+  // True for gelu, silu and the other element-wise ones but linear, relu, sigmoid, tanh,
+  // hard_sigmoid and softsign: backward() reads the inputs, so a training call keeps them.
+  bool backward_reads_inputs() const;
 
   bool operator==(const ActivationFunction& other) const { return name_ == other.name_; }
 
