@@ -65,13 +65,12 @@ Bidirectional::Bidirectional(Args args)
   const RNN& layer = *args.layer;
   forward_ = copy(layer, "forward_" + without_prefix(layer.name(), "forward_"),
                   layer.options().go_backwards);
-  backward_ =
-      args.backward_layer
-          ? copy(*args.backward_layer, args.backward_layer->name(),
-                 args.backward_layer->options().go_backwards)
-          // Keras names it after the layer given, not the forward copy: "lstm" gives
-          // "forward_lstm" and "backward_lstm".
-          : copy(layer, "backward_" + without_prefix(layer.name(), "backward_"), true);
+  backward_ = args.backward_layer
+                  ? copy(*args.backward_layer, args.backward_layer->name(),
+                         args.backward_layer->options().go_backwards)
+                  // Keras names it after the layer given, not the forward copy: "lstm" gives
+                  // "forward_lstm" and "backward_lstm".
+                  : copy(layer, "backward_" + without_prefix(layer.name(), "backward_"), true);
   const RNNOptions& f = forward_->options();
   const RNNOptions& b = backward_->options();
   if (f.go_backwards == b.go_backwards) {
