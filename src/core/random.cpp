@@ -1,5 +1,7 @@
 #include "kattn/core/random.hpp"
 
+#include <cmath>
+#include <numbers>
 #include <random>
 
 namespace kattn {
@@ -33,6 +35,12 @@ uint64_t SeedGenerator::next_key() const {
 double uniform(uint64_t key, uint64_t index) {
   // 53 random bits -> [0, 1).
   return static_cast<double>(mix(key ^ mix(index)) >> 11) * 0x1.0p-53;
+}
+
+double standard_normal(uint64_t key, uint64_t index) {
+  // 1 - u in (0, 1]: the logarithm stays finite.
+  const double radius = std::sqrt(-2.0 * std::log(1.0 - uniform(key, 2 * index)));
+  return radius * std::cos(2.0 * std::numbers::pi * uniform(key, 2 * index + 1));
 }
 
 bool dropout_keeps(uint64_t key, uint64_t index, double rate) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "kattn/layers/activation.hpp"
+#include "kattn/layers/activity_regularization.hpp"
+#include "kattn/layers/alpha_dropout.hpp"
 #include "kattn/layers/attention.hpp"
 #include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
@@ -11,11 +13,16 @@
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
+#include "kattn/layers/elu.hpp"
 #include "kattn/layers/embedding.hpp"
 #include "kattn/layers/flatten.hpp"
+#include "kattn/layers/gaussian_dropout.hpp"
+#include "kattn/layers/gaussian_noise.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
 #include "kattn/layers/gru.hpp"
+#include "kattn/layers/identity.hpp"
 #include "kattn/layers/layer_normalization.hpp"
+#include "kattn/layers/leaky_relu.hpp"
 #include "kattn/layers/lstm.hpp"
 #include "kattn/layers/masking.hpp"
 #include "kattn/layers/merging.hpp"
@@ -23,9 +30,13 @@
 #include "kattn/layers/permute.hpp"
 #include "kattn/layers/pooling.hpp"
 #include "kattn/layers/pooling_windows.hpp"
+#include "kattn/layers/prelu.hpp"
+#include "kattn/layers/relu.hpp"
 #include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/reshape.hpp"
 #include "kattn/layers/simple_rnn.hpp"
+#include "kattn/layers/softmax.hpp"
+#include "kattn/layers/spatial_dropout.hpp"
 #include "kattn/layers/time_distributed.hpp"
 #include "kattn/layers/up_sampling1d.hpp"
 #include "kattn/layers/zero_padding1d.hpp"
@@ -46,8 +57,10 @@ const std::vector<OperationEntry>& entries() {
     std::vector<OperationEntry> list{
         {"InputLayer", kLayersModule, input_layer_from_config},
         layer_entry<Activation>("Activation"),
+        layer_entry<ActivityRegularization>("ActivityRegularization"),
         layer_entry<Add>("Add"),
         layer_entry<AdditiveAttention>("AdditiveAttention"),
+        layer_entry<AlphaDropout>("AlphaDropout"),
         layer_entry<Attention>("Attention"),
         layer_entry<AveragePooling1D>("AveragePooling1D"),
         layer_entry<AveragePooling2D>("AveragePooling2D"),
@@ -60,15 +73,20 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Dense>("Dense"),
         layer_entry<Dropout>("Dropout"),
         layer_entry<EinsumDense>("EinsumDense"),
+        layer_entry<ELU>("ELU"),
         layer_entry<Embedding>("Embedding"),
         layer_entry<Flatten>("Flatten"),
+        layer_entry<GaussianDropout>("GaussianDropout"),
+        layer_entry<GaussianNoise>("GaussianNoise"),
         layer_entry<GlobalAveragePooling1D>("GlobalAveragePooling1D"),
         layer_entry<GlobalAveragePooling2D>("GlobalAveragePooling2D"),
         layer_entry<GlobalMaxPooling1D>("GlobalMaxPooling1D"),
         layer_entry<GlobalMaxPooling2D>("GlobalMaxPooling2D"),
         layer_entry<GroupedQueryAttention>("GroupQueryAttention"),
         layer_entry<GRU>("GRU"),
+        layer_entry<Identity>("Identity"),
         layer_entry<LayerNormalization>("LayerNormalization"),
+        layer_entry<LeakyReLU>("LeakyReLU"),
         layer_entry<LSTM>("LSTM"),
         layer_entry<Masking>("Masking"),
         layer_entry<MaxPooling1D>("MaxPooling1D"),
@@ -78,9 +96,15 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<MultiHeadAttention>("MultiHeadAttention"),
         layer_entry<Multiply>("Multiply"),
         layer_entry<Permute>("Permute"),
+        layer_entry<PReLU>("PReLU"),
+        layer_entry<ReLU>("ReLU"),
         layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<Reshape>("Reshape"),
         layer_entry<SimpleRNN>("SimpleRNN"),
+        layer_entry<Softmax>("Softmax"),
+        layer_entry<SpatialDropout1D>("SpatialDropout1D"),
+        layer_entry<SpatialDropout2D>("SpatialDropout2D"),
+        layer_entry<SpatialDropout3D>("SpatialDropout3D"),
         layer_entry<Subtract>("Subtract"),
         {"TimeDistributed", kLayersModule,
          [](const Config& config) -> std::shared_ptr<Operation> {

@@ -1,5 +1,5 @@
-// Seeded randomness for dropout: counter-based, so a result depends on the seed, the call and
-// the element's index only, never on the thread count or the order of the work.
+// Seeded randomness for dropout and noise: counter-based, so a result depends on the seed, the call
+// and the element's index only, never on the thread count or the order of the work.
 #pragma once
 
 #include <atomic>
@@ -30,6 +30,9 @@ class SeedGenerator {
 
 // A uniform number in [0, 1) for element `index` under `key`.
 double uniform(uint64_t key, uint64_t index);
+
+// A standard normal number for element `index` under `key` (Box-Muller over two uniforms).
+double standard_normal(uint64_t key, uint64_t index);
 
 // Keras's dropout rule for one element: kept when uniform(key, index) < 1 - rate; kept elements
 // are scaled by 1 / (1 - rate).
