@@ -57,6 +57,7 @@ BasicTensor<T> concatenate(const std::vector<BasicTensor<T>>& parts, int64_t axi
 
 struct MergeSaved : detail::SavedForBackward {
   std::vector<Tensor> inputs;
+  std::vector<std::optional<Mask>> masks;
   Shape output_shape;
 };
 
@@ -125,26 +126,71 @@ Shape Merge::compute_output_shape(const std::vector<Shape>& input_shapes) const 
   return output;
 }
 
-Tensor Merge::call(const std::vector<Tensor>& inputs) const {
+Tensor Merge::call(const std::vector<Tensor>& inputs,
+                   const std::vector<std::optional<Mask>>& masks) const {
   const Shape output_shape = compute_output_shape(shapes_of(inputs));
   build_once([] {});
-  return merge_function(inputs, output_shape);
+  if (masks.empty()) return merge_function(inputs, output_shape);
+  check_mask_count(inputs, masks);
+  return masked_merge_function(inputs, masks, output_shape);
 }
 
-LayerForward Merge::forward(const std::vector<Tensor>& inputs) const {
+LayerForward Merge::forward(const std::vector<Tensor>& inputs,
+                            const std::vector<std::optional<Mask>>& masks) const {
   auto saved = std::make_shared<MergeSaved>();
   saved->layer = this;
   saved->output_shape = compute_output_shape(shapes_of(inputs));
   build_once([] {});
   saved->inputs = inputs;
-  return {merge_function(inputs, saved->output_shape), std::move(saved)};
+  saved->masks = masks;
+  Tensor output = call(inputs, masks);
+  return {std::move(output), std::move(saved)};
 }
 
 std::vector<Tensor> Merge::backward(const LayerForward& forward, const Tensor& d_output,
                                     std::vector<Tensor>& weight_gradients) const {
   const auto& saved =
       detail::saved_for_backward<MergeSaved>(*this, forward, d_output, weight_gradients);
-  return merge_backward(saved.inputs, saved.output_shape, d_output.contiguous());
+  if (saved.masks.empty()) {
+    return merge_backward(saved.inputs, saved.output_shape, d_output.contiguous());
+  }
+  return masked_merge_backward(saved.inputs, saved.masks, saved.output_shape,
+                               d_output.contiguous());
+}
+
+Tensor Merge::masked_merge_function(const std::vector<Tensor>& inputs,
+                                    const std::vector<std::optional<Mask>>& /*masks*/,
+                                    const Shape& output_shape) const {
+  return merge_function(inputs, output_shape);
+}
+
+std::vector<Tensor> Merge::masked_merge_backward(const std::vector<Tensor>& inputs,
+                                                 const std::vector<std::optional<Mask>>& /*masks*/,
+                                                 const Shape& output_shape,
+                                                 const Tensor& d_output) const {
+  return merge_backward(inputs, output_shape, d_output);
+}
+
+std::vector<std::optional<Mask>> Merge::element_masks(const std::vector<Tensor>& inputs,
+                                                      const std::vector<std::optional<Mask>>& masks,
+                                                      const Shape& output_shape) const {
+  std::vector<std::optional<Mask>> stretched(inputs.size());
+  for (size_t i = 0; i < masks.size(); ++i) {
+    if (!masks[i] || inputs[i].rank() < static_cast<int64_t>(output_shape.size())) continue;
+    const Mask& mask = *masks[i];
+    const std::optional<Shape> fits = broadcast_shapes(
+        Shape(inputs[i].shape().begin(), inputs[i].shape().end() - 1), mask.shape());
+    if (mask.rank() + 1 != inputs[i].rank() || !fits) {
+      throw_value_error(error_source(), "A mask does not fit its input",
+                        "a mask of shape " + keras_shape(Shape(inputs[i].shape().begin(),
+                                                               inputs[i].shape().end() - 1)),
+                        "mask_shape=" + keras_shape(mask.shape()) + " for input " +
+                            std::to_string(i) + " of shape " + keras_shape(inputs[i].shape()));
+    }
+    stretched[i] =
+        broadcast_to(broadcast_to(mask.expand_dims(mask.rank()), inputs[i].shape()), output_shape);
+  }
+  return stretched;
 }
 
 Tensor Merge::broadcast_input(const Tensor& input, const Shape& output_shape) {
@@ -297,47 +343,66 @@ std::vector<Tensor> Average::merge_backward(const std::vector<Tensor>& inputs,
 ElementwiseExtremum::ElementwiseExtremum(std::string class_name, LayerArgs args, bool maximum)
     : Merge(std::move(class_name), std::move(args)), maximum_(maximum) {}
 
-std::optional<Mask> ElementwiseExtremum::compute_mask(
-    const std::vector<Tensor>& inputs, const std::vector<std::optional<Mask>>& masks) const {
-  if (masks.empty()) return std::nullopt;
-  check_mask_count(inputs, masks);
-  for (size_t i = 0; i < masks.size(); ++i) {
-    if (!masks[i]) continue;
-    throw_value_error(error_source(),
-                      "masked inputs are not supported (Keras replaces masked elements by the "
-                      "other inputs' values)",
-                      "inputs without a Keras mask", "a mask on input " + std::to_string(i));
-  }
-  return std::nullopt;
-}
-
 Tensor ElementwiseExtremum::merge_function(const std::vector<Tensor>& inputs,
                                            const Shape& output_shape) const {
-  if (maximum_) {
-    return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) out[i] = std::max(out[i], x[i]);
-    });
-  }
-  return elementwise_merge(inputs, output_shape, [](float* out, const float* x, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) out[i] = std::min(out[i], x[i]);
-  });
+  return masked_merge_function(inputs, {}, output_shape);
 }
 
 std::vector<Tensor> ElementwiseExtremum::merge_backward(const std::vector<Tensor>& inputs,
                                                         const Shape& output_shape,
                                                         const Tensor& d_output) const {
-  // p_0 = x_0, p_k = op(p_{k-1}, x_k). Backwards over k, d p_k goes to x_k where x_k beats
-  // p_{k-1}, to p_{k-1} where it loses, half to each on a tie.
+  return masked_merge_backward(inputs, {}, output_shape, d_output);
+}
+
+Tensor ElementwiseExtremum::step(const Tensor& p, const Tensor& x,
+                                 const std::optional<Mask>& running,
+                                 const std::optional<Mask>& m) const {
+  Tensor next(p.shape());
+  for (int64_t i = 0; i < next.size(); ++i) {
+    const float b = !m || m->data()[i] ? x.data()[i] : p.data()[i];
+    const float a = !running || running->data()[i] ? p.data()[i] : b;
+    next.data()[i] = beats(b, a) ? b : a;
+  }
+  return next;
+}
+
+std::optional<Mask> ElementwiseExtremum::or_masks(const std::optional<Mask>& running,
+                                                  const std::optional<Mask>& m) {
+  if (!running || !m) return std::nullopt;
+  Mask both = running->clone();
+  for (int64_t i = 0; i < both.size(); ++i) both.data()[i] |= m->data()[i];
+  return both;
+}
+
+Tensor ElementwiseExtremum::masked_merge_function(const std::vector<Tensor>& inputs,
+                                                  const std::vector<std::optional<Mask>>& masks,
+                                                  const Shape& output_shape) const {
+  // p_0 = x_0, om_0 = m_0; p_k = op(a, b) with b = m_k ? x_k : p_{k-1} and a = om_{k-1} ?
+  // p_{k-1} : b; om_k = om_{k-1} | m_k while both exist.
+  const std::vector<std::optional<Mask>> element = element_masks(inputs, masks, output_shape);
+  Tensor output = broadcast_input(inputs[0], output_shape);
+  std::optional<Mask> running = element[0];
+  for (size_t k = 1; k < inputs.size(); ++k) {
+    output = step(output, broadcast_input(inputs[k], output_shape), running, element[k]);
+    running = or_masks(running, element[k]);
+  }
+  return output;
+}
+
+std::vector<Tensor> ElementwiseExtremum::masked_merge_backward(
+    const std::vector<Tensor>& inputs, const std::vector<std::optional<Mask>>& masks,
+    const Shape& output_shape, const Tensor& d_output) const {
+  // The forward again, keeping each step's running result and mask; then backwards over k,
+  // d p_k goes to b where b beats a, to a where it loses, half to each on a tie; a replaced by
+  // b hands its share to b, b replaced by p_{k-1} hands its share to p_{k-1}.
+  const std::vector<std::optional<Mask>> element = element_masks(inputs, masks, output_shape);
   std::vector<Tensor> broadcast;
   for (const Tensor& input : inputs) broadcast.push_back(broadcast_input(input, output_shape));
   std::vector<Tensor> partials{broadcast[0]};
+  std::vector<std::optional<Mask>> running{element[0]};
   for (size_t k = 1; k < inputs.size(); ++k) {
-    Tensor next = partials.back().clone();
-    const float* x = broadcast[k].data();
-    for (int64_t i = 0; i < next.size(); ++i) {
-      if (beats(x[i], next.data()[i])) next.data()[i] = x[i];
-    }
-    partials.push_back(std::move(next));
+    partials.push_back(step(partials.back(), broadcast[k], running.back(), element[k]));
+    running.push_back(or_masks(running.back(), element[k]));
   }
   std::vector<Tensor> grads(inputs.size());
   Tensor d = d_output.clone();
@@ -345,10 +410,26 @@ std::vector<Tensor> ElementwiseExtremum::merge_backward(const std::vector<Tensor
     Tensor d_x = Tensor::full(output_shape, 0.0f);
     const float* x = broadcast[k].data();
     const float* p = partials[k - 1].data();
+    const std::optional<Mask>& m = element[k];
+    const std::optional<Mask>& om = running[k - 1];
     for (int64_t i = 0; i < d.size(); ++i) {
-      const float share = beats(x[i], p[i]) ? 1.0f : (x[i] == p[i] ? 0.5f : 0.0f);
-      d_x.data()[i] = d.data()[i] * share;
-      d.data()[i] -= d_x.data()[i];
+      const bool b_kept = !m || m->data()[i];
+      const bool a_kept = !om || om->data()[i];
+      const float b = b_kept ? x[i] : p[i];
+      const float a = a_kept ? p[i] : b;
+      const float share = beats(b, a) ? 1.0f : (a == b ? 0.5f : 0.0f);
+      float d_b = d.data()[i] * share;
+      float d_a = d.data()[i] - d_b;
+      if (!a_kept) {
+        d_b += d_a;
+        d_a = 0.0f;
+      }
+      if (b_kept) {
+        d_x.data()[i] = d_b;
+      } else {
+        d_a += d_b;
+      }
+      d.data()[i] = d_a;
     }
     grads[k] = sum_to_input(d_x, inputs[k]);
   }
@@ -406,6 +487,70 @@ std::vector<Tensor> Multiply::merge_backward(const std::vector<Tensor>& inputs,
       for (int64_t k = 0; k < d.size(); ++k) d.data()[k] *= x[k];
     }
     grads.push_back(sum_to_input(d, inputs[i]));
+  }
+  return grads;
+}
+
+Multiply::Masked Multiply::masked_inputs(const std::vector<Tensor>& inputs,
+                                         const std::vector<std::optional<Mask>>& masks,
+                                         const Shape& output_shape) const {
+  const std::vector<std::optional<Mask>> element = element_masks(inputs, masks, output_shape);
+  Masked masked;
+  const bool every_mask =
+      std::all_of(element.begin(), element.end(), [](const auto& m) { return m.has_value(); });
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    Tensor x = broadcast_input(inputs[k], output_shape).clone();
+    if (element[k]) {
+      for (int64_t i = 0; i < x.size(); ++i) {
+        if (!element[k]->data()[i]) x.data()[i] = 1.0f;
+      }
+      if (every_mask && !masked.output_mask) {
+        masked.output_mask = element[k]->clone();
+      } else if (every_mask) {
+        for (int64_t i = 0; i < x.size(); ++i)
+          masked.output_mask->data()[i] |= element[k]->data()[i];
+      }
+    }
+    masked.inputs.push_back(std::move(x));
+  }
+  return masked;
+}
+
+Tensor Multiply::masked_merge_function(const std::vector<Tensor>& inputs,
+                                       const std::vector<std::optional<Mask>>& masks,
+                                       const Shape& output_shape) const {
+  const Masked masked = masked_inputs(inputs, masks, output_shape);
+  Tensor output = merge_function(masked.inputs, output_shape);
+  if (masked.output_mask) {
+    for (int64_t i = 0; i < output.size(); ++i) {
+      if (!masked.output_mask->data()[i]) output.data()[i] = 0.0f;
+    }
+  }
+  return output;
+}
+
+std::vector<Tensor> Multiply::masked_merge_backward(const std::vector<Tensor>& inputs,
+                                                    const std::vector<std::optional<Mask>>& masks,
+                                                    const Shape& output_shape,
+                                                    const Tensor& d_output) const {
+  // The unmasked backward on the masked inputs, with d_output stopped where the output was set
+  // to 0 and each input's gradient stopped where it was replaced by 1.
+  const Masked masked = masked_inputs(inputs, masks, output_shape);
+  const std::vector<std::optional<Mask>> element = element_masks(inputs, masks, output_shape);
+  Tensor d = d_output.clone();
+  if (masked.output_mask) {
+    for (int64_t i = 0; i < d.size(); ++i) {
+      if (!masked.output_mask->data()[i]) d.data()[i] = 0.0f;
+    }
+  }
+  std::vector<Tensor> grads = merge_backward(masked.inputs, output_shape, d);
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (element[k]) {
+      for (int64_t i = 0; i < grads[k].size(); ++i) {
+        if (!element[k]->data()[i]) grads[k].data()[i] = 0.0f;
+      }
+    }
+    grads[k] = sum_to_input(grads[k], inputs[k]);
   }
   return grads;
 }
@@ -593,16 +738,18 @@ std::vector<ValuePtr> Merge::call_node(const ValueArguments& arguments,
                                        const RunContext& /*context*/) const {
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
   const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
-  std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
-  return {make_value(call(tensors), std::move(mask))};
+  const std::vector<std::optional<Mask>> masks = input_masks(inputs);
+  std::optional<Mask> mask = compute_mask(tensors, masks);
+  return {make_value(call(tensors, masks), std::move(mask))};
 }
 
 OperationForward Merge::forward_node(const ValueArguments& arguments,
                                      const RunContext& /*context*/) const {
   const std::vector<ValuePtr> inputs = merge_inputs(arguments, error_source());
   const std::vector<Tensor> tensors = detail::float_inputs(inputs, error_source());
-  std::optional<Mask> mask = compute_mask(tensors, input_masks(inputs));
-  LayerForward saved = forward(tensors);
+  const std::vector<std::optional<Mask>> masks = input_masks(inputs);
+  std::optional<Mask> mask = compute_mask(tensors, masks);
+  LayerForward saved = forward(tensors, masks);
   return {{make_value(saved.output, std::move(mask))}, detail::save_call(*this, std::move(saved))};
 }
 

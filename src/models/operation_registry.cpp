@@ -11,6 +11,7 @@
 #include "kattn/layers/conv2d.hpp"
 #include "kattn/layers/cropping1d.hpp"
 #include "kattn/layers/dense.hpp"
+#include "kattn/layers/dot.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/einsum_dense.hpp"
 #include "kattn/layers/elu.hpp"
@@ -71,6 +72,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<Conv2D>("Conv2D"),
         layer_entry<Cropping1D>("Cropping1D"),
         layer_entry<Dense>("Dense"),
+        layer_entry<Dot>("Dot"),
         layer_entry<Dropout>("Dropout"),
         layer_entry<EinsumDense>("EinsumDense"),
         layer_entry<ELU>("ELU"),

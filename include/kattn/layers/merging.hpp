@@ -1,5 +1,5 @@
-// keras.layers.Add, Subtract, Multiply, Average and Concatenate over Keras's Merge, exact to
-// Keras 3.16. Each takes a list of tensors (B, ...).
+// keras.layers.Add, Subtract, Multiply, Average, Maximum, Minimum and Concatenate over Keras's
+// Merge, exact to Keras 3.16. Each takes a list of tensors (B, ...).
 //
 //   Add, Multiply: ((x_0 op x_1) op x_2) ..., elementwise in float32. Subtract: x_0 - x_1 (exactly
 //     two inputs). Average: (x_0 + x_1 + ...) / n. Maximum, Minimum: max(max(x_0, x_1), x_2) ...
@@ -10,12 +10,21 @@
 //     agree.
 //   Concatenate: inputs equal on every axis but `axis`, joined along it.
 //
-// Masks (Keras's compute_mask; call itself never reads them):
-//   Add, Subtract, Multiply, Average (Merge.compute_mask): none unless every input has one; then
-//   their logical OR. Concatenate.compute_mask: none when no input has one; otherwise each input's
-//   mask (all true
-//     for an input without one; a mask of lower rank is broadcast over the input's last axis)
-//     is concatenated along `axis`, then reduced with any() over the last axis.
+// Masks, into the values (Keras's _merge_function, where each (B, T) mask is stretched over
+// its input's last axis):
+//   Multiply: a masked element counts as 1; when every input has a mask, the output is 0 where
+//     all of them are masked.
+//   Maximum, Minimum (_apply_merge_op_and_or_mask): at each pairwise step a masked element of
+//     the next input takes the running result's value, and a masked element of the running
+//     result the next input's; so a masked element takes the other inputs' value, and the
+//     first input's when all are masked.
+//   An input of lower rank than the output is unmasked here (expand_dims drops its mask).
+// Masks of the output (Keras's compute_mask):
+//   Add, Subtract, Multiply, Average, Maximum, Minimum (Merge.compute_mask): none unless every
+//   input has one; then their logical OR. Concatenate.compute_mask: none when no input has one;
+//   otherwise each input's mask (all true for an input without one; a mask of lower rank is
+//   broadcast over the input's last axis) is concatenated along `axis`, then reduced with
+//   any() over the last axis.
 #pragma once
 
 #include <cstdint>
@@ -40,10 +49,14 @@ class Merge : public Layer {
   // when none is known), then the elementwise broadcast of their other axes aligned on the
   // right; a -1 on either side gives -1.
   virtual Shape compute_output_shape(const std::vector<Shape>& input_shapes) const;
-  // Const and safe to call from several threads at once.
-  Tensor call(const std::vector<Tensor>& inputs) const;
+  // Const and safe to call from several threads at once. `masks`: the inputs' Keras masks (one
+  // per input, nullopt for an input without one; empty when none has one), which Multiply,
+  // Maximum and Minimum read.
+  Tensor call(const std::vector<Tensor>& inputs,
+              const std::vector<std::optional<Mask>>& masks = {}) const;
   // A training call: call() that also keeps the inputs for backward().
-  LayerForward forward(const std::vector<Tensor>& inputs) const;
+  LayerForward forward(const std::vector<Tensor>& inputs,
+                       const std::vector<std::optional<Mask>>& masks = {}) const;
   // Backpropagates d_output (the output's shape) through the forward() call that gave
   // `forward`: one gradient per input, in order, each of its input's shape. An input passed
   // twice gets two entries (the caller adds them). weight_gradients is zero_gradients(): empty.
@@ -83,6 +96,23 @@ class Merge : public Layer {
   virtual std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs,
                                              const Shape& output_shape,
                                              const Tensor& d_output) const = 0;
+  // Keras's _merge_function for inputs with Keras masks (`masks` as call() takes them):
+  // merge_function but for the classes that read the masks.
+  virtual Tensor masked_merge_function(const std::vector<Tensor>& inputs,
+                                       const std::vector<std::optional<Mask>>& masks,
+                                       const Shape& output_shape) const;
+  // Its backward: merge_backward but for the classes that read the masks.
+  virtual std::vector<Tensor> masked_merge_backward(const std::vector<Tensor>& inputs,
+                                                    const std::vector<std::optional<Mask>>& masks,
+                                                    const Shape& output_shape,
+                                                    const Tensor& d_output) const;
+  // The masks _merge_function reads, each stretched to `output_shape` (Keras's
+  // broadcast_to(expand_dims(mask, -1), x.shape)): nullopt for an input without a mask, and
+  // for an input of lower rank than the output (Merge.call's expand_dims makes a new tensor,
+  // which carries no mask). ValueError for a mask whose rank is not its input's less one.
+  std::vector<std::optional<Mask>> element_masks(const std::vector<Tensor>& inputs,
+                                                 const std::vector<std::optional<Mask>>& masks,
+                                                 const Shape& output_shape) const;
   // `input` broadcast to `output_shape` as elementwise_merge broadcasts it.
   static Tensor broadcast_input(const Tensor& input, const Shape& output_shape);
   // The backward of broadcast_input: `d` (output_shape) summed over the axes `input` was
@@ -151,23 +181,33 @@ class Average : public Merge {
                                      const Tensor& d_output) const override;
 };
 
-// Maximum's and Minimum's shared merge: elementwise max (or min) folded over the inputs.
+// Maximum's and Minimum's shared merge: elementwise max (or min) folded over the inputs, with
+// Keras's _apply_merge_op_and_or_mask for masked inputs.
 class ElementwiseExtremum : public Merge {
- public:
-  // Refuses masked inputs (see the file comment); none when no input has a mask.
-  std::optional<Mask> compute_mask(const std::vector<Tensor>& inputs,
-                                   const std::vector<std::optional<Mask>>& masks) const override;
-
  protected:
   ElementwiseExtremum(std::string class_name, LayerArgs args, bool maximum);
   Tensor merge_function(const std::vector<Tensor>& inputs,
                         const Shape& output_shape) const override;
   std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
                                      const Tensor& d_output) const override;
+  Tensor masked_merge_function(const std::vector<Tensor>& inputs,
+                               const std::vector<std::optional<Mask>>& masks,
+                               const Shape& output_shape) const override;
+  std::vector<Tensor> masked_merge_backward(const std::vector<Tensor>& inputs,
+                                            const std::vector<std::optional<Mask>>& masks,
+                                            const Shape& output_shape,
+                                            const Tensor& d_output) const override;
 
  private:
   // Whether `a` wins over `b` (max: a > b, min: a < b).
   bool beats(float a, float b) const { return maximum_ ? a > b : a < b; }
+  // One pairwise step on tensors and masks stretched to the output's shape: the next running
+  // result from the running result `p` (its mask `running`) and the next input `x` (mask `m`).
+  Tensor step(const Tensor& p, const Tensor& x, const std::optional<Mask>& running,
+              const std::optional<Mask>& m) const;
+  // The running mask after a step: the OR while both exist, else none.
+  static std::optional<Mask> or_masks(const std::optional<Mask>& running,
+                                      const std::optional<Mask>& m);
 
   bool maximum_;
 };
@@ -212,6 +252,24 @@ class Multiply : public Merge {
                         const Shape& output_shape) const override;
   std::vector<Tensor> merge_backward(const std::vector<Tensor>& inputs, const Shape& output_shape,
                                      const Tensor& d_output) const override;
+  Tensor masked_merge_function(const std::vector<Tensor>& inputs,
+                               const std::vector<std::optional<Mask>>& masks,
+                               const Shape& output_shape) const override;
+  std::vector<Tensor> masked_merge_backward(const std::vector<Tensor>& inputs,
+                                            const std::vector<std::optional<Mask>>& masks,
+                                            const Shape& output_shape,
+                                            const Tensor& d_output) const override;
+
+ private:
+  // Each input with its masked elements set to 1, broadcast to `output_shape`; and the OR of
+  // the masks when every input has one.
+  struct Masked {
+    std::vector<Tensor> inputs;
+    std::optional<Mask> output_mask;
+  };
+  Masked masked_inputs(const std::vector<Tensor>& inputs,
+                       const std::vector<std::optional<Mask>>& masks,
+                       const Shape& output_shape) const;
 };
 
 class Concatenate : public Merge {
