@@ -1,9 +1,12 @@
 // keras.layers.ActivityRegularization.
 #include "kattn/layers/activity_regularization.hpp"
 
+#include <cmath>
 #include <memory>
+#include <string>
 #include <utility>
 
+#include "core/argument_checks.hpp"
 #include "kattn/core/regularizers.hpp"
 
 namespace kattn {
@@ -14,7 +17,12 @@ ActivityRegularization::ActivityRegularization(Args args)
     : Identity("ActivityRegularization", LayerArgs{std::move(args.name), args.trainable}),
       l1_(args.l1),
       l2_(args.l2) {
-  Regularizer::l1_l2(l1_, l2_);  // its argument checks
+  for (const auto& [argument, value] : {std::pair{"l1", l1_}, std::pair{"l2", l2_}}) {
+    if (value >= 0.0 && std::isfinite(value)) continue;
+    throw_value_error(error_source(), std::string("invalid value for argument `") + argument + "`",
+                      "a non-negative float",
+                      std::string(argument) + "=" + detail::python_float(value));
+  }
 }
 
 std::unique_ptr<ActivityRegularization> ActivityRegularization::from_config(const Config& config) {

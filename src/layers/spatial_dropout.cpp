@@ -63,9 +63,11 @@ void BaseSpatialDropout::check_inputs(const Shape& input_shape) const {
 }
 
 Config BaseSpatialDropout::get_config() const {
-  // BaseSpatialDropout.get_config: rate, seed, name and dtype only.
+  // BaseSpatialDropout.get_config: rate, seed, name and dtype only, dtype as self.dtype (the
+  // dtype's name, not the policy).
   Config config = config_with_seed();
   config.erase("trainable");
+  config["dtype"] = "float32";
   config["rate"] = rate();
   if (has_data_format_) config["data_format"] = data_format_;
   return config;

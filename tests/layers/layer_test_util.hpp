@@ -9,11 +9,19 @@
 #include <string>
 
 #include "error_test_util.hpp"
+#include "kattn/core/config.hpp"
 #include "kattn/core/tensor.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
 
 namespace kattn::testing {
+
+// The float32 DTypePolicy every layer config carries.
+inline const Config& float32_dtype() {
+  static const Config dtype = Config::parse(R"({"module": "keras", "class_name": "DTypePolicy",
+    "config": {"name": "float32"}, "registered_name": null})");
+  return dtype;
+}
 
 inline std::filesystem::path golden_models_dir() {
   return std::filesystem::path(KATTN_TEST_DATA_DIR) / "golden-models";

@@ -1,5 +1,5 @@
-// Maximum and Minimum: Keras's configs, values folded over the inputs, the refusal of masked
-// inputs, and backward() against central finite differences and at ties.
+// Maximum and Minimum: Keras's configs, values folded over the inputs, masked inputs (and
+// Multiply's), and backward() against central finite differences and at ties.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -18,8 +18,7 @@ using testing::message_of;
 using testing::numeric_gradient;
 using testing::random_normal;
 
-const Config kDtype = Config::parse(R"({"module": "keras", "class_name": "DTypePolicy",
-  "config": {"name": "float32"}, "registered_name": null})");
+const Config& kDtype = testing::float32_dtype();
 
 const Tensor kA({2, 2}, {1, 20, 3, 40});
 const Tensor kB({2, 2}, {10, 2, 30, 4});
@@ -47,16 +46,71 @@ TEST(Maximum, ElementwiseOverEveryInputWithBroadcasting) {
   EXPECT_EQ(Minimum().call({column, kA}).to_vector(), (std::vector<float>{1, 5, 3, 35}));
 }
 
-TEST(Maximum, MaskedInputsAreRefused) {
-  const Mask mask({2, 2}, {true, false, true, true});
-  EXPECT_EQ(Maximum().compute_mask({kA, kB}, {}), std::nullopt);
-  EXPECT_EQ(Maximum().compute_mask({kA, kB}, {std::nullopt, std::nullopt}), std::nullopt);
+// Keras 3.16 (numpy backend) on a, b, c (1, 3, 2) with masks set on the tensors.
+const Tensor kMaskedA({1, 3, 2}, {1, 20, 3, 40, 5, -6});
+const Tensor kMaskedB({1, 3, 2}, {10, 2, 30, 4, -50, 60});
+const Tensor kMaskedC({1, 3, 2}, {7, 7, 0, 0, -1, 100});
+const Mask kMaskA({1, 3}, {true, false, false});
+const Mask kMaskB({1, 3}, {false, true, false});
+const Mask kMaskC({1, 3}, {true, true, false});
+
+TEST(Maximum, MaskedElementsTakeTheOtherInputsValues) {
+  const std::vector<Tensor> ab{kMaskedA, kMaskedB};
+  EXPECT_EQ(Maximum().call(ab, {kMaskA, kMaskB}).to_vector(),
+            (std::vector<float>{1, 20, 30, 4, 5, -6}));
+  EXPECT_EQ(Minimum().call(ab, {kMaskA, kMaskB}).to_vector(),
+            (std::vector<float>{1, 20, 30, 4, 5, -6}));
+  EXPECT_EQ(Maximum().call(ab, {kMaskA, std::nullopt}).to_vector(),
+            (std::vector<float>{10, 20, 30, 4, -50, 60}));
+  EXPECT_EQ(Minimum().call({kMaskedA, kMaskedB, kMaskedC}, {kMaskA, kMaskB, kMaskC}).to_vector(),
+            (std::vector<float>{1, 7, 0, 0, 5, -6}));
+  // The output's mask: the OR while every input has one.
+  EXPECT_EQ(Maximum().compute_mask(ab, {kMaskA, kMaskB})->to_vector(),
+            (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(Maximum().compute_mask(ab, {kMaskA, std::nullopt}), std::nullopt);
   EXPECT_EQ(message_of<ValueError>([&] {
-              Minimum({.name = "low"}).compute_mask({kA, kB}, {std::nullopt, mask});
+              Minimum({.name = "low"}).call(ab, {kMaskA, Mask({1, 3, 2})});
             }),
-            "Minimum 'low': masked inputs are not supported (Keras replaces masked elements by "
-            "the other inputs' values). Expected inputs without a Keras mask. Received: a mask "
-            "on input 1.");
+            "Minimum 'low': A mask does not fit its input. Expected a mask of shape (1, 3). "
+            "Received: mask_shape=(1, 3, 2) for input 1 of shape (1, 3, 2).");
+}
+
+TEST(Multiply, MaskedElementsCountAsOne) {
+  const std::vector<Tensor> ab{kMaskedA, kMaskedB};
+  EXPECT_EQ(Multiply().call(ab, {kMaskA, kMaskB}).to_vector(),
+            (std::vector<float>{1, 20, 30, 4, 0, 0}));
+  EXPECT_EQ(Multiply().call(ab, {kMaskA, std::nullopt}).to_vector(),
+            (std::vector<float>{10, 40, 30, 4, -50, 60}));
+}
+
+TEST(Maximum, MaskedBackwardMatchesDifferences) {
+  const std::vector<Tensor> inputs{random_normal({2, 3, 4}, 60), random_normal({2, 3, 4}, 61),
+                                   random_normal({2, 3, 4}, 62)};
+  const std::vector<std::vector<std::optional<Mask>>> mask_sets = {
+      {testing::random_mask({2, 3}, 63), testing::random_mask({2, 3}, 64),
+       testing::random_mask({2, 3}, 65)},
+      {testing::random_mask({2, 3}, 66), std::nullopt, testing::random_mask({2, 3}, 67)},
+      {std::nullopt, testing::random_mask({2, 3}, 68), std::nullopt}};
+  const Maximum maximum;
+  const Minimum minimum;
+  const Multiply multiply;
+  for (const auto& masks : mask_sets) {
+    for (const Merge* layer : std::vector<const Merge*>{&maximum, &minimum, &multiply}) {
+      SCOPED_TRACE(layer->class_name());
+      const LayerForward forward = layer->forward(inputs, masks);
+      const Tensor d_output = random_normal(forward.output.shape(), 70);
+      std::vector<Tensor> none;
+      const std::vector<Tensor> grads = layer->backward(forward, d_output, none);
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        std::vector<Tensor> varied = inputs;
+        const auto loss = [&] { return dot_sum(layer->call(varied, masks), d_output); };
+        EXPECT_TRUE(gradients_agree(grads[i],
+                                    numeric_gradient(varied[i], loss, testing::kFloatStep),
+                                    testing::kFloatAtol, testing::kFloatRtol))
+            << "input " << i;
+      }
+    }
+  }
 }
 
 TEST(Maximum, BackwardMatchesDifferencesWithBroadcasting) {

@@ -18,8 +18,7 @@ using testing::message_of;
 using testing::numeric_gradient;
 using testing::random_normal;
 
-const Config kDtype = Config::parse(R"({"module": "keras", "class_name": "DTypePolicy",
-  "config": {"name": "float32"}, "registered_name": null})");
+const Config& kDtype = testing::float32_dtype();
 
 const Tensor kA({2, 2}, {1, 2, 3, 4});
 const Tensor kB({2, 2}, {10, 20, 30, 40});

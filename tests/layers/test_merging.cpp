@@ -13,8 +13,7 @@ using testing::golden_intermediate;
 using testing::golden_models_dir;
 using testing::message_of;
 
-const Config kDtype = Config::parse(R"({"module": "keras", "class_name": "DTypePolicy",
-  "config": {"name": "float32"}, "registered_name": null})");
+const Config& kDtype = testing::float32_dtype();
 
 // The block1_attn_residual entry of enc_mha/model.keras config.json (shared_object_id dropped).
 const Config kResidual = {{"name", "block1_attn_residual"}, {"trainable", true}, {"dtype", kDtype}};

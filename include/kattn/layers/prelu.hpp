@@ -24,7 +24,7 @@ namespace kattn {
 class PReLU : public UnaryLayer {
  public:
   struct Args {
-    WeightArgs alpha;  // the initializer defaults to zeros
+    WeightArgs alpha = {};  // the initializer defaults to zeros
     // Axes (>= 1) along which alpha is shared; none: one alpha per input element.
     std::optional<std::vector<int64_t>> shared_axes = std::nullopt;
     std::string name = "p_re_lu";

@@ -6,8 +6,8 @@
 //                     (B, C, H, W) channels_first, keep mask (B, C, 1, 1)
 //   SpatialDropout3D: the same with three spatial axes
 //
-// Their configs hold rate, seed, name, dtype (and data_format for 2D and 3D): no trainable,
-// no noise_shape.
+// Their configs hold rate, seed, name, dtype (the name "float32", not the policy) and
+// data_format for 2D and 3D: no trainable, no noise_shape.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,7 @@ class BaseSpatialDropout : public Dropout {
     double rate = 0.0;  // in [0, 1]; required in Keras
     std::optional<int64_t> seed = std::nullopt;
     std::string data_format = "channels_last";  // 2D and 3D: or "channels_first"
-    std::string name;                           // the class's snake_case name when empty
+    std::string name = "";                      // the class's snake_case name when empty
     bool trainable = true;
   };
 
