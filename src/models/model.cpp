@@ -29,6 +29,11 @@ Model::Model(const KerasTensor& input, const KerasTensor& output, std::string na
   flat_outputs_ = true;
 }
 
+Model::Model(const KerasTensor& input, std::vector<KerasTensor> outputs, std::string name)
+    : Model(std::vector<KerasTensor>{input}, std::move(outputs), std::move(name)) {
+  flat_inputs_ = true;
+}
+
 // keras.src.ops.function.map_graph: a depth-first walk from the outputs orders the nodes from
 // the inputs to the outputs; a node's depth is its distance from the outputs; nodes run by
 // decreasing depth, each depth in the order its nodes were first reached.

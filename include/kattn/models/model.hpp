@@ -49,6 +49,9 @@ class Model {
         std::string name = "functional");
   // keras.Model(x, y): one bare input and output (config.json records them as flat triples).
   Model(const KerasTensor& input, const KerasTensor& output, std::string name = "functional");
+  // keras.Model(x, [y, ...]): one bare input, a list of outputs.
+  Model(const KerasTensor& input, std::vector<KerasTensor> outputs,
+        std::string name = "functional");
 
   // A model from a config.json object ({"class_name": "Functional", "config": {...}, ...}), as
   // Keras's functional_from_config rebuilds it: every layer from its config, then every node
