@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "kattn/core/error.hpp"
 #include "kernels/reference/dense_attention.hpp"
@@ -14,12 +15,12 @@ namespace kattn {
 namespace {
 
 constexpr ErrorSource kActivation{"Activation", ""};
-constexpr std::array<std::string_view, 27> kNames = {
-    "linear",      "relu",         "gelu",       "sigmoid",     "tanh",        "softmax",
-    "silu",        "hard_sigmoid", "softsign",   "relu6",       "leaky_relu",  "elu",
-    "selu",        "celu",         "softplus",   "log_sigmoid", "exponential", "mish",
-    "hard_silu",   "tanh_shrink",  "hard_tanh",  "squareplus",  "sparse_plus", "sparse_sigmoid",
-    "soft_shrink", "hard_shrink",  "log_softmax"};
+constexpr std::array<std::string_view, 28> kNames = {
+    "linear",      "relu",         "gelu",        "sigmoid",     "tanh",        "softmax",
+    "silu",        "hard_sigmoid", "softsign",    "relu6",       "leaky_relu",  "elu",
+    "selu",        "celu",         "softplus",    "log_sigmoid", "exponential", "mish",
+    "hard_silu",   "tanh_shrink",  "hard_tanh",   "squareplus",  "sparse_plus", "sparse_sigmoid",
+    "soft_shrink", "hard_shrink",  "log_softmax", "sparsemax"};
 
 template <typename Real>
 Real sigmoid(Real x) {
@@ -122,6 +123,38 @@ const Elementwise<Real>* elementwise(std::string_view name) {
   return nullptr;
 }
 
+// keras.activations.sparsemax over one row as Keras computes it (the same formula on every
+// backend): z the row sorted in decreasing order, c its running sums (float32), the support
+// S = {j : z_j - (c_j - 1) / j > 0} (in double: numpy promotes by the int range), k = |S|,
+// tau = (sum of c_j over S - 1) / k and y = max(x - tau, 0). Keras sums the running sums
+// where sparsemax's definition takes the last one, c_k, so its rows need not sum to 1.
+struct SparsemaxRow {
+  std::vector<int64_t> order;  // the row's indices by decreasing value
+  int64_t support = 0;         // k
+  double tau = 0.0;
+};
+
+template <typename Real>
+SparsemaxRow sparsemax_threshold(const Real* row, int64_t length) {
+  SparsemaxRow result;
+  result.order.resize(static_cast<size_t>(length));
+  for (int64_t j = 0; j < length; ++j) result.order[static_cast<size_t>(j)] = j;
+  std::stable_sort(result.order.begin(), result.order.end(),
+                   [&](int64_t a, int64_t b) { return row[a] > row[b]; });
+  Real running = Real(0.0);
+  Real kept_sum = Real(0.0);
+  for (int64_t j = 0; j < length; ++j) {
+    const Real z = row[result.order[static_cast<size_t>(j)]];
+    running += z;
+    if (static_cast<double>(z) - (static_cast<double>(running) - 1.0) / double(j + 1) > 0.0) {
+      ++result.support;
+      kept_sum += running;
+    }
+  }
+  result.tau = static_cast<double>(kept_sum - Real(1.0)) / static_cast<double>(result.support);
+  return result;
+}
+
 }  // namespace
 
 ActivationFunction::ActivationFunction() : name_("linear") {}
@@ -131,6 +164,11 @@ ActivationFunction::ActivationFunction(std::string_view name)
             : name == "hard_swish" ? "hard_silu"
                                    : name) {
   if (std::find(kNames.begin(), kNames.end(), name_) != kNames.end()) return;
+  if (name_ == "glu") {
+    throw NotSupportedError(error_message(
+        kActivation, "glu halves the axis it gates, which no layer's output shape allows for here",
+        "an activation that keeps its input's shape", "activation=glu"));
+  }
   std::string supported;
   for (const std::string_view known : kNames) {
     supported += (supported.empty() ? "" : ", ") + std::string(known);
@@ -142,7 +180,8 @@ ActivationFunction::ActivationFunction(std::string_view name)
 }
 
 bool ActivationFunction::backward_reads_inputs() const {
-  return name_ == "gelu" || name_ == "silu" || elementwise<float>(name_) != nullptr;
+  return name_ == "gelu" || name_ == "silu" || name_ == "sparsemax" ||
+         elementwise<float>(name_) != nullptr;
 }
 
 ActivationFunction ActivationFunction::from_config(const Config& config) {
@@ -179,6 +218,15 @@ void ActivationFunction::operator()(BasicTensor<Real>& x) const {
       for (int64_t j = 0; j < length; ++j) sum += std::exp(r[j] - max);
       const Real log_sum = std::log(sum);
       for (int64_t j = 0; j < length; ++j) r[j] = r[j] - max - log_sum;
+    }
+  } else if (name_ == "sparsemax") {
+    const int64_t length = x.rank() == 0 ? 1 : x.dim(-1);
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      Real* r = v + row * length;
+      const double tau = sparsemax_threshold(r, length).tau;
+      for (int64_t j = 0; j < length; ++j) {
+        r[j] = static_cast<Real>(std::max(static_cast<double>(r[j]) - tau, 0.0));
+      }
     }
   } else if (name_ == "relu") {
     for (int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], Real(0.0));
@@ -234,6 +282,26 @@ BasicTensor<Real> ActivationFunction::backward(const BasicTensor<Real>& inputs,
       Real sum = Real(0.0);
       for (int64_t j = 0; j < length; ++j) sum += dr[j];
       for (int64_t j = 0; j < length; ++j) dr[j] -= std::exp(yr[j]) * sum;
+    }
+  } else if (name_ == "sparsemax") {
+    // y = max(x - tau, 0) with tau = (sum over S of c_j - 1) / k: tau moves with the element of
+    // rank l (1-based) by (k - l + 1) / k for l <= k, so dx_i = [y_i > 0] dy_i -
+    // (sum of the dy_m with y_m > 0) * that weight of x_i.
+    const int64_t length = d.rank() == 0 ? 1 : d.dim(-1);
+    const Real* xv = x.data();
+    for (int64_t row = 0; length > 0 && row < n / length; ++row) {
+      Real* dr = dv + row * length;
+      const Real* yr = yv + row * length;
+      const SparsemaxRow threshold = sparsemax_threshold(xv + row * length, length);
+      Real passed = Real(0.0);
+      for (int64_t j = 0; j < length; ++j) passed += yr[j] > Real(0.0) ? dr[j] : Real(0.0);
+      for (int64_t j = 0; j < length; ++j) {
+        if (!(yr[j] > Real(0.0))) dr[j] = Real(0.0);
+      }
+      const auto k = static_cast<Real>(threshold.support);
+      for (int64_t l = 0; l < threshold.support; ++l) {
+        dr[threshold.order[static_cast<size_t>(l)]] -= passed * (k - static_cast<Real>(l)) / k;
+      }
     }
   } else if (name_ == "relu") {
     // max(x, 0): the gradient passes where the output is positive.

@@ -131,3 +131,36 @@ TEST(LogSoftmax, ValuesAndBackwardOverTheLastAxis) {
 
 }  // namespace
 }  // namespace kattn
+
+namespace kattn {
+namespace {
+
+TEST(Sparsemax, ValuesAsKerasComputesThem) {
+  // Keras's threshold sums the running sums over the support: rows need not sum to 1, and the
+  // last row is all 0.
+  Tensor x({3, 4}, {1, 0.5f, -1, 0.25f, 0.2f, 0.1f, 0.3f, -2, 3, -1, -1, 2.5f});
+  ActivationFunction("sparsemax")(x);
+  const std::vector<float> expected = {
+      0.25f, 0, 0, 0, 0.06666663785775503f, 0, 0.16666664679845175f, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(x.data()[i], expected[i], 1e-7) << i;
+}
+
+TEST(Sparsemax, BackwardMatchesCentralDifferencesInDouble) {
+  const ActivationFunction sparsemax("sparsemax");
+  TensorF64 x({2, 5}, {0.9, 0.7, -0.4, 0.35, 0.1, 1.3, 1.1, 0.95, -0.2, 0.6});
+  const TensorF64 weights({2, 5}, {0.3, -0.5, 0.8, 0.2, 1.1, -0.7, 0.4, 0.9, 0.1, -0.3});
+  const auto loss = [&] {
+    TensorF64 y = x.clone();
+    sparsemax(y);
+    return testing::dot_sum(y, weights);
+  };
+  TensorF64 y = x.clone();
+  sparsemax(y);
+  EXPECT_TRUE(testing::gradients_agree(sparsemax.backward(x, y, weights),
+                                       testing::numeric_gradient(x, loss, 1e-6), 1e-7, 1e-6));
+}
+
+TEST(Glu, IsRefusedWithTheReason) { EXPECT_THROW(ActivationFunction("glu"), NotSupportedError); }
+
+}  // namespace
+}  // namespace kattn

@@ -7,10 +7,12 @@
 // default arguments: relu6, leaky_relu (negative_slope 0.2), elu and celu (alpha 1), selu,
 // softplus, log_sigmoid, exponential, mish, hard_silu ("hard_swish" is its alias), tanh_shrink,
 // hard_tanh, squareplus (b 4), sparse_plus, sparse_sigmoid, soft_shrink and hard_shrink
-// (threshold 0.5); and log_softmax over the last axis. Not supported: glu and sparsemax (along
-// an axis, not written yet) and threshold (no default arguments, so not usable by name). Any other
-// name is refused by name (NotSupportedError listing the supported ones). Each computes in float32
-// as Keras's numpy backend does.
+// (threshold 0.5); and log_softmax and sparsemax over the last axis (sparsemax with Keras's own
+// threshold, whose rows need not sum to 1: src/ops/activations.cpp). Not supported: glu (it
+// halves the last axis, which no layer's output shape here allows for) and threshold (no
+// default arguments, so not usable by name). Any other name is refused by name
+// (NotSupportedError listing the supported ones). Each computes in float32 as Keras's numpy
+// backend does.
 #pragma once
 
 #include <string>
@@ -47,6 +49,7 @@ class ActivationFunction {
   //   sigmoid d * y * (1 - y)       tanh  d * (1 - y^2)
   //   softmax y * (d - sum(d * y))  over the last axis
   //   log_softmax  d - exp(y) * sum(d)  over the last axis
+  //   sparsemax    [y > 0] d - sum(d over y > 0) * d tau / dx  over the last axis
   //   gelu    d * (Phi(x) + x * phi(x))   (the exact erf form's derivative)
   //   silu    d * s * (1 + x * (1 - s)),  s = sigmoid(x)
   //   hard_sigmoid  d / 6 where 0 < y < 1, else 0      softsign  d * (1 - |y|)^2
@@ -54,7 +57,7 @@ class ActivationFunction {
   template <typename Real>
   BasicTensor<Real> backward(const BasicTensor<Real>& inputs, const BasicTensor<Real>& outputs,
                              const BasicTensor<Real>& d_outputs) const;
-  // True for gelu, silu and the other element-wise ones but linear, relu, sigmoid, tanh,
+  // True for gelu, silu, sparsemax and the other element-wise ones but linear, relu, sigmoid, tanh,
   // hard_sigmoid and softsign: backward() reads the inputs, so a training call keeps them.
   bool backward_reads_inputs() const;
 
