@@ -48,6 +48,8 @@ class TokenAndPositionEmbedding : public kattn::UnaryLayer {
   kattn::Tensor backward(const kattn::LayerForward& forward, const kattn::Tensor& d_output,
                          std::vector<kattn::Tensor>& weight_gradients) const override;
   kattn::WeightLayout weight_layout() const override;
+  // Its ids come as float32 (keras.io's example) or int32.
+  bool takes_int_ids() const override { return true; }
 
  private:
   // The integer ids of `inputs`, checked against the vocabulary and maxlen.

@@ -6,6 +6,18 @@ namespace kattn {
 
 using detail::float_input;
 
+namespace {
+
+// The float32 inputs of a node: int32 ids cast to float32 for the layers that take them.
+Tensor node_inputs(const UnaryLayer& layer, const ModelValue& x, ErrorSource source) {
+  if (layer.takes_int_ids()) {
+    if (const auto* ids = std::get_if<Int32Tensor>(&x.tensor)) return ids->cast<float>();
+  }
+  return float_input(x, source, "inputs");
+}
+
+}  // namespace
+
 UnaryLayer::UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule,
                        BuildRecord build_record)
     : Layer(std::move(class_name), std::move(args)),
@@ -20,7 +32,9 @@ const std::vector<std::string>& UnaryLayer::call_parameters() const {
 
 std::vector<KerasTensor> UnaryLayer::compute_output_spec(const SymbolicArguments& arguments) {
   const KerasTensor& x = arguments.tensor("inputs");
-  detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
+  if (!takes_int_ids() || x.dtype() != DType::kInt32) {
+    detail::check_dtype(x, DType::kFloat32, error_source(), "inputs");
+  }
   const std::optional<KerasTensor> mask = call_mask(arguments);
   if (mask) detail::check_dtype(*mask, DType::kBool, error_source(), "mask");
   build(x.shape());
@@ -45,7 +59,7 @@ std::optional<KerasTensor> UnaryLayer::compute_mask(const KerasTensor& /*inputs*
 std::vector<ValuePtr> UnaryLayer::call_node(const ValueArguments& arguments,
                                             const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
-  const Tensor& inputs = float_input(*x, error_source(), "inputs");
+  const Tensor inputs = node_inputs(*this, *x, error_source());
   const std::optional<Mask> mask = call_mask(arguments);
   Tensor y = call_takes_mask() ? call_masked(inputs, mask) : call(inputs);
   return {make_value(std::move(y), compute_mask(inputs, mask))};
@@ -54,7 +68,7 @@ std::vector<ValuePtr> UnaryLayer::call_node(const ValueArguments& arguments,
 OperationForward UnaryLayer::forward_node(const ValueArguments& arguments,
                                           const RunContext& /*context*/) const {
   const ValuePtr& x = arguments.tensor("inputs");
-  const Tensor& inputs = float_input(*x, error_source(), "inputs");
+  const Tensor inputs = node_inputs(*this, *x, error_source());
   const std::optional<Mask> mask = call_mask(arguments);
   LayerForward saved = call_takes_mask() ? forward_masked(inputs, mask) : forward(inputs);
   return {{make_value(saved.output, compute_mask(inputs, mask))},
@@ -63,7 +77,10 @@ OperationForward UnaryLayer::forward_node(const ValueArguments& arguments,
 
 ValueGradients UnaryLayer::backward_node(const ValueArguments& arguments,
                                          const BackwardPass& pass) const {
-  return detail::unary_backward(*this, arguments, pass);
+  ValueGradients gradients = detail::unary_backward(*this, arguments, pass);
+  // int32 ids get no gradient.
+  if (dtype_of(arguments.tensor("inputs")->tensor) != DType::kFloat32) gradients.clear();
+  return gradients;
 }
 
 std::optional<Mask> UnaryLayer::call_mask(const ValueArguments& arguments) const {

@@ -122,7 +122,13 @@ struct Deserializer {
       out.value = json;
       return out;
     }
-    if (config_string(json, "class_name") != kKerasTensor) {
+    // Python slices and the Ellipsis in an indexing key (GetItem's) are plain values.
+    const std::string class_name = config_string(json, "class_name");
+    if (class_name == "__slice__" || class_name == "__ellipsis__") {
+      out.value = json;
+      return out;
+    }
+    if (class_name != kKerasTensor) {
       throw NotSupportedError(error_message({"Functional", ""},
                                             "unsupported node argument at " + where,
                                             "tensors, lists and plain values", short_dump(json)));

@@ -45,7 +45,11 @@
 #include "kattn/models/nested_model.hpp"
 #include "models/text.hpp"
 #include "ops/arithmetic_operations.hpp"
+#include "ops/matmul_operation.hpp"
+#include "ops/nn_operations.hpp"
 #include "ops/numpy_operations.hpp"
+#include "ops/reduction_operations.hpp"
+#include "ops/shape_operations.hpp"
 
 namespace kattn::detail {
 
@@ -116,7 +120,9 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<UpSampling1D>("UpSampling1D"),
         layer_entry<ZeroPadding1D>("ZeroPadding1D"),
     };
-    for (auto family : {numpy_operation_entries, arithmetic_operation_entries}) {
+    for (auto family :
+         {numpy_operation_entries, arithmetic_operation_entries, shape_operation_entries,
+          reduction_operation_entries, matmul_operation_entries, nn_operation_entries}) {
       for (OperationEntry& entry : family()) list.push_back(std::move(entry));
     }
     return list;

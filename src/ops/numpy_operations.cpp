@@ -79,15 +79,6 @@ class NotEqual : public KerasOp {
                         "x2 of shape " + shape_to_string(b));
     }
   }
-  static std::vector<double> as_doubles(const AnyTensor& tensor) {
-    return std::visit(
-        [](const auto& t) {
-          std::vector<double> values;
-          for (const auto& v : t.to_vector()) values.push_back(static_cast<double>(v));
-          return values;
-        },
-        tensor);
-  }
 };
 
 // numpy.logical_or of two bool tensors, broadcast as numpy broadcasts them.
@@ -567,6 +558,14 @@ KerasTensor symbolic_any(const KerasTensor& x, int64_t axis) {
   NodeArguments<KerasTensor> args;
   args.args = {NodeArg<KerasTensor>::tensor(x)};
   return single_output(std::make_shared<Any>(unique_name("any"), axis), std::move(args));
+}
+
+KerasTensor symbolic_expand_dims(const KerasTensor& x, int64_t axis) {
+  return unary_output(std::make_shared<ExpandDims>(unique_name("expand_dims"), axis), x);
+}
+
+KerasTensor symbolic_cast(const KerasTensor& x, DType dtype) {
+  return unary_output(std::make_shared<Cast>(unique_name("cast"), dtype), x);
 }
 
 std::vector<OperationEntry> numpy_operation_entries() {

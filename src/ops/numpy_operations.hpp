@@ -21,6 +21,8 @@ KerasTensor symbolic_not_equal(const KerasTensor& x, const Config& scalar);
 KerasTensor symbolic_logical_or(const KerasTensor& a, const KerasTensor& b);
 KerasTensor symbolic_convert_to_tensor(const KerasTensor& x);
 KerasTensor symbolic_any(const KerasTensor& x, int64_t axis);
+KerasTensor symbolic_expand_dims(const KerasTensor& x, int64_t axis);
+KerasTensor symbolic_cast(const KerasTensor& x, DType dtype);
 
 // The registry entries of these classes (NotEqual, LogicalOr, ConvertToTensor, ExpandDims, Any,
 // Concatenate, ZerosLike, OnesLike, Cast).

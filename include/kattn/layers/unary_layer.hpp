@@ -50,6 +50,10 @@ class UnaryLayer : public Layer {
   OperationForward forward_node(const ValueArguments&, const RunContext&) const override;
   ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
 
+  // Whether the layer's inputs are ids (an embedding): a node's int32 inputs are then cast to
+  // float32 (exact below 2^24) and get no gradient. Only float32 inputs otherwise.
+  virtual bool takes_int_ids() const { return false; }
+
   // For the layers whose Keras call takes a mask, call(inputs, mask=None): a node passes its
   // `mask` keyword when it is a tensor, else the input's Keras mask (the mask gets no gradient).
   // Other layers are called on their inputs alone.
