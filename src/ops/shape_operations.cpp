@@ -158,7 +158,7 @@ class ReshapeOp : public ShapeOp {
       : ShapeOp("Reshape", kNumpyOps, std::move(name)), newshape_(std::move(newshape)) {
     if (std::count(newshape_.begin(), newshape_.end(), -1) > 1) {
       throw_value_error(source(), "can only specify one unknown dimension",
-                        "at most one -1 in newshape", "newshape=" + shape_to_string(newshape_));
+                        "at most one -1 in newshape", "newshape=" + newshape_string());
     }
   }
   Config get_config() const override {
@@ -178,6 +178,13 @@ class ReshapeOp : public ShapeOp {
   View view(const Shape& shape) const override { return same_order(shape); }
 
  private:
+  // As numpy prints it: -1 stays -1.
+  std::string newshape_string() const {
+    std::string text;
+    for (const int64_t dim : newshape_) text += (text.empty() ? "" : ", ") + std::to_string(dim);
+    return "(" + text + (newshape_.size() == 1 ? ",)" : ")");
+  }
+
   Shape resolved(const Shape& shape) const {
     const int64_t size = num_elements(shape);
     int64_t known = 1;
@@ -189,7 +196,7 @@ class ReshapeOp : public ShapeOp {
     if (num_elements(out) != size || std::find(out.begin(), out.end(), -1) != out.end()) {
       throw_value_error(source(),
                         "cannot reshape array of size " + std::to_string(size) + " into shape " +
-                            shape_to_string(newshape_),
+                            newshape_string(),
                         "a newshape of " + std::to_string(size) + " elements",
                         "x of shape " + shape_to_string(shape));
     }
@@ -405,13 +412,15 @@ class GetItem : public KerasOp {
 
   // numpy's basic indexing of a contiguous tensor of `shape` (-1 sizes: symbolic calls).
   Plan plan(const Shape& shape, std::vector<KeyItem> key) const {
+    const std::string given =
+        "key=" + key_string(key) + " for x of shape " + shape_to_string(shape);
     const auto is_ellipsis = [](const KeyItem& item) {
       return std::holds_alternative<Ellipsis>(item);
     };
     const auto ellipses = std::count_if(key.begin(), key.end(), is_ellipsis);
     if (ellipses > 1) {
       throw_value_error(source(), "Slice should only have one ellipsis", "at most one Ellipsis",
-                        "key=" + key_string(key));
+                        given);
     }
     const auto consuming =
         static_cast<int64_t>(std::count_if(key.begin(), key.end(), [](const KeyItem& item) {
@@ -420,8 +429,7 @@ class GetItem : public KerasOp {
     const auto rank = static_cast<int64_t>(shape.size());
     if (consuming > rank) {
       throw_value_error(source(), "too many indices for the array",
-                        "at most " + std::to_string(rank) + " indices",
-                        "key=" + key_string(key) + " for x of shape " + shape_to_string(shape));
+                        "at most " + std::to_string(rank) + " indices", given);
     }
     // The Ellipsis (implicitly at the end) stands for full slices of the remaining axes.
     auto at = std::find_if(key.begin(), key.end(), is_ellipsis);
@@ -447,7 +455,7 @@ class GetItem : public KerasOp {
           throw_value_error(source(), "index out of bounds",
                             "an index in [" + std::to_string(-length) + ", " +
                                 std::to_string(length) + ") on axis " + std::to_string(axis),
-                            "key=" + key_string(key) + " for x of shape " + shape_to_string(shape));
+                            given);
         }
         p.view.offset += resolved * stride;
       } else if (length < 0) {

@@ -66,13 +66,13 @@ TEST(Activations, SerialiseAsKerasNames) {
   EXPECT_EQ(ActivationFunction().get_config(), "linear");
   EXPECT_EQ(ActivationFunction::from_config(nullptr).name(), "linear");
   EXPECT_EQ(ActivationFunction::from_config("swish").get_config(), "silu");
-  EXPECT_EQ(message_of<NotSupportedError>([] { ActivationFunction("sparsemax"); }),
+  EXPECT_EQ(message_of<NotSupportedError>([] { ActivationFunction("threshold"); }),
             "Activation: unsupported activation. Expected one of linear, relu, gelu, sigmoid, "
             "tanh, softmax, silu, hard_sigmoid, softsign, relu6, leaky_relu, elu, selu, celu, "
             "softplus, log_sigmoid, exponential, mish, hard_silu, tanh_shrink, hard_tanh, "
-            "squareplus, sparse_plus, sparse_sigmoid, soft_shrink, hard_shrink, log_softmax (or "
-            "swish and hard_swish, aliases of silu and hard_silu). Received: "
-            "activation=sparsemax.");
+            "squareplus, sparse_plus, sparse_sigmoid, soft_shrink, hard_shrink, log_softmax, "
+            "sparsemax (or swish and hard_swish, aliases of silu and hard_silu). Received: "
+            "activation=threshold.");
   EXPECT_EQ(message_of<NotSupportedError>([] {
               ActivationFunction::from_config({{"class_name", "ReLU"}});
             }),

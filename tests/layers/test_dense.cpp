@@ -117,14 +117,14 @@ TEST(Dense, ErrorsNameTheArgument) {
             "Dense 'hidden': unsupported argument. Expected lora_rank=None. Received: "
             "lora_rank=4.");
   config = keras_hidden_config();
-  config["activation"] = "sparsemax";
+  config["activation"] = "threshold";
   EXPECT_EQ(message_of<NotSupportedError>([&] { Dense::from_config(config); }),
             "Activation: unsupported activation. Expected one of linear, relu, gelu, sigmoid, "
             "tanh, softmax, silu, hard_sigmoid, softsign, relu6, leaky_relu, elu, selu, celu, "
             "softplus, log_sigmoid, exponential, mish, hard_silu, tanh_shrink, hard_tanh, "
-            "squareplus, sparse_plus, sparse_sigmoid, soft_shrink, hard_shrink, log_softmax (or "
-            "swish and hard_swish, aliases of silu and hard_silu). Received: "
-            "activation=sparsemax.");
+            "squareplus, sparse_plus, sparse_sigmoid, soft_shrink, hard_shrink, log_softmax, "
+            "sparsemax (or swish and hard_swish, aliases of silu and hard_silu). Received: "
+            "activation=threshold.");
   config = keras_hidden_config();
   config["filters"] = 3;
   EXPECT_EQ(message_of<ValueError>([&] { Dense::from_config(config); }),

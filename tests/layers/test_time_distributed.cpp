@@ -5,6 +5,8 @@
 // golden zoo's seq2seq cases (tests/models/test_golden_models.cpp).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "kattn/layers/conv1d.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/lstm.hpp"
@@ -58,11 +60,16 @@ TEST(TimeDistributed, WeightsAreTheLayersUnderTheWrapper) {
   // A change of the weights reaches the calls.
   const Tensor x = testing::random_normal({1, 2, 5}, 3);
   const std::vector<float> before = layer.call(x).to_vector();
-  layer.set_weight("vocab_dense/bias", Tensor::full({3}, 2.0f));
+  // Not a constant: the softmax would not see it.
+  layer.set_weight("vocab_dense/bias", Tensor({3}, {2.0f, 0.0f, -1.0f}));
   EXPECT_NE(layer.call(x).to_vector(), before);
   std::vector<Variable>& update = layer.weights_for_update();
   update[0].value.fill(0.0f);
-  EXPECT_EQ(layer.call(x).to_vector(), std::vector<float>(6, 1.0f / 3.0f));
+  // x W + b = b: softmax([2, 0, -1]) on both steps.
+  const float sum = std::exp(2.0f) + 1.0f + std::exp(-1.0f);
+  const std::vector<float> expected = {std::exp(2.0f) / sum, 1.0f / sum, std::exp(-1.0f) / sum};
+  const std::vector<float> y = layer.call(x).to_vector();
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i % 3], 1e-6) << i;
 }
 
 TEST(TimeDistributed, ConfigRoundTripsAsKerasWritesIt) {

@@ -672,6 +672,58 @@ TEST(OperationBackward, ElementwiseOpsMatchTheirDerivatives) {
   }
 }
 
+std::shared_ptr<Operation> op_with(const std::string& module, const std::string& class_name,
+                                   Config config) {
+  config["name"] = to_snake_case(class_name);
+  return detail::operation_from_config(
+      Config{{"class_name", class_name}, {"module", module}, {"config", std::move(config)}});
+}
+
+// The ops that move, reduce or multiply their inputs, and keras.ops.nn's Softmax and Gelu.
+TEST(OperationBackward, ShapeReductionProductAndNnOps) {
+  const Config slice_all{{"class_name", "__slice__"},
+                         {"config", {{"start", nullptr}, {"stop", nullptr}, {"step", nullptr}}}};
+  const Config every_other{{"class_name", "__slice__"},
+                           {"config", {{"start", 1}, {"stop", nullptr}, {"step", -2}}}};
+  struct Case {
+    std::string module, class_name;
+    Config config;
+    std::vector<Arg> extra_args;
+  };
+  const std::string numpy = "keras.src.ops.numpy";
+  const std::vector<Case> cases = {
+      {numpy, "Transpose", {{"axes", Config({0, 2, 1})}}, {}},
+      {numpy, "Reshape", {{"newshape", Config({-1, 12})}}, {}},
+      {numpy, "Squeeze", {{"axis", nullptr}}, {}},
+      {numpy, "Mean", {{"axis", Config({1, 2})}, {"keepdims", true}}, {}},
+      {numpy, "Sum", {{"axis", 1}, {"keepdims", false}}, {}},
+      {numpy, "GetItem", Config::object(), {Arg::list({Arg::literal(slice_all), Arg::literal(0)})}},
+      {numpy,
+       "GetItem",
+       Config::object(),
+       {Arg::list({Arg::literal(slice_all), Arg::literal(every_other), Arg::literal(nullptr)})}},
+      {"keras.src.ops.nn", "Softmax", {{"axis", 1}}, {}},
+      {"keras.src.ops.nn", "Gelu", {{"approximate", true}}, {}},
+      {"keras.src.ops.nn", "Gelu", {{"approximate", false}}, {}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.class_name + " " + c.config.dump());
+    const ValuePtr x = float_value({2, 3, 4}, 70);
+    OperationCall call;
+    call.operation = op_with(c.module, c.class_name, c.config);
+    call.arguments.args = {tensor(x)};
+    for (const Arg& arg : c.extra_args) call.arguments.args.push_back(arg);
+    expect_operation_gradients(call, {x});
+  }
+  // Matmul with a broadcast batch axis: both operands' gradients.
+  const ValuePtr a = float_value({2, 3, 4}, 71);
+  const ValuePtr b = float_value({1, 4, 5}, 72);
+  OperationCall matmul;
+  matmul.operation = op_with(numpy, "Matmul", Config::object());
+  matmul.arguments.args = {tensor(a), tensor(b)};
+  expect_operation_gradients(matmul, {a, b});
+}
+
 // ---- custom layers (examples/custom_layer/): a GraphLayer and a UnaryLayer of a program's own
 
 TEST(OperationBackward, CustomLayers) {

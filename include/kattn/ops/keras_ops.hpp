@@ -39,7 +39,9 @@ KerasTensor cast(const KerasTensor& x, DType dtype);
 // One entry of an indexing key, as in Python: an index, a slice, None (a new axis of length 1)
 // or `...`. `Slice{}` is `:`; `Slice{1, std::nullopt, 2}` is `1::2`.
 struct Slice {
-  std::optional<int64_t> start, stop, step;
+  std::optional<int64_t> start = std::nullopt;
+  std::optional<int64_t> stop = std::nullopt;
+  std::optional<int64_t> step = std::nullopt;
 };
 struct NewAxis {};
 struct Ellipsis {};
