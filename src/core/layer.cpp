@@ -87,6 +87,18 @@ std::vector<Variable>& Layer::weights_for_update() {
   return weights_;
 }
 
+void Layer::assign_state(size_t index, Tensor value) const {
+  // A call's state change, as Keras assigns its variables inside call(): the one place a const
+  // call writes a weight.
+  Variable& variable = const_cast<Layer*>(this)->weights_for_update().at(index);
+  if (variable.trainable || value.shape() != variable.value.shape()) {
+    throw_value_error(error_source(), "cannot assign weight '" + variable.name + "'",
+                      "a non-trainable weight of shape " + shape_to_string(variable.value.shape()),
+                      "a value of shape " + shape_to_string(value.shape()));
+  }
+  variable.value = std::move(value);
+}
+
 std::vector<Tensor> Layer::zero_gradients() const {
   std::vector<Tensor> gradients;
   for (const Variable& variable : weights_) gradients.emplace_back(variable.value.shape());

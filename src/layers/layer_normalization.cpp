@@ -7,6 +7,7 @@
 #include <memory>
 #include <utility>
 
+#include "core/axis_groups.hpp"
 #include "layers/detail/layer_backward.hpp"
 #include "layers/detail/projected_attention_args.hpp"
 #include "layers/detail/weight_args_config.hpp"
@@ -19,37 +20,6 @@ using detail::keras_shape;
 
 // The element offsets of every index over `axes` of a contiguous `shape`, in row-major order of
 // those axes (the order gamma's values take after Keras reshapes it to the broadcast shape).
-std::vector<int64_t> offsets_over(const Shape& shape, const std::vector<int64_t>& axes) {
-  const Shape strides = contiguous_strides(shape);
-  std::vector<int64_t> offsets{0};
-  for (const int64_t axis : axes) {
-    std::vector<int64_t> next;
-    next.reserve(offsets.size() * static_cast<size_t>(shape[static_cast<size_t>(axis)]));
-    for (const int64_t offset : offsets) {
-      for (int64_t i = 0; i < shape[static_cast<size_t>(axis)]; ++i) {
-        next.push_back(offset + i * strides[static_cast<size_t>(axis)]);
-      }
-    }
-    offsets = std::move(next);
-  }
-  return offsets;
-}
-
-// The normalised groups of a contiguous `shape` over sorted `axes`: each group's first element
-// (`outer`) and the offsets of its elements from there (`inner`, gamma's order).
-struct Groups {
-  std::vector<int64_t> inner;
-  std::vector<int64_t> outer;
-};
-
-Groups groups_over(const Shape& shape, const std::vector<int64_t>& axes) {
-  std::vector<int64_t> others;
-  for (int64_t axis = 0; axis < static_cast<int64_t>(shape.size()); ++axis) {
-    if (std::find(axes.begin(), axes.end(), axis) == axes.end()) others.push_back(axis);
-  }
-  return {offsets_over(shape, axes), offsets_over(shape, others)};
-}
-
 struct LayerNormalizationSaved : detail::SavedForBackward {
   Tensor inputs;  // contiguous
   std::vector<int64_t> axes;
@@ -159,7 +129,7 @@ std::vector<int64_t> LayerNormalization::prepare(const Tensor& inputs) const {
 
 Tensor LayerNormalization::normalize(const Tensor& x, const std::vector<int64_t>& axes,
                                      std::vector<float>* means, std::vector<float>* rsqrts) const {
-  const auto [inner, outer] = groups_over(x.shape(), axes);
+  const auto [outer, inner] = detail::axis_groups(x.shape(), axes);
   const float* gamma = nullptr;
   const float* beta = nullptr;
   for (const Variable& variable : weights()) {
@@ -222,7 +192,7 @@ Tensor LayerNormalization::backward(const LayerForward& forward, const Tensor& d
                                     std::vector<Tensor>& weight_gradients) const {
   const auto& saved = detail::saved_for_backward<LayerNormalizationSaved>(*this, forward, d_output,
                                                                           weight_gradients);
-  const auto [inner, outer] = groups_over(saved.inputs.shape(), saved.axes);
+  const auto [outer, inner] = detail::axis_groups(saved.inputs.shape(), saved.axes);
   const float* gamma = nullptr;
   float* d_gamma = nullptr;
   float* d_beta = nullptr;

@@ -6,6 +6,7 @@
 #include "kattn/layers/activity_regularization.hpp"
 #include "kattn/layers/alpha_dropout.hpp"
 #include "kattn/layers/attention.hpp"
+#include "kattn/layers/batch_normalization.hpp"
 #include "kattn/layers/bidirectional.hpp"
 #include "kattn/layers/conv1d.hpp"
 #include "kattn/layers/conv2d.hpp"
@@ -19,6 +20,7 @@
 #include "kattn/layers/flatten.hpp"
 #include "kattn/layers/gaussian_dropout.hpp"
 #include "kattn/layers/gaussian_noise.hpp"
+#include "kattn/layers/group_normalization.hpp"
 #include "kattn/layers/grouped_query_attention.hpp"
 #include "kattn/layers/gru.hpp"
 #include "kattn/layers/identity.hpp"
@@ -35,10 +37,12 @@
 #include "kattn/layers/relu.hpp"
 #include "kattn/layers/repeat_vector.hpp"
 #include "kattn/layers/reshape.hpp"
+#include "kattn/layers/rms_normalization.hpp"
 #include "kattn/layers/simple_rnn.hpp"
 #include "kattn/layers/softmax.hpp"
 #include "kattn/layers/spatial_dropout.hpp"
 #include "kattn/layers/time_distributed.hpp"
+#include "kattn/layers/unit_normalization.hpp"
 #include "kattn/layers/up_sampling1d.hpp"
 #include "kattn/layers/zero_padding1d.hpp"
 #include "kattn/models/custom_layers.hpp"
@@ -70,6 +74,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<AveragePooling1D>("AveragePooling1D"),
         layer_entry<AveragePooling2D>("AveragePooling2D"),
         layer_entry<Average>("Average"),
+        layer_entry<BatchNormalization>("BatchNormalization"),
         layer_entry<Bidirectional>("Bidirectional"),
         layer_entry<Concatenate>("Concatenate"),
         layer_entry<Conv1D>("Conv1D"),
@@ -88,6 +93,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<GlobalAveragePooling2D>("GlobalAveragePooling2D"),
         layer_entry<GlobalMaxPooling1D>("GlobalMaxPooling1D"),
         layer_entry<GlobalMaxPooling2D>("GlobalMaxPooling2D"),
+        layer_entry<GroupNormalization>("GroupNormalization"),
         layer_entry<GroupedQueryAttention>("GroupQueryAttention"),
         layer_entry<GRU>("GRU"),
         layer_entry<Identity>("Identity"),
@@ -106,6 +112,7 @@ const std::vector<OperationEntry>& entries() {
         layer_entry<ReLU>("ReLU"),
         layer_entry<RepeatVector>("RepeatVector"),
         layer_entry<Reshape>("Reshape"),
+        layer_entry<RMSNormalization>("RMSNormalization"),
         layer_entry<SimpleRNN>("SimpleRNN"),
         layer_entry<Softmax>("Softmax"),
         layer_entry<SpatialDropout1D>("SpatialDropout1D"),
@@ -117,6 +124,7 @@ const std::vector<OperationEntry>& entries() {
            return TimeDistributed::from_config(
                config, [](const Config& entry) { return operation_from_config(entry); });
          }},
+        layer_entry<UnitNormalization>("UnitNormalization"),
         layer_entry<UpSampling1D>("UpSampling1D"),
         layer_entry<ZeroPadding1D>("ZeroPadding1D"),
     };

@@ -4,8 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "core/axis_groups.hpp"
 #include "core/node_inputs.hpp"
-#include "core/strided.hpp"
 #include "ops/keras_op.hpp"
 
 namespace kattn::detail {
@@ -13,26 +13,6 @@ namespace kattn::detail {
 namespace {
 
 const std::vector<std::string> kUnaryParameters{"x"};
-
-// The reduction of one tensor: for each output element, the input elements it gathers.
-struct Groups {
-  std::vector<int64_t> outer;  // offsets of the kept axes
-  std::vector<int64_t> inner;  // offsets of the reduced axes
-};
-
-Groups groups_over(const Shape& shape, const std::vector<int64_t>& axes) {
-  const Shape strides = contiguous_strides(shape);
-  Shape outer_shape, outer_strides, inner_shape, inner_strides;
-  for (size_t a = 0; a < shape.size(); ++a) {
-    const bool reduced = std::find(axes.begin(), axes.end(), static_cast<int64_t>(a)) != axes.end();
-    (reduced ? inner_shape : outer_shape).push_back(shape[a]);
-    (reduced ? inner_strides : outer_strides).push_back(strides[a]);
-  }
-  Groups groups;
-  for_each_offset(outer_shape, outer_strides, [&](int64_t o) { groups.outer.push_back(o); });
-  for_each_offset(inner_shape, inner_strides, [&](int64_t i) { groups.inner.push_back(i); });
-  return groups;
-}
 
 class Reduction : public KerasOp {
  public:
@@ -58,7 +38,7 @@ class Reduction : public KerasOp {
                                   const RunContext&) const override {
     const AnyTensor& x = arguments.tensor("x")->tensor;
     const Shape shape = shape_of(x);
-    const Groups groups = groups_over(shape, axes(shape));
+    const AxisGroups groups = axis_groups(shape, axes(shape));
     const std::vector<double> values = as_doubles(x);
     std::vector<double> sums;
     for (const int64_t o : groups.outer) {
@@ -83,7 +63,7 @@ class Reduction : public KerasOp {
     const Tensor* d_output = output_gradient(pass.d_outputs, 0);
     if (d_output == nullptr || dtype_of(x->tensor) != DType::kFloat32) return {};
     const Shape shape = shape_of(x->tensor);
-    const Groups groups = groups_over(shape, axes(shape));
+    const AxisGroups groups = axis_groups(shape, axes(shape));
     const Tensor d = d_output->contiguous();
     const float scale = mean_ ? 1.0f / static_cast<float>(groups.inner.size()) : 1.0f;
     Tensor gradient(shape);

@@ -105,6 +105,11 @@ class Layer : public Operation {
   // The same with a regularizer and a constraint; `args.initializer` must be set.
   void add_weight(std::string name, const Shape& shape, const WeightArgs& args);
 
+  // Keras's variable.assign() from inside a call: a new value for the non-trainable weight at
+  // `index` (BatchNormalization's moving statistics, in a training call), of its shape. Not
+  // while other threads call the layer.
+  void assign_state(size_t index, Tensor value) const;
+
   // Runs `build` once, under a lock, unless the layer is built already: Keras builds a layer on
   // its first call. After it returns the weights are complete and read without locking.
   void build_once(const std::function<void()>& build) const;

@@ -69,12 +69,12 @@ class UnaryLayer : public Layer {
  protected:
   UnaryLayer(std::string class_name, LayerArgs args, MaskRule mask_rule, BuildRecord build_record);
 
- private:
   // The mask a node's call sees: its `mask` argument (call_takes_mask() only) when that is a
   // tensor, else the inputs' Keras mask.
   std::optional<Mask> call_mask(const ValueArguments& arguments) const;
   std::optional<KerasTensor> call_mask(const SymbolicArguments& arguments) const;
 
+ private:
   MaskRule mask_rule_;
   BuildRecord build_record_;
 };
