@@ -30,6 +30,9 @@ struct LayerCall {
   std::function<std::vector<Tensor>(const L&, const LayerForward&, const Tensor&,
                                     std::vector<Tensor>&)>
       backward;
+  // Changes the random weights the check sets where some values are out of range (a variance
+  // must be positive); nothing when empty.
+  std::function<void(std::vector<Tensor>&)> adjust_weights = nullptr;
 };
 
 // A layer called on one tensor: forward(inputs), backward(...) -> d_inputs.
@@ -43,15 +46,16 @@ LayerCall<L> unary_call(std::function<std::unique_ptr<L>()> make) {
 }
 
 // backward() against differences of sum(forward(inputs).output * d_output) for every input and
-// every weight (the weights set to random values, biases included, so no term is trivially 0);
-// then a second backward() into the same buffers, which must add the same weight gradients
-// again and give the same input gradients afresh.
+// every trainable weight (the weights set to random values, biases included, so no term is
+// trivially 0); then a second backward() into the same buffers, which must add the same weight
+// gradients again and give the same input gradients afresh.
 template <typename L>
 void expect_gradients_match_differences(const LayerCall<L>& call, std::vector<Tensor> inputs) {
   std::vector<Tensor> weights = call.make()->get_weights();
   for (size_t i = 0; i < weights.size(); ++i) {
     weights[i] = random_normal(weights[i].shape(), 100 + i);
   }
+  if (call.adjust_weights) call.adjust_weights(weights);
   const auto fresh = [&] {
     auto layer = call.make();
     if (!weights.empty()) layer->set_weights(weights);
@@ -70,6 +74,8 @@ void expect_gradients_match_differences(const LayerCall<L>& call, std::vector<Te
         << "input " << i;
   }
   for (size_t i = 0; i < weights.size(); ++i) {
+    // Non-trainable weights (moving statistics) get no gradient, as in Keras.
+    if (!layer->weights()[i].trainable) continue;
     EXPECT_TRUE(gradients_agree(weight_gradients[i], numeric_gradient(weights[i], loss, kStep),
                                 kAtol, kRtol))
         << layer->weights()[i].name;
