@@ -75,8 +75,9 @@ BatchNormalization::BatchNormalization(Args args)
       beta_(detail::resolved_weight_args(std::move(args.beta), Initializer::zeros())),
       gamma_(detail::resolved_weight_args(std::move(args.gamma), Initializer::ones())),
       moving_mean_initializer_(args.moving_mean_initializer.value_or(Initializer::zeros())),
-      moving_variance_initializer_(args.moving_variance_initializer.value_or(Initializer::ones())) {
-}
+      moving_variance_initializer_(args.moving_variance_initializer.value_or(Initializer::ones())),
+      renorm_clipping_(std::move(args.renorm_clipping)),
+      renorm_momentum_(args.renorm_momentum) {}
 
 std::unique_ptr<BatchNormalization> BatchNormalization::from_config(const Config& config) {
   ConfigReader reader(config, {"BatchNormalization", config_layer_name(config)});
@@ -100,9 +101,9 @@ std::unique_ptr<BatchNormalization> BatchNormalization::from_config(const Config
                                             std::string(flag) + "=True"));
     }
   }
-  // Read with renorm=False, where Keras ignores them.
-  reader.get("renorm_clipping", nullptr);
-  reader.get_number("renorm_momentum", 0.99);
+  // Unused with renorm=False, as in Keras, and written back as given.
+  args.renorm_clipping = reader.get("renorm_clipping", nullptr);
+  args.renorm_momentum = reader.get_number("renorm_momentum", 0.99);
   reader.check_all_read();
   return std::make_unique<BatchNormalization>(std::move(args));
 }
@@ -363,8 +364,8 @@ Config BatchNormalization::get_config() const {
   config["moving_variance_initializer"] = moving_variance_initializer_.get_config();
   config["synchronized"] = false;
   config["renorm"] = false;
-  config["renorm_clipping"] = nullptr;
-  config["renorm_momentum"] = 0.99;
+  config["renorm_clipping"] = renorm_clipping_;
+  config["renorm_momentum"] = renorm_momentum_;
   return config;
 }
 

@@ -44,6 +44,11 @@ TEST(BatchNormalization, WeightsInKerasOrder) {
   EXPECT_EQ(no_scale.weights()[0].name, "beta");
   EXPECT_EQ(no_scale.weights()[0].value.shape(), (Shape{6}));
   EXPECT_EQ(no_scale.get_config()["renorm"], false);
+  // renorm's settings, unused with renorm=False, are written back as given.
+  Config config = no_scale.get_config();
+  config["renorm_momentum"] = 0.5;
+  config["renorm_clipping"] = Config{{"rmax", 3.0}};
+  EXPECT_EQ(BatchNormalization::from_config(config)->get_config(), config);
 }
 
 TEST(BatchNormalization, InferenceUsesTheMovingStatistics) {

@@ -40,6 +40,9 @@ class BatchNormalization : public UnaryLayer {
     WeightArgs gamma = {};                                                  // ones by default
     std::optional<Initializer> moving_mean_initializer = std::nullopt;      // zeros
     std::optional<Initializer> moving_variance_initializer = std::nullopt;  // ones
+    // Batch renormalization's settings, unused (renorm is refused) and kept for the config.
+    Config renorm_clipping = nullptr;
+    double renorm_momentum = 0.99;
     std::string name = "batch_normalization";
     bool trainable = true;
   };
@@ -99,6 +102,8 @@ class BatchNormalization : public UnaryLayer {
   WeightArgs gamma_;
   Initializer moving_mean_initializer_;
   Initializer moving_variance_initializer_;
+  Config renorm_clipping_;
+  double renorm_momentum_;
 };
 
 }  // namespace kattn
