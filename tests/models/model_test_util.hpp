@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,28 @@ inline Config without_shared_ids(Config value) {
     for (Config& item : value) item = without_shared_ids(item);
   }
   return value;
+}
+
+// `config` with the name of every op node replaced by the name of the entry at the same position
+// in `keras`'s layer list (op nodes take process-wide auto-names: "matmul", "matmul_1", ...;
+// layers keep theirs, so a wrong layer name still shows).
+inline Config with_names_of(Config config, const Config& keras) {
+  std::map<std::string, std::string> names;
+  const Config& ours = config["config"]["layers"];
+  const Config& theirs = keras["config"]["layers"];
+  for (size_t i = 0; i < ours.size() && i < theirs.size(); ++i) {
+    if (ours[i].value("module", "").rfind("keras.src.ops", 0) != 0) continue;
+    names[ours[i]["name"].get<std::string>()] = theirs[i]["name"].get<std::string>();
+  }
+  std::function<void(Config&)> rename = [&](Config& value) {
+    if (value.is_string() && names.count(value.get<std::string>())) {
+      value = names[value.get<std::string>()];
+    } else if (value.is_structured()) {
+      for (auto& item : value) rename(item);
+    }
+  };
+  rename(config);
+  return config;
 }
 
 }  // namespace kattn::testing

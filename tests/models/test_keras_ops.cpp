@@ -36,26 +36,6 @@ Tensor arange(const Shape& shape) {
   return x;
 }
 
-// `config` with every layer name replaced by the name at the same position in `keras`'s layer
-// list (op nodes take process-wide auto-names: "matmul", "matmul_1", ...).
-Config with_names_of(Config config, const Config& keras) {
-  std::map<std::string, std::string> names;
-  const Config& ours = config["config"]["layers"];
-  const Config& theirs = keras["config"]["layers"];
-  for (size_t i = 0; i < ours.size() && i < theirs.size(); ++i) {
-    names[ours[i]["name"].get<std::string>()] = theirs[i]["name"].get<std::string>();
-  }
-  std::function<void(Config&)> rename = [&](Config& value) {
-    if (value.is_string() && names.count(value.get<std::string>())) {
-      value = names[value.get<std::string>()];
-    } else if (value.is_structured()) {
-      for (auto& item : value) rename(item);
-    }
-  };
-  rename(config);
-  return config;
-}
-
 // keras.io-style attention written with keras.ops (the zoo's ops_attention_by_hand):
 // softmax(q k^T / 2) v, in C++.
 TEST(KerasOps, BuildersRecordWhatKerasRecorded) {
@@ -72,7 +52,7 @@ TEST(KerasOps, BuildersRecordWhatKerasRecorded) {
   const KerasArchiveReader file = KerasArchiveReader::open(
       testing::data_dir() / "golden-zoo/ops_attention_by_hand/model.keras");
   const Config keras = testing::without_shared_ids(file.config());
-  EXPECT_EQ(with_names_of(model.to_config(), keras), keras);
+  EXPECT_EQ(testing::with_names_of(model.to_config(), keras), keras);
 }
 
 TEST(KerasOps, GetItemIndexesAsNumpy) {

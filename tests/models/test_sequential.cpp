@@ -159,11 +159,19 @@ TEST(Sequential, TrainsThroughBatchNormalizationAndMovesItsStatistics) {
     y(n, 0) = x(n, 0) > x(n, 1) ? 1.0f : 0.0f;
   }
   auto bn = make_layer<BatchNormalization>({.momentum = 0.9, .name = "bn"});
-  Model model = Sequential(
-      {.shape = {2}, .name = "features"},
-      {bn, make_layer<Dense>({.units = 8, .name = "hidden"}), make_layer<ReLU>({.name = "relu"}),
-       make_layer<Dense>({.units = 1, .activation = ActivationFunction("sigmoid"), .name = "out"})},
-      "mlp_batchnorm");
+  // Seeded kernels: the same run every time.
+  const auto seeded = [](int64_t seed) {
+    return WeightArgs{.initializer = Initializer::glorot_uniform(seed)};
+  };
+  Model model =
+      Sequential({.shape = {2}, .name = "features"},
+                 {bn, make_layer<Dense>({.units = 8, .kernel = seeded(1), .name = "hidden"}),
+                  make_layer<ReLU>({.name = "relu"}),
+                  make_layer<Dense>({.units = 1,
+                                     .activation = ActivationFunction("sigmoid"),
+                                     .kernel = seeded(2),
+                                     .name = "out"})},
+                 "mlp_batchnorm");
   model.compile({.optimizer = std::make_shared<Adam>(Adam::Args{.learning_rate = 0.05}),
                  .loss = std::make_shared<BinaryCrossentropy>()});
   std::ostringstream quiet;
