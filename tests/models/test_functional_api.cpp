@@ -5,6 +5,7 @@
 #include "kattn/layers/embedding.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
 #include "kattn/layers/pooling.hpp"
+#include "kattn/models/deserialize.hpp"
 #include "kattn/models/input.hpp"
 #include "kattn/models/layer_ref.hpp"
 #include "kattn/models/model.hpp"
@@ -56,6 +57,34 @@ TEST(FunctionalApi, PoolsOverTheRecordedMask) {
   ASSERT_EQ(a.shape(), (Shape{1, 8}));
   // Causal attention: the real tokens never see the padding, so both give the same pooling.
   for (int64_t i = 0; i < 8; ++i) EXPECT_NEAR(a(0, i), b(0, i), 1e-6);
+}
+
+// Layers made from their serialized form, as bindings to other languages make them: keys left
+// out take Keras's defaults, and the layer is called on symbolic tensors like any other.
+TEST(FunctionalApi, BuildsWithDeserializedLayers) {
+  const std::shared_ptr<Operation> dense =
+      deserialize_layer(Config::parse(R"({"class_name": "Dense", "module": "keras.layers",
+                        "config": {"units": 3, "name": "hidden"}})"));
+  EXPECT_EQ(dense->name(), "hidden");
+  EXPECT_EQ(dense->get_config()["activation"], "linear");
+  const KerasTensor x = Input({.shape = {4}, .name = "features"});
+  NodeArguments<KerasTensor> arguments;
+  arguments.args.push_back(NodeArg<KerasTensor>::tensor(x));
+  const KerasTensor y = call_symbolic(dense, std::move(arguments)).front();
+  EXPECT_EQ(y.shape(), (Shape{-1, 3}));
+  const Model model(x, y, "deserialized");
+  const Tensor out = std::get<Tensor>(model.predict({Tensor({2, 4})}).front());
+  EXPECT_EQ(out.shape(), (Shape{2, 3}));
+
+  EXPECT_NE(message_of<NotSupportedError>([] {
+              deserialize_layer(Config::parse(R"({"class_name": "Lambda", "config": {}})"));
+            }).find("unsupported class Lambda"),
+            std::string::npos);
+  EXPECT_NE(
+      message_of<ValueError>([] {
+        deserialize_layer(Config::parse(R"({"class_name": "Dense", "config": {"units": -2}})"));
+      }).find("units"),
+      std::string::npos);
 }
 
 TEST(FunctionalApi, RefusesBadInputs) {
