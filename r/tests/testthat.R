@@ -1,0 +1,4 @@
+library(testthat)
+library(kattn)
+
+test_check("kattn")
