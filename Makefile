@@ -12,6 +12,11 @@
 #   make bench    same-run ratios of kattn against the sgemm ceiling and the peers
 #                 (scripts/bench_peers; BENCH_FLAGS=--quick, --install)
 #   make demo     build and run `kattn demo`
+#   make r        build the R package (r/) and install it into build/r-lib:
+#                 .libPaths(c("build/r-lib", .libPaths())); library(kattn)
+#   make r-docs   rewrite the R package's generated files (Rcpp exports, NAMESPACE, man/)
+#   make test-r   R CMD check of the R package (its testthat suite included), then its
+#                 text-similarity example run with Python made to fail
 #   make fuzz     build the libFuzzer targets with clang and run each for FUZZ_SECONDS (60)
 
 BUILD_DIR ?= build
@@ -22,14 +27,16 @@ WERROR ?= $(if $(CI),ON,OFF)
 JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
             libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev libfp16-dev \
-            libsimde-dev libpng-dev clang-format
-CXX_SOURCES = $(shell find src include tests tools benches fuzz examples \
-                -name '*.cpp' -o -name '*.hpp' -o -name '*.h')
+            libsimde-dev libpng-dev clang-format r-base-dev r-cran-rcpp r-cran-testthat r-cran-magrittr \
+            r-cran-jsonlite r-cran-roxygen2
+# r/src/RcppExports.cpp is written by Rcpp::compileAttributes (make r-docs).
+CXX_SOURCES = $(shell find src include tests tools benches fuzz examples r/src \
+                \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) ! -name RcppExports.cpp)
 
 CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
 
-.PHONY: all deps build check test test-release test-sanitize test-thread format format-check \
-        bench demo fuzz clean
+.PHONY: all deps build check test test-release test-sanitize test-thread test-r r r-docs format \
+        format-check bench demo fuzz clean
 
 all: build
 
@@ -47,6 +54,7 @@ check: build
 test: deps
 	$(MAKE) format-check
 	$(MAKE) test-release
+	$(MAKE) test-r
 	$(MAKE) test-sanitize
 	$(MAKE) test-thread
 
@@ -83,6 +91,18 @@ test-thread: deps
 	  OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 $(THREAD_DIR)/bin/kattn_$${suite}_tests \
 	    --gtest_brief=1 || exit 1; \
 	done
+
+# The R package compiles against this build's libkattn (build/pkgconfig/kattn-uninstalled.pc).
+r: build
+	scripts/r-package install $(BUILD_DIR)
+
+r-docs: deps
+	scripts/r-package docs
+
+test-r: build
+	scripts/r-package check $(BUILD_DIR)
+	scripts/r-package install $(BUILD_DIR)
+	scripts/r-package example $(BUILD_DIR)
 
 BENCH_FLAGS ?=
 bench: build
