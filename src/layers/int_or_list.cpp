@@ -1,5 +1,9 @@
 #include "kattn/layers/int_or_list.hpp"
 
+#include <algorithm>
+
+#include "layers/detail/projected_attention_args.hpp"
+
 namespace kattn {
 
 IntOrList IntOrList::read(ConfigReader& reader, std::string_view key, const IntOrList& fallback) {
@@ -28,6 +32,27 @@ std::string IntOrList::to_string() const {
     text += (i > 0 ? ", " : "") + std::to_string(values[i]);
   }
   return text + (values.size() == 1 ? ",)" : ")");
+}
+
+std::vector<int64_t> IntOrList::resolve_axes(const Shape& input_shape,
+                                             const ErrorSource& source) const {
+  const auto rank = static_cast<int64_t>(input_shape.size());
+  std::vector<int64_t> axes;
+  for (const int64_t axis : values) {
+    if (axis < -rank || axis >= rank) {
+      throw_value_error(source,
+                        "Axis " + std::to_string(axis) + " is out of bounds for input shape " +
+                            detail::keras_shape(input_shape),
+                        "axes in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
+                        "axis=" + to_string());
+    }
+    const int64_t resolved = axis < 0 ? axis + rank : axis;
+    if (std::find(axes.begin(), axes.end(), resolved) != axes.end()) {
+      throw_value_error(source, "Duplicate axis", "distinct axes", "axis=" + to_string());
+    }
+    axes.push_back(resolved);
+  }
+  return axes;
 }
 
 }  // namespace kattn

@@ -57,35 +57,12 @@ std::unique_ptr<LayerNormalization> LayerNormalization::from_config(const Config
   return std::make_unique<LayerNormalization>(std::move(args));
 }
 
-std::vector<int64_t> LayerNormalization::resolve_axes(const Shape& input_shape) const {
-  const auto rank = static_cast<int64_t>(input_shape.size());
-  std::vector<int64_t> axes;
-  for (const int64_t axis : axis_.values) {
-    // LayerNormalization.compute_output_shape's bounds check.
-    if (axis < -rank || axis >= rank) {
-      throw_value_error(error_source(),
-                        "Axis " + std::to_string(axis) + " is out of bounds for input shape " +
-                            keras_shape(input_shape),
-                        "axes in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
-                        "axis=" + axis_.to_string());
-    }
-    const int64_t resolved = axis < 0 ? axis + rank : axis;
-    if (std::find(axes.begin(), axes.end(), resolved) != axes.end()) {
-      // numpy refuses a reduction over a repeated axis.
-      throw_value_error(error_source(), "Duplicate axis", "distinct axes",
-                        "axis=" + axis_.to_string());
-    }
-    axes.push_back(resolved);
-  }
-  return axes;
-}
-
 void LayerNormalization::build(const Shape& input_shape) {
   build_once([&] { build_weights(input_shape); });
 }
 
 void LayerNormalization::build_weights(const Shape& input_shape) {
-  const std::vector<int64_t> axes = resolve_axes(input_shape);
+  const std::vector<int64_t> axes = axis_.resolve_axes(input_shape, error_source());
   Shape dims;
   for (const int64_t axis : axes) dims.push_back(input_shape[static_cast<size_t>(axis)]);
   if (std::any_of(dims.begin(), dims.end(), [](int64_t d) { return d < 0; })) {
@@ -107,13 +84,13 @@ void LayerNormalization::follow_keras_version(const KerasVersion& version) {
 }
 
 Shape LayerNormalization::compute_output_shape(const Shape& input_shape) const {
-  resolve_axes(input_shape);
+  axis_.resolve_axes(input_shape, error_source());
   return input_shape;
 }
 
 std::vector<int64_t> LayerNormalization::prepare(const Tensor& inputs) const {
   build_once([&] { const_cast<LayerNormalization*>(this)->build_weights(inputs.shape()); });
-  std::vector<int64_t> axes = resolve_axes(inputs.shape());
+  std::vector<int64_t> axes = axis_.resolve_axes(inputs.shape(), error_source());
   for (size_t i = 0; i < axes.size(); ++i) {
     if (inputs.dim(axes[i]) != built_dims_[i]) {
       throw_value_error(error_source(), "Input 0 is incompatible with the layer",

@@ -41,21 +41,7 @@ std::unique_ptr<RMSNormalization> RMSNormalization::from_config(const Config& co
 }
 
 std::vector<int64_t> RMSNormalization::resolve_axes(const Shape& shape) const {
-  const auto rank = static_cast<int64_t>(shape.size());
-  std::vector<int64_t> axes;
-  for (const int64_t axis : axis_.values) {
-    const int64_t resolved = axis < 0 ? axis + rank : axis;
-    if (resolved < 0 || resolved >= rank ||
-        std::find(axes.begin(), axes.end(), resolved) != axes.end()) {
-      throw_value_error(
-          error_source(),
-          "Axis " + std::to_string(axis) + " is out of bounds for input shape " +
-              detail::keras_shape(shape),
-          "distinct axes in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
-          "axis=" + axis_.to_string());
-    }
-    axes.push_back(resolved);
-  }
+  std::vector<int64_t> axes = axis_.resolve_axes(shape, error_source());
   std::sort(axes.begin(), axes.end());
   return axes;
 }

@@ -46,24 +46,10 @@ std::unique_ptr<Softmax> Softmax::from_config(const Config& config) {
 }
 
 std::vector<int64_t> Softmax::resolve_axes(const Shape& input_shape) const {
-  const auto rank = static_cast<int64_t>(input_shape.size());
-  std::vector<int64_t> axes;
-  for (const int64_t axis : axis_.values) {
-    const int64_t resolved = axis < 0 ? axis + rank : axis;
-    if (resolved < 0 || resolved >= rank) {
-      throw_value_error(error_source(), "axis is out of bounds for the inputs",
-                        "axes in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
-                        "axis=" + axis_.to_string() + ", input_shape=" + keras_shape(input_shape));
-    }
-    if (std::find(axes.begin(), axes.end(), resolved) != axes.end()) {
-      throw_value_error(error_source(), "repeated axis", "distinct axes",
-                        "axis=" + axis_.to_string());
-    }
-    axes.push_back(resolved);
-  }
+  std::vector<int64_t> axes = axis_.resolve_axes(input_shape, error_source());
   if (axes.empty()) {
     throw_value_error(error_source(), "no axis to take the softmax over", "at least one axis",
-                      "axis=" + axis_.to_string());
+                      "axis=()");
   }
   return axes;
 }

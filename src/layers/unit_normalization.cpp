@@ -44,34 +44,15 @@ std::unique_ptr<UnitNormalization> UnitNormalization::from_config(const Config& 
   return std::make_unique<UnitNormalization>(std::move(args));
 }
 
-std::vector<int64_t> UnitNormalization::resolve_axes(const Shape& shape) const {
-  const auto rank = static_cast<int64_t>(shape.size());
-  std::vector<int64_t> axes;
-  for (const int64_t axis : axis_.values) {
-    const int64_t resolved = axis < 0 ? axis + rank : axis;
-    if (resolved < 0 || resolved >= rank ||
-        std::find(axes.begin(), axes.end(), resolved) != axes.end()) {
-      throw_value_error(
-          error_source(),
-          "Axis " + axis_.to_string() + " is out of bounds for input shape " +
-              detail::keras_shape(shape),
-          "distinct axes in [" + std::to_string(-rank) + ", " + std::to_string(rank) + ")",
-          "axis=" + axis_.to_string());
-    }
-    axes.push_back(resolved);
-  }
-  return axes;
-}
-
 Shape UnitNormalization::compute_output_shape(const Shape& input_shape) const {
-  resolve_axes(input_shape);
+  axis_.resolve_axes(input_shape, error_source());
   return input_shape;
 }
 
 LayerForward UnitNormalization::forward(const Tensor& inputs) const {
   auto saved = std::make_shared<UnitNormalizationSaved>();
   saved->layer = this;
-  saved->axes = resolve_axes(inputs.shape());
+  saved->axes = axis_.resolve_axes(inputs.shape(), error_source());
   Tensor y = inputs.clone();
   const detail::AxisGroups groups = detail::axis_groups(y.shape(), saved->axes);
   for (const int64_t base : groups.outer) {

@@ -156,12 +156,12 @@ TEST(SoftmaxLayer, AxisIntOrList) {
   for (int64_t i = 0; i < 12; ++i) sum += joint.data()[i];
   EXPECT_NEAR(sum, 1.0f, 1e-6f);
   EXPECT_EQ(message_of<ValueError>([&] { Softmax({.axis = 3, .name = "s"}).call(x); }),
-            "Softmax 's': axis is out of bounds for the inputs. Expected axes in [-3, 3). "
-            "Received: axis=3, input_shape=(2, 3, 4).");
+            "Softmax 's': Axis 3 is out of bounds for input shape (2, 3, 4). Expected axes in "
+            "[-3, 3). Received: axis=3.");
   EXPECT_EQ(message_of<ValueError>([&] {
               Softmax({.axis = {1, -2}, .name = "s"}).call(x);
             }),
-            "Softmax 's': repeated axis. Expected distinct axes. Received: axis=(1, -2).");
+            "Softmax 's': Duplicate axis. Expected distinct axes. Received: axis=(1, -2).");
 }
 
 TEST(SoftmaxLayer, MaskedElementsGetZero) {

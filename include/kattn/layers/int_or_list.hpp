@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "kattn/core/config.hpp"
+#include "kattn/core/error.hpp"
+#include "kattn/core/tensor.hpp"
 
 namespace kattn {
 
@@ -27,6 +29,12 @@ struct IntOrList {
   Config to_json() const;
   // As Python prints it in Keras's messages: "4", "(4,)", "(1, 2)".
   std::string to_string() const;
+
+  // These values as axes of an input of `input_shape`: each in [0, rank) (negative ones count
+  // from the end), in the order given. ValueError naming `source` for an axis out of bounds
+  // (worded as Keras's LayerNormalization words it) or an axis given twice (numpy refuses a
+  // reduction over a repeated axis).
+  std::vector<int64_t> resolve_axes(const Shape& input_shape, const ErrorSource& source) const;
 
   std::vector<int64_t> values;
   bool is_int = false;

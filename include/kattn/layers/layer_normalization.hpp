@@ -85,8 +85,6 @@ class LayerNormalization : public UnaryLayer {
 
  private:
   void build_weights(const Shape& input_shape);
-  // `axis_` resolved against `rank` (ValueError when out of range or repeated), sorted.
-  std::vector<int64_t> resolve_axes(const Shape& input_shape) const;
   // Builds on the first call and checks the inputs against the built dims; returns the
   // normalised axes, sorted.
   std::vector<int64_t> prepare(const Tensor& inputs) const;

@@ -39,8 +39,6 @@ class UnitNormalization : public UnaryLayer {
   Config get_config() const override;
 
  private:
-  std::vector<int64_t> resolve_axes(const Shape& shape) const;
-
   IntOrList axis_;
 };
 
