@@ -204,6 +204,7 @@ void open_image(Hdf5File::State& state) {
       hdf5::vet_image(std::as_bytes(std::span(image.data(), image.size())), state);
   state.heaps = std::move(vetted.heaps);
   state.objects = std::move(vetted.objects);
+  state.root_attributes = std::move(vetted.root_attributes);
   Session session;
   Hid fapl = access_properties(state);
   H5FD_file_image_callbacks_t callbacks{image_in_place, copy_nothing,    grow_nothing, free_nothing,

@@ -351,4 +351,26 @@ std::optional<std::string> Hdf5File::read_string_attribute(std::string_view raw_
       "attribute '" + name + "' of '" + (path.empty() ? std::string("/") : path) + "'");
 }
 
+std::optional<std::vector<std::string>> Hdf5File::read_string_list_attribute(
+    std::string_view raw_path, std::string_view name) const {
+  const State& s = *state_;
+  const std::string path = normalize_hdf5_path(raw_path, s);
+  const std::vector<hdf5::VettedAttribute>* attributes = &s.root_attributes;
+  if (!path.empty()) {
+    const auto object = std::find_if(s.objects.begin(), s.objects.end(),
+                                     [&](const hdf5::VettedObject& o) { return o.path == path; });
+    if (object == s.objects.end()) s.fail("there is no group or dataset '" + path + "'");
+    attributes = &object->attributes;
+  }
+  const auto found =
+      std::find_if(attributes->begin(), attributes->end(),
+                   [&](const hdf5::VettedAttribute& attribute) { return attribute.name == name; });
+  if (found == attributes->end()) return std::nullopt;
+  if (!found->string_values) {
+    s.fail("attribute '" + std::string(name) + "' of '" + (path.empty() ? "/" : path) +
+           "' is not a string or a list of strings");
+  }
+  return found->string_values;
+}
+
 }  // namespace kattn

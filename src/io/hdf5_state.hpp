@@ -92,6 +92,10 @@ GlobalHeaps index_global_heaps(std::span<const std::byte> image, size_t offset_b
 struct VettedAttribute {
   std::string name;
   std::optional<std::string> string_value;
+  // Its values when it is a string or a list of strings (fixed-length ones of at most 64 KiB
+  // each, an empty list of any type), as Hdf5File::read_string_list_attribute reads them;
+  // nullopt for other types.
+  std::optional<std::vector<std::string>> string_values;
 };
 
 // An object below the root as vetting found it: its path, what it is, its attributes.
@@ -107,6 +111,7 @@ struct VettedObject {
 struct VettedImage {
   GlobalHeaps heaps;
   std::vector<VettedObject> objects;
+  std::vector<VettedAttribute> root_attributes;
 };
 
 // Walks every structure of a file image that libhdf5 reads when kattn opens it (hdf5_vet.cpp):
@@ -127,6 +132,7 @@ struct Hdf5File::State {
   bool writable = false;
   hdf5::GlobalHeaps heaps;                  // of files opened for reading
   std::vector<hdf5::VettedObject> objects;  // of files opened for reading, as vetting found them
+  std::vector<hdf5::VettedAttribute> root_attributes;  // the same, of the root group
 
   State() = default;
   State(const State&) = delete;

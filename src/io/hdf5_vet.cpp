@@ -212,7 +212,7 @@ class Vetter {
     const Entry root = superblock();
     heaps_ = index_global_heaps(bytes_, offset_bytes_, length_bytes_);
     object(root, "", 0);
-    return {std::move(heaps_), std::move(listing_)};
+    return {std::move(heaps_), std::move(listing_), std::move(root_attributes_)};
   }
 
  private:
@@ -430,7 +430,8 @@ class Vetter {
           break;  // decoded below, where they are known to belong together
         case kAttribute: {
           VettedAttribute read = attribute(c, path);
-          if (!path.empty()) listing_[listed].attributes.push_back(std::move(read));
+          (path.empty() ? root_attributes_ : listing_[listed].attributes)
+              .push_back(std::move(read));
           break;
         }
         case kModificationTime:
@@ -736,23 +737,35 @@ class Vetter {
     const uint64_t data_size = product(space.elements, type.size);
     // libhdf5 1.10 copies the whole value out of the message without comparing the two.
     if (data_size > c.left()) fail(where + " holds fewer bytes than its type needs");
-    VettedAttribute read{std::move(name), std::nullopt};
+    VettedAttribute read{std::move(name), std::nullopt, std::nullopt};
     const bool single = !space.null && space.elements == 1;
-    if (type.string_padding >= 0 && single && type.size <= kMaxNameBytes) {
-      // As libhdf5 converts it to a NUL-terminated string, and h5py strips space padding.
-      const auto* text = reinterpret_cast<const char*>(image_.data() + c.at());
-      std::string value(text, strnlen(text, static_cast<size_t>(type.size)));
-      if (type.string_padding == 2) value.erase(value.find_last_not_of(' ') + 1);
-      read.string_value = std::move(value);
+    const bool fixed_string = type.string_padding >= 0 && type.size <= kMaxNameBytes;
+    if (fixed_string && !space.null) {
+      // As libhdf5 converts each to a NUL-terminated string, and h5py strips space padding.
+      std::vector<std::string> values;
+      for (uint64_t i = 0; i < space.elements; ++i) {
+        const auto* text = reinterpret_cast<const char*>(image_.data() + c.at() +
+                                                         static_cast<size_t>(i * type.size));
+        std::string value(text, strnlen(text, static_cast<size_t>(type.size)));
+        if (type.string_padding == 2) value.erase(value.find_last_not_of(' ') + 1);
+        values.push_back(std::move(value));
+      }
+      if (single) read.string_value = values[0];
+      read.string_values = std::move(values);
     }
+    // An empty list of any dtype, as h5py stores an empty Python list (float64).
+    if (!space.null && space.elements == 0) read.string_values.emplace();
     if (!type.variable_string) return read;
+    std::vector<std::string> values;
     for (uint64_t i = 0; i < space.elements; ++i) {
       const auto raw = image_.subspan(c.at() + static_cast<size_t>(i * type.size),
                                       static_cast<size_t>(type.size));
       std::optional<std::string> value = heaps_.string_at(raw);
       if (!value.has_value()) fail(where + " refers to a missing or short global heap object");
-      if (single) read.string_value = std::move(value);
+      values.push_back(std::move(*value));
     }
+    if (single) read.string_value = values[0];
+    if (!space.null) read.string_values = std::move(values);
     return read;
   }
 
@@ -931,6 +944,7 @@ class Vetter {
   uint64_t internal_k_ = 0;
   std::set<uint64_t> objects_;  // object header addresses
   std::vector<VettedObject> listing_;
+  std::vector<VettedAttribute> root_attributes_;
   std::set<uint64_t> nodes_;  // B-tree and symbol table node addresses
 };
 

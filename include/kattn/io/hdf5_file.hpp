@@ -99,6 +99,14 @@ class Hdf5File {
   std::optional<std::string> read_string_attribute(std::string_view path,
                                                    std::string_view name) const;
 
+  // The string or list of strings attribute `name` of the group or dataset at `path` ("" for
+  // the root), as h5py reads Keras 2's `layer_names` and `weight_names`: variable- or
+  // fixed-length strings, a single string as a list of one, an empty array of any dtype (h5py
+  // stores an empty list as float64) as an empty list. nullopt when there is no such
+  // attribute, FileError when it holds something else.
+  std::optional<std::vector<std::string>> read_string_list_attribute(std::string_view path,
+                                                                     std::string_view name) const;
+
   // --- Writing (files from create() only), as h5py writes them for Keras
 
   // Creates the group at `path` and any missing parents; an existing group is left as it is.
