@@ -124,6 +124,33 @@ class GeluOp : public FloatFunction {
   bool approximate_;
 };
 
+// ops.relu(x), ops.sigmoid(x): the activation of that name (kattn/ops/activations.hpp).
+class ActivationOp : public FloatFunction {
+ public:
+  ActivationOp(std::string class_name, std::string name, std::string activation)
+      : FloatFunction(std::move(class_name), kNnOps, std::move(name)),
+        activation_(std::move(activation)) {}
+
+ protected:
+  Tensor apply(const Tensor& x) const override {
+    Tensor y = x.clone();
+    activation_(y);
+    return y;
+  }
+  Tensor gradient(const Tensor& x, const Tensor& y, const Tensor& d) const override {
+    return activation_.backward(x.contiguous(), y, d);
+  }
+
+ private:
+  ActivationFunction activation_;
+};
+
+OperationEntry activation_entry(const std::string& class_name, const std::string& activation) {
+  return named_op_entry(class_name, kNnOps, [class_name, activation](std::string name) {
+    return std::make_shared<ActivationOp>(class_name, std::move(name), activation);
+  });
+}
+
 }  // namespace
 
 KerasTensor symbolic_softmax(const KerasTensor& x, std::vector<int64_t> axis) {
@@ -147,14 +174,16 @@ std::vector<OperationEntry> nn_operation_entries() {
                                });
                            return std::make_shared<SoftmaxOp>(name, axis);
                          }},
-          OperationEntry{"Gelu", kNnOps, [](const Config& config) -> std::shared_ptr<Operation> {
+          OperationEntry{"Gelu", kNnOps,
+                         [](const Config& config) -> std::shared_ptr<Operation> {
                            bool approximate = true;
                            const std::string name =
                                read_op_config(config, "Gelu", [&](ConfigReader& reader) {
                                  approximate = reader.get_bool("approximate", true);
                                });
                            return std::make_shared<GeluOp>(name, approximate);
-                         }}};
+                         }},
+          activation_entry("Relu", "relu"), activation_entry("Sigmoid", "sigmoid")};
 }
 
 }  // namespace kattn::detail
