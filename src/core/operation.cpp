@@ -9,14 +9,18 @@ namespace kattn {
 namespace {
 
 // Keras's Layer.__call__ step "populate mask argument": a call on exactly one tensor gets that
-// tensor's Keras mask as `mask` when the layer's call takes one and none was passed.
+// tensor's Keras mask as `mask` when the layer's call takes one and none was passed (with
+// masks_first_argument(), a call whose first argument is a tensor and passes no `mask`).
 void populate_mask_argument(const Operation& operation, NodeArguments<KerasTensor>& arguments) {
   const std::vector<std::string>& parameters = operation.call_parameters();
   if (operation.layer() == nullptr ||
       std::find(parameters.begin(), parameters.end(), "mask") == parameters.end()) {
     return;
   }
-  if (arguments.args.size() != 1 || !arguments.args[0].is_tensor() || !arguments.kwargs.empty()) {
+  const bool first_argument = operation.masks_first_argument() && !arguments.args.empty() &&
+                              arguments.args[0].is_tensor() && !arguments.kwargs.contains("mask");
+  if (!first_argument &&
+      (arguments.args.size() != 1 || !arguments.args[0].is_tensor() || !arguments.kwargs.empty())) {
     return;
   }
   const std::optional<KerasTensor> mask =

@@ -364,6 +364,7 @@ ValueGradients Bidirectional::backward_node(const ValueArguments& arguments,
 
 void Bidirectional::follow_keras_version(const KerasVersion& version) {
   passes_mask_ = version < KerasVersion{3, 16, 0};
+  masks_first_argument_ = version.major < 3;
 }
 
 size_t Bidirectional::passed_masks() const {

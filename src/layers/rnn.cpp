@@ -385,6 +385,7 @@ ValueGradients RNN::backward_node(const ValueArguments& arguments, const Backwar
 
 void RNN::follow_keras_version(const KerasVersion& version) {
   passes_mask_ = version < KerasVersion{3, 16, 0};
+  masks_first_argument_ = version.major < 3;
 }
 
 WeightLayout RNN::weight_layout() const {

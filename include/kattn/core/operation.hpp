@@ -126,6 +126,11 @@ class Operation {
   // that saved the file). Nothing by default.
   virtual void follow_keras_version(const KerasVersion& /*version*/) {}
 
+  // Whether a call gets the Keras mask of its first tensor argument as `mask` also when other
+  // arguments come with it: tf.keras 2's recurrent layers, called with initial_state, mask
+  // their sequences (Keras 3 populates `mask` for calls on one tensor only).
+  virtual bool masks_first_argument() const { return false; }
+
   // The layer, when this operation is a kattn::Layer (nullptr for InputLayer and keras.ops
   // functions).
   virtual Layer* layer() { return nullptr; }

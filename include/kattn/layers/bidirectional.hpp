@@ -70,6 +70,7 @@ class Bidirectional : public Layer {
   ValueGradients backward_node(const ValueArguments&, const BackwardPass&) const override;
   WeightLayout weight_layout() const override;
   void follow_keras_version(const KerasVersion& version) override;
+  bool masks_first_argument() const override { return masks_first_argument_; }
 
  private:
   void build_weights(const Shape& sequences_shape);
@@ -91,8 +92,9 @@ class Bidirectional : public Layer {
   std::unique_ptr<RNN> backward_;
   std::optional<std::string> merge_mode_;
   size_t forward_weight_count_ = 0;
-  Config input_shape_ = nullptr;  // of the first build, for the inner layers' build_config
-  bool passes_mask_ = false;      // Keras before 3.16
+  Config input_shape_ = nullptr;       // of the first build, for the inner layers' build_config
+  bool passes_mask_ = false;           // Keras before 3.16
+  bool masks_first_argument_ = false;  // tf.keras 2
 };
 
 }  // namespace kattn

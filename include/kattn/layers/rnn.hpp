@@ -158,6 +158,7 @@ class RNN : public Layer {
   WeightLayout weight_layout() const override;
   // Before 3.16 a returned sequence carries the call's mask on (see above).
   void follow_keras_version(const KerasVersion& version) override;
+  bool masks_first_argument() const override { return masks_first_argument_; }
   bool passes_mask() const { return passes_mask_; }
 
  protected:
@@ -180,6 +181,7 @@ class RNN : public Layer {
   RNNOptions options_;
   SeedGenerator seed_generator_;
   bool passes_mask_ = false;
+  bool masks_first_argument_ = false;  // tf.keras 2
 };
 
 // A recurrent layer from its serialized form {"class_name": "LSTM" | "GRU" | "SimpleRNN",
