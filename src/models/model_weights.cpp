@@ -4,6 +4,7 @@
 #include <set>
 #include <string_view>
 
+#include "kattn/models/legacy_h5.hpp"
 #include "kattn/models/model.hpp"
 #include "models/model_layout.hpp"
 #include "models/training_setup.hpp"
@@ -133,6 +134,13 @@ void Model::load_weights(const WeightStore& store) {
 }
 
 void Model::load_weights(const std::filesystem::path& path) {
+  if (is_hdf5_file(path)) {
+    const Hdf5File file = Hdf5File::open(path);
+    if (is_legacy_h5_weights(file)) {
+      load_legacy_h5_weights(*this, file);
+      return;
+    }
+  }
   const WeightStore store = load_weights_h5(path);
   try {
     load_weights(store);

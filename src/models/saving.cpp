@@ -2,6 +2,7 @@
 // model.weights.h5 through the weight layout, metadata.json as Keras writes it.
 #include "core/weight_budget.hpp"
 #include "kattn/io/keras_archive.hpp"
+#include "kattn/models/legacy_h5.hpp"
 #include "kattn/models/model.hpp"
 
 namespace kattn {
@@ -39,6 +40,7 @@ KerasVersion saved_by(const Config& metadata) {
 }  // namespace
 
 Model load_model(const std::filesystem::path& path) {
+  if (is_hdf5_file(path)) return load_legacy_h5_model(path);
   return load_model(KerasArchiveReader::open(path));
 }
 
