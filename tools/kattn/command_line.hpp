@@ -53,5 +53,6 @@ int run_demo(const std::vector<std::string>& args);
 int run_inspect(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
+int run_convert(const std::vector<std::string>& args);
 
 }  // namespace kattn::cli

@@ -13,8 +13,9 @@ namespace {
 constexpr const char* kUsage = R"(usage: kattn <verb> [arguments]
 
 verbs:
-  inspect MODEL    the layers, parameters, inputs and outputs of a .keras model
-  predict MODEL    run a .keras model on .npy inputs and write its outputs as .npy files
+  inspect MODEL    the layers, parameters, inputs and outputs of a .keras or Keras 2 .h5 model
+  predict MODEL    run a .keras or .h5 model on .npy inputs and write its outputs as .npy files
+  convert IN OUT   write a Keras 2 .h5 model as the Keras 3 .keras file of the same model
   verify PATH...   run Keras golden cases and compare with what Keras computed
   bench WHAT       time the attention op, AdditiveAttention, MultiHeadAttention or sgemm
   demo [MODEL]     a worked example of Attention, AdditiveAttention and concat scoring, then
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (verb == "inspect") return kattn::cli::run_inspect(rest);
     if (verb == "predict") return kattn::cli::run_predict(rest);
     if (verb == "bench") return kattn::cli::run_bench(rest);
+    if (verb == "convert") return kattn::cli::run_convert(rest);
     std::cerr << "kattn: unknown verb '" << verb << "'\n\n" << kUsage;
     return 2;
   } catch (const kattn::cli::UsageError& e) {
