@@ -1,5 +1,6 @@
-// `kattn predict` end to end: the built program run on a golden model, its files compared with
-// what Keras computed, and its exit status and message for each kind of bad argument.
+// `kattn predict` end to end (and inspect and convert): the built program run on a golden model,
+// its files compared with what Keras computed, and its exit status and message for each kind of
+// bad argument.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -475,6 +476,55 @@ TEST_F(KattnPredict, InspectsSequentialModelsAsKerasSummarizesThem) {
   ASSERT_EQ(result.status, 0) << result.err;
   EXPECT_NE(result.out.find("bilstm (Bidirectional)"), std::string::npos) << result.out;
   EXPECT_EQ(result.out.find("Connected to"), std::string::npos) << result.out;
+}
+
+// Keras 2 .h5 files: predict and inspect read them, convert writes the .keras file of the same
+// model, whole or not at all.
+std::filesystem::path keras2_case(const std::string& file) {
+  return testing::data_dir() / "keras2-h5" / "bahdanau_text_similarity" / file;
+}
+
+TEST_F(KattnPredict, PredictsWithAKeras2File) {
+  const Result result = kattn("predict " + quoted(keras2_case("model.h5")) +
+                              input("query_tokens", keras2_case("query_tokens.npy")) +
+                              input("value_tokens", keras2_case("value_tokens.npy")) +
+                              " --output-dir " + quoted(dir_ / "out"));
+  ASSERT_EQ(result.status, 0) << result.err;
+  const std::vector<float> a = read_npy_tensor(dir_ / "out/output_0_similarity.npy").to_vector();
+  const std::vector<float> e = read_npy_tensor(keras2_case("output_0_similarity.npy")).to_vector();
+  ASSERT_EQ(a.size(), e.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], e[i], 2e-5) << "at " << i;
+}
+
+TEST_F(KattnPredict, ConvertsAKeras2FileToAKerasFile) {
+  const std::filesystem::path target = dir_ / "converted.keras";
+  const Result result = kattn("convert " + quoted(keras2_case("model.h5")) + " " + quoted(target));
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(result.out, "wrote " + target.string() +
+                            ": Functional 'bahdanau_text_similarity', 415 parameters\n");
+  const Model h5 = load_model(keras2_case("model.h5"));
+  const Model keras = load_model(target);
+  EXPECT_EQ(keras.to_config(), h5.to_config());
+  const Result inspected = kattn("inspect " + quoted(target));
+  EXPECT_EQ(inspected.status, 0) << inspected.err;
+  EXPECT_EQ(inspected.out, kattn("inspect " + quoted(keras2_case("model.h5"))).out);
+}
+
+TEST_F(KattnPredict, ConvertRefusesWhatItCannotWriteAndLeavesNoFile) {
+  const std::filesystem::path target = dir_ / "converted.keras";
+  Result result =
+      kattn("convert " + quoted(keras2_case("model.h5")) + " " + quoted(dir_ / "converted.h5"));
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err, "kattn convert: OUTPUT must end in .keras, as Keras 3 requires; got '" +
+                            (dir_ / "converted.h5").string() + "'\n(see 'kattn convert --help')\n");
+  const std::filesystem::path refused =
+      testing::data_dir() / "keras2-h5" / "error_unmapped_tf_function" / "model.h5";
+  result = kattn("convert " + quoted(refused) + " " + quoted(target));
+  EXPECT_EQ(result.status, 2);
+  EXPECT_NE(result.err.find("unsupported TensorFlow function tf.math.cumsum"), std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 2);  // stdout, stderr
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ Loads a model Keras saved and prints what Keras's model.summary() prints: one ro
 with its class, output shape, parameter count and the layers it is connected to, then the
 parameter totals. Then the model's inputs, by the names 'kattn predict --input' takes, and
 its outputs, each with its shape (None: any length) and dtype. A Sequential model prints as
-Keras prints one: its layers only, without connections.
+Keras prints one: its layers only, without connections. MODEL may also be a Keras 2 .h5 file
+(model.save("model.h5") of tf.keras 2), read as Keras 3 reads it.
 
 )";
 

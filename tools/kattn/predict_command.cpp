@@ -46,7 +46,8 @@ outputs gives its name to both, the index tells them apart), with every characte
 letters, digits, '.', '-' and '_' written as '_'. The outputs are written together or not at
 all: each goes to a fresh temporary file beside its target first, and all are renamed into
 place once complete, so runs writing into one DIR at once each leave a whole set. Prints one
-line per file written, with the array's shape and dtype.
+line per file written, with the array's shape and dtype. MODEL may also be a Keras 2 .h5 file
+(model.save("model.h5") of tf.keras 2), which runs as tf.keras 2 ran it.
 
   --input NAME=FILE.npy  the array for the model input NAME (its InputLayer's name, as
                          'kattn inspect' lists them); every input exactly once. float64
