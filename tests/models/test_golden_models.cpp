@@ -1,7 +1,7 @@
 // Whole Keras models from the model-level golden sets the project carries (tests/data:
 // golden-models, golden-zoo, and golden-zoo-3.15 saved by Keras 3.15.1, whose recurrent layers
-// pass masks on): loading, Keras's execution order, every intermediate and Keras mask Keras saw,
-// and save/load round trips.
+// pass masks on; keras2-h5, tf.keras 2's .h5 files): loading, Keras's execution order, every
+// intermediate and Keras mask Keras saw, and save/load round trips.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,12 +19,12 @@ using testing::case_inputs;
 using testing::golden_models_dir;
 using testing::read_case_json;
 
-// "<set>/<case>" for every case of the three sets; or only those with Keras's intermediates
+// "<set>/<case>" for every case of the four sets; or only those with Keras's intermediates
 // (not the cases to refuse, nor error_bilstm, whose output alone was computed afterwards:
 // tests/data/README.md).
 std::vector<std::string> case_names(bool all) {
   std::vector<std::string> names;
-  for (const char* set : {"golden-models", "golden-zoo", "golden-zoo-3.15"}) {
+  for (const char* set : {"golden-models", "golden-zoo", "golden-zoo-3.15", "keras2-h5"}) {
     for (const auto& dir : find_golden_cases(testing::data_dir() / set)) {
       if (all || read_case_json(dir).contains("intermediates")) {
         names.push_back(std::string(set) + "/" + dir.filename().string());

@@ -134,7 +134,9 @@ class Model {
   // Sets every weight from a weights file's content; FileError naming the dataset that is
   // missing or of the wrong shape, and naming datasets the model has no place for.
   void load_weights(const WeightStore& store);
-  void load_weights(const std::filesystem::path& path);  // a *.weights.h5 file
+  // A *.weights.h5 file, or a Keras 2 weights or model file (tf.keras 2's save_weights("x.h5")),
+  // read layer by layer in order as Keras reads them (kattn/models/legacy_h5.hpp).
+  void load_weights(const std::filesystem::path& path);
   void save_weights(const std::filesystem::path& path) const;
 
   // Keras's model.summary(): one row per layer with its class, output shape, parameter count
@@ -224,6 +226,9 @@ class Model {
 // than model.weights.h5 can hold, and model.weights.h5 may hold no more than those weights with
 // three optimizer slots each (plus HDF5's structures); a file beyond either is refused before
 // it is inflated. Loading takes about twice the weights' size in memory.
+//
+// A file that starts with the HDF5 signature is a Keras 2 `.h5` model (tf.keras 2's
+// model.save("model.h5")), read by load_legacy_h5_model (kattn/models/legacy_h5.hpp).
 Model load_model(const std::filesystem::path& path);
 // The same from an archive opened with KerasArchiveReader (from bytes, or with other limits).
 Model load_model(const KerasArchiveReader& archive);
