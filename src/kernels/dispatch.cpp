@@ -1,5 +1,9 @@
 #include "kernels/dispatch.hpp"
 
+#if defined(KATTN_HAVE_AVX2_KERNELS) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +21,14 @@ constexpr ErrorSource kSource{"KATTN_ISA", ""};
 thread_local int forced_isa = -1;  // -1: none; else an Isa
 
 constexpr Isa kEveryIsa[] = {Isa::kReference, Isa::kPortable, Isa::kAvx2, Isa::kAvx512};
+
+#if defined(KATTN_HAVE_AVX2_KERNELS) && (defined(__GNUC__) || defined(__clang__))
+// F16C, from CPUID leaf 1 (ECX bit 29): clang 14's __builtin_cpu_supports has no "f16c".
+bool cpu_has_f16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
 
 void check_runnable(Isa isa) {
   if (!cpu_runs(isa)) {
@@ -71,8 +83,8 @@ const char* isa_name(Isa isa) {
 
 bool cpu_has_avx2() {
 #if defined(KATTN_HAVE_AVX2_KERNELS) && (defined(__GNUC__) || defined(__clang__))
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                          __builtin_cpu_supports("f16c");
+  static const bool has =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
   return has;
 #else
   return false;
