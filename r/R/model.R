@@ -4,12 +4,13 @@
 #'
 #' `keras_model()` makes a Keras functional model from its inputs and outputs (symbolic
 #' tensors from [layer_input()] and layers called on them); `load_model()` loads a `.keras`
-#' file Keras (or kattn) saved, compiled when it was saved compiled; `save_model()` writes the
+#' file Keras (or kattn) saved, compiled when it was saved compiled, or a Keras 2 `.h5` model
+#' file (tf.keras 2's `save_model(model, "model.h5")`), uncompiled; `save_model()` writes the
 #' `.keras` file Keras writes, which Keras's `load_model()` loads.
 #'
 #' @param inputs,outputs A symbolic tensor or a list of them.
 #' @param ... `keras_model()`: `name`. Other functions: not supported (an error names them).
-#' @param model `save_model()`: the model. `load_model()`: the `.keras` file's path.
+#' @param model `save_model()`: the model. `load_model()`: the `.keras` or `.h5` file's path.
 #' @param filepath The `.keras` file to write.
 #' @param overwrite Whether an existing file may be replaced.
 #' @param zipped Only `NULL` or `TRUE`: kattn writes zipped `.keras` files.
