@@ -160,6 +160,29 @@ TEST(Keras2Weights, LayerCountMismatchIsAFileError) {
       << message;
 }
 
+// TensorFlow 2.9 and before wrote Attention's deprecated `causal` into the config (2.10+ leaves
+// it out, so the case's file holds a layer that is not causal): kattn reads it as
+// use_causal_mask on each of the layer's calls, and computes what the layer computed before it
+// was saved.
+TEST(Keras2Config, CausalOfOlderFilesIsUseCausalMaskOnEachCall) {
+  const std::filesystem::path dir = set_dir() / "luong_causal_constructor";
+  const Hdf5File file = Hdf5File::open(dir / "model.h5");
+  Config config = read_legacy_h5_model(file).model_config;
+  for (Config& layer : config["config"]["layers"]) {
+    if (layer["class_name"] == "Attention") layer["config"]["causal"] = true;
+  }
+  const Config upgraded = upgrade_legacy_model_config(config);
+  for (const Config& layer : upgraded["config"]["layers"]) {
+    if (layer["class_name"] != "Attention") continue;
+    EXPECT_FALSE(layer["config"].contains("causal"));
+    EXPECT_EQ(layer["inbound_nodes"][0]["kwargs"]["use_causal_mask"], true);
+  }
+  const Model model = Model::from_config(upgraded, KerasVersion{2, 9, 0});
+  expect_close(model.predict(inputs_of(dir)), {read_npy_tensor(dir / "before_saving_0_luong.npy")});
+  const Model as_saved = load_model(dir / "model.h5");
+  expect_close(as_saved.predict(inputs_of(dir)), expected_outputs(dir));
+}
+
 // --- Malformed files: h5py's copies of a tf.keras 2 file (tests/data/keras2-h5/hostile), then
 // files written here with kattn's own HDF5 writer.
 

@@ -9,7 +9,8 @@ model-level set (`tests/data/golden-models/README.md`): `model_file`, `inputs`, 
 `tolerance`, plus `tf_keras_version`, `tensorflow_version` and `notes`. The expected outputs are
 those of the model that `tf_keras.models.load_model("model.h5")` gives back, in inference mode:
 a file holds only what its config and weights say (`notes` says where the model before saving
-computed something else). Cases with `expect_error` hold a model kattn refuses, with the class
+computed something else, and `before_saving_file` holds what it computed). Cases with
+`expect_error` hold a model kattn refuses, with the class
 names its error must give in `unsupported_classes`. Some cases also hold `weights.h5`
 (`model.save_weights("weights.h5")`) and `weights_by_name.h5` (the same layers saved from a
 model whose layers come in another order), for `load_weights`.
@@ -482,6 +483,10 @@ def write_case(out, name, build, seed):
                                         "shape": list(array.shape), "dtype": "float32"})
             difference = float(np.max(np.abs(before[i] - array))) if array.size else 0.0
             manifest["outputs"][-1]["max_abs_diff_before_saving"] = difference
+            if difference > 0:
+                before_file = f"before_saving_{i}_{output_name}.npy"
+                np.save(case_dir / before_file, before[i].astype("float32"))
+                manifest["outputs"][-1]["before_saving_file"] = before_file
     if name in WEIGHT_FILES:
         model.save_weights(case_dir / "weights.h5")
         # The same weights from a model whose layers are listed in reverse name order, for
