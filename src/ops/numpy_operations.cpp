@@ -357,6 +357,25 @@ class FilledLike : public KerasOp {
   int32_t value_;
 };
 
+// `parts` joined along `axis` into a tensor of `shape` (their shapes agree but for the axis).
+template <typename T>
+BasicTensor<T> join_along(const std::vector<BasicTensor<T>>& parts, const Shape& shape,
+                          size_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (size_t a = 0; a < axis; ++a) outer *= shape[a];
+  for (size_t a = axis + 1; a < shape.size(); ++a) inner *= shape[a];
+  BasicTensor<T> out(shape);
+  T* dst = out.data();
+  for (int64_t o = 0; o < outer; ++o) {
+    for (const BasicTensor<T>& part : parts) {
+      const int64_t run = part.dim(static_cast<int64_t>(axis)) * inner;
+      std::copy_n(part.data() + o * run, run, dst);
+      dst += run;
+    }
+  }
+  return out;
+}
+
 // numpy.concatenate(xs, axis): tensors of one dtype, equal but for `axis`.
 class ConcatenateOp : public KerasOp {
  public:
@@ -399,7 +418,9 @@ class ConcatenateOp : public KerasOp {
           using T = std::decay_t<decltype(first)>;
           std::vector<T> parts;
           for (const AnyTensor* x : xs) parts.push_back(std::get<T>(*x).contiguous());
-          return join(parts, shape);
+          const auto axis = static_cast<size_t>(
+              resolve_axis(axis_, static_cast<int64_t>(shape.size()), source()));
+          return join_along(parts, shape, axis);
         },
         *xs.front()))};
   }
@@ -440,25 +461,6 @@ class ConcatenateOp : public KerasOp {
       shape[axis] = shape[axis] < 0 || other[axis] < 0 ? -1 : shape[axis] + other[axis];
     }
     return shape;
-  }
-
-  template <typename T>
-  BasicTensor<T> join(const std::vector<BasicTensor<T>>& parts, const Shape& shape) const {
-    const auto axis =
-        static_cast<size_t>(resolve_axis(axis_, static_cast<int64_t>(shape.size()), source()));
-    int64_t outer = 1, inner = 1;
-    for (size_t a = 0; a < axis; ++a) outer *= shape[a];
-    for (size_t a = axis + 1; a < shape.size(); ++a) inner *= shape[a];
-    BasicTensor<T> out(shape);
-    T* dst = out.data();
-    for (int64_t o = 0; o < outer; ++o) {
-      for (const BasicTensor<T>& part : parts) {
-        const int64_t run = part.dim(static_cast<int64_t>(axis)) * inner;
-        std::copy_n(part.data() + o * run, run, dst);
-        dst += run;
-      }
-    }
-    return out;
   }
 
   int64_t axis_;
