@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -525,6 +526,18 @@ TEST_F(KattnPredict, ConvertRefusesWhatItCannotWriteAndLeavesNoFile) {
       << result.err;
   EXPECT_FALSE(std::filesystem::exists(target));
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 2);  // stdout, stderr
+}
+
+// kattn --version: the library's version, the Keras release models follow, the kernels.
+TEST_F(KattnPredict, PrintsItsVersion) {
+  const Result result = kattn("--version");
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_TRUE(std::regex_match(
+      result.out, std::regex("kattn [0-9]+\\.[0-9]+\\.[0-9]+\n"
+                             "Keras 3\\.16\\.0\n"
+                             "kernels: (reference|portable|avx2|avx512)\n"
+                             "OpenBLAS: OpenBLAS [0-9.]+[^\n]*, kernels [A-Za-z0-9]+\n")))
+      << result.out;
 }
 
 }  // namespace

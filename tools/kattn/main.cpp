@@ -1,4 +1,6 @@
 // kattn: inspect, run, check and benchmark Keras attention layers from the command line.
+#include <cblas.h>
+
 #include <exception>
 #include <iostream>
 #include <new>
@@ -7,10 +9,13 @@
 
 #include "command_line.hpp"
 #include "kattn/core/error.hpp"
+#include "kattn/core/keras_version.hpp"
+#include "kernels/dispatch.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: kattn <verb> [arguments]
+       kattn --version
 
 verbs:
   inspect MODEL    the layers, parameters, inputs and outputs of a .keras or Keras 2 .h5 model
@@ -21,8 +26,20 @@ verbs:
   demo [MODEL]     a worked example of Attention, AdditiveAttention and concat scoring, then
                    a Keras-saved attention model run next to what Keras computed
 
-'kattn <verb> --help' describes a verb.
+'kattn <verb> --help' describes a verb. 'kattn --version' prints the library's version, the
+Keras release whose behaviour models follow, and the kernels in use.
 )";
+
+// The library's version; the Keras release models follow unless their file names another; the
+// instruction set of kattn's kernels (KATTN_ISA chooses another); OpenBLAS's build and the
+// kernels it runs (OPENBLAS_CORETYPE chooses others).
+void print_version() {
+  std::cout << "kattn " << KATTN_VERSION << "\n"
+            << "Keras " << kattn::kKerasVersion.to_string() << "\n"
+            << "kernels: " << kattn::kernels::isa_name(kattn::kernels::active_isa()) << "\n"
+            << "OpenBLAS: " << openblas_get_config() << ", kernels " << openblas_get_corename()
+            << "\n";
+}
 
 }  // namespace
 
@@ -31,6 +48,10 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     (args.empty() ? std::cerr : std::cout) << kUsage;
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    print_version();
+    return 0;
   }
   const std::string verb = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
