@@ -12,6 +12,10 @@
 #   make bench    same-run ratios of kattn against the sgemm ceiling and the peers
 #                 (scripts/bench_peers; BENCH_FLAGS=--quick, --install)
 #   make demo     build and run `kattn demo`
+#   make install  install the library (static and shared), headers, CMake package, kattn.pc,
+#                 the kattn program and its manual page under PREFIX (/usr/local), staged
+#                 under DESTDIR when set
+#   make deb      the Debian package build/kattn_<version>_<arch>.deb of the same, for /usr
 #   make r        build the R package (r/) and install it into build/r-lib:
 #                 .libPaths(c("build/r-lib", .libPaths())); library(kattn)
 #   make r-docs   rewrite the R package's generated files (Rcpp exports, NAMESPACE, man/)
@@ -28,7 +32,7 @@ JOBS ?= $(shell nproc)
 PACKAGES := make cmake ninja-build g++ pkg-config nlohmann-json3-dev libopenblas-dev \
             libgtest-dev libgmock-dev libbenchmark-dev libzip-dev libhdf5-dev libfp16-dev \
             libsimde-dev libpng-dev clang-format r-base-dev r-cran-rcpp r-cran-testthat r-cran-magrittr \
-            r-cran-jsonlite r-cran-roxygen2
+            r-cran-jsonlite r-cran-roxygen2 help2man
 # r/src/RcppExports.cpp is written by Rcpp::compileAttributes (make r-docs).
 CXX_SOURCES = $(shell find src include tests tools benches fuzz examples r/src \
                 \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) ! -name RcppExports.cpp)
@@ -36,7 +40,7 @@ CXX_SOURCES = $(shell find src include tests tools benches fuzz examples r/src \
 CONFIGURE = cmake -S . -G Ninja -Wno-dev -DKATTN_WERROR=$(WERROR)
 
 .PHONY: all deps build check test test-release test-sanitize test-thread test-r r r-docs format \
-        format-check bench demo fuzz clean
+        format-check bench demo install deb fuzz clean
 
 all: build
 
@@ -110,6 +114,16 @@ bench: build
 
 demo: build
 	$(BUILD_DIR)/bin/kattn demo
+
+PREFIX ?= /usr/local
+# ldconfig (installing into this system as root) makes the new libkattn.so known to ld.so.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
+
+deb: build
+	@scripts/ensure-packages dpkg-dev
+	cd $(BUILD_DIR) && cpack -G DEB
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
