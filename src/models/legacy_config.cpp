@@ -150,11 +150,11 @@ Config upgrade_layer_entry(const Config& entry) {
   if (class_name == "Functional" || class_name == "Model") {
     upgraded = Config{{"module", kFunctionalModule},
                       {"class_name", "Functional"},
-                      {"config", upgrade_functional(config, entry)}};
+                      {"config", upgrade_functional(entry["config"], entry)}};
   } else if (class_name == "Sequential") {
     upgraded = Config{{"module", "keras"},
                       {"class_name", "Sequential"},
-                      {"config", upgrade_sequential(config, entry)}};
+                      {"config", upgrade_sequential(entry["config"], entry)}};
   } else if (class_name == "InputLayer") {
     if (config.contains("batch_input_shape")) {
       config["batch_shape"] = config["batch_input_shape"];
@@ -194,7 +194,7 @@ Config upgrade_layer_entry(const Config& entry) {
     Config converted = Config::array();
     for (size_t i = 0; i < nodes.size(); ++i) converted.push_back(upgrade_node(nodes[i], entry, i));
     upgraded["inbound_nodes"] = std::move(converted);
-    upgraded["name"] = entry.value("name", Config(config_layer_name(config)));
+    upgraded["name"] = entry.value("name", Config(config_layer_name(entry["config"])));
   }
   return upgraded;
 }
