@@ -13,22 +13,22 @@ namespace {
 
 constexpr const char* kFunctionalModule = "keras.src.models.functional";
 
-ErrorSource source_of(const Config& entry) {
-  static thread_local std::string class_name;
-  static thread_local std::string name;
-  class_name = config_string(entry, "class_name");
-  name = config_layer_name(config_member(entry, "config"));
-  return {class_name, name};
+// "<Class> '<name>': <what>. Expected ... Received: ..." for the layer entry `entry`.
+std::string message_for(const Config& entry, const std::string& what, const std::string& expected,
+                        const std::string& received) {
+  const std::string class_name = config_string(entry, "class_name");
+  const std::string name = config_layer_name(config_member(entry, "config"));
+  return error_message({class_name, name}, what, expected, received);
 }
 
 [[noreturn]] void fail(const Config& entry, const std::string& what, const std::string& expected,
                        const Config& received) {
-  throw ValueError(error_message(source_of(entry), what, expected, short_dump(received)));
+  throw ValueError(message_for(entry, what, expected, short_dump(received)));
 }
 
 [[noreturn]] void refuse(const Config& entry, const std::string& what, const std::string& expected,
                          const std::string& received) {
-  throw NotSupportedError(error_message(source_of(entry), what, expected, received));
+  throw NotSupportedError(message_for(entry, what, expected, received));
 }
 
 // Removes `key` from `config` when it holds `harmless` (or is absent); refuses any other value.
@@ -146,7 +146,6 @@ Config upgrade_layer_entry(const Config& entry) {
     return upgrade_legacy_tf_op(entry);
   }
   Config upgraded = entry;
-  Config& config = upgraded["config"];
   if (class_name == "Functional" || class_name == "Model") {
     upgraded = Config{{"module", kFunctionalModule},
                       {"class_name", "Functional"},
@@ -156,13 +155,14 @@ Config upgrade_layer_entry(const Config& entry) {
                       {"class_name", "Sequential"},
                       {"config", upgrade_sequential(entry["config"], entry)}};
   } else if (class_name == "InputLayer") {
+    Config& config = upgraded["config"];
     if (config.contains("batch_input_shape")) {
       config["batch_shape"] = config["batch_input_shape"];
       config.erase("batch_input_shape");
     }
     upgraded["module"] = kLayersModule;
   } else {
-    const bool causal = upgrade_layer_config(class_name, config, entry);
+    const bool causal = upgrade_layer_config(class_name, upgraded["config"], entry);
     upgraded["module"] = kLayersModule;
     if (class_name == "MultiHeadAttention") {
       Config shapes = Config::object();
