@@ -134,14 +134,13 @@ void Model::load_weights(const WeightStore& store) {
 }
 
 void Model::load_weights(const std::filesystem::path& path) {
-  if (is_hdf5_file(path)) {
-    const Hdf5File file = Hdf5File::open(path);
-    if (is_legacy_h5_weights(file)) {
-      load_legacy_h5_weights(*this, file);
-      return;
-    }
+  // Opened and vetted once, whichever layout it has.
+  const Hdf5File file = Hdf5File::open(path);
+  if (is_legacy_h5_weights(file)) {
+    load_legacy_h5_weights(*this, file);
+    return;
   }
-  const WeightStore store = load_weights_h5(path);
+  const WeightStore store = read_weight_store(file);
   try {
     load_weights(store);
   } catch (const FileError& e) {
