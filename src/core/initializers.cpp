@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kattn/core/error.hpp"
+#include "kattn/core/random.hpp"
 
 namespace kattn {
 
@@ -180,11 +181,6 @@ class Random {
   bool has_spare_ = false;
   double spare_ = 0.0;
 };
-
-uint64_t fresh_seed() {
-  std::random_device device;
-  return (static_cast<uint64_t>(device()) << 32) ^ static_cast<uint64_t>(device());
-}
 
 // Householder QR of the m x n row-major matrix `a` (m >= n): returns the n columns of Q in an
 // m x n row-major matrix and writes diag(R) into `r_diag`. Keras multiplies Q by sign(diag(R)),
@@ -454,7 +450,7 @@ Tensor Initializer::operator()(const Shape& shape) const {
         source, "the tensor to initialize must be at least two-dimensional", "a shape of rank >= 2",
         "shape=" + shape_to_string(shape) + " of rank " + std::to_string(shape.size()));
   }
-  Random random(seed_ ? static_cast<uint64_t>(*seed_) : fresh_seed());
+  Random random(seed_ ? static_cast<uint64_t>(*seed_) : draw_seed());
   if (kind_ == Kind::kOrthogonal) return orthogonal_values(shape, gain_, random);
 
   Tensor values(shape);

@@ -1,6 +1,7 @@
 #include "kattn/core/random.hpp"
 
 #include <cmath>
+#include <mutex>
 #include <numbers>
 #include <random>
 
@@ -16,17 +17,42 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// The stream set_random_seed starts: null until it is called.
+struct GlobalSeeds {
+  std::mutex mutex;
+  std::optional<uint64_t> state;
+};
+
+GlobalSeeds& global_seeds() {
+  static GlobalSeeds seeds;
+  return seeds;
+}
+
 }  // namespace
 
-SeedGenerator::SeedGenerator(std::optional<int64_t> seed)
-    : seed_(seed), counter_(std::make_unique<std::atomic<uint64_t>>(0)) {
-  if (seed) {
-    state_ = mix(static_cast<uint64_t>(*seed));
-  } else {
-    std::random_device device;
-    state_ = mix((static_cast<uint64_t>(device()) << 32) ^ device());
-  }
+void set_random_seed(int64_t seed) {
+  GlobalSeeds& seeds = global_seeds();
+  const std::scoped_lock lock(seeds.mutex);
+  seeds.state = mix(static_cast<uint64_t>(seed));
 }
+
+uint64_t draw_seed() {
+  GlobalSeeds& seeds = global_seeds();
+  {
+    const std::scoped_lock lock(seeds.mutex);
+    if (seeds.state) {
+      *seeds.state += 0x9E3779B97F4A7C15ull;
+      return mix(*seeds.state);
+    }
+  }
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ static_cast<uint64_t>(device());
+}
+
+SeedGenerator::SeedGenerator(std::optional<int64_t> seed)
+    : seed_(seed),
+      state_(mix(seed ? static_cast<uint64_t>(*seed) : draw_seed())),
+      counter_(std::make_unique<std::atomic<uint64_t>>(0)) {}
 
 uint64_t SeedGenerator::next_key() const {
   return mix(state_ ^ mix(counter_->fetch_add(1, std::memory_order_relaxed)));

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "kattn/core/constraints.hpp"
+#include "kattn/core/random.hpp"
 #include "kattn/core/regularizers.hpp"
 #include "kattn/models/model.hpp"
 #include "kattn/training/metrics.hpp"
@@ -253,7 +254,7 @@ History Model::fit(const std::vector<AnyTensor>& x, const std::vector<Tensor>& y
   const bool verbose = args.verbose == FitArgs::Verbose::kLine ||
                        (args.verbose == FitArgs::Verbose::kAuto && args.progress == nullptr &&
                         isatty(STDOUT_FILENO) != 0);
-  std::mt19937_64 rng(args.seed.value_or(std::random_device{}()));
+  std::mt19937_64 rng(args.seed.value_or(draw_seed()));
 
   History history;
   for (int64_t epoch = 0; epoch < args.epochs; ++epoch) {

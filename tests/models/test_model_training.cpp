@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "kattn/core/random.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/embedding.hpp"
 #include "kattn/layers/multi_head_attention.hpp"
@@ -210,6 +211,7 @@ TEST(ModelTraining, ConstraintsApplyAfterEachStep) {
 }
 
 TEST(ModelTraining, FitLowersTheLossAndKeepsAHistory) {
+  set_random_seed(1);  // initial weights that learn, the same on every run
   Model model = attention_regressor();
   Batch batch;
   model.compile({.optimizer = std::make_shared<Adam>(Adam::Args{.learning_rate = 0.02}),

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "error_test_util.hpp"
+#include "kattn/core/random.hpp"
 #include "kattn/io/keras_archive.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/layers/batch_normalization.hpp"
@@ -136,6 +137,7 @@ TEST(Sequential, Trains) {
       tokens(n, t) = t < 1 + n % 3 ? static_cast<int32_t>(1 + (n * 7 + t * 3) % 29) : 0;
     labels(n, 0) = tokens(n, 0) > 15 ? 1.0f : 0.0f;
   }
+  set_random_seed(1);  // initial weights that learn, the same on every run
   Model model = bilstm_classifier();
   model.compile({.optimizer = std::make_shared<Adam>(Adam::Args{.learning_rate = 0.02}),
                  .loss = std::make_shared<BinaryCrossentropy>()});

@@ -8,7 +8,8 @@
 // Values follow Keras's distributions and formulas, not its random streams: a seeded initializer
 // gives the same values for the same seed and shape on every call and every run (the generator
 // is std::mt19937_64 with kattn's own uniform and normal transforms, so the standard library
-// does not change them); an unseeded one draws a fresh seed on every call.
+// does not change them); an unseeded one draws a fresh seed on every call (draw_seed(): the
+// stream set_random_seed starts, or the system's).
 #pragma once
 
 #include <cstdint>

@@ -9,11 +9,22 @@
 
 namespace kattn {
 
+// keras.utils.set_random_seed: from here on, everything that would draw a seed from the system
+// for seed=None (unseeded initializers, SeedGenerator(), fit's shuffling without a seed) takes it
+// from one stream started at `seed` instead, so a program that builds and trains its model in the
+// same order gives the same weights and results on every run. The values are kattn's own: the same
+// seed does not give Keras's numbers.
+void set_random_seed(int64_t seed);
+
+// The seed a component created with seed=None uses: the next one from the stream set_random_seed
+// started, or one from std::random_device when it was never called. Safe from several threads.
+uint64_t draw_seed();
+
 // Keras's SeedGenerator: each call of a layer in training mode draws a fresh key from it.
 // Safe to use from several threads at once.
 class SeedGenerator {
  public:
-  // `seed` null draws a seed from std::random_device, as Keras does for seed=None.
+  // `seed` null takes one from draw_seed(), as Keras does for seed=None.
   explicit SeedGenerator(std::optional<int64_t> seed = std::nullopt);
 
   // The seed given at construction (null when none was given).

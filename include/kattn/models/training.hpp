@@ -38,7 +38,7 @@ struct FitArgs {
   // output: isatty), nothing otherwise; kSilent never; kLine always.
   enum class Verbose { kAuto, kSilent, kLine };
   Verbose verbose = Verbose::kAuto;
-  // Batches in a fresh random order each epoch (seeded by `seed` when given).
+  // Batches in a fresh random order each epoch (seeded by `seed` when given, else by draw_seed()).
   bool shuffle = true;
   std::optional<uint64_t> seed = std::nullopt;
   // Evaluated at the end of each epoch into "val_loss", "val_<metric>".
