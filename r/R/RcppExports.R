@@ -97,3 +97,7 @@ cpp_evaluate <- function(model, x, y, batch_size) {
     .Call(`_kattn_cpp_evaluate`, model, x, y, batch_size)
 }
 
+cpp_set_random_seed <- function(seed) {
+    invisible(.Call(`_kattn_cpp_set_random_seed`, seed))
+}
+

@@ -299,6 +299,16 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_set_random_seed
+void cpp_set_random_seed(int seed);
+RcppExport SEXP _kattn_cpp_set_random_seed(SEXP seedSEXP) {
+BEGIN_RCPP
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< int >::type seed(seedSEXP);
+    cpp_set_random_seed(seed);
+    return R_NilValue;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_kattn_cpp_read_npy", (DL_FUNC) &_kattn_cpp_read_npy, 1},
@@ -325,6 +335,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_kattn_cpp_compile", (DL_FUNC) &_kattn_cpp_compile, 2},
     {"_kattn_cpp_fit", (DL_FUNC) &_kattn_cpp_fit, 10},
     {"_kattn_cpp_evaluate", (DL_FUNC) &_kattn_cpp_evaluate, 4},
+    {"_kattn_cpp_set_random_seed", (DL_FUNC) &_kattn_cpp_set_random_seed, 1},
     {NULL, NULL, 0}
 };
 
