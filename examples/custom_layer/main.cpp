@@ -61,9 +61,8 @@ kattn::Model text_classifier() {
   x = make_layer<kattn::GlobalAveragePooling1D>()(x);
   x = make_layer<kattn::Dropout>({.rate = 0.1})(x);
   x = make_layer<kattn::Dense>({.units = 20, .activation = kattn::ActivationFunction("relu")})(x);
-  x = make_layer<kattn::Dropout>({.rate = 0.1, .name = "dropout_1"})(x);
-  x = make_layer<kattn::Dense>(
-      {.units = 2, .activation = kattn::ActivationFunction("softmax"), .name = "dense_1"})(x);
+  x = make_layer<kattn::Dropout>({.rate = 0.1})(x);
+  x = make_layer<kattn::Dense>({.units = 2, .activation = kattn::ActivationFunction("softmax")})(x);
   return kattn::Model(inputs, x, "text_transformer");
 }
 

@@ -163,4 +163,8 @@ std::string to_snake_case(std::string_view class_name) {
   return snake;
 }
 
+std::string layer_snake_name(std::string_view class_name) {
+  return to_snake_case(class_name == "GroupQueryAttention" ? "GroupedQueryAttention" : class_name);
+}
+
 }  // namespace kattn

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 
+#include "core/node_inputs.hpp"
 #include "core/weight_budget.hpp"
 
 namespace kattn {
 
 Layer::Layer(std::string class_name, LayerArgs args)
-    : Operation(std::move(class_name), args.name), args_(std::move(args)) {
+    : Operation(class_name,
+                args.name.empty() ? detail::unique_name(layer_snake_name(class_name)) : args.name),
+      args_(std::move(args)) {
+  args_.name = name();
   check_operation_name(error_source(), args_.name);
 }
 

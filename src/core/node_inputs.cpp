@@ -1,7 +1,5 @@
 #include "core/node_inputs.hpp"
 
-#include <map>
-#include <mutex>
 #include <string>
 
 namespace kattn::detail {
@@ -24,14 +22,6 @@ const T& typed_input(const ModelValue& value, DType expected, ErrorSource source
 }
 
 }  // namespace
-
-std::string unique_name(const std::string& base) {
-  static std::mutex mutex;
-  static std::map<std::string, int64_t> counts;
-  const std::lock_guard<std::mutex> lock(mutex);
-  const int64_t count = counts[base]++;
-  return count == 0 ? base : base + "_" + std::to_string(count);
-}
 
 Config shape_config(const Shape& shape) {
   Config list = Config::array();

@@ -14,7 +14,7 @@
 namespace kattn::detail {
 
 // Keras's auto-naming (backend.get_uid): `base` for the first object of that name in the
-// process, then base_1, base_2, ...
+// process (or since clear_session), then base_1, base_2, ... (core/session.cpp).
 std::string unique_name(const std::string& base);
 
 // A shape as config.json writes it: a list with null for None (-1).

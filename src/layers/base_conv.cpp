@@ -63,10 +63,8 @@ struct ConvSaved : detail::SavedForBackward {
 
 }  // namespace
 
-BaseConv::BaseConv(std::string class_name, std::string default_name, size_t rank, Args args)
-    : UnaryLayer(std::move(class_name),
-                 LayerArgs{args.name.empty() ? std::move(default_name) : std::move(args.name),
-                           args.trainable},
+BaseConv::BaseConv(std::string class_name, size_t rank, Args args)
+    : UnaryLayer(std::move(class_name), LayerArgs{std::move(args.name), args.trainable},
                  MaskRule::kDrop, BuildRecord::kRecorded),
       kernel_size_(
           detail::standardize_tuple(error_source(), "kernel_size", args.kernel_size, rank)),

@@ -6,7 +6,7 @@
 
 namespace kattn {
 
-Conv1D::Conv1D(Args args) : BaseConv("Conv1D", "conv1d", 1, std::move(args)) {}
+Conv1D::Conv1D(Args args) : BaseConv("Conv1D", 1, std::move(args)) {}
 
 std::unique_ptr<Conv1D> Conv1D::from_config(const Config& config) {
   return std::make_unique<Conv1D>(read_args(config, "Conv1D"));

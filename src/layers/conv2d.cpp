@@ -6,7 +6,7 @@
 
 namespace kattn {
 
-Conv2D::Conv2D(Args args) : BaseConv("Conv2D", "conv2d", 2, std::move(args)) {}
+Conv2D::Conv2D(Args args) : BaseConv("Conv2D", 2, std::move(args)) {}
 
 std::unique_ptr<Conv2D> Conv2D::from_config(const Config& config) {
   return std::make_unique<Conv2D>(read_args(config, "Conv2D"));

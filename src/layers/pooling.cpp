@@ -24,11 +24,8 @@ struct PoolingSaved : detail::SavedForBackward {
 
 }  // namespace
 
-BaseGlobalPooling::BaseGlobalPooling(std::string class_name, std::string default_name,
-                                     size_t pool_dimensions, Args args)
-    : UnaryLayer(std::move(class_name),
-                 LayerArgs{args.name.empty() ? std::move(default_name) : std::move(args.name),
-                           args.trainable},
+BaseGlobalPooling::BaseGlobalPooling(std::string class_name, size_t pool_dimensions, Args args)
+    : UnaryLayer(std::move(class_name), LayerArgs{std::move(args.name), args.trainable},
                  MaskRule::kDrop, BuildRecord::kNotRecorded),
       pool_dimensions_(pool_dimensions),
       data_format_(detail::standardize_data_format(error_source(), args.data_format)),
@@ -191,8 +188,7 @@ Tensor GlobalAveragePooling::backward(const LayerForward& forward, const Tensor&
 GlobalAveragePooling1D::GlobalAveragePooling1D() : GlobalAveragePooling1D(Args{}) {}
 
 GlobalAveragePooling1D::GlobalAveragePooling1D(Args args)
-    : GlobalAveragePooling("GlobalAveragePooling1D", "global_average_pooling1d", 1,
-                           std::move(args)) {}
+    : GlobalAveragePooling("GlobalAveragePooling1D", 1, std::move(args)) {}
 
 std::unique_ptr<GlobalAveragePooling1D> GlobalAveragePooling1D::from_config(const Config& config) {
   return std::make_unique<GlobalAveragePooling1D>(read_args(config, "GlobalAveragePooling1D"));
@@ -201,8 +197,7 @@ std::unique_ptr<GlobalAveragePooling1D> GlobalAveragePooling1D::from_config(cons
 GlobalAveragePooling2D::GlobalAveragePooling2D() : GlobalAveragePooling2D(Args{}) {}
 
 GlobalAveragePooling2D::GlobalAveragePooling2D(Args args)
-    : GlobalAveragePooling("GlobalAveragePooling2D", "global_average_pooling2d", 2,
-                           std::move(args)) {}
+    : GlobalAveragePooling("GlobalAveragePooling2D", 2, std::move(args)) {}
 
 std::unique_ptr<GlobalAveragePooling2D> GlobalAveragePooling2D::from_config(const Config& config) {
   return std::make_unique<GlobalAveragePooling2D>(read_args(config, "GlobalAveragePooling2D"));
@@ -259,7 +254,7 @@ Tensor GlobalMaxPooling::backward(const LayerForward& forward, const Tensor& d_o
 GlobalMaxPooling1D::GlobalMaxPooling1D() : GlobalMaxPooling1D(Args{}) {}
 
 GlobalMaxPooling1D::GlobalMaxPooling1D(Args args)
-    : GlobalMaxPooling("GlobalMaxPooling1D", "global_max_pooling1d", 1, std::move(args)) {}
+    : GlobalMaxPooling("GlobalMaxPooling1D", 1, std::move(args)) {}
 
 std::unique_ptr<GlobalMaxPooling1D> GlobalMaxPooling1D::from_config(const Config& config) {
   return std::make_unique<GlobalMaxPooling1D>(read_args(config, "GlobalMaxPooling1D"));
@@ -268,7 +263,7 @@ std::unique_ptr<GlobalMaxPooling1D> GlobalMaxPooling1D::from_config(const Config
 GlobalMaxPooling2D::GlobalMaxPooling2D() : GlobalMaxPooling2D(Args{}) {}
 
 GlobalMaxPooling2D::GlobalMaxPooling2D(Args args)
-    : GlobalMaxPooling("GlobalMaxPooling2D", "global_max_pooling2d", 2, std::move(args)) {}
+    : GlobalMaxPooling("GlobalMaxPooling2D", 2, std::move(args)) {}
 
 std::unique_ptr<GlobalMaxPooling2D> GlobalMaxPooling2D::from_config(const Config& config) {
   return std::make_unique<GlobalMaxPooling2D>(read_args(config, "GlobalMaxPooling2D"));

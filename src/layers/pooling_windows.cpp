@@ -20,11 +20,8 @@ struct PoolingSaved : detail::SavedForBackward {
 
 }  // namespace
 
-BasePooling::BasePooling(std::string class_name, std::string default_name, size_t pool_dimensions,
-                         bool max, Args args)
-    : UnaryLayer(std::move(class_name),
-                 LayerArgs{args.name.empty() ? std::move(default_name) : std::move(args.name),
-                           args.trainable},
+BasePooling::BasePooling(std::string class_name, size_t pool_dimensions, bool max, Args args)
+    : UnaryLayer(std::move(class_name), LayerArgs{std::move(args.name), args.trainable},
                  MaskRule::kDrop, BuildRecord::kNotRecorded),
       max_(max),
       pool_size_(
@@ -117,29 +114,27 @@ Config BasePooling::get_config() const {
   return config;
 }
 
-MaxPooling1D::MaxPooling1D(Args args)
-    : BasePooling("MaxPooling1D", "max_pooling1d", 1, true, std::move(args)) {}
+MaxPooling1D::MaxPooling1D(Args args) : BasePooling("MaxPooling1D", 1, true, std::move(args)) {}
 
 std::unique_ptr<MaxPooling1D> MaxPooling1D::from_config(const Config& config) {
   return std::make_unique<MaxPooling1D>(read_args(config, "MaxPooling1D"));
 }
 
 AveragePooling1D::AveragePooling1D(Args args)
-    : BasePooling("AveragePooling1D", "average_pooling1d", 1, false, std::move(args)) {}
+    : BasePooling("AveragePooling1D", 1, false, std::move(args)) {}
 
 std::unique_ptr<AveragePooling1D> AveragePooling1D::from_config(const Config& config) {
   return std::make_unique<AveragePooling1D>(read_args(config, "AveragePooling1D"));
 }
 
-MaxPooling2D::MaxPooling2D(Args args)
-    : BasePooling("MaxPooling2D", "max_pooling2d", 2, true, std::move(args)) {}
+MaxPooling2D::MaxPooling2D(Args args) : BasePooling("MaxPooling2D", 2, true, std::move(args)) {}
 
 std::unique_ptr<MaxPooling2D> MaxPooling2D::from_config(const Config& config) {
   return std::make_unique<MaxPooling2D>(read_args(config, "MaxPooling2D"));
 }
 
 AveragePooling2D::AveragePooling2D(Args args)
-    : BasePooling("AveragePooling2D", "average_pooling2d", 2, false, std::move(args)) {}
+    : BasePooling("AveragePooling2D", 2, false, std::move(args)) {}
 
 std::unique_ptr<AveragePooling2D> AveragePooling2D::from_config(const Config& config) {
   return std::make_unique<AveragePooling2D>(read_args(config, "AveragePooling2D"));

@@ -24,7 +24,7 @@ Dropout::Args dropout_args(BaseSpatialDropout::Args& args, const std::string& cl
   return {.rate = args.rate,
           .noise_shape = noise,
           .seed = args.seed,
-          .name = args.name.empty() ? to_snake_case(class_name) : args.name,
+          .name = args.name,
           .trainable = args.trainable};
 }
 
@@ -42,7 +42,6 @@ BaseSpatialDropout::Args BaseSpatialDropout::read_args(const Config& config,
                                                        bool has_data_format) {
   ConfigReader reader(config, {class_name, config_layer_name(config)});
   Args args;
-  args.name = to_snake_case(class_name);
   read_base_args(reader, args);
   args.rate = read_required_number(reader, "rate");
   args.seed = read_seed(reader);

@@ -91,6 +91,7 @@ std::shared_ptr<Operation> input_layer_from_config(const Config& config) {
 namespace kattn {
 
 KerasTensor Input(const InputArgs& args) {
+  const std::string name = args.name.empty() ? detail::unique_name("input_layer") : args.name;
   Shape batch_shape;
   if (args.batch_shape) {
     batch_shape = *args.batch_shape;
@@ -100,15 +101,15 @@ KerasTensor Input(const InputArgs& args) {
   }
   for (int64_t dim : batch_shape) {
     if (dim < -1) {
-      throw_value_error({"InputLayer", args.name}, "invalid shape",
-                        "dimensions >= 0, or -1 for None", "shape=" + shape_to_string(batch_shape));
+      throw_value_error({"InputLayer", name}, "invalid shape", "dimensions >= 0, or -1 for None",
+                        "shape=" + shape_to_string(batch_shape));
     }
   }
   if (batch_shape.empty()) {
-    throw_value_error({"InputLayer", args.name}, "invalid shape", "at least the batch axis",
+    throw_value_error({"InputLayer", name}, "invalid shape", "at least the batch axis",
                       "batch_shape=()");
   }
-  auto layer = std::make_shared<detail::InputLayer>(args.name, batch_shape, args.dtype);
+  auto layer = std::make_shared<detail::InputLayer>(name, batch_shape, args.dtype);
   return call_symbolic(layer, {}).front();
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "core/node_inputs.hpp"
 #include "models/text.hpp"
 
 namespace kattn {
@@ -19,7 +20,9 @@ TensorKey key_of(const KerasTensor& tensor) { return {tensor.node().get(), tenso
 }  // namespace
 
 Model::Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name)
-    : name_(std::move(name)), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+    : name_(name.empty() ? detail::unique_name("functional") : std::move(name)),
+      inputs_(std::move(inputs)),
+      outputs_(std::move(outputs)) {
   map_graph();
 }
 

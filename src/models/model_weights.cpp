@@ -19,11 +19,7 @@ std::vector<LayerGroup> layer_groups(const std::vector<std::shared_ptr<Operation
   std::map<std::string, int64_t> seen;
   for (const std::shared_ptr<Operation>& operation : operations) {
     if (!operation->is_layer() || (sequential && operation->is_input())) continue;
-    // The one class whose Python name differs from its serialized name.
-    const std::string python_class = operation->class_name() == "GroupQueryAttention"
-                                         ? "GroupedQueryAttention"
-                                         : operation->class_name();
-    const std::string base = to_snake_case(python_class);
+    const std::string base = layer_snake_name(operation->class_name());
     const int64_t count = seen[base]++;
     groups.push_back(
         {operation, "layers/" + (count == 0 ? base : base + "_" + std::to_string(count))});

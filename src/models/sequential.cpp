@@ -27,6 +27,7 @@ Model chain(const KerasTensor& input, size_t count, const CallLayer& call_layer,
 
 Model Sequential(const InputArgs& input, const std::vector<SymbolicLayer>& layers,
                  std::string name) {
+  if (name.empty()) name = detail::unique_name("sequential");
   if (layers.empty()) {
     throw_value_error({"Sequential", name}, "a Sequential model needs layers",
                       "at least one layer after the input", "none");

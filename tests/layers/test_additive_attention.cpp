@@ -138,7 +138,11 @@ TEST(AdditiveAttention, ConfigMatchesKerasKeysAndRoundTrips) {
   EXPECT_EQ(defaults["name"], "additive_attention");
   EXPECT_EQ(defaults["use_scale"], true);
   EXPECT_FALSE(defaults.contains("score_mode"));
-  EXPECT_EQ(AdditiveAttention::from_config(Config::object())->get_config(), defaults);
+  // A config without a name takes the next auto name, as in Keras.
+  Config unnamed = AdditiveAttention::from_config(Config::object())->get_config();
+  EXPECT_EQ(unnamed["name"], "additive_attention_1");
+  unnamed["name"] = "additive_attention";
+  EXPECT_EQ(unnamed, defaults);
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ TEST(Attention, BasicsWeightsPerConfiguration) {
     EXPECT_EQ(w.value.shape(), Shape{});
     EXPECT_EQ(w.value.data()[0], 1.0f);
   }
-  EXPECT_EQ(concat.weight_path(concat.weights()[0]), "attention/scale");
+  EXPECT_EQ(concat.weight_path(concat.weights()[0]), "attention_1/scale");  // the second unnamed
   EXPECT_EQ(concat.call(Tensor({2, 3, 4}), Tensor({2, 4, 4})).output.shape(), (Shape{2, 3, 4}));
 
   Attention scaled_dot({.use_scale = true});
@@ -293,8 +293,12 @@ TEST(Attention, ConfigMatchesKerasKeysAndRoundTrips) {
   EXPECT_EQ(defaults["dropout"], 0.0);
   EXPECT_TRUE(defaults["seed"].is_null());
   EXPECT_EQ(Attention::from_config(defaults)->get_config(), defaults);
-  // Absent keys take Keras's defaults; a plain "float32" dtype is accepted.
-  EXPECT_EQ(Attention::from_config(Config{{"dtype", "float32"}})->get_config(), defaults);
+  // Absent keys take Keras's defaults (the name: the next auto name); a plain "float32" dtype is
+  // accepted.
+  Config unnamed = Attention::from_config(Config{{"dtype", "float32"}})->get_config();
+  EXPECT_EQ(unnamed["name"], "attention_1");
+  unnamed["name"] = "attention";
+  EXPECT_EQ(unnamed, defaults);
 }
 
 TEST(Attention, FirstCallsFromManyThreadsBuildOnce) {

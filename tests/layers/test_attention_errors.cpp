@@ -27,14 +27,15 @@ TEST(AttentionErrors, InvalidScoreMode) {
 }
 
 TEST(AttentionErrors, DropoutOutsideUnitInterval) {
+  // Each unnamed layer takes the next auto name, as in Keras, whether its construction fails.
   expect_error([] { Attention({.dropout = 1.0}); },
                "Attention 'attention': Invalid value for argument `dropout`. Expected a float in "
                "[0, 1). Received: dropout=1.0.");
   expect_error([] { Attention({.dropout = -0.1}); },
-               "Attention 'attention': Invalid value for argument `dropout`. Expected a float in "
+               "Attention 'attention_1': Invalid value for argument `dropout`. Expected a float in "
                "[0, 1). Received: dropout=-0.1.");
   expect_error([] { Attention({.dropout = std::numeric_limits<double>::quiet_NaN()}); },
-               "Attention 'attention': Invalid value for argument `dropout`. Expected a float in "
+               "Attention 'attention_2': Invalid value for argument `dropout`. Expected a float in "
                "[0, 1). Received: dropout=nan.");
   expect_error([] { AdditiveAttention({.dropout = 2.5e-5 + 1.0}); },
                "AdditiveAttention 'additive_attention': Invalid value for argument `dropout`. "
@@ -43,7 +44,7 @@ TEST(AttentionErrors, DropoutOutsideUnitInterval) {
       [] {
         (void)AdditiveAttention::from_config({{"dropout", 100000.0}});
       },
-      "AdditiveAttention 'additive_attention': Invalid value for argument `dropout`. "
+      "AdditiveAttention 'additive_attention_1': Invalid value for argument `dropout`. "
       "Expected a float in [0, 1). Received: dropout=100000.0.");
   EXPECT_NO_THROW(Attention({.dropout = 0.0}));
   EXPECT_NO_THROW(Attention({.dropout = 0.999}));
@@ -130,7 +131,7 @@ TEST(AttentionErrors, MismatchedBatchDimensions) {
 TEST(AttentionErrors, QueryKeyFeatureMismatch) {
   // Every score mode combines query and key feature by feature.
   for (const std::string mode : {"dot", "concat"}) {
-    Attention layer({.score_mode = mode});
+    Attention layer({.score_mode = mode, .name = "attention"});
     expect_error(
         [&] {
           (void)layer.call(Tensor({2, 3, 4}), Tensor({2, 5, 6}), Tensor({2, 5, 5}));

@@ -104,7 +104,7 @@ TEST(Bidirectional, StatesFollowTheOutputsForwardFirst) {
   EXPECT_EQ(message_of<ValueError>([&] {
               concat.call(x, {.initial_state = {Tensor({1, 3})}});
             }),
-            "Bidirectional 'bidirectional': invalid call argument `initial_state`. Expected 2 "
+            "Bidirectional 'bidirectional_1': invalid call argument `initial_state`. Expected 2 "
             "tensors: the forward layer's [h], then the backward layer's. Received: 1 "
             "tensor(s).");
   EXPECT_EQ(message_of<ValueError>([&] {
@@ -182,7 +182,7 @@ TEST(RepeatVector, RepeatsEveryRow) {
             (std::vector<float>{6, 6, 0, 3}));
   EXPECT_EQ(RepeatVector::from_config(repeat.get_config())->get_config(), repeat.get_config());
   EXPECT_EQ(message_of<ValueError>([] { RepeatVector({.n = 0}); }),
-            "RepeatVector 'repeat_vector': Argument `n` should be a positive integer. Expected "
+            "RepeatVector 'repeat_vector_1': Argument `n` should be a positive integer. Expected "
             "n > 0. Received: n=0.");
   EXPECT_NE(message_of<ValueError>([&] {
               repeat.call(Tensor({2, 2, 2}));

@@ -57,17 +57,17 @@ TEST(Dot, Errors) {
   EXPECT_EQ(message_of<ValueError>([] {
               Dot({.axes = 0}).compute_output_shape({{2, 3}, {2, 3}});
             }),
-            "Dot 'dot': Cannot perform batch_dot over axis 0. Expected an axis in [1, 1] of "
+            "Dot 'dot_1': Cannot perform batch_dot over axis 0. Expected an axis in [1, 1] of "
             "input 0. Received: axes=0 for inputs of ranks 2 and 2.");
   EXPECT_EQ(message_of<ValueError>([] {
               Dot({.axes = 1}).compute_output_shape({{2}, {2, 3}});
             }),
-            "Dot 'dot': Cannot do batch_dot on inputs with rank < 2. Expected inputs of rank >= "
+            "Dot 'dot_2': Cannot do batch_dot on inputs with rank < 2. Expected inputs of rank >= "
             "2. Received: shapes (2,) and (2, 3).");
   EXPECT_EQ(message_of<ValueError>([] {
               Dot({.axes = 1}).compute_output_shape({{2, 3}, {2, 3}, {2, 3}});
             }),
-            "Dot 'dot': A `Dot` layer should be called on a list of 2 inputs. Expected 2 inputs. "
+            "Dot 'dot_3': A `Dot` layer should be called on a list of 2 inputs. Expected 2 inputs. "
             "Received: 3 inputs.");
 }
 

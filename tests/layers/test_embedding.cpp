@@ -70,7 +70,7 @@ TEST(Embedding, Errors) {
   EXPECT_EQ(message_of<ValueError>([] {
               Embedding({.input_dim = 2, .output_dim = 2, .weights = Tensor({3, 2})});
             }),
-            "Embedding 'embedding': wrong shape for weight `embeddings`. Expected shape (2, 2). "
+            "Embedding 'embedding_1': wrong shape for weight `embeddings`. Expected shape (2, 2). "
             "Received: shape=(3, 2).");
   Embedding embedding({.input_dim = 4, .output_dim = 2, .name = "e"});
   EXPECT_EQ(message_of<ValueError>([&] {

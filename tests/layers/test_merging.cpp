@@ -168,7 +168,7 @@ TEST(Concatenate, MaskRules) {
   EXPECT_EQ(message_of<ValueError>([&] {
               time.compute_mask({x, x}, {Mask({1, 3}), mx});
             }),
-            "Concatenate 'concatenate': A mask does not fit its input. Expected a mask of shape "
+            "Concatenate 'concatenate_1': A mask does not fit its input. Expected a mask of shape "
             "(1, 2). Received: mask_shape=(1, 3) for input_shape=(1, 2, 3).");
 }
 

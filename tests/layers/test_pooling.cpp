@@ -128,7 +128,7 @@ TEST(GlobalMaxPooling1D, ConfigMaxAndShapes) {
   EXPECT_EQ(message_of<ValueError>([] {
               GlobalMaxPooling1D().call(Tensor({2, 0, 3}));
             }),
-            "GlobalMaxPooling1D 'global_max_pooling1d': zero-size array to reduction operation "
+            "GlobalMaxPooling1D 'global_max_pooling1d_3': zero-size array to reduction operation "
             "maximum. Expected at least one step. Received: shape=(2, 0, 3).");
 }
 

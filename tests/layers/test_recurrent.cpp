@@ -171,7 +171,7 @@ TEST(Recurrent, BadCallsAreRefusedByName) {
             "GRU 'gru': Input 0 is incompatible with the layer. Expected sequences of rank 3 "
             "(batch, timesteps, features) with known features. Received: shape=(2, 4).");
   EXPECT_EQ(message_of<NotSupportedError>([] { GRU({.units = 2, .rnn = {.stateful = true}}); }),
-            "GRU 'gru': stateful recurrent layers are not implemented. Expected stateful=False. "
+            "GRU 'gru_1': stateful recurrent layers are not implemented. Expected stateful=False. "
             "Received: stateful=True.");
 }
 

@@ -103,13 +103,13 @@ TEST(TimeDistributed, BadInputsAreRefusedAsKerasRefusesThem) {
   EXPECT_EQ(message_of<ValueError>([&] {
               layer.call(Tensor({2, 4}));
             }),
-            "TimeDistributed 'time_distributed': `TimeDistributed` Layer should be passed an "
+            "TimeDistributed 'time_distributed_1': `TimeDistributed` Layer should be passed an "
             "`input_shape` with at least 3 dimensions. Expected inputs of rank >= 3 (batch, "
             "time, ...). Received: shape=(2, 4).");
   EXPECT_EQ(message_of<ValueError>([&] {
               layer.call_masked(Tensor({2, 3, 4}), Mask({2, 4}));
             }),
-            "TimeDistributed 'time_distributed': The `mask` passed to the `TimeDistributed` "
+            "TimeDistributed 'time_distributed_1': The `mask` passed to the `TimeDistributed` "
             "layer must be at least 2D and its first two dimensions (batch size and timesteps) "
             "must match the input's. Expected a mask of shape (2, 3, ...). Received: "
             "shape=(2, 4).");

@@ -64,6 +64,8 @@ void check_operation_name(ErrorSource source, std::string_view name);
 
 // The base-layer arguments every Keras layer config carries.
 struct LayerArgs {
+  // Empty: Keras's auto name, the class's snake_case name made unique in the process as Keras's
+  // auto_name makes it ("dense", then "dense_1", "dense_2", ...).
   std::string name;
   bool trainable = true;
 };
@@ -91,5 +93,10 @@ Config layer_args_config(const LayerArgs& args);
 // Keras's default layer name for a class: snake_case of the class name ("MultiHeadAttention"
 // -> "multi_head_attention").
 std::string to_snake_case(std::string_view class_name);
+
+// The snake_case name Keras derives from a layer's Python class, for auto names and weight-file
+// groups: to_snake_case of the class, whose name differs from the serialized class_name for one
+// class ("GroupQueryAttention" is GroupedQueryAttention: "grouped_query_attention").
+std::string layer_snake_name(std::string_view class_name);
 
 }  // namespace kattn

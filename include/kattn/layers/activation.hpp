@@ -18,7 +18,7 @@ class Activation : public UnaryLayer {
  public:
   struct Args {
     ActivationFunction activation = ActivationFunction();  // Keras's None: linear
-    std::string name = "activation";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

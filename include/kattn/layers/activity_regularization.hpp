@@ -14,9 +14,9 @@ namespace kattn {
 class ActivityRegularization : public Identity {
  public:
   struct Args {
-    double l1 = 0.0;  // >= 0
-    double l2 = 0.0;  // >= 0
-    std::string name = "activity_regularization";
+    double l1 = 0.0;        // >= 0
+    double l2 = 0.0;        // >= 0
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

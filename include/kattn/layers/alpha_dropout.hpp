@@ -28,7 +28,7 @@ class AlphaDropout : public NoiseLayer {
     double rate = 0.0;                                // in [0, 1]; required in Keras
     std::optional<Shape> noise_shape = std::nullopt;  // as Dropout's
     std::optional<int64_t> seed = std::nullopt;
-    std::string name = "alpha_dropout";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

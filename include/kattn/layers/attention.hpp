@@ -125,7 +125,7 @@ class Attention : public DenseAttention {
     std::string score_mode = "dot";  // "dot" or "concat"
     double dropout = 0.0;            // in [0, 1)
     std::optional<int64_t> seed = std::nullopt;
-    std::string name = "attention";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -153,7 +153,7 @@ class AdditiveAttention : public DenseAttention {
     bool use_scale = true;
     double dropout = 0.0;  // in [0, 1)
     std::optional<int64_t> seed = std::nullopt;
-    std::string name = "additive_attention";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

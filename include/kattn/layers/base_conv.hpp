@@ -55,7 +55,7 @@ class BaseConv : public UnaryLayer {
     WeightArgs kernel = {};
     WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
-    std::string name = "";                  // empty: the class's (conv1d, conv2d)
+    std::string name = "";                  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -89,7 +89,7 @@ class BaseConv : public UnaryLayer {
 
  protected:
   // Validates the arguments in BaseConv.__init__'s order (ValueError with Keras's wording).
-  BaseConv(std::string class_name, std::string default_name, size_t rank, Args args);
+  BaseConv(std::string class_name, size_t rank, Args args);
   // Keras's from_config: the keys of get_config(); kernel_size, strides and dilation_rate may
   // be ints or lists. LoRA and DoRA (lora_rank, lora_alpha, dora_rank, dora_alpha) are accepted
   // only as null. Unknown keys raise ValueError.

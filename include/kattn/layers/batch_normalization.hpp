@@ -43,7 +43,7 @@ class BatchNormalization : public UnaryLayer {
     // Batch renormalization's settings, unused (renorm is refused) and kept for the config.
     Config renorm_clipping = nullptr;
     double renorm_momentum = 0.99;
-    std::string name = "batch_normalization";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

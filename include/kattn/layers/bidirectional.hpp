@@ -36,7 +36,7 @@ class Bidirectional : public Layer {
     std::shared_ptr<const RNN> layer = nullptr;  // required
     std::optional<std::string> merge_mode = "concat";
     std::shared_ptr<const RNN> backward_layer = nullptr;
-    std::string name = "bidirectional";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

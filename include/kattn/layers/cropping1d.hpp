@@ -21,7 +21,7 @@ class Cropping1D : public ReshapingLayer {
  public:
   struct Args {
     IntOrList cropping = {1, 1};  // (lo, hi), or one int for both; each >= 0
-    std::string name = "cropping1d";
+    std::string name = "";        // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -34,7 +34,7 @@ class Dense : public UnaryLayer {
     WeightArgs kernel = {};
     WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
-    std::string name = "dense";
+    std::string name = "";                  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

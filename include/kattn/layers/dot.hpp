@@ -31,7 +31,7 @@ class Dot : public Merge {
   struct Args {
     IntOrList axes = -1;  // required in Keras: an int, or a list of two ints
     bool normalize = false;
-    std::string name = "dot";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -30,7 +30,7 @@ class Dropout : public NoiseLayer {
     // the input's length or 1; -1 (Keras's None) takes the input's length.
     std::optional<Shape> noise_shape = std::nullopt;
     std::optional<int64_t> seed = std::nullopt;
-    std::string name = "dropout";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

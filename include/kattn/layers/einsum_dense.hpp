@@ -42,7 +42,7 @@ class EinsumDense : public UnaryLayer {
     WeightArgs kernel = {};
     WeightArgs bias = {};
     Config activity_regularizer = nullptr;  // a Keras config; Model::fit penalises the outputs
-    std::string name = "einsum_dense";
+    std::string name = "";                  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -15,7 +15,7 @@ class ELU : public RectifierLayer {
  public:
   struct Args {
     double alpha = 1.0;
-    std::string name = "elu";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -38,7 +38,7 @@ class Embedding : public Layer {
     // Initial embeddings (input_dim, output_dim): the layer is built at construction with
     // them, as Keras's `weights` argument does. Not serialised, as in Keras.
     std::optional<Tensor> weights = std::nullopt;
-    std::string name = "embedding";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

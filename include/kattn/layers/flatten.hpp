@@ -22,7 +22,7 @@ class Flatten : public ReshapingLayer {
  public:
   struct Args {
     std::string data_format = "channels_last";  // or "channels_first", any case
-    std::string name = "flatten";
+    std::string name = "";                      // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -22,7 +22,7 @@ class GaussianDropout : public NoiseLayer {
   struct Args {
     double rate = 0.0;  // in [0, 1]; required in Keras
     std::optional<int64_t> seed = std::nullopt;
-    std::string name = "gaussian_dropout";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -21,7 +21,7 @@ class GaussianNoise : public NoiseLayer {
   struct Args {
     double stddev = 0.0;  // in [0, 1]; required in Keras
     std::optional<int64_t> seed = std::nullopt;
-    std::string name = "gaussian_noise";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -31,7 +31,7 @@ class GroupNormalization : public UnaryLayer {
     bool scale = true;
     WeightArgs beta = {};   // zeros by default
     WeightArgs gamma = {};  // ones by default
-    std::string name = "group_normalization";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -49,7 +49,7 @@ class GroupedQueryAttention : public ProjectedAttention {
     WeightArgs bias = {};
     Config activity_regularizer = nullptr;       // a Keras config; Model::fit penalises the outputs
     std::optional<int64_t> seed = std::nullopt;  // dropout seed
-    std::string name = "grouped_query_attention";
+    std::string name = "";                       // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -36,7 +36,7 @@ class GRU : public RNN {
     std::optional<int64_t> seed = std::nullopt;
     bool reset_after = true;
     RNNOptions rnn = {};
-    std::string name = "gru";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -15,7 +15,7 @@ namespace kattn {
 class Identity : public UnaryLayer {
  public:
   struct Args {
-    std::string name = "identity";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

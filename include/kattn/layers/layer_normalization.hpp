@@ -36,7 +36,7 @@ class LayerNormalization : public UnaryLayer {
     // Keras's beta_* and gamma_* arguments (no initializer: zeros, ones).
     WeightArgs beta = {};
     WeightArgs gamma = {};
-    std::string name = "layer_normalization";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -16,7 +16,7 @@ class LeakyReLU : public RectifierLayer {
  public:
   struct Args {
     double negative_slope = 0.3;  // >= 0
-    std::string name = "leaky_re_lu";
+    std::string name = "";        // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -35,7 +35,7 @@ class LSTM : public RNN {
     double recurrent_dropout = 0.0;
     std::optional<int64_t> seed = std::nullopt;
     RNNOptions rnn = {};
-    std::string name = "lstm";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -23,7 +23,7 @@ class Masking : public UnaryLayer {
  public:
   struct Args {
     double mask_value = 0.0;  // compared in float32
-    std::string name = "masking";
+    std::string name = "";    // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

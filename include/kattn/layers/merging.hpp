@@ -126,7 +126,7 @@ class Merge : public Layer {
 class Add : public Merge {
  public:
   struct Args {
-    std::string name = "add";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -145,7 +145,7 @@ class Add : public Merge {
 class Subtract : public Merge {
  public:
   struct Args {
-    std::string name = "subtract";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -166,7 +166,7 @@ class Subtract : public Merge {
 class Average : public Merge {
  public:
   struct Args {
-    std::string name = "average";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -215,7 +215,7 @@ class ElementwiseExtremum : public Merge {
 class Maximum : public ElementwiseExtremum {
  public:
   struct Args {
-    std::string name = "maximum";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -227,7 +227,7 @@ class Maximum : public ElementwiseExtremum {
 class Minimum : public ElementwiseExtremum {
  public:
   struct Args {
-    std::string name = "minimum";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -239,7 +239,7 @@ class Minimum : public ElementwiseExtremum {
 class Multiply : public Merge {
  public:
   struct Args {
-    std::string name = "multiply";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -275,8 +275,8 @@ class Multiply : public Merge {
 class Concatenate : public Merge {
  public:
   struct Args {
-    int64_t axis = -1;  // negative counts from the end
-    std::string name = "concatenate";
+    int64_t axis = -1;      // negative counts from the end
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

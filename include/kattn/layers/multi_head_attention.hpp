@@ -57,7 +57,7 @@ class MultiHeadAttention : public ProjectedAttention {
     bool use_gate = false;                  // sigmoid gate on the heads
     std::optional<int64_t> sliding_window = std::nullopt;  // > 0: attend only |i - j| < w
     std::optional<int64_t> seed = std::nullopt;            // dropout seed
-    std::string name = "multi_head_attention";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -21,7 +21,7 @@ class Permute : public ReshapingLayer {
  public:
   struct Args {
     std::vector<int64_t> dims;  // a permutation of 1, ..., n; required
-    std::string name = "permute";
+    std::string name = "";      // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -32,7 +32,7 @@ class BaseGlobalPooling : public UnaryLayer {
   struct Args {
     std::string data_format = "channels_last";  // or "channels_first", any case
     bool keepdims = false;
-    std::string name = "";  // empty: the class's (global_average_pooling1d, ...)
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -48,8 +48,7 @@ class BaseGlobalPooling : public UnaryLayer {
   Config get_config() const override;
 
  protected:
-  BaseGlobalPooling(std::string class_name, std::string default_name, size_t pool_dimensions,
-                    Args args);
+  BaseGlobalPooling(std::string class_name, size_t pool_dimensions, Args args);
   // A config's arguments (BaseGlobalPooling.get_config's keys, null data_format channels_last);
   // unknown keys raise ValueError.
   static Args read_args(const Config& config, std::string_view class_name);

@@ -33,7 +33,7 @@ class BasePooling : public UnaryLayer {
     std::optional<IntOrList> strides = std::nullopt;  // None: pool_size; > 0
     std::string padding = "valid";                    // or "same"
     std::string data_format = "channels_last";        // or "channels_first", any case
-    std::string name = "";                            // empty: the class's (max_pooling1d, ...)
+    std::string name = "";                            // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 
@@ -59,8 +59,7 @@ class BasePooling : public UnaryLayer {
  protected:
   // ValueError for pool_size or strides that are not pool_dimensions ints > 0, a padding other
   // than "valid" or "same", or an unknown data_format.
-  BasePooling(std::string class_name, std::string default_name, size_t pool_dimensions, bool max,
-              Args args);
+  BasePooling(std::string class_name, size_t pool_dimensions, bool max, Args args);
   // A config's arguments (BasePooling.get_config's keys; null strides is pool_size, null
   // data_format channels_last); unknown keys raise ValueError.
   static Args read_args(const Config& config, std::string_view class_name);

@@ -27,7 +27,7 @@ class PReLU : public UnaryLayer {
     WeightArgs alpha = {};  // the initializer defaults to zeros
     // Axes (>= 1) along which alpha is shared; none: one alpha per input element.
     std::optional<std::vector<int64_t>> shared_axes = std::nullopt;
-    std::string name = "p_re_lu";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -17,7 +17,7 @@ class ReLU : public RectifierLayer {
     std::optional<double> max_value = std::nullopt;  // >= 0; None: unbounded
     double negative_slope = 0.0;                     // >= 0
     double threshold = 0.0;                          // >= 0
-    std::string name = "re_lu";
+    std::string name = "";                           // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -20,8 +20,8 @@ namespace kattn {
 class RepeatVector : public ReshapingLayer {
  public:
   struct Args {
-    int64_t n = 0;  // > 0, required
-    std::string name = "repeat_vector";
+    int64_t n = 0;          // > 0, required
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -21,7 +21,7 @@ class Reshape : public ReshapingLayer {
  public:
   struct Args {
     std::vector<int64_t> target_shape;  // batch excluded; entries >= 0, at most one -1
-    std::string name = "reshape";
+    std::string name = "";              // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -24,7 +24,7 @@ class RMSNormalization : public UnaryLayer {
   struct Args {
     IntOrList axis = -1;
     double epsilon = 1e-6;
-    std::string name = "rms_normalization";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -33,7 +33,7 @@ class SimpleRNN : public RNN {
     double recurrent_dropout = 0.0;
     std::optional<int64_t> seed = std::nullopt;
     RNNOptions rnn = {};
-    std::string name = "simple_rnn";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -26,7 +26,7 @@ class Softmax : public UnaryLayer {
  public:
   struct Args {
     IntOrList axis = -1;
-    std::string name = "softmax";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

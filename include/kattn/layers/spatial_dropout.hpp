@@ -26,7 +26,7 @@ class BaseSpatialDropout : public Dropout {
     double rate = 0.0;  // in [0, 1]; required in Keras
     std::optional<int64_t> seed = std::nullopt;
     std::string data_format = "channels_last";  // 2D and 3D: or "channels_first"
-    std::string name = "";                      // the class's snake_case name when empty
+    std::string name = "";                      // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -30,7 +30,7 @@ class TimeDistributed : public UnaryLayer {
  public:
   struct Args {
     std::shared_ptr<UnaryLayer> layer = nullptr;  // required; shared, as in Keras
-    std::string name = "time_distributed";
+    std::string name = "";                        // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

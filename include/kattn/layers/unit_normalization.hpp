@@ -19,7 +19,7 @@ class UnitNormalization : public UnaryLayer {
  public:
   struct Args {
     IntOrList axis = -1;
-    std::string name = "unit_normalization";
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -20,8 +20,8 @@ namespace kattn {
 class UpSampling1D : public ReshapingLayer {
  public:
   struct Args {
-    int64_t size = 2;  // > 0
-    std::string name = "up_sampling1d";
+    int64_t size = 2;       // > 0
+    std::string name = "";  // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

@@ -23,7 +23,7 @@ class ZeroPadding1D : public ReshapingLayer {
   struct Args {
     IntOrList padding = 1;                      // (lo, hi), or one int for both; each >= 0
     std::string data_format = "channels_last";  // or "channels_first", any case
-    std::string name = "zero_padding1d";
+    std::string name = "";                      // empty: Keras's auto name (see LayerArgs)
     bool trainable = true;
   };
 

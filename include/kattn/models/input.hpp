@@ -17,7 +17,7 @@ struct InputArgs {
   // The whole shape with the batch axis, instead of `shape` (Keras's batch_shape).
   std::optional<Shape> batch_shape = std::nullopt;
   DType dtype = DType::kFloat32;
-  std::string name = "input_layer";
+  std::string name = "";  // empty: Keras's auto name ("input_layer", "input_layer_1", ...)
 };
 
 // Keras's keras.Input(shape=..., dtype=..., name=...).

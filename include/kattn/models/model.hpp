@@ -43,15 +43,14 @@ struct PredictArgs {
 
 class Model {
  public:
-  // keras.Model(inputs=[...], outputs=[...], name=...). ValueError when an output does not
-  // depend on the inputs only, or when two operations share a name.
-  Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs,
-        std::string name = "functional");
+  // keras.Model(inputs=[...], outputs=[...], name=...); an empty name is Keras's auto name
+  // ("functional", "functional_1", ...). ValueError when an output does not depend on the inputs
+  // only, or when two operations share a name.
+  Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, std::string name = "");
   // keras.Model(x, y): one bare input and output (config.json records them as flat triples).
-  Model(const KerasTensor& input, const KerasTensor& output, std::string name = "functional");
+  Model(const KerasTensor& input, const KerasTensor& output, std::string name = "");
   // keras.Model(x, [y, ...]): one bare input, a list of outputs.
-  Model(const KerasTensor& input, std::vector<KerasTensor> outputs,
-        std::string name = "functional");
+  Model(const KerasTensor& input, std::vector<KerasTensor> outputs, std::string name = "");
 
   // A model from a config.json object ({"class_name": "Functional", "config": {...}, ...}), as
   // Keras's functional_from_config rebuilds it: every layer from its config, then every node

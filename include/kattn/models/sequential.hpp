@@ -26,9 +26,10 @@
 
 namespace kattn {
 
-// keras.Sequential([keras.Input(...), layer, ...], name=...). ValueError when `layers` is empty
+// keras.Sequential([keras.Input(...), layer, ...], name=...); an empty name is Keras's auto name
+// ("sequential", "sequential_1", ...). ValueError when `layers` is empty
 // or a layer gives more than one output (a Sequential's layers take and give one tensor).
 Model Sequential(const InputArgs& input, const std::vector<SymbolicLayer>& layers,
-                 std::string name = "sequential");
+                 std::string name = "");
 
 }  // namespace kattn
