@@ -1,16 +1,6 @@
 # Layers as keras3 makes them: a layer is an R function of class `kattn_layer`; calling it on
 # symbolic tensors adds a node to a model graph, calling it on R arrays computes the result.
 
-# The session's layer names, as Keras numbers them: the first unnamed Dense is "dense", the
-# next "dense_1" (keras.src.utils.naming.uniquify).
-name_uids <- new.env(parent = emptyenv())
-
-uniquify <- function(name) {
-  uid <- if (exists(name, envir = name_uids, inherits = FALSE)) name_uids[[name]] else 0L
-  assign(name, uid + 1L, envir = name_uids)
-  if (uid == 0L) name else paste0(name, "_", uid)
-}
-
 # keras3's integer arguments: R doubles become integers (vectors stay vectors).
 as_integer_arg <- function(x, name) {
   if (is.null(x) || is.integer(x)) return(x)
@@ -60,13 +50,10 @@ create_layer <- function(class_name, integers = character(), axes = character(),
   do.call(layer, if (is.list(object)) object else list(object))
 }
 
+# An unnamed layer takes kattn's auto name, numbered as Keras numbers them in the session (the
+# first unnamed Dense is "dense", the next "dense_1"), with the same counters as kattn's C++ layers
+# and operation nodes.
 new_layer <- function(class_name, config) {
-  if (is.null(config$name)) {
-    handle <- cpp_create_layer(class_name, config)
-    default <- cpp_layer_info(handle)$name
-    config$name <- uniquify(default)
-    if (identical(config$name, default)) return(layer_object(handle))
-  }
   layer_object(cpp_create_layer(class_name, config))
 }
 
@@ -164,7 +151,7 @@ layer_input <- function(shape = NULL, batch_size = NULL, dtype = NULL, sparse = 
     stop("layer_input(): give `shape` or `batch_shape`", call. = FALSE)
   }
   cpp_input(shape, batch_shape, if (is.null(dtype)) "float32" else dtype,
-            if (is.null(name)) uniquify("input_layer") else name)
+            if (is.null(name)) "" else name)
 }
 
 normalize_shape <- function(shape) {

@@ -35,7 +35,7 @@ keras_model <- function(inputs, outputs, ...) {
     stop(sprintf("keras_model(): kattn takes `name` besides inputs and outputs, received %s",
                  paste(deparse(names(args)), collapse = "")), call. = FALSE)
   }
-  name <- if (is.null(args$name)) uniquify("functional") else args$name
+  name <- if (is.null(args$name)) "" else args$name  # "": kattn's auto name, "functional", ...
   cpp_model(inputs, outputs, name)
 }
 
