@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "kattn/core/random.hpp"
 #include "kattn/layers/dense.hpp"
 #include "kattn/layers/dropout.hpp"
 #include "kattn/layers/pooling.hpp"
@@ -83,6 +84,7 @@ int main(int argc, char** argv) {
   const int64_t epochs = argc > 2 ? std::atoll(argv[2]) : 8;
   const int64_t samples = argc > 3 ? std::atoll(argv[3]) : 2000;
   zoo::register_layers();
+  kattn::set_random_seed(1);  // the same initial weights, and so the same run, every time
 
   const Task train = make_task(samples, 1), held_out = make_task(500, 2);
   kattn::Model model = text_classifier();

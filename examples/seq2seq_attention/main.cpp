@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "kattn/core/keras_tensor.hpp"
+#include "kattn/core/random.hpp"
 #include "kattn/io/heat_map.hpp"
 #include "kattn/io/npy.hpp"
 #include "kattn/layers/attention.hpp"
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
   const int64_t samples = argc > 3 ? std::atoll(argv[3]) : 6000;
   try {
     std::filesystem::create_directories(out_dir);
+    kattn::set_random_seed(1);  // the same initial weights, and so the same runs, every time
     const Dates train_set = make_dates(samples, 1);
     const Dates held_out = make_dates(1000, 2);
     const bool luong = train(true, train_set, held_out, epochs, out_dir);
